@@ -1,0 +1,7 @@
+"""mockhog: an offline, stateful, contract-checked stand-in for the PostHog REST API."""
+
+from .app import create_app
+from .backend import DEFAULT_API_KEY, Backend
+
+__all__ = ["create_app", "Backend", "DEFAULT_API_KEY"]
+__version__ = "0.1.0"

@@ -1,0 +1,188 @@
+"""The HTTP layer for ``/api/``: one dispatch function turns a request into a catalog call.
+
+request -> route (catalog) -> project -> key and scopes -> query and body checks
+        -> resource rule in a store transaction -> response check -> PostHog-shaped JSON
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from . import errors
+from .backend import Backend
+from .catalog import PREFIXES, Operation
+from .pagination import PageUrl
+from .resources.base import Call, Reply
+
+log = logging.getLogger("mockhog")
+bp = Blueprint("api", __name__)
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+JSON_TYPE = "application/json"
+
+
+def backend() -> Backend:
+    return current_app.extensions["mockhog"]
+
+
+def render(body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
+    """JSON as DRF renders it: compact, UTF-8, no ASCII escaping."""
+    if body is None and status == 204:
+        return Response(status=204, headers=headers)
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return Response(text, status=status, headers=headers, content_type=JSON_TYPE)
+
+
+@bp.errorhandler(errors.ApiError)
+def _api_error(error: errors.ApiError) -> Response:
+    return render(error.body, error.status, error.headers)
+
+
+@bp.route("/api/", methods=METHODS, strict_slashes=False)
+@bp.route("/api/<path:rest>", methods=METHODS)
+def dispatch(rest: str = "") -> Response:
+    app = backend()
+    prefix, _, tail = rest.partition("/")
+    project_raw, _, tail = tail.partition("/")
+    if prefix not in PREFIXES or not project_raw:
+        raise errors.endpoint_not_found()
+    found = app.catalog.match(tail)
+    if found is None:
+        raise errors.endpoint_not_found()
+    route, raw_params = found
+    method = "GET" if request.method == "HEAD" else request.method
+    op = route.by_method.get((prefix, method))
+    scopes = _authenticate(app, op)
+    if op is None:
+        if request.method == "OPTIONS":
+            return _options(route.methods(prefix))
+        raise errors.method_not_allowed(request.method)
+    project_id = _project(app, project_raw)
+    _check_scopes(op, scopes)
+    body = _parse_body(op)
+    contract = app.contract[op]
+    call = Call(
+        backend=app,
+        op=op,
+        project_id=project_id,
+        params=_typed_params(op, raw_params),
+        query=contract.check_query({k: request.args.getlist(k)[-1] for k in request.args}),
+        query_lists={k: request.args.getlist(k) for k in request.args},
+        body=contract.check_body(body) if op.is_write else body,
+        url=PageUrl(request.base_url, request.query_string.decode("latin-1")),
+    )
+    resource = app.resource(op)
+    with app.store.transaction():
+        result = getattr(resource, op.action)(call)
+    reply = result if isinstance(result, Reply) else Reply(body=result)
+    response = _respond(app, op, reply)
+    if prefix == "environments":
+        successor = request.full_path.rstrip("?").replace("/api/environments/", "/api/projects/", 1)
+        response.headers["Deprecation"] = "true"
+        response.headers["Link"] = f'<{successor}>; rel="successor-version"'
+    return response
+
+
+def _respond(app: Backend, op: Operation, reply: Reply) -> Response:
+    status = reply.status or op.status
+    if op.response == "binary" or reply.content_type:
+        return Response(reply.body, status=status, headers=reply.headers, content_type=reply.content_type)
+    if reply.body is None and status in (200, 204) and op.response is None:
+        return Response(status=status, headers=reply.headers)
+    if 200 <= status < 300:
+        problem = app.contract[op].check_response(reply.body)
+        if problem:
+            detail = f"Response of {op.operation_id} breaks its schema at {problem}"
+            log.error(detail)
+            raise errors.server_error(detail)
+    return render(reply.body, status, reply.headers)
+
+
+def _options(methods: list[str]) -> Response:
+    allow = ", ".join(sorted(set(methods) | {"OPTIONS"}))
+    return render({"renders": [JSON_TYPE], "parses": [JSON_TYPE]}, 200, {"Allow": allow})
+
+
+def _parse_body(op: Operation) -> Any:
+    """The request body as DRF's parsers read it: JSON, form or multipart; others are 415."""
+    if not op.is_write:
+        return {}
+    raw = request.get_data(cache=True)
+    media_type = (request.mimetype or "").lower()
+    if not raw and media_type in ("", JSON_TYPE):
+        return {}
+    if media_type == JSON_TYPE or media_type.endswith("+json"):
+        try:
+            return json.loads(raw.decode(request.mimetype_params.get("charset", "utf-8")),
+                              parse_constant=_reject_constant)
+        except (ValueError, UnicodeDecodeError, LookupError) as exc:
+            raise errors.parse_error(f"JSON parse error - {exc}") from exc
+    if media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        return {key: request.form.getlist(key)[-1] for key in request.form}
+    raise errors.unsupported_media_type(request.content_type or "")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"Out of range float values are not JSON compliant: {name!r}")
+
+
+def _authenticate(app: Backend, op: Operation | None) -> list[str]:
+    """PostHog's personal API key lookup: header, then body field, then query parameter.
+
+    Only the first key found is tried; the answer is that key's scopes.
+    """
+    header = request.headers.get("Authorization", "")
+    body = _parse_body(op) if op is not None and not header.startswith("Bearer ") else {}
+    if header.startswith("Bearer ") and header[7:].strip():
+        key, source = header[7:].strip(), "Authorization header"
+    elif isinstance(body, dict) and isinstance(body.get("personal_api_key"), str):
+        key, source = body["personal_api_key"], "body"
+    elif request.args.get("personal_api_key"):
+        key, source = request.args["personal_api_key"], "query string"
+    else:
+        raise errors.not_authenticated()
+    scopes = app.key_scopes(key)
+    if scopes is None:
+        raise errors.authentication_failed(source)
+    return scopes
+
+
+def _check_scopes(op: Operation, scopes: list[str]) -> None:
+    """``x:write`` satisfies ``x:read``; ``*`` grants everything."""
+    if "*" in scopes:
+        return
+    for needed in op.scopes:
+        obj, _, access = needed.partition(":")
+        if needed not in scopes and not (access == "read" and f"{obj}:write" in scopes):
+            raise errors.permission_denied(f"API key missing required scope '{needed}'")
+
+
+def _project(app: Backend, raw: str) -> int:
+    if raw == "@current":
+        return min(app.projects)
+    try:
+        project_id = int(raw)
+    except ValueError:
+        raise errors.project_not_found() from None
+    if project_id not in app.projects:
+        raise errors.project_not_found()
+    return project_id
+
+
+def _typed_params(op: Operation, raw: dict[str, str]) -> dict[str, Any]:
+    """Path parameters in their lookup type; one that cannot be that type finds nothing (404)."""
+    typed: dict[str, Any] = {}
+    for name, kind in op.path_params.items():
+        value = raw[name]
+        if kind == "integer":
+            if not value.isdigit() or len(value) > 18:
+                raise errors.not_found()
+            typed[name] = int(value)
+        elif kind == "uuid":
+            typed[name] = value.lower()
+        else:
+            typed[name] = value
+    return typed

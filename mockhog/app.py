@@ -1,0 +1,41 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from flask import Flask, Response
+
+from . import api, control, errors
+from .backend import Backend
+
+
+def create_app(
+    seed: int = 0,
+    api_key: str | None = None,
+    fixtures: Sequence[str | Path] = (),
+    backend: Backend | None = None,
+) -> Flask:
+    """A mockhog app serving a backend seeded with ``seed`` plus the given fixture files."""
+    app = Flask("mockhog")
+    app.extensions["mockhog"] = backend or Backend(seed=seed, api_key=api_key, fixtures=fixtures)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(control.bp)
+    app.register_error_handler(errors.ApiError, api._api_error)
+
+    @app.errorhandler(404)
+    def _not_found(_error: Exception) -> Response:
+        return api.render(errors.endpoint_not_found().body, 404)
+
+    @app.errorhandler(405)
+    def _not_allowed(_error: Exception) -> Response:
+        from flask import request
+
+        return api.render(errors.method_not_allowed(request.method).body, 405)
+
+    @app.errorhandler(500)
+    def _server_error(_error: Exception) -> Response:
+        return api.render(errors.server_error().body, 500)
+
+    return app

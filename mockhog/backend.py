@@ -1,0 +1,72 @@
+"""The backend: one server's catalog, contract, seeded store, resources and keys. No HTTP here."""
+
+from __future__ import annotations
+
+import importlib
+import random
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .catalog import Catalog, Operation
+from .contract import Contract
+from .resources.base import Resource
+from .seed import World, build_world
+from .store import Store
+
+DEFAULT_API_KEY = "phx_mockhog_default_key"
+
+
+class Backend:
+    """Everything a served request reads or changes, built from a seed and fixture files."""
+
+    def __init__(
+        self,
+        seed: int = 0,
+        api_key: str | None = None,
+        fixtures: Sequence[str | Path] = (),
+        catalog: Catalog | None = None,
+        contract: Contract | None = None,
+        strict: bool = False,
+    ) -> None:
+        self.catalog = catalog or Catalog.load()
+        self.contract = contract or Contract(self.catalog)
+        self.seed = seed
+        self.strict = strict
+        self.api_key = api_key or DEFAULT_API_KEY
+        self.resources: dict[str, Resource] = {
+            name: _load_impl(spec.impl)(spec, self) for name, spec in self.catalog.resources.items()
+        }
+        self.fixtures = [Path(path) for path in fixtures]
+        self.world: World = build_world(self, seed, self.fixtures)
+        self.store = Store(self.world.snapshot)
+        self.rng = random.Random(seed)
+
+    @property
+    def user(self) -> dict[str, Any]:
+        return self.world.user
+
+    @property
+    def projects(self) -> dict[int, dict[str, Any]]:
+        return self.world.projects
+
+    def resource(self, op: Operation) -> Resource:
+        return self.resources[op.resource.name]
+
+    def reset(self) -> None:
+        """Back to the seeded state, and the id generator back to its start."""
+        with self.store.lock:
+            self.store.reset()
+            self.rng = random.Random(self.seed)
+
+    def key_scopes(self, key: str) -> list[str] | None:
+        """The scopes of a personal API key, or None for an unknown key."""
+        if key == self.api_key:
+            return ["*"]
+        return None
+
+
+def _load_impl(impl: str) -> type[Resource]:
+    module_name, class_name = impl.split(":")
+    module = importlib.import_module(f"mockhog.resources.{module_name}")
+    return getattr(module, class_name)

@@ -1,0 +1,96 @@
+"""The ``mockhog`` command: serve the API, list its routes."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .backend import DEFAULT_API_KEY, Backend
+from .catalog import Catalog
+from .seed import FixtureError
+
+DESCRIPTION = """\
+mockhog: an offline, stateful, contract-checked stand-in for the PostHog REST API.
+
+Control plane (JSON, under /_mockhog/):
+  GET  /_mockhog/health   status, seed, projects, number of operations
+  POST /_mockhog/reset    back to the seeded state
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mockhog", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"mockhog {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the API on a threaded WSGI server")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    serve.add_argument("--port", type=int, default=8010, help="port (default: 8010)")
+    serve.add_argument("--seed", type=int, default=0, help="seed of the generated data (default: 0)")
+    serve.add_argument(
+        "--api-key",
+        default=os.environ.get("MOCKHOG_API_KEY") or DEFAULT_API_KEY,
+        help=f"personal API key to accept, scope '*' (env MOCKHOG_API_KEY; default {DEFAULT_API_KEY})",
+    )
+    serve.add_argument(
+        "--fixtures", nargs="+", action="extend", default=[], metavar="FILE",
+        help="JSON files adding or overriding projects and records",
+    )
+    serve.add_argument("--threads", type=int, default=8, help="worker threads (default: 8)")
+
+    commands.add_parser("routes", help="list every served operation")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "routes":
+        return _routes()
+    return _serve(args)
+
+
+def _routes() -> int:
+    for op in Catalog.load().operations:
+        print(f"{op.method:<7} {op.template:<80} {op.operation_id:<70} {' '.join(op.scopes)}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import waitress
+
+    from .app import create_app
+
+    try:
+        backend = Backend(seed=args.seed, api_key=args.api_key, fixtures=args.fixtures)
+    except FixtureError as error:
+        print(f"mockhog: bad fixture: {error}", file=sys.stderr)
+        return 2
+    if not _is_loopback(args.host):
+        print(
+            f"mockhog: WARNING: listening on {args.host}, reachable beyond this machine; "
+            "anyone who can reach it can read and change its data",
+            file=sys.stderr,
+        )
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"mockhog {__version__} serving PostHog's API on http://{host}:{args.port}", flush=True)
+    print(f"  personal API key: {args.api_key}   (Authorization: Bearer {args.api_key})", flush=True)
+    print(f"  seed: {args.seed}; projects: {', '.join(map(str, sorted(backend.projects)))}", flush=True)
+    waitress.serve(
+        create_app(backend=backend), host=args.host, port=args.port, threads=args.threads, ident="mockhog"
+    )
+    return 0
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

@@ -1,0 +1,331 @@
+"""The contract: schemas/ loaded once, one validator per operation, DRF-style error messages.
+
+Requests are coerced the way DRF's fields coerce them (``"5"`` for an integer, ``"true"`` for a
+boolean, numbers for a string, surrounding blanks trimmed), then validated; the first error is
+reported the way drf-exceptions-hog reports it. Responses are validated before they leave.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import uuid
+from datetime import datetime
+from functools import cached_property
+from importlib import resources as importlib_resources
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError
+from referencing import Registry, Resource
+
+from . import errors
+from .catalog import Catalog, Operation
+
+PAGE_SCHEMAS = {"limit_offset": "LimitOffsetPage", "cursor": "CursorPage"}
+_TRUE = {"true", "True", "TRUE", "1", "yes", "Yes", "on", "On", "t", "y"}
+_FALSE = {"false", "False", "FALSE", "0", "no", "No", "off", "Off", "f", "n"}
+_INTEGER = re.compile(r"^\s*-?\d+(\.0*)?\s*$")
+_PY_TYPE = {str: "str", int: "int", float: "float", bool: "bool", dict: "dict", list: "list"}
+
+
+def schemas_dir() -> Path:
+    """``schemas/`` beside the package in a checkout, else the copy installed with it."""
+    checkout = Path(__file__).resolve().parent.parent / "schemas"
+    if checkout.is_dir():
+        return checkout
+    return Path(str(importlib_resources.files("mockhog.schemas")))
+
+
+_formats = FormatChecker(formats=())
+
+
+@_formats.checks("uuid", raises=ValueError)
+def _is_uuid(value: object) -> bool:
+    return not isinstance(value, str) or bool(uuid.UUID(value))
+
+
+@_formats.checks("date-time", raises=ValueError)
+def _is_datetime(value: object) -> bool:
+    return not isinstance(value, str) or bool(datetime.fromisoformat(value.replace("Z", "+00:00")))
+
+
+@_formats.checks("email")
+def _is_email(value: object) -> bool:
+    return not isinstance(value, str) or re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value) is not None
+
+
+class Schemas:
+    """Every document in schemas/, resolvable by ``$ref`` across files."""
+
+    def __init__(self, directory: Path | None = None) -> None:
+        directory = directory or schemas_dir()
+        self.documents: dict[str, dict[str, Any]] = {}
+        for path in sorted(directory.glob("*.json")):
+            self.documents[path.name] = json.loads(path.read_text())
+        self.registry = Registry().with_resources(
+            (name, Resource.from_contents(doc)) for name, doc in self.documents.items()
+        )
+
+    def has(self, document: str, name: str) -> bool:
+        return name in self.documents.get(document, {}).get("$defs", {})
+
+    def definition(self, document: str, name: str) -> dict[str, Any]:
+        return self.documents[document]["$defs"][name]
+
+    def defaults(self, document: str, name: str | None) -> dict[str, Any]:
+        """The ``default`` of every property of a $defs entry that declares one."""
+        if name is None or not self.has(document, name):
+            return {}
+        properties = self.definition(document, name).get("properties", {})
+        return {k: copy.deepcopy(p["default"]) for k, p in properties.items() if "default" in p}
+
+    def field_order(self, document: str, name: str | None) -> list[str]:
+        """The property names of a $defs entry, in declaration order, without write-only ones."""
+        if name is None or not self.has(document, name):
+            return []
+        properties = self.definition(document, name).get("properties", {})
+        return [k for k, p in properties.items() if not p.get("writeOnly")]
+
+    def validator(self, schema: dict[str, Any]) -> Draft202012Validator:
+        return Draft202012Validator(schema, registry=self.registry, format_checker=_formats)
+
+
+def ref(document: str, name: str) -> dict[str, str]:
+    return {"$ref": f"{document}#/$defs/{name}"}
+
+
+class OperationContract:
+    """The request and response checks of one operation, built once and reused."""
+
+    def __init__(self, schemas: Schemas, op: Operation) -> None:
+        self.op = op
+        self.schemas = schemas
+        document = f"{op.resource.schema}.json"
+        self.document = document
+        self.query_schema = _resolved(schemas, document, op.query)
+        self.body_schema = _resolved(schemas, document, op.request)
+        if self.body_schema is not None and op.action == "partial_update":
+            self.body_schema = {k: v for k, v in self.body_schema.items() if k != "required"}
+        self.response_schema = self._response_schema()
+
+    def _response_schema(self) -> dict[str, Any] | None:
+        op = self.op
+        if op.response is None or op.response == "binary":
+            return None
+        if op.response == "page":
+            page = ref("common.json", PAGE_SCHEMAS[op.resource.pagination])
+            items = ref(self.document, op.resource.model or "")
+            return {"allOf": [page], "properties": {"results": {"items": items}}}
+        return ref(self.document, op.response)
+
+    @cached_property
+    def query_validator(self) -> Draft202012Validator | None:
+        return self.schemas.validator(self.query_schema) if self.query_schema else None
+
+    @cached_property
+    def body_validator(self) -> Draft202012Validator | None:
+        return self.schemas.validator(self.body_schema) if self.body_schema else None
+
+    @cached_property
+    def response_validator(self) -> Draft202012Validator | None:
+        return self.schemas.validator(self.response_schema) if self.response_schema else None
+
+    def check_query(self, query: dict[str, str]) -> dict[str, Any]:
+        """Coerce and validate the query string; lenient parameters fall back to their default."""
+        if self.query_schema is None:
+            return dict(query)
+        properties = self.query_schema.get("properties", {})
+        values = _coerce(properties, query)
+        for name, prop in properties.items():
+            if prop.get("x-lenient") and name in values and not _valid_alone(prop, values[name]):
+                del values[name]
+        _raise_first(self.query_validator, self.query_schema, values)
+        return values
+
+    def check_body(self, body: Any) -> Any:
+        """Coerce and validate a JSON body; fields the schema does not know are dropped, as DRF does."""
+        if self.body_schema is None:
+            return body
+        if not isinstance(body, dict) and self.body_schema.get("type") == "object":
+            raise errors.validation_error(
+                f"Invalid data. Expected a dictionary, but got {_PY_TYPE.get(type(body), 'str')}."
+            )
+        properties = self.body_schema.get("properties", {})
+        values = _coerce(properties, body)
+        readonly = {name for name, prop in properties.items() if prop.get("readOnly")}
+        values = {k: v for k, v in values.items() if k not in readonly}
+        _raise_first(self.body_validator, self.body_schema, values)
+        if self.body_schema.get("additionalProperties", True) is not False and properties:
+            values = {k: v for k, v in values.items() if k in properties}
+        return values
+
+    def check_response(self, body: Any) -> str | None:
+        """The first place where a response body breaks its schema, or None."""
+        if self.response_validator is None:
+            return None
+        error = next(iter(self.response_validator.iter_errors(body)), None)
+        if error is None:
+            return None
+        where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        return f"{where}: {error.message}"
+
+
+class Contract:
+    """The contracts of every operation in the catalog."""
+
+    def __init__(self, catalog: Catalog, schemas: Schemas | None = None) -> None:
+        self.schemas = schemas or Schemas()
+        self.by_operation = {op: OperationContract(self.schemas, op) for op in catalog.operations}
+
+    def __getitem__(self, op: Operation) -> OperationContract:
+        return self.by_operation[op]
+
+    def check_record(self, resource: str, model: str, record: dict[str, Any]) -> str | None:
+        """Where a stored record breaks its model schema (for fixtures), or None."""
+        validator = self.schemas.validator(ref(f"{resource}.json", model))
+        error = next(iter(validator.iter_errors(record)), None)
+        if error is None:
+            return None
+        path = "__".join(str(p) for p in error.absolute_path)
+        return f"{path or '(record)'}: {error.message}"
+
+
+def _resolved(schemas: Schemas, document: str, name: str | None) -> dict[str, Any] | None:
+    """A $defs entry with its own refs made absolute, so it can be copied and changed."""
+    if name is None:
+        return None
+    if not schemas.has(document, name):
+        raise KeyError(f"schemas/{document} has no $defs/{name}")
+    schema = _absolute_refs(copy.deepcopy(schemas.definition(document, name)), document)
+    # Top-level properties are inlined so coercion can see their types.
+    for prop_name, prop in schema.get("properties", {}).items():
+        if "$ref" in prop:
+            target_doc, _, pointer = prop["$ref"].partition("#/$defs/")
+            inlined = _absolute_refs(copy.deepcopy(schemas.definition(target_doc, pointer)), target_doc)
+            schema["properties"][prop_name] = {**inlined, **{k: v for k, v in prop.items() if k != "$ref"}}
+    return schema
+
+
+def _absolute_refs(node: Any, document: str) -> Any:
+    if isinstance(node, dict):
+        return {
+            k: (f"{document}{v}" if k == "$ref" and v.startswith("#") else _absolute_refs(v, document))
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_absolute_refs(v, document) for v in node]
+    return node
+
+
+def _types(prop: dict[str, Any]) -> list[str]:
+    declared = prop.get("type", [])
+    return [declared] if isinstance(declared, str) else list(declared)
+
+
+def _coerce(properties: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """What DRF's fields would make of top-level values before validating them."""
+    out = dict(data)
+    for name, value in data.items():
+        prop = properties.get(name)
+        if prop is None or value is None:
+            continue
+        types = _types(prop)
+        if "integer" in types and isinstance(value, str | float) and not isinstance(value, bool):
+            if _INTEGER.match(str(value)):
+                out[name] = int(float(value))
+        elif "boolean" in types and isinstance(value, str | int) and not isinstance(value, bool):
+            if str(value) in _TRUE:
+                out[name] = True
+            elif str(value) in _FALSE:
+                out[name] = False
+        elif "string" in types and "x-no-trim" not in prop:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                out[name] = str(value)
+            elif isinstance(value, str) and prop.get("format") != "date-time":
+                out[name] = value.strip()
+    return out
+
+
+def _valid_alone(prop: dict[str, Any], value: Any) -> bool:
+    return Draft202012Validator(prop, format_checker=_formats).is_valid(value)
+
+
+def _raise_first(validator: Draft202012Validator | None, schema: dict[str, Any], data: Any) -> None:
+    if validator is None:
+        return
+    order = list(schema.get("properties", {}))
+    found = [_drf_error(error) for error in validator.iter_errors(data)]
+    if not found:
+        return
+
+    def rank(item: tuple[list[str], str, str]) -> int:
+        path = item[0]
+        return order.index(path[0]) if path and path[0] in order else len(order)
+
+    path, code, message = min(found, key=rank)
+    raise errors.validation_error(message, "__".join(path) or None, code)
+
+
+def _drf_error(error: ValidationError) -> tuple[list[str], str, str]:
+    """An error as DRF would word it: (field path, code, message)."""
+    path = [str(p) for p in error.absolute_path]
+    kind, expected, value = error.validator, error.validator_value, error.instance
+    if kind == "required":
+        present = value if isinstance(value, dict) else {}
+        missing = next(name for name in expected if name not in present)
+        return path + [missing], "required", "This field is required."
+    if kind == "type":
+        return path, *_type_error(expected, value)
+    if kind == "enum":
+        return path, "invalid_choice", f'"{value}" is not a valid choice.'
+    if kind == "maxLength":
+        return path, "max_length", f"Ensure this field has no more than {expected} characters."
+    if kind == "minLength":
+        if expected == 1:
+            return path, "blank", "This field may not be blank."
+        return path, "min_length", f"Ensure this field has at least {expected} characters."
+    if kind == "minimum":
+        return path, "min_value", f"Ensure this value is greater than or equal to {expected}."
+    if kind == "maximum":
+        return path, "max_value", f"Ensure this value is less than or equal to {expected}."
+    if kind == "minItems":
+        if expected == 1:
+            return path, "empty", "This list may not be empty."
+        return path, "min_length", f"Ensure this field has at least {expected} elements."
+    if kind == "maxItems":
+        return path, "max_length", f"Ensure this field has no more than {expected} elements."
+    if kind == "format":
+        return path, "invalid", _FORMAT_MESSAGES.get(expected, f"Enter a valid {expected}.")
+    if kind == "additionalProperties":
+        extra = sorted(set(value) - set(error.schema.get("properties", {})))
+        return path + extra[:1], "invalid", "Unknown field."
+    return path, "invalid", error.message
+
+
+_FORMAT_MESSAGES = {
+    "uuid": "Must be a valid UUID.",
+    "email": "Enter a valid email address.",
+    "date-time": "Datetime has wrong format. Use one of these formats instead: "
+    "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].",
+}
+
+
+def _type_error(expected: Any, value: Any) -> tuple[str, str]:
+    if value is None:
+        return "null", "This field may not be null."
+    wanted = expected if isinstance(expected, str) else next(t for t in expected if t != "null")
+    got = _PY_TYPE.get(type(value), type(value).__name__)
+    if wanted == "integer":
+        return "invalid", "A valid integer is required."
+    if wanted == "number":
+        return "invalid", "A valid number is required."
+    if wanted == "boolean":
+        return "invalid", "Must be a valid boolean."
+    if wanted == "string":
+        return "invalid", "Not a valid string."
+    if wanted == "array":
+        return "not_a_list", f'Expected a list of items but got type "{got}".'
+    return "invalid", f"Invalid data. Expected a dictionary, but got {got}."

@@ -1,0 +1,190 @@
+"""Generic resource rules: list, create, retrieve, update, partial_update and destroy on the store.
+
+A resource module subclasses :class:`Resource` and overrides only what PostHog does differently.
+Nothing here knows about Flask: an operation arrives as a :class:`Call` and leaves as a value
+(or a :class:`Reply` when the status, headers or content type are its own).
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from .. import errors
+from ..catalog import Operation, ResourceSpec
+from ..pagination import PageUrl, cursor_page, limit_offset_page
+from ..store import Record, Store, Table
+
+if TYPE_CHECKING:
+    from ..backend import Backend
+    from ..seed import SeedContext
+
+
+@dataclass
+class Call:
+    """One request as the resource rules see it."""
+
+    backend: Backend
+    op: Operation
+    project_id: int
+    params: dict[str, Any]
+    query: dict[str, Any]
+    body: Any
+    url: PageUrl
+    query_lists: dict[str, list[str]] = field(default_factory=dict)
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def store(self) -> Store:
+        return self.backend.store
+
+    @property
+    def user(self) -> dict[str, Any]:
+        return self.backend.user
+
+    @property
+    def rng(self) -> random.Random:
+        return self.backend.rng
+
+    def table(self, name: str) -> Table:
+        return self.store.table(self.project_id, name)
+
+    def new_uuid(self) -> str:
+        """A fresh UUID from the backend's seeded generator: a replayed session gets the same ids."""
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def timestamp(self) -> str:
+        return iso(self.now)
+
+
+@dataclass
+class Reply:
+    """A response whose status, headers or content type differ from the catalog's defaults."""
+
+    body: Any = None
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str | None = None
+
+
+def iso(moment: datetime) -> str:
+    """PostHog's datetime format: ISO 8601 with microseconds and a Z."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def public(record: Record) -> dict[str, Any]:
+    """A stored record without its private (``_``-prefixed) bookkeeping fields."""
+    return {k: v for k, v in record.items() if not k.startswith("_")}
+
+
+class Resource:
+    """Generic CRUD over one store table, ordered and paginated like a DRF ModelViewSet."""
+
+    table_name: str | None = None
+    key_field = "id"
+    # (field, descending): PostHog's default queryset ordering for most viewsets.
+    ordering: tuple[str, bool] = ("created_at", True)
+    soft_delete = False
+    not_found_detail = "Not found."
+
+    def __init__(self, spec: ResourceSpec, backend: Backend) -> None:
+        self.spec = spec
+        self.backend = backend
+        self.table_name = self.table_name or spec.name
+        schemas = backend.contract.schemas
+        self.defaults = schemas.defaults(f"{spec.schema}.json", spec.model)
+        self.fields = schemas.field_order(f"{spec.schema}.json", spec.model)
+
+    # -- lookups ---------------------------------------------------------------------------
+    def table(self, call: Call) -> Table:
+        return call.table(self.table_name)
+
+    def rows(self, call: Call) -> list[Record]:
+        """Every row a list may show: soft-deleted rows are gone for clients."""
+        return [row for row in self.table(call).values() if not row.get("_deleted")]
+
+    def get(self, call: Call, key: Any = None) -> Record:
+        key = call.params.get("id") if key is None else key
+        record = self.table(call).get(key)
+        if record is None or record.get("_deleted"):
+            raise errors.not_found(self.not_found_detail)
+        return record
+
+    def filter(self, call: Call, rows: list[Record]) -> list[Record]:
+        """Apply the list's query filters; generic resources have none."""
+        return rows
+
+    def order(self, call: Call, rows: list[Record]) -> list[Record]:
+        name, descending = self.ordering
+        return sorted(rows, key=lambda row: (row.get(name) or "", row[self.key_field]), reverse=descending)
+
+    def serialize(self, call: Call, record: Record) -> dict[str, Any]:
+        """The public fields, in the model's field order (DRF serializers keep declaration order)."""
+        ordered = {name: record[name] for name in self.fields if name in record}
+        if len(ordered) < len(record):
+            ordered.update(public(record))
+        return ordered
+
+    # -- seed data -------------------------------------------------------------------------
+    def seed(self, ctx: SeedContext) -> list[Record]:
+        """The records this resource starts with in a project; generic resources start empty."""
+        return []
+
+    def fixture_view(self, record: Record) -> dict[str, Any]:
+        """What a fixture record must look like to its model schema (the serialized form)."""
+        return public(record)
+
+    # -- writes ------------------------------------------------------------------------------
+    def new_key(self, call: Call) -> Any:
+        if self.spec.lookup == "integer":
+            return self.table(call).allocate_id()
+        return call.new_uuid()
+
+    def build(self, call: Call, data: dict[str, Any]) -> Record:
+        """A new record from a validated create body: schema defaults, then the body, then ids."""
+        record = {**self.defaults, **data}
+        record[self.key_field] = self.new_key(call)
+        record.setdefault("created_at", call.timestamp())
+        return record
+
+    def change(self, call: Call, record: Record, data: dict[str, Any]) -> Record:
+        """The record after a validated update body (PUT and PATCH alike: DRF keeps the rest)."""
+        return {**record, **data}
+
+    def save(self, call: Call, record: Record) -> Record:
+        self.table(call).put(record[self.key_field], record)
+        return record
+
+    # -- generic actions ---------------------------------------------------------------------
+    def list(self, call: Call) -> Any:
+        rows = self.order(call, self.filter(call, self.rows(call)))
+        if self.spec.pagination == "cursor":
+            name, _ = self.ordering
+            page = cursor_page(rows, lambda row: row.get(name) or "", call.query, call.url)
+        else:
+            page = limit_offset_page(rows, call.query, call.url)
+        page["results"] = [self.serialize(call, row) for row in page["results"]]
+        return page
+
+    def retrieve(self, call: Call) -> Any:
+        return self.serialize(call, self.get(call))
+
+    def create(self, call: Call) -> Any:
+        return self.serialize(call, self.save(call, self.build(call, call.body)))
+
+    def update(self, call: Call) -> Any:
+        return self.serialize(call, self.save(call, self.change(call, self.get(call), call.body)))
+
+    def partial_update(self, call: Call) -> Any:
+        return self.update(call)
+
+    def destroy(self, call: Call) -> Any:
+        record = self.get(call)
+        if self.soft_delete:
+            self.save(call, {**record, "_deleted": True})
+        else:
+            self.table(call).delete(record[self.key_field])
+        return None

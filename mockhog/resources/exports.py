@@ -1,0 +1,238 @@
+"""Exports: PostHog's ExportedAsset, with real file content rendered for each format."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import struct
+import zipfile
+import zlib
+from datetime import datetime, timedelta
+from typing import Any
+
+from .. import errors
+from ..store import Record
+from .base import Call, Reply, Resource
+
+EXTENSIONS = {
+    "image/png": "png",
+    "application/pdf": "pdf",
+    "text/csv": "csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "video/webm": "webm",
+    "video/mp4": "mp4",
+    "image/gif": "gif",
+    "application/json": "json",
+}
+# Videos are rendered by a worker later; every other format is rendered during the create call.
+ASYNC_FORMATS = {"video/webm", "video/mp4"}
+
+
+class Exports(Resource):
+    def filter(self, call: Call, rows: list[Record]) -> list[Record]:
+        rows = [row for row in rows if row.get("_created_by") == call.user["id"]]
+        path = call.query.get("context_path")
+        if path:
+            needle = path.lower()
+            rows = [r for r in rows if needle in str((r["export_context"] or {}).get("path", "")).lower()]
+        wanted = call.query.get("export_format")
+        if wanted in EXTENSIONS:
+            rows = [row for row in rows if row["export_format"] == wanted]
+        return rows
+
+    def get(self, call: Call, key: Any = None) -> Record:
+        record = super().get(call, key)
+        if record.get("_created_by") != call.user["id"]:
+            raise errors.not_found()
+        return record
+
+    def build(self, call: Call, data: dict[str, Any]) -> Record:
+        if not any(data.get(name) for name in ("dashboard", "insight", "export_context")):
+            raise errors.validation_error(
+                "Either dashboard, insight or export_context is required for an export."
+            )
+        for field, table in (("dashboard", "dashboards"), ("insight", "insights")):
+            if data.get(field) is not None and call.table(table).get(data[field]) is None:
+                raise errors.validation_error(
+                    f'Invalid pk "{data[field]}" - object does not exist.', field, "does_not_exist"
+                )
+        record = super().build(call, {"dashboard": None, "insight": None, "export_context": None, **data})
+        return self.finish(record, call.now, call)
+
+    def finish(self, record: Record, created: datetime, call: Any) -> Record:
+        """Fill the fields PostHog computes on save: filename, expiry, content state."""
+        subject = _subject_name(record, call.table("dashboards").get, call.table("insights").get)
+        fmt = record["export_format"]
+        stamp = created.strftime("%Y-%m-%d-%H%M%S")
+        return {
+            **record,
+            "filename": f"{subject}-{stamp}.{EXTENSIONS[fmt]}",
+            "expires_after": _expiry(fmt, created),
+            "has_content": fmt not in ASYNC_FORMATS,
+            "exception": None,
+            "_created_by": call.user["id"],
+        }
+
+    def content(self, call: Call) -> Reply:
+        record = self.get(call)
+        if not record["has_content"]:
+            raise errors.not_found()
+        headers = {}
+        if str(call.query.get("download", "")).lower() in ("true", "1"):
+            headers["Content-Disposition"] = f'attachment; filename="{record["filename"]}"'
+        headers["Cache-Control"] = "max-age=86400"
+        body = render_content(record, call.table("insights").get, call.table("dashboards").get)
+        return Reply(body=body, content_type=record["export_format"], headers=headers)
+
+    def seed(self, ctx: Any) -> list[Record]:
+        records = []
+        formats = [f for f in EXTENSIONS if f not in ASYNC_FORMATS]
+        for key in range(1, ctx.profile["exports"]["count"] + 1):
+            fmt = ctx.rng.choice(formats)
+            on_dashboard = ctx.rng.random() < 0.3
+            created = ctx.moment(20)
+            record = {
+                "id": key,
+                "dashboard": ctx.rng.randint(1, len(ctx.tables["dashboards"])) if on_dashboard else None,
+                "insight": None if on_dashboard else ctx.rng.randint(1, len(ctx.tables["insights"])),
+                "export_format": fmt,
+                "created_at": created,
+                "export_context": None,
+            }
+            moment = datetime.fromisoformat(created.replace("Z", "+00:00"))
+            records.append(self.finish(record, moment, _SeedTables(ctx)))
+        return records
+
+
+class _SeedTables:
+    """Gives seed generators the same ``table().get`` and ``user`` that a Call has."""
+
+    def __init__(self, ctx: Any) -> None:
+        self.ctx = ctx
+        self.user = ctx.user
+
+    def table(self, name: str) -> Any:
+        return self.ctx.tables.get(name, {})
+
+
+def _subject_name(record: Record, dashboard: Any, insight: Any) -> str:
+    context = record.get("export_context") or {}
+    if isinstance(context, dict) and context.get("filename"):
+        return _slug(str(context["filename"]))
+    if record.get("dashboard") and dashboard(record["dashboard"]):
+        return "export-" + _slug(dashboard(record["dashboard"])["name"])
+    if record.get("insight") and insight(record["insight"]):
+        return "export-" + _slug(insight(record["insight"])["name"])
+    return "export"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[-\s]+", "-", re.sub(r"[^\w\s-]", "", text).strip().lower())
+
+
+def _expiry(fmt: str, created: datetime) -> str:
+    extension = EXTENSIONS[fmt]
+    if extension in ("csv", "xlsx"):
+        days = 7
+    elif extension in ("mp4", "webm", "gif"):
+        days = 365
+    else:
+        days = 182
+    midnight = (created + timedelta(days=days)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return midnight.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def render_content(record: Record, insight: Any, dashboard: Any) -> bytes:
+    """A real file of the export's format describing what was exported."""
+    subject = (insight(record["insight"]) if record.get("insight") else None) or (
+        dashboard(record["dashboard"]) if record.get("dashboard") else None
+    )
+    title = subject["name"] if subject else record["filename"]
+    rows = [["date", "value"]] + [[f"2025-05-{day:02d}", str(day * 7 % 23)] for day in range(1, 8)]
+    fmt = record["export_format"]
+    if fmt == "text/csv":
+        buffer = io.StringIO()
+        csv.writer(buffer).writerows(rows)
+        return buffer.getvalue().encode()
+    if fmt == "application/json":
+        return json.dumps({"name": title, "results": rows[1:]}).encode()
+    if fmt == "application/pdf":
+        return _pdf(title)
+    if fmt == "image/png":
+        return _png(16, 16)
+    if fmt == "image/gif":
+        return _gif()
+    return _xlsx(title, rows)
+
+
+def _png(width: int, height: int) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    raw = b"".join(b"\x00" + bytes([0x1D, 0x4A, 0xD8]) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def _gif() -> bytes:
+    screen = b"GIF89a" + struct.pack("<HHBBB", 1, 1, 0x80, 0, 0) + b"\x1d\x4a\xd8\x00\x00\x00"
+    image = b"\x2c" + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + b"\x02\x02\x44\x01\x00"
+    return screen + image + b"\x3b"
+
+
+def _pdf(title: str) -> bytes:
+    text = title.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+    stream = f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode("latin-1", "replace")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return out
+
+
+def _xlsx(title: str, rows: list[list[str]]) -> bytes:
+    def cell(value: str) -> str:
+        safe = value.replace("&", "&amp;").replace("<", "&lt;")
+        return f'<c t="inlineStr"><is><t>{safe}</t></is></c>'
+
+    sheet_rows = "".join(f"<row>{''.join(cell(v) for v in row)}</row>" for row in [[title], *rows])
+    ns = "http://schemas.openxmlformats.org"
+    parts = {
+        "[Content_Types].xml": f'<Types xmlns="{ns}/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-'
+        'officedocument.spreadsheetml.worksheet+xml"/></Types>',
+        "_rels/.rels": f'<Relationships xmlns="{ns}/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/officeDocument" '
+        'Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{ns}/spreadsheetml/2006/main" '
+        f'xmlns:r="{ns}/officeDocument/2006/relationships"><sheets>'
+        '<sheet name="Export" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{ns}/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/worksheet" '
+        'Target="worksheets/sheet1.xml"/></Relationships>',
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{ns}/spreadsheetml/2006/main">'
+        f"<sheetData>{sheet_rows}</sheetData></worksheet>",
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, xml in parts.items():
+            archive.writestr(zipfile.ZipInfo(name, (2025, 1, 1, 0, 0, 0)), xml)
+    return buffer.getvalue()

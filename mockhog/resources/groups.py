@@ -1,0 +1,7 @@
+"""TODO: being written."""
+
+from .base import Resource
+
+
+class Groups(Resource):
+    pass

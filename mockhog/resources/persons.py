@@ -1,0 +1,7 @@
+"""TODO: being written."""
+
+from .base import Resource
+
+
+class Persons(Resource):
+    pass

@@ -1,0 +1,94 @@
+"""Exports: list/create/retrieve/content as PostHog serves them."""
+
+import csv
+import io
+import zipfile
+
+import pytest
+
+BASE = "/api/projects/1/exports/"
+
+
+def test_create_shows_in_list_and_retrieve(client):
+    created = client.post(BASE, json={"insight": 3, "export_format": "text/csv"})
+    assert created.status_code == 201
+    body = created.get_json()
+    assert body["insight"] == 3 and body["has_content"] is True
+    assert body["filename"].startswith("export-pageviews-by-browser-") and body["filename"].endswith(".csv")
+    assert client.get(f"{BASE}{body['id']}/").get_json() == body
+    listed = client.get(BASE).get_json()
+    assert listed["count"] == 13 and listed["results"][0] == body
+
+
+def test_list_is_newest_first_and_pages_are_disjoint(client):
+    seen, url = [], f"{BASE}?limit=5"
+    while url:
+        page = client.get(url).get_json()
+        seen += [row["id"] for row in page["results"]]
+        url = page["next"]
+    assert len(seen) == len(set(seen)) == 12
+    times = [client.get(f"{BASE}{i}/").get_json()["created_at"] for i in seen]
+    assert times == sorted(times, reverse=True)
+
+
+def test_links_are_absolute_with_sorted_params(client):
+    page = client.get(f"{BASE}?offset=5&limit=5", base_url="http://127.0.0.1:8010").get_json()
+    assert page["next"] == "http://127.0.0.1:8010/api/projects/1/exports/?limit=5&offset=10"
+    assert page["previous"] == "http://127.0.0.1:8010/api/projects/1/exports/?limit=5"
+
+
+@pytest.mark.parametrize(
+    "body, code, attr, detail",
+    [
+        ({"insight": 3}, "required", "export_format", "This field is required."),
+        ({"insight": 3, "export_format": "image/bmp"}, "invalid_choice", "export_format",
+         '"image/bmp" is not a valid choice.'),
+        ({"export_format": "text/csv"}, "invalid_input", None,
+         "Either dashboard, insight or export_context is required for an export."),
+        ({"export_format": "text/csv", "insight": 99}, "does_not_exist", "insight",
+         'Invalid pk "99" - object does not exist.'),
+        ({"export_format": "text/csv", "dashboard": "x"}, "invalid_input", "dashboard",
+         "A valid integer is required."),
+    ],
+)
+def test_create_errors_change_nothing(client, backend, body, code, attr, detail):
+    before = backend.store.dump()
+    response = client.post(BASE, json=body)
+    assert response.status_code == 400
+    assert response.get_json() == {"type": "validation_error", "code": code, "detail": detail, "attr": attr}
+    assert backend.store.dump() == before
+
+
+def test_no_update_or_delete(client):
+    for method in ("patch", "put", "delete"):
+        response = getattr(client, method)(f"{BASE}1/", json={})
+        assert response.status_code == 405
+        assert response.get_json()["code"] == "method_not_allowed"
+
+
+def test_content_is_a_real_file(client):
+    created = client.post(BASE, json={"insight": 1, "export_format": "text/csv"}).get_json()
+    response = client.get(f"{BASE}{created['id']}/content/?download=true")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == f'attachment; filename="{created["filename"]}"'
+    assert list(csv.reader(io.StringIO(response.get_data(as_text=True))))[0] == ["date", "value"]
+    xlsx_format = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    sheet = client.post(BASE, json={"dashboard": 1, "export_format": xlsx_format}).get_json()
+    data = client.get(f"{BASE}{sheet['id']}/content").data
+    assert "xl/worksheets/sheet1.xml" in zipfile.ZipFile(io.BytesIO(data)).namelist()
+    png = client.post(BASE, json={"insight": 2, "export_format": "image/png"}).get_json()
+    assert client.get(f"{BASE}{png['id']}/content").data.startswith(b"\x89PNG")
+
+
+def test_video_export_has_no_content_yet(client):
+    video = client.post(BASE, json={"insight": 2, "export_format": "video/mp4"}).get_json()
+    assert video["has_content"] is False
+    assert client.get(f"{BASE}{video['id']}/content/").status_code == 404
+
+
+def test_filters(client):
+    client.post(BASE, json={"export_format": "application/json", "export_context": {"path": "/a/Report"}})
+    found = client.get(f"{BASE}?context_path=report").get_json()
+    assert found["count"] == 1
+    only_json = client.get(f"{BASE}?export_format=application/json").get_json()["results"]
+    assert {row["export_format"] for row in only_json} == {"application/json"}
