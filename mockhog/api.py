@@ -116,8 +116,9 @@ def _parse_body(op: Operation) -> Any:
         return {}
     if media_type == JSON_TYPE or media_type.endswith("+json"):
         try:
-            return json.loads(raw.decode(request.mimetype_params.get("charset", "utf-8")),
-                              parse_constant=_reject_constant)
+            return json.loads(
+                raw.decode(request.mimetype_params.get("charset", "utf-8")), parse_constant=_reject_constant
+            )
         except (ValueError, UnicodeDecodeError, LookupError) as exc:
             raise errors.parse_error(f"JSON parse error - {exc}") from exc
     if media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):

@@ -39,7 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"personal API key to accept, scope '*' (env MOCKHOG_API_KEY; default {DEFAULT_API_KEY})",
     )
     serve.add_argument(
-        "--fixtures", nargs="+", action="extend", default=[], metavar="FILE",
+        "--fixtures",
+        nargs="+",
+        action="extend",
+        default=[],
+        metavar="FILE",
         help="JSON files adding or overriding projects and records",
     )
     serve.add_argument("--threads", type=int, default=8, help="worker threads (default: 8)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import takewhile
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -109,18 +110,12 @@ def cursor_page(
     page = window[:page_size]
     next_url = None
     if len(window) > page_size:
-        compare = position_of(window[-1])
-        shown, unique = 0, False
-        for row in reversed(page):
-            here = position_of(row)
-            if here != compare:
-                compare, unique = here, True
-                break
-            compare = here
-            shown += 1
-        if not unique:
+        following = position_of(window[-1])
+        tail = len(list(takewhile(lambda row: position_of(row) == following, reversed(page))))
+        if tail < len(page):
+            compare, shown = position_of(page[-1 - tail]), tail
+        else:
             # every row on the page shares one position: step on from the current cursor
-            compare = position
-            shown = offset + page_size
+            compare, shown = position, offset + page_size
         next_url = url.replace(cursor=encode_cursor(shown, False, compare))
     return {"next": next_url, "previous": None, "results": page}

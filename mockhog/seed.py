@@ -174,7 +174,9 @@ def _apply_record(backend: Backend, owner: Any, label: str, rows: Rows, record: 
     key = record[key_field]
     merged = {**rows.get(key, {}), **record}
     if owner is not None and owner.spec.model:
-        problem = backend.contract.check_record(owner.spec.schema, owner.spec.model, owner.fixture_view(merged))
+        problem = backend.contract.check_record(
+            owner.spec.schema, owner.spec.model, owner.fixture_view(merged)
+        )
         if problem:
             field_name, _, message = problem.partition(": ")
             raise FixtureError(f"{label} (id {key!r}): field '{field_name}': {message}")

@@ -10,7 +10,10 @@ def test_unknown_api_path_is_posthogs_404(client):
         response = client.get(path)
         assert response.status_code == 404
         assert response.get_json() == {
-            "type": "invalid_request", "code": "not_found", "detail": "Endpoint not found.", "attr": None
+            "type": "invalid_request",
+            "code": "not_found",
+            "detail": "Endpoint not found.",
+            "attr": None,
         }
 
 
@@ -18,7 +21,10 @@ def test_known_path_wrong_method_is_405(client):
     response = client.put("/api/projects/1/exports/", json={})
     assert response.status_code == 405
     assert response.get_json() == {
-        "type": "invalid_request", "code": "method_not_allowed", "detail": 'Method "PUT" not allowed.', "attr": None
+        "type": "invalid_request",
+        "code": "method_not_allowed",
+        "detail": 'Method "PUT" not allowed.',
+        "attr": None,
     }
 
 
@@ -62,7 +68,9 @@ def test_malformed_json_is_parse_error_and_changes_nothing(client, backend):
 
 
 def test_nan_is_not_json(client):
-    response = client.post("/api/projects/1/exports/", data='{"insight": NaN}', content_type="application/json")
+    response = client.post(
+        "/api/projects/1/exports/", data='{"insight": NaN}', content_type="application/json"
+    )
     assert response.get_json()["code"] == "parse_error"
 
 
@@ -70,8 +78,10 @@ def test_body_that_is_not_an_object(client):
     response = client.post("/api/projects/1/exports/", json=[1, 2])
     assert response.status_code == 400
     assert response.get_json() == {
-        "type": "validation_error", "code": "invalid_input",
-        "detail": "Invalid data. Expected a dictionary, but got list.", "attr": None,
+        "type": "validation_error",
+        "code": "invalid_input",
+        "detail": "Invalid data. Expected a dictionary, but got list.",
+        "attr": None,
     }
 
 
@@ -91,8 +101,10 @@ def test_missing_key_is_401_with_www_authenticate(anonymous):
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
     assert response.get_json() == {
-        "type": "authentication_error", "code": "not_authenticated",
-        "detail": "Authentication credentials were not provided.", "attr": None,
+        "type": "authentication_error",
+        "code": "not_authenticated",
+        "detail": "Authentication credentials were not provided.",
+        "attr": None,
     }
 
 

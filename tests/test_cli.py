@@ -23,7 +23,10 @@ def served():
     env = {k: v for k, v in os.environ.items() if k != "MOCKHOG_API_KEY"}
     process = subprocess.Popen(
         [sys.executable, "-m", "mockhog", "serve", "--port", str(port), "--api-key", "phx_demo"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 20
@@ -69,7 +72,9 @@ def test_bad_fixture_stops_serve(tmp_path):
     bad.write_text(json.dumps({"records": {"1": {"exports": [{"id": 1, "export_format": 7}]}}}))
     result = subprocess.run(
         [sys.executable, "-m", "mockhog", "serve", "--port", str(_free_port()), "--fixtures", str(bad)],
-        capture_output=True, text=True, timeout=30,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert result.returncode == 2
     assert "bad.json" in result.stderr and "exports[0]" in result.stderr and "export_format" in result.stderr

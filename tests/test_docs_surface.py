@@ -64,7 +64,9 @@ def _first(client, path: str, query: str = "") -> dict[str, Any]:
 
 
 def _folder(client) -> dict[str, Any]:
-    return client.post("/api/projects/1/file_system/", json={"path": "Walk/Empty", "type": "folder"}).get_json()
+    return client.post(
+        "/api/projects/1/file_system/", json={"path": "Walk/Empty", "type": "folder"}
+    ).get_json()
 
 
 def _password_id(client, parent: str) -> int:
@@ -97,14 +99,18 @@ def _prepare(client, method: str, path: str) -> tuple[str, str, Any]:
         if resource == "file_system":
             params["id"] = _folder(client)["id"]
         elif resource == "persisted_folder":
-            params["id"] = client.post("/api/projects/1/persisted_folder/", json={"type": "pinned"}).get_json()["id"]
+            params["id"] = client.post(
+                "/api/projects/1/persisted_folder/", json={"type": "pinned"}
+            ).get_json()["id"]
         else:
             params["id"] = _first(client, f"{resource}/")["id"]
     if "{password_id}" in path:
         params["password_id"] = _password_id(client, "insights/1")
     if path.startswith("session_recordings") and path.endswith("passwords/"):
-        client.patch(f"/api/projects/1/session_recordings/{params['recording_id']}/sharing/",
-                     json={"password_required": True})
+        client.patch(
+            f"/api/projects/1/session_recordings/{params['recording_id']}/sharing/",
+            json={"password_required": True},
+        )
     if path.startswith("insights") and path.endswith("passwords/"):
         client.patch("/api/projects/1/insights/1/sharing/", json={"password_required": True})
     if resource == "groups" and path != "groups/" and path != "groups/property_definitions/":
@@ -126,15 +132,23 @@ def _prepare(client, method: str, path: str) -> tuple[str, str, Any]:
         ("POST", "external_data_sources/"): {
             "source_type": "Stripe",
             "prefix": "walk_",
-            "payload": {"stripe_secret_key": "sk_test_walk", "schemas": [
-                {"name": "Charge", "should_sync": True, "sync_type": "full_refresh"}]},
+            "payload": {
+                "stripe_secret_key": "sk_test_walk",
+                "schemas": [{"name": "Charge", "should_sync": True, "sync_type": "full_refresh"}],
+            },
         },
         ("PATCH", "external_data_sources/{id}/"): {"description": "walked"},
         ("PATCH", "external_data_sources/{id}/revenue_analytics_config/"): {"enabled": True},
-        ("POST", "external_data_sources/database_schema/"): {"source_type": "Stripe", "stripe_secret_key": "sk"},
+        ("POST", "external_data_sources/database_schema/"): {
+            "source_type": "Stripe",
+            "stripe_secret_key": "sk",
+        },
         ("POST", "external_data_sources/source_prefix/"): {"source_type": "Stripe", "prefix": "walk2_"},
         ("POST", "logs/query/"): {"query": {"limit": 5}},
-        ("POST", "max_tools/create_and_query_insight/"): {"query": "weekly signups", "insight_type": "trends"},
+        ("POST", "max_tools/create_and_query_insight/"): {
+            "query": "weekly signups",
+            "insight_type": "trends",
+        },
         ("POST", "persisted_folder/"): {"type": "home"},
         ("PATCH", "persisted_folder/{id}/"): {"path": "Walk/Home"},
     }

@@ -41,14 +41,30 @@ def test_links_are_absolute_with_sorted_params(client):
     "body, code, attr, detail",
     [
         ({"insight": 3}, "required", "export_format", "This field is required."),
-        ({"insight": 3, "export_format": "image/bmp"}, "invalid_choice", "export_format",
-         '"image/bmp" is not a valid choice.'),
-        ({"export_format": "text/csv"}, "invalid_input", None,
-         "Either dashboard, insight or export_context is required for an export."),
-        ({"export_format": "text/csv", "insight": 99}, "does_not_exist", "insight",
-         'Invalid pk "99" - object does not exist.'),
-        ({"export_format": "text/csv", "dashboard": "x"}, "invalid_input", "dashboard",
-         "A valid integer is required."),
+        (
+            {"insight": 3, "export_format": "image/bmp"},
+            "invalid_choice",
+            "export_format",
+            '"image/bmp" is not a valid choice.',
+        ),
+        (
+            {"export_format": "text/csv"},
+            "invalid_input",
+            None,
+            "Either dashboard, insight or export_context is required for an export.",
+        ),
+        (
+            {"export_format": "text/csv", "insight": 99},
+            "does_not_exist",
+            "insight",
+            'Invalid pk "99" - object does not exist.',
+        ),
+        (
+            {"export_format": "text/csv", "dashboard": "x"},
+            "invalid_input",
+            "dashboard",
+            "A valid integer is required.",
+        ),
     ],
 )
 def test_create_errors_change_nothing(client, backend, body, code, attr, detail):

@@ -8,8 +8,15 @@ from mockhog import Backend, create_app
 from mockhog.seed import FixtureError
 
 LISTS = [
-    "exports/", "file_system/", "persisted_folder/", "groups/?group_type_index=0", "groups/?group_type_index=1",
-    "project_secret_api_keys/", "event_definitions/", "external_data_sources/", "persons/",
+    "exports/",
+    "file_system/",
+    "persisted_folder/",
+    "groups/?group_type_index=0",
+    "groups/?group_type_index=1",
+    "project_secret_api_keys/",
+    "event_definitions/",
+    "external_data_sources/",
+    "persons/",
     "insights/1/sharing/",
 ]
 
@@ -29,7 +36,9 @@ def test_same_seed_same_bytes_other_seed_differs():
 
 def test_default_world_is_rich(client):
     assert client.get("/api/projects/1/persons/?limit=1&include_total=1").get_json()["count"] >= 250
-    names = {d["name"] for d in client.get("/api/projects/1/event_definitions/?limit=500").get_json()["results"]}
+    names = {
+        d["name"] for d in client.get("/api/projects/1/event_definitions/?limit=500").get_json()["results"]
+    }
     assert {"$pageview", "$pageleave", "$autocapture", "$identify"} <= names
     assert any(not name.startswith("$") for name in names)
 
@@ -41,11 +50,18 @@ def _write(tmp_path, data, name="fixture.json"):
 
 
 def test_fixture_adds_a_project_and_overrides_a_record(tmp_path):
-    path = _write(tmp_path, {
-        "projects": [{"id": 2, "name": "Staging"}],
-        "records": {"1": {"insights": [{"id": 11, "name": "From a fixture"}],
-                          "exports": [{"id": 1, "export_context": {"path": "/fixture"}}]}},
-    })
+    path = _write(
+        tmp_path,
+        {
+            "projects": [{"id": 2, "name": "Staging"}],
+            "records": {
+                "1": {
+                    "insights": [{"id": 11, "name": "From a fixture"}],
+                    "exports": [{"id": 1, "export_context": {"path": "/fixture"}}],
+                }
+            },
+        },
+    )
     backend = Backend(seed=0, fixtures=[path])
     assert sorted(backend.projects) == [1, 2]
     client = create_app(backend=backend).test_client()
@@ -59,14 +75,21 @@ def test_fixture_adds_a_project_and_overrides_a_record(tmp_path):
 @pytest.mark.parametrize(
     "data, words",
     [
-        ({"records": {"1": {"exports": [{"id": 1, "export_format": "image/bmp"}]}}},
-         ["records.1.exports[0]", "export_format"]),
-        ({"records": {"1": {"exports": [{"id": 99, "export_format": "text/csv"}]}}},
-         ["records.1.exports[0]", "id 99"]),
+        (
+            {"records": {"1": {"exports": [{"id": 1, "export_format": "image/bmp"}]}}},
+            ["records.1.exports[0]", "export_format"],
+        ),
+        (
+            {"records": {"1": {"exports": [{"id": 99, "export_format": "text/csv"}]}}},
+            ["records.1.exports[0]", "id 99"],
+        ),
         ({"records": {"1": {"unicorns": []}}}, ["records.1.unicorns", "unknown resource"]),
         ({"records": {"5": {"exports": []}}}, ["records.5", "no such project"]),
         ({"projects": [{"name": "no id"}]}, ["projects[0]", "'id'"]),
-        ({"records": {"1": {"exports": [{"export_format": "text/csv"}]}}}, ["exports[0]", "'id' is required"]),
+        (
+            {"records": {"1": {"exports": [{"export_format": "text/csv"}]}}},
+            ["exports[0]", "'id' is required"],
+        ),
     ],
 )
 def test_bad_fixture_names_file_record_and_field(tmp_path, data, words):
