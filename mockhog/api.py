@@ -14,7 +14,8 @@ from flask import Blueprint, Response, current_app, request
 
 from . import errors
 from .backend import Backend
-from .catalog import PREFIXES, Operation
+from .catalog import PREFIXES, ROOT, Operation, Route
+from .keys import ApiKey
 from .pagination import PageUrl
 from .resources.base import Call, Reply
 
@@ -45,23 +46,18 @@ def _api_error(error: errors.ApiError) -> Response:
 @bp.route("/api/<path:rest>", methods=METHODS)
 def dispatch(rest: str = "") -> Response:
     app = backend()
-    prefix, _, tail = rest.partition("/")
-    project_raw, _, tail = tail.partition("/")
-    if prefix not in PREFIXES or not project_raw:
-        raise errors.endpoint_not_found()
-    found = app.catalog.match(tail)
-    if found is None:
-        raise errors.endpoint_not_found()
-    route, raw_params = found
+    route, raw_params, prefix, project_raw = _route(app, rest)
     method = "GET" if request.method == "HEAD" else request.method
     op = route.by_method.get((prefix, method))
-    scopes = _authenticate(app, op)
+    key = _authenticate(app, op)
     if op is None:
         if request.method == "OPTIONS":
             return _options(route.methods(prefix))
         raise errors.method_not_allowed(request.method)
-    project_id = _project(app, project_raw)
-    _check_scopes(op, scopes)
+    project_id = None if prefix == ROOT else _project(app, project_raw, key)
+    missing = key.missing_scope(op.scopes)
+    if missing:
+        raise errors.permission_denied(f"API key missing required scope '{missing}'")
     body = _parse_body(op)
     contract = app.contract[op]
     call = Call(
@@ -73,6 +69,7 @@ def dispatch(rest: str = "") -> Response:
         query_lists={k: request.args.getlist(k) for k in request.args},
         body=contract.check_body(body) if op.is_write else body,
         url=PageUrl(request.base_url, request.query_string.decode("latin-1")),
+        key=key,
     )
     resource = app.resource(op)
     with app.store.transaction():
@@ -84,6 +81,20 @@ def dispatch(rest: str = "") -> Response:
         response.headers["Deprecation"] = "true"
         response.headers["Link"] = f'<{successor}>; rel="successor-version"'
     return response
+
+
+def _route(app: Backend, rest: str) -> tuple[Route, dict[str, str], str, str | None]:
+    """The route for ``/api/<rest>``: a project route first, else one outside projects."""
+    prefix, _, tail = rest.partition("/")
+    project_raw, _, tail = tail.partition("/")
+    if prefix in PREFIXES and project_raw:
+        found = app.catalog.match(tail)
+        if found:
+            return *found, prefix, project_raw
+    found = app.catalog.match(rest, root=True)
+    if found:
+        return *found, ROOT, None
+    raise errors.endpoint_not_found()
 
 
 def _respond(app: Backend, op: Operation, reply: Reply) -> Response:
@@ -130,46 +141,44 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"Out of range float values are not JSON compliant: {name!r}")
 
 
-def _authenticate(app: Backend, op: Operation | None) -> list[str]:
+def _authenticate(app: Backend, op: Operation | None) -> ApiKey:
     """PostHog's personal API key lookup: header, then body field, then query parameter.
 
-    Only the first key found is tried; the answer is that key's scopes.
+    Only the first key found is tried.
     """
     header = request.headers.get("Authorization", "")
-    body = _parse_body(op) if op is not None and not header.startswith("Bearer ") else {}
-    if header.startswith("Bearer ") and header[7:].strip():
-        key, source = header[7:].strip(), "Authorization header"
+    bearer = header[7:].strip() if header.startswith("Bearer ") else ""
+    if bearer.startswith("pha_"):
+        bearer = ""  # an OAuth access token: not a personal API key
+    body = _parse_body(op) if op is not None and not bearer else {}
+    if bearer:
+        value, source = bearer, "Authorization header"
     elif isinstance(body, dict) and isinstance(body.get("personal_api_key"), str):
-        key, source = body["personal_api_key"], "body"
+        value, source = body["personal_api_key"], "body"
     elif request.args.get("personal_api_key"):
-        key, source = request.args["personal_api_key"], "query string"
+        value, source = request.args["personal_api_key"], "query string"
     else:
         raise errors.not_authenticated()
-    scopes = app.key_scopes(key)
-    if scopes is None:
+    key = app.keys.find(value)
+    if key is None:
         raise errors.authentication_failed(source)
-    return scopes
+    return key
 
 
-def _check_scopes(op: Operation, scopes: list[str]) -> None:
-    """``x:write`` satisfies ``x:read``; ``*`` grants everything."""
-    if "*" in scopes:
-        return
-    for needed in op.scopes:
-        obj, _, access = needed.partition(":")
-        if needed not in scopes and not (access == "read" and f"{obj}:write" in scopes):
-            raise errors.permission_denied(f"API key missing required scope '{needed}'")
-
-
-def _project(app: Backend, raw: str) -> int:
+def _project(app: Backend, raw: str | None, key: ApiKey) -> int:
     if raw == "@current":
-        return min(app.projects)
-    try:
-        project_id = int(raw)
-    except ValueError:
-        raise errors.project_not_found() from None
+        project_id = app.current_project(key)
+    else:
+        try:
+            project_id = int(raw or "")
+        except ValueError:
+            raise errors.project_not_found() from None
     if project_id not in app.projects:
         raise errors.project_not_found()
+    if not key.allows_project(project_id):
+        raise errors.permission_denied(
+            f"API key does not have access to the requested project: ID {project_id}."
+        )
     return project_id
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from .catalog import Catalog, Operation
 from .contract import Contract
+from .keys import ApiKey, KeyRing
 from .resources.base import Resource
 from .seed import World, build_world
 from .store import Store
@@ -41,6 +42,7 @@ class Backend:
         self.world: World = build_world(self, seed, self.fixtures)
         self.store = Store(self.world.snapshot)
         self.rng = random.Random(seed)
+        self.keys = KeyRing(self.api_key, seed, self.world.keys)
 
     @property
     def user(self) -> dict[str, Any]:
@@ -57,13 +59,12 @@ class Backend:
         """Back to the seeded state, and the id generator back to its start."""
         with self.store.lock:
             self.store.reset()
+            self.keys.reset()
             self.rng = random.Random(self.seed)
 
-    def key_scopes(self, key: str) -> list[str] | None:
-        """The scopes of a personal API key, or None for an unknown key."""
-        if key == self.api_key:
-            return ["*"]
-        return None
+    def current_project(self, key: ApiKey) -> int:
+        """What ``@current`` means for a key: its first scoped project, else the first project."""
+        return key.scoped_teams[0] if key.scoped_teams else min(self.projects)
 
 
 def _load_impl(impl: str) -> type[Resource]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 PREFIXES = ("projects", "environments")
+ROOT = "root"  # operations outside a project: /api/users/@me/, /api/projects/, ...
 GENERIC_ACTIONS = ("list", "create", "retrieve", "update", "partial_update", "destroy")
 _METHOD_SUFFIX = {
     "GET": "retrieve",
@@ -34,6 +35,7 @@ class ResourceSpec:
     lookup: str
     params: dict[str, str]
     pagination: str
+    root: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -62,6 +64,8 @@ class Operation:
     @property
     def template(self) -> str:
         """The full path template, as PostHog's OpenAPI document writes it."""
+        if self.prefix == ROOT:
+            return f"/api/{self.path}"
         return f"/api/{self.prefix}/{{project_id}}/{self.path}"
 
     @property
@@ -93,6 +97,7 @@ class Catalog:
         self.resources: dict[str, ResourceSpec] = {}
         self.operations: list[Operation] = []
         self.routes: list[Route] = []
+        self.root_routes: list[Route] = []
         for name, entry in data["resources"].items():
             spec = ResourceSpec(
                 name=name,
@@ -103,10 +108,11 @@ class Catalog:
                 lookup=entry.get("lookup", "integer"),
                 params=dict(entry.get("params", {})),
                 pagination=entry.get("pagination", "limit_offset"),
+                root=entry.get("root", False),
             )
             self.resources[name] = spec
             for row in entry["operations"]:
-                for prefix in PREFIXES:
+                for prefix in (ROOT,) if spec.root else PREFIXES:
                     self.operations.append(_operation(spec, prefix, row))
         self.by_id = {op.operation_id: op for op in self.operations}
         self._build_routes()
@@ -118,20 +124,23 @@ class Catalog:
             return cls(tomllib.load(handle))
 
     def _build_routes(self) -> None:
-        by_path: dict[str, Route] = {}
+        by_path: dict[tuple[bool, str], Route] = {}
         for op in self.operations:
-            route = by_path.get(op.path)
+            route = by_path.get((op.prefix == ROOT, op.path))
             if route is None:
                 names = tuple(_PARAM.findall(op.path))
                 regex = _PARAM.sub(r"(?P<\1>[^/]+)", op.path.rstrip("/"))
-                route = by_path[op.path] = Route(re.compile(f"{regex}/?$"), names)
+                route = by_path[(op.prefix == ROOT, op.path)] = Route(re.compile(f"{regex}/?$"), names)
             route.by_method[(op.prefix, op.method)] = op
         # Fixed segments win over parameters, as in DRF's router (log_view before {id}).
-        self.routes = sorted(by_path.values(), key=lambda r: len(r.params))
+        ordered = sorted(by_path.items(), key=lambda item: len(item[1].params))
+        self.routes = [route for (root, _), route in ordered if not root]
+        self.root_routes = [route for (root, _), route in ordered if root]
 
-    def match(self, rest: str) -> tuple[Route, dict[str, str]] | None:
-        """Find the route for a path relative to the project prefix (``exports/12/``)."""
-        for route in self.routes:
+    def match(self, rest: str, root: bool = False) -> tuple[Route, dict[str, str]] | None:
+        """Find the route for a path relative to the project prefix (``exports/12/``), or to
+        ``/api/`` for root operations."""
+        for route in self.root_routes if root else self.routes:
             found = route.pattern.match(rest)
             if found:
                 return route, found.groupdict()

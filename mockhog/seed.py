@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from faker import Faker
 
+from .errors import ApiError
+from .keys import ApiKey, check_scopes
 from .resources.base import iso
 from .store import Rows, Snapshot
 
@@ -72,6 +74,7 @@ class World:
     user: dict[str, Any]
     projects: dict[int, dict[str, Any]]
     organization: dict[str, Any]
+    keys: list[ApiKey] = field(default_factory=list)
 
 
 def build_world(backend: Backend, seed: int, fixture_paths: list[Path]) -> World:
@@ -94,7 +97,8 @@ def build_world(backend: Backend, seed: int, fixture_paths: list[Path]) -> World
         pid: {name: 1 + max((k for k in rows if isinstance(k, int)), default=0) for name, rows in t.items()}
         for pid, t in tables.items()
     }
-    return World(Snapshot(tables, next_ids), profile["user"], projects, profile["organization"])
+    keys = [key for path, data in fixtures for key in _fixture_keys(path, data, projects)]
+    return World(Snapshot(tables, next_ids), profile["user"], projects, profile["organization"], keys)
 
 
 def _seed_project(
@@ -138,10 +142,33 @@ def _read_fixture(path: Path) -> dict[str, Any]:
         raise FixtureError(f"{path}: not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
         raise FixtureError(f"{path}: the top level must be an object with 'projects' and 'records'")
-    unknown = set(data) - {"projects", "records"}
+    unknown = set(data) - {"projects", "records", "personal_api_keys"}
     if unknown:
         raise FixtureError(f"{path}: unknown top-level key '{sorted(unknown)[0]}'")
     return data
+
+
+def _fixture_keys(path: Path, data: dict[str, Any], projects: dict[int, Any]) -> list[ApiKey]:
+    """``{"personal_api_keys": [{"value", "label"?, "scopes", "scoped_teams"?}]}``."""
+    keys = []
+    for index, entry in enumerate(data.get("personal_api_keys", [])):
+        label = f"{path}: personal_api_keys[{index}]"
+        if not isinstance(entry, dict):
+            raise FixtureError(f"{label}: a key must be an object")
+        value = entry.get("value")
+        if not isinstance(value, str) or not value.strip():
+            raise FixtureError(f"{label}: field 'value' must be a non-empty string")
+        try:
+            scopes = check_scopes(entry.get("scopes", ["*"]))
+        except ApiError as error:
+            raise FixtureError(f"{label}: field 'scopes': {error.body['detail']}") from None
+        teams = entry.get("scoped_teams")
+        if teams is not None and (not isinstance(teams, list) or any(team not in projects for team in teams)):
+            raise FixtureError(f"{label}: field 'scoped_teams' must list declared project ids")
+        keys.append(
+            ApiKey(f"fixture-{index}", str(entry.get("label", f"fixture key {index}")), value, scopes, teams)
+        )
+    return keys
 
 
 def _apply_records(

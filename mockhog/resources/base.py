@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..catalog import Operation, ResourceSpec
+from ..keys import ApiKey
 from ..pagination import PageUrl, cursor_page, limit_offset_page
 from ..store import Record, Store, Table
 
@@ -29,12 +30,13 @@ class Call:
 
     backend: Backend
     op: Operation
-    project_id: int
+    project_id: int | None  # None for operations outside a project
     params: dict[str, Any]
     query: dict[str, Any]
     body: Any
     url: PageUrl
     query_lists: dict[str, list[str]] = field(default_factory=dict)
+    key: ApiKey | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -50,6 +52,7 @@ class Call:
         return self.backend.rng
 
     def table(self, name: str) -> Table:
+        assert self.project_id is not None, "a root operation has no project tables"
         return self.store.table(self.project_id, name)
 
     def new_uuid(self) -> str:

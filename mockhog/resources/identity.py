@@ -1,0 +1,147 @@
+"""Who a key is: ``/api/users/@me/``, ``/api/projects/``, ``/api/organizations/@current/`` and
+``/api/personal_api_keys/@current/`` — the routes real clients call before anything else."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from .. import errors
+from ..pagination import limit_offset_page
+from .base import Call, Resource
+
+ADMIN = 8  # PostHog's OrganizationMembership.Level.ADMIN
+
+
+def _token(prefix: str, *parts: Any) -> str:
+    return prefix + hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()[:40]
+
+
+def _uuid(*parts: Any) -> str:
+    return str(uuid.UUID(hashlib.md5(":".join(map(str, parts)).encode()).hexdigest()))
+
+
+class _Identity(Resource):
+    """Shared views of the world's user, organization and projects."""
+
+    def organization(self, call: Call) -> dict[str, Any]:
+        return call.backend.world.organization
+
+    def projects(self, call: Call) -> list[dict[str, Any]]:
+        visible = [p for pid, p in sorted(call.backend.projects.items()) if call.key.allows_project(pid)]
+        return [self.project(call, p) for p in visible]
+
+    def project(self, call: Call, project: dict[str, Any]) -> dict[str, Any]:
+        organization = self.organization(call)
+        return {
+            "id": project["id"],
+            "uuid": _uuid("project", project["id"]),
+            "organization": organization["id"],
+            "api_token": project.get("api_token") or _token("phc_", call.backend.seed, project["id"]),
+            "name": project["name"],
+            "created_at": project.get("created_at", "2024-01-15T09:00:00.000000Z"),
+            "timezone": project.get("timezone", "UTC"),
+            "is_demo": False,
+            "ingested_event": True,
+            "completed_snippet_onboarding": True,
+            "access_control": False,
+        }
+
+    def team(self, call: Call, project: dict[str, Any]) -> dict[str, Any]:
+        full = self.project(call, project)
+        return {
+            "id": full["id"],
+            "uuid": full["uuid"],
+            "organization": full["organization"],
+            "project_id": full["id"],
+            "api_token": full["api_token"],
+            "name": full["name"],
+            "completed_snippet_onboarding": True,
+            "has_completed_onboarding_for": {"product_analytics": True},
+            "ingested_event": True,
+            "is_demo": False,
+            "timezone": full["timezone"],
+            "access_control": False,
+        }
+
+    def organization_view(self, call: Call) -> dict[str, Any]:
+        organization = self.organization(call)
+        projects = [call.backend.projects[p["id"]] for p in self.projects(call)]
+        return {
+            "id": organization["id"],
+            "name": organization["name"],
+            "slug": organization.get("slug") or organization["name"].lower().replace(" ", "-").strip("."),
+            "created_at": organization.get("created_at", "2024-01-15T09:00:00.000000Z"),
+            "updated_at": organization.get("updated_at", "2025-06-01T09:00:00.000000Z"),
+            "membership_level": ADMIN,
+            "teams": [self.team(call, p) for p in projects],
+            "projects": [
+                {"id": p["id"], "organization_id": organization["id"], "name": p["name"]} for p in projects
+            ],
+            "available_product_features": [{"key": "advanced_permissions", "name": "Advanced permissions"}],
+            "is_member_join_email_enabled": True,
+            "member_count": 1,
+        }
+
+
+class Users(_Identity):
+    def retrieve(self, call: Call) -> Any:
+        user = call.user
+        if call.params["id"] not in ("@me", user["uuid"]):
+            raise errors.not_found()
+        current = call.backend.projects[call.backend.current_project(call.key)]
+        organization = self.organization_view(call)
+        basic = {k: organization[k] for k in ("id", "name", "slug")}
+        return {
+            "date_joined": user.get("date_joined", "2024-01-15T09:00:00.000000Z"),
+            "uuid": user["uuid"],
+            "distinct_id": user["distinct_id"],
+            "first_name": user["first_name"],
+            "last_name": user["last_name"],
+            "email": user["email"],
+            "pending_email": None,
+            "is_email_verified": user["is_email_verified"],
+            "hedgehog_config": user["hedgehog_config"],
+            "role_at_organization": user["role_at_organization"],
+            "is_staff": False,
+            "team": self.team(call, current),
+            "organization": organization,
+            "organizations": [{**basic, "logo_media_id": None, "membership_level": ADMIN}],
+            "id": user["id"],
+        }
+
+
+class Projects(_Identity):
+    def list(self, call: Call) -> Any:
+        return limit_offset_page(self.projects(call), call.query, call.url)
+
+    def retrieve(self, call: Call) -> Any:
+        raw = call.params["id"]
+        if raw == "@current":
+            project_id = call.backend.current_project(call.key)
+        elif raw.isdigit():
+            project_id = int(raw)
+        else:
+            raise errors.project_not_found()
+        if project_id not in call.backend.projects:
+            raise errors.project_not_found()
+        if not call.key.allows_project(project_id):
+            raise errors.permission_denied(
+                f"API key does not have access to the requested project: ID {project_id}."
+            )
+        return self.project(call, call.backend.projects[project_id])
+
+
+class Organizations(_Identity):
+    def retrieve(self, call: Call) -> Any:
+        if call.params["id"] not in ("@current", self.organization(call)["id"]):
+            raise errors.not_found()
+        return self.organization_view(call)
+
+
+class PersonalApiKeys(_Identity):
+    def retrieve(self, call: Call) -> Any:
+        if call.params["id"] not in ("@current", call.key.id):
+            raise errors.not_found()
+        return {**call.key.public(), "value": None, "last_rolled_at": None, "user_id": call.user["id"]}
