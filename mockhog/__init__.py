@@ -1,7 +1,8 @@
 """mockhog: an offline, stateful, contract-checked stand-in for the PostHog REST API."""
 
-from .app import create_app
-from .backend import DEFAULT_API_KEY, Backend
-
-__all__ = ["create_app", "Backend", "DEFAULT_API_KEY"]
 __version__ = "0.1.0"
+
+from .app import create_app  # noqa: E402
+from .backend import DEFAULT_API_KEY, Backend  # noqa: E402
+
+__all__ = ["create_app", "Backend", "DEFAULT_API_KEY", "__version__"]

@@ -16,6 +16,7 @@ from . import errors
 from .backend import Backend
 from .catalog import PREFIXES, ROOT, Operation, Route
 from .keys import ApiKey
+from .openapi import yaml_dump
 from .pagination import PageUrl
 from .resources.base import Call, Reply
 
@@ -40,6 +41,15 @@ def render(body: Any, status: int, headers: dict[str, str] | None = None) -> Res
 @bp.errorhandler(errors.ApiError)
 def _api_error(error: errors.ApiError) -> Response:
     return render(error.body, error.status, error.headers)
+
+
+@bp.get("/api/schema/", strict_slashes=False)
+def schema() -> Response:
+    """The OpenAPI document, like PostHog's own ``/api/schema/``; ``?format=yaml`` for YAML."""
+    document = backend().openapi()
+    if request.args.get("format") in ("yaml", "openapi"):
+        return Response(yaml_dump(document) + "\n", content_type="application/vnd.oai.openapi; charset=utf-8")
+    return render(document, 200)
 
 
 @bp.route("/api/", methods=METHODS, strict_slashes=False)

@@ -11,6 +11,7 @@ from typing import Any
 from .catalog import Catalog, Operation
 from .contract import Contract
 from .keys import ApiKey, KeyRing
+from .openapi import build_document
 from .resources.base import Resource
 from .seed import World, build_world
 from .store import Store
@@ -43,6 +44,7 @@ class Backend:
         self.store = Store(self.world.snapshot)
         self.rng = random.Random(seed)
         self.keys = KeyRing(self.api_key, seed, self.world.keys)
+        self._openapi: dict[str, Any] | None = None
 
     @property
     def user(self) -> dict[str, Any]:
@@ -61,6 +63,12 @@ class Backend:
             self.store.reset()
             self.keys.reset()
             self.rng = random.Random(self.seed)
+
+    def openapi(self) -> dict[str, Any]:
+        """The OpenAPI document of everything this backend serves (built once)."""
+        if self._openapi is None:
+            self._openapi = build_document(self.catalog, self.contract.schemas)
+        return self._openapi
 
     def current_project(self, key: ApiKey) -> int:
         """What ``@current`` means for a key: its first scoped project, else the first project."""

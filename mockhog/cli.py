@@ -49,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=8, help="worker threads (default: 8)")
 
     commands.add_parser("routes", help="list every served operation")
+
+    openapi = commands.add_parser("openapi", help="write the OpenAPI 3.1 document")
+    openapi.add_argument("-o", "--output", metavar="FILE", help="file to write (default: stdout)")
+    openapi.add_argument("--format", choices=["json", "yaml"], help="default: from the file name, else json")
     return parser
 
 
@@ -56,12 +60,33 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "routes":
         return _routes()
+    if args.command == "openapi":
+        return _openapi(args)
     return _serve(args)
 
 
 def _routes() -> int:
     for op in Catalog.load().operations:
         print(f"{op.method:<7} {op.template:<80} {op.operation_id:<70} {' '.join(op.scopes)}")
+    return 0
+
+
+def _openapi(args: argparse.Namespace) -> int:
+    import json
+
+    from .contract import Schemas
+    from .openapi import build_document, yaml_dump
+
+    document = build_document(Catalog.load(), Schemas())
+    as_yaml = args.format == "yaml" or (
+        args.format is None and str(args.output or "").endswith((".yaml", ".yml"))
+    )
+    text = yaml_dump(document) + "\n" if as_yaml else json.dumps(document, indent=2) + "\n"
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    else:
+        sys.stdout.write(text)
     return 0
 
 
