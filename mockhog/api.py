@@ -68,8 +68,8 @@ def dispatch(rest: str = "") -> Response:
     missing = key.missing_scope(op.scopes)
     if missing:
         raise errors.permission_denied(f"API key missing required scope '{missing}'")
-    body = _parse_body(op)
     contract = app.contract[op]
+    body, unknown = contract.check_body(_parse_body(op), app.strict) if op.is_write else ({}, [])
     call = Call(
         backend=app,
         op=op,
@@ -77,7 +77,7 @@ def dispatch(rest: str = "") -> Response:
         params=_typed_params(op, raw_params),
         query=contract.check_query({k: request.args.getlist(k)[-1] for k in request.args}),
         query_lists={k: request.args.getlist(k) for k in request.args},
-        body=contract.check_body(body) if op.is_write else body,
+        body=body,
         url=PageUrl(request.base_url, request.query_string.decode("latin-1")),
         key=key,
     )
@@ -86,6 +86,9 @@ def dispatch(rest: str = "") -> Response:
         result = getattr(resource, op.action)(call)
     reply = result if isinstance(result, Reply) else Reply(body=result)
     response = _respond(app, op, reply)
+    if unknown:
+        fields = ", ".join(unknown)
+        response.headers["X-Mockhog-Warning"] = f"unknown fields ignored (PostHog ignores them too): {fields}"
     if prefix == "environments":
         successor = request.full_path.rstrip("?").replace("/api/environments/", "/api/projects/", 1)
         response.headers["Deprecation"] = "true"

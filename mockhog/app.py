@@ -16,10 +16,16 @@ def create_app(
     api_key: str | None = None,
     fixtures: Sequence[str | Path] = (),
     backend: Backend | None = None,
+    strict: bool = False,
 ) -> Flask:
-    """A mockhog app serving a backend seeded with ``seed`` plus the given fixture files."""
+    """A mockhog app serving a backend seeded with ``seed`` plus the given fixture files.
+
+    ``strict`` rejects body fields PostHog would silently ignore.
+    """
     app = Flask("mockhog")
-    app.extensions["mockhog"] = backend or Backend(seed=seed, api_key=api_key, fixtures=fixtures)
+    app.extensions["mockhog"] = backend or Backend(
+        seed=seed, api_key=api_key, fixtures=fixtures, strict=strict
+    )
     app.register_blueprint(api.bp)
     app.register_blueprint(control.bp)
     app.register_error_handler(errors.ApiError, api._api_error)

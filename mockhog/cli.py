@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="JSON files adding or overriding projects and records",
     )
+    serve.add_argument(
+        "--strict", action="store_true", help="reject body fields PostHog would ignore (400 naming the field)"
+    )
     serve.add_argument("--threads", type=int, default=8, help="worker threads (default: 8)")
 
     commands.add_parser("routes", help="list every served operation")
@@ -96,7 +99,7 @@ def _serve(args: argparse.Namespace) -> int:
     from .app import create_app
 
     try:
-        backend = Backend(seed=args.seed, api_key=args.api_key, fixtures=args.fixtures)
+        backend = Backend(seed=args.seed, api_key=args.api_key, fixtures=args.fixtures, strict=args.strict)
     except FixtureError as error:
         print(f"mockhog: bad fixture: {error}", file=sys.stderr)
         return 2

@@ -145,22 +145,35 @@ class OperationContract:
         _raise_first(self.query_validator, self.query_schema, values)
         return values
 
-    def check_body(self, body: Any) -> Any:
-        """Coerce and validate a JSON body; fields the schema does not know are dropped, as DRF does."""
+    def check_body(self, body: Any, strict: bool = False) -> tuple[Any, list[str]]:
+        """Coerce and validate a JSON body: (the values the view sees, fields it does not know).
+
+        PostHog ignores fields its serializer does not declare, and so does mockhog unless
+        ``strict``, which rejects the first one.
+        """
         if self.body_schema is None:
-            return body
+            return body, []
         if not isinstance(body, dict) and self.body_schema.get("type") == "object":
             raise errors.validation_error(
                 f"Invalid data. Expected a dictionary, but got {_PY_TYPE.get(type(body), 'str')}."
             )
         properties = self.body_schema.get("properties", {})
+        unknown = []
+        if properties and self.body_schema.get("additionalProperties", True) is not False:
+            unknown = [k for k in body if k not in properties and k != "personal_api_key"]
+        if strict and unknown:
+            raise errors.validation_error(
+                f"Unknown field '{unknown[0]}': PostHog ignores it; mockhog --strict rejects it.",
+                unknown[0],
+                "unknown_field",
+            )
         values = _coerce(properties, body)
         readonly = {name for name, prop in properties.items() if prop.get("readOnly")}
         values = {k: v for k, v in values.items() if k not in readonly}
         _raise_first(self.body_validator, self.body_schema, values)
-        if self.body_schema.get("additionalProperties", True) is not False and properties:
+        if properties:
             values = {k: v for k, v in values.items() if k in properties}
-        return values
+        return values, unknown
 
     def check_response(self, body: Any) -> str | None:
         """The first place where a response body breaks its schema, or None."""

@@ -145,3 +145,31 @@ def test_responses_are_compact_utf8_json(client):
     )
     assert "🦔".encode() in created.data
     assert b", " not in created.data and created.mimetype == "application/json"
+
+
+def test_unknown_body_fields_are_ignored_with_a_warning(client, backend):
+    response = client.post(
+        "/api/projects/1/exports/", json={"insight": 1, "export_format": "text/csv", "colour": 1}
+    )
+    assert response.status_code == 201 and "colour" not in response.get_json()
+    assert "colour" in response.headers["X-Mockhog-Warning"]
+
+
+def test_strict_mode_rejects_unknown_fields(backend):
+    from mockhog import Backend, create_app
+
+    strict = Backend(seed=0, strict=True, catalog=backend.catalog, contract=backend.contract)
+    client = create_app(backend=strict).test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {strict.api_key}"
+    before = strict.store.dump()
+    response = client.post(
+        "/api/projects/1/exports/", json={"insight": 1, "export_format": "text/csv", "colour": 1}
+    )
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "type": "validation_error",
+        "code": "unknown_field",
+        "detail": "Unknown field 'colour': PostHog ignores it; mockhog --strict rejects it.",
+        "attr": "colour",
+    }
+    assert strict.store.dump() == before
