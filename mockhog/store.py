@@ -116,8 +116,11 @@ class Store:
         """Every row of every table (or of one project), for comparing states."""
         with self.lock:
             ids = [project_id] if project_id is not None else self.project_ids()
+            # An empty table and a missing one are the same state (tables appear on first use).
             return {
-                pid: {name: table.values() for name, table in sorted(self._projects[pid].items())}
+                pid: {
+                    name: table.values() for name, table in sorted(self._projects[pid].items()) if len(table)
+                }
                 for pid in ids
             }
 
