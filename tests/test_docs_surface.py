@@ -27,8 +27,11 @@ REAL_SERVER: dict[tuple[str, str], tuple[int, str]] = {
     ("GET", "groups/"): (200, "cursor page of the documented Group"),
     ("GET", "event_definitions/by_name/"): (200, "the event definition, not the docs' placeholder"),
 }
-# Keys the docs show that the real server never sends.
+# Keys the docs show that the real server never sends (or sends with another type).
+ACTION_ONLY = {"last_updated_at", "action_id", "is_calculating", "last_calculated_at", "created_by"}
 NOT_SENT = {
+    ("GET", "event_definitions/{id}/"): ACTION_ONLY | {"owner"},  # owner: a UserBasic, not an id
+    ("PATCH", "event_definitions/{id}/"): ACTION_ONLY | {"owner"},
     ("GET", "persons/"): {"count"},  # only with ?include_total
     ("GET", "external_data_sources/"): {"client_secret", "account_id"},  # write-only
     ("GET", "external_data_sources/{id}/"): {"client_secret", "account_id"},

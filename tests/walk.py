@@ -82,7 +82,9 @@ def prepare(client, method: str, path: str) -> tuple[str, str, Any]:
         )
     if path.startswith("insights") and path.endswith("passwords/"):
         client.patch("/api/projects/1/insights/1/sharing/", json={"password_required": True})
-    if resource == "groups" and path != "groups/" and path != "groups/property_definitions/":
+    if path == "groups/":
+        query = "group_type_index=0"
+    elif resource == "groups" and path != "groups/property_definitions/":
         query = _group_query(client)
     bodies = {
         ("POST", "exports/"): {"insight": 1, "export_format": "text/csv"},

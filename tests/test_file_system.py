@@ -1,0 +1,576 @@
+"""File system: the project tree, its filters and search, and its actions as PostHog serves them."""
+
+import pytest
+
+BASE = "/api/projects/1/file_system/"
+ENV_BASE = "/api/environments/1/file_system/"
+SEEDED = 22  # 9 folders (8 from the profile + Unfiled/Insights), 10 insights, 3 dashboards
+USER_BASIC = {
+    "id": 1,
+    "uuid": "01975a3c-0000-7000-8000-000000000001",
+    "distinct_id": "mockhog-user-1",
+    "first_name": "Max",
+    "last_name": "Hedgehog",
+    "email": "max@hedgebox.dev",
+    "is_email_verified": True,
+    "hedgehog_config": None,
+    "role_at_organization": "engineering",
+}
+
+
+def rows(client, query=""):
+    body = client.get(f"{BASE}?limit=1000{query}").get_json()
+    return body["results"]
+
+
+def paths(client, query=""):
+    return [row["path"] for row in rows(client, query)]
+
+
+def row_at(client, path):
+    found = client.get(BASE, query_string={"path": path}).get_json()["results"]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def bare(detail):
+    return {"detail": detail}
+
+
+def invalid(detail, attr="detail", code="invalid_input"):
+    return {"type": "validation_error", "code": code, "detail": detail, "attr": attr}
+
+
+# -- CRUD -------------------------------------------------------------------------------------
+def test_round_trip(client):
+    created = client.post(BASE, json={"path": "Tests/Deep/Plans", "type": "folder"})
+    assert created.status_code == 201
+    body = created.get_json()
+    assert {k: v for k, v in body.items() if k not in ("id", "created_at")} == {
+        "path": "Tests/Deep/Plans", "depth": 3, "type": "folder", "ref": None, "href": None,
+        "meta": {}, "shortcut": False, "last_viewed_at": None,
+    }
+    assert client.get(f"{BASE}{body['id']}/").get_json() == body
+    assert body in rows(client)
+
+    patched = client.patch(f"{BASE}{body['id']}/", json={"path": "Elsewhere/Plans", "href": "/x"}).get_json()
+    assert patched == {**body, "path": "Elsewhere/Plans", "depth": 2, "href": "/x"}
+    assert "Elsewhere" not in paths(client)  # PATCH creates no parent folders
+
+    put = client.put(f"{BASE}{body['id']}/", json={"path": "Plans", "type": "folder"})
+    assert put.status_code == 200
+    assert put.get_json() == {**patched, "path": "Plans", "depth": 1}
+
+    assert client.delete(f"{BASE}{body['id']}/").status_code == 204
+    missing = client.get(f"{BASE}{body['id']}/")
+    assert missing.status_code == 404
+    assert missing.get_json() == {
+        "type": "invalid_request", "code": "not_found", "detail": "Not found.", "attr": None}
+
+
+def test_create_makes_missing_parent_folders(client):
+    client.post(BASE, json={"path": "Tests/Deep/Doc", "type": "doc"})
+    for path, depth in (("Tests", 1), ("Tests/Deep", 2)):
+        folder = row_at(client, path)
+        assert (folder["type"], folder["depth"], folder["shortcut"]) == ("folder", depth, False)
+    before = len(rows(client))
+    client.post(BASE, json={"path": "Tests/Deep/Other", "type": "doc"})
+    assert len(rows(client)) == before + 1  # parents now exist
+
+
+def test_escaped_slash_stays_in_one_segment(client):
+    body = client.post(BASE, json={"path": "Reports/Q1 \\/ Q2 review", "type": "doc"}).get_json()
+    assert body["depth"] == 2
+    assert "Reports/Q1 \\/ Q2 review" in paths(client)
+    assert "Reports/Q1 " not in paths(client)
+
+
+def test_create_stores_false_for_null_shortcut_and_keeps_true(client):
+    assert client.post(BASE, json={"path": "A", "shortcut": None}).get_json()["shortcut"] is False
+    assert client.post(BASE, json={"path": "B", "shortcut": True}).get_json()["shortcut"] is True
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ({"type": "doc"}, invalid("This field is required.", "path", "required")),
+        ({"path": "   "}, invalid("This field may not be blank.", "path", "blank")),
+        ({"path": "a", "type": "x" * 101},
+         invalid("Ensure this field has no more than 100 characters.", "type", "max_length")),
+        ({"path": "a", "type": None}, invalid("This field may not be null.", "type", "null")),
+        ({"path": "a", "shortcut": "maybe"}, invalid("Must be a valid boolean.", "shortcut")),
+    ],
+)
+def test_create_errors_change_nothing(client, backend, body, expected):
+    before = backend.store.dump()
+    response = client.post(BASE, json=body)
+    assert response.status_code == 400
+    assert response.get_json() == expected
+    assert backend.store.dump() == before
+
+
+def test_put_needs_path(client, backend):
+    target = row_at(client, "Marketing")
+    before = backend.store.dump()
+    response = client.put(f"{BASE}{target['id']}/", json={"type": "folder"})
+    assert response.get_json() == invalid("This field is required.", "path", "required")
+    assert backend.store.dump() == before
+
+
+def test_unknown_ids_are_404(client):
+    assert client.get(f"{BASE}00000000-0000-4000-8000-000000000000/").status_code == 404
+    assert client.get(f"{BASE}not-a-uuid/").status_code == 404
+
+
+# -- list -------------------------------------------------------------------------------------
+def test_list_is_ordered_by_lower_path_with_creators(client):
+    client.post(BASE, json={"path": "aardvark", "type": "doc"})
+    page = client.get(BASE).get_json()
+    assert page["count"] == SEEDED + 1
+    listed = [row["path"] for row in page["results"]]
+    assert listed == sorted(listed, key=str.lower)
+    assert listed[0] == "aardvark"
+    assert page["users"] == [USER_BASIC]
+    folders_only = client.get(f"{BASE}?type=folder").get_json()
+    assert folders_only["users"] == []  # folders carry no meta.created_by
+
+
+def test_pagination(client):
+    page = client.get(f"{BASE}?limit=10&offset=10", base_url="http://127.0.0.1:8010").get_json()
+    assert len(page["results"]) == 10
+    assert page["next"] == "http://127.0.0.1:8010/api/projects/1/file_system/?limit=10&offset=20"
+    assert page["previous"] == "http://127.0.0.1:8010/api/projects/1/file_system/?limit=10"
+    seen, url = [], f"{BASE}?limit=7"
+    while url:
+        body = client.get(url).get_json()
+        seen += [row["id"] for row in body["results"]]
+        url = body["next"]
+    assert len(seen) == len(set(seen)) == SEEDED
+
+
+def test_environments_prefix_is_the_same_tree(client):
+    response = client.get(f"{ENV_BASE}?type=dashboard")
+    assert response.status_code == 200
+    assert response.headers["Deprecation"] == "true"
+    via_projects = [r["ref"] for r in rows(client, "&type=dashboard")]
+    assert [r["ref"] for r in response.get_json()["results"]] == via_projects
+    created = client.post(ENV_BASE, json={"path": "Via env", "type": "doc"}).get_json()
+    assert client.get(f"{BASE}{created['id']}/").get_json() == created
+
+
+def test_seed_files_every_insight_and_dashboard(client):
+    items = rows(client, "&not_type=folder")
+    assert sorted((r["type"], int(r["ref"])) for r in items) == sorted(
+        [("insight", i) for i in range(1, 11)] + [("dashboard", i) for i in range(1, 4)]
+    )
+    names = {r["path"].rsplit("/", 1)[1] for r in items}
+    assert {"Weekly active users", "Product KPIs", "Engineering health"} <= names
+    for row in items:
+        assert row["depth"] == row["path"].count("/") + 1
+        assert row["meta"]["created_by"] == 1 and row["shortcut"] is False
+        prefix = "/insights/" if row["type"] == "insight" else f"/dashboard/{row['ref']}"
+        assert row["href"].startswith(prefix)
+    for folder in ("Marketing/Campaigns/Q2 launch", "Product/Onboarding", "Engineering/Reliability"):
+        assert row_at(client, folder)["type"] == "folder"
+
+
+def test_depth_filter_puts_folders_first(client):
+    client.post(BASE, json={"path": "Alpha doc", "type": "doc"})
+    top = rows(client, "&depth=1")
+    assert [r["path"] for r in top] == ["Engineering", "Marketing", "Product", "Unfiled", "Alpha doc"]
+    assert len(rows(client, "&depth=abc")) == SEEDED + 1  # a bad depth is ignored
+
+
+@pytest.mark.parametrize(
+    "query, check",
+    [
+        ("&parent=Marketing", lambda r: r["path"].startswith("Marketing/")),
+        ("&type=dashboard", lambda r: r["type"] == "dashboard"),
+        ("&not_type=folder", lambda r: r["type"] != "folder"),
+        ("&type__startswith=dash", lambda r: r["type"] == "dashboard"),
+        ("&path=Product/Onboarding", lambda r: r["path"] == "Product/Onboarding"),
+    ],
+)
+def test_simple_filters(client, query, check):
+    found = rows(client, query)
+    assert found and all(check(r) for r in found)
+    everything = rows(client)
+    assert len([r for r in everything if check(r)]) == len(found)
+
+
+def test_created_at_filters(client):
+    everything = rows(client)
+    moments = sorted(r["created_at"] for r in everything)
+    middle = moments[len(moments) // 2]
+    after = rows(client, f"&created_at__gt={middle}")
+    before = rows(client, f"&created_at__lt={middle}")
+    assert all(r["created_at"] > middle for r in after) and all(r["created_at"] < middle for r in before)
+    assert len(after) + len(before) == SEEDED - 1
+
+
+def test_ref_filter_orders_real_rows_before_shortcuts(client):
+    original = next(r for r in rows(client, "&type=dashboard") if r["ref"] == "2")
+    client.post(f"{BASE}{original['id']}/link/", json={"new_path": "Aaa/Growth link"})
+    found = rows(client, "&ref=2&type=dashboard")
+    assert [r["shortcut"] for r in found] == [False, True]
+
+
+@pytest.mark.parametrize(
+    "order_by, key, reverse",
+    [("path", "path", False), ("-path", "path", True), ("created_at", "created_at", False),
+     ("-created_at", "created_at", True), ("bogus", "created_at", True)],
+)
+def test_order_by(client, order_by, key, reverse):
+    found = [r[key] for r in rows(client, f"&order_by={order_by}")]
+    assert found == sorted(found, reverse=reverse)
+
+
+@pytest.mark.parametrize(
+    "search, expected",
+    [
+        ("name:funnel", ["Marketing/Campaigns/Q2 launch/Signup funnel"]),
+        ("path:launch", ["Marketing/Campaigns/Q2 launch/Retention after first upload",
+                         "Marketing/Campaigns/Q2 launch/Signup funnel"]),
+        ('"q2 launch" -type:folder', ["Marketing/Campaigns/Q2 launch/Retention after first upload",
+                                      "Marketing/Campaigns/Q2 launch/Signup funnel"]),
+        ("type:dashboard", ["Engineering/Reliability/Engineering health", "Engineering/Reliability/Growth",
+                            "Marketing/Campaigns/Product KPIs"]),
+        ("ref:3 type:dashboard", ["Engineering/Reliability/Engineering health"]),
+        ("engineering !type:folder", ["Engineering/Churned accounts",
+                                      "Engineering/Reliability/Engineering health",
+                                      "Engineering/Reliability/Growth"]),
+        ("campaigns/q2", ["Marketing/Campaigns/Q2 launch",
+                          "Marketing/Campaigns/Q2 launch/Retention after first upload",
+                          "Marketing/Campaigns/Q2 launch/Signup funnel"]),
+        ("user:nobody", []),
+        ("name:", None),
+    ],
+)
+def test_search_tokens(client, search, expected):
+    found = paths(client, f"&search={search}")
+    if expected is None:
+        assert len(found) == SEEDED  # an empty value matches every basename
+    else:
+        assert found == expected
+
+
+def test_search_by_creator(client):
+    items = {r["path"] for r in rows(client)}
+    mine = set(paths(client, "&search=user:me"))
+    assert mine == items  # the seeded tree and its folders were all made by the default user
+    assert set(paths(client, "&search=user:hedgehog")) == items
+    assert set(paths(client, "&search=author:max@hedgebox")) == items
+    assert paths(client, "&search=-user:me") == []
+
+
+def test_search_name_only_and_escaped_slashes(client):
+    client.post(BASE, json={"path": "Reports/Go\\/revenue", "type": "doc"})
+    assert paths(client, "&search=go/revenue") == ["Reports/Go\\/revenue"]
+    assert paths(client, "&search=reports&search_name_only=true") == ["Reports"]
+    assert "Reports/Go\\/revenue" in paths(client, "&search=reports")
+
+
+# -- actions: move / link ---------------------------------------------------------------------
+def test_move_an_item_creates_parents(client):
+    item = row_at(client, "Product/Time to first share")
+    moved = client.post(f"{BASE}{item['id']}/move/", json={"new_path": "Archive/2025/Time to first share"})
+    assert moved.status_code == 200
+    assert moved.get_json() == {**item, "path": "Archive/2025/Time to first share", "depth": 3}
+    archive = row_at(client, "Archive/2025")
+    assert (archive["type"], archive["shortcut"]) == ("folder", None)
+
+
+def test_move_a_folder_moves_its_contents(client):
+    folder = row_at(client, "Marketing/Campaigns")
+    moved = client.post(f"{BASE}{folder['id']}/move/", json={"new_path": "Growth/Campaigns"}).get_json()
+    assert moved == {**folder, "path": "Growth/Campaigns", "depth": 2}
+    assert paths(client, "&parent=Marketing/Campaigns") == []
+    moved_paths = paths(client, "&parent=Growth/Campaigns")
+    assert "Growth/Campaigns/Q2 launch/Signup funnel" in moved_paths
+    assert row_at(client, "Growth/Campaigns/Q2 launch/Signup funnel")["depth"] == 4
+
+
+def test_move_onto_an_existing_folder_merges(client):
+    folder = row_at(client, "Product/Onboarding")
+    merged = client.post(f"{BASE}{folder['id']}/move/", json={"new_path": "Engineering/Reliability"})
+    assert merged.status_code == 200
+    assert merged.get_json() == {**folder, "id": None}
+    assert client.get(f"{BASE}{folder['id']}/").status_code == 404
+    assert "Engineering/Reliability/Revenue by plan" in paths(client)
+
+
+@pytest.mark.parametrize(
+    "action, path, body, expected",
+    [
+        ("move", "Marketing", {}, "new_path is required"),
+        ("move", "Marketing", {"new_path": ""}, "new_path is required"),
+        ("move", "Marketing", {"new_path": "Marketing"}, "Cannot move folder into itself"),
+        ("link", "Marketing", {"new_path": None}, "new_path is required"),
+        ("link", "Marketing", {"new_path": "Marketing"}, "Cannot link folder into itself"),
+    ],
+)
+def test_move_and_link_errors_are_bare(client, backend, action, path, body, expected):
+    target = row_at(client, path)
+    before = backend.store.dump()
+    response = client.post(f"{BASE}{target['id']}/{action}/", json=body)
+    assert response.status_code == 400
+    assert response.get_json() == bare(expected)
+    assert backend.store.dump() == before
+
+
+def test_link_an_item_makes_a_shortcut(client):
+    item = row_at(client, "Marketing/Weekly active users")
+    linked = client.post(f"{BASE}{item['id']}/link/", json={"new_path": "Pinned/WAU"}).get_json()
+    assert linked["id"] != item["id"]
+    assert linked == {**item, "id": linked["id"], "path": "Pinned/WAU", "depth": 2, "shortcut": True}
+    assert client.get(f"{BASE}{item['id']}/").get_json() == item
+
+
+def test_link_a_folder_copies_its_contents_as_shortcuts(client):
+    folder = row_at(client, "Engineering")
+    linked = client.post(f"{BASE}{folder['id']}/link/", json={"new_path": "Team/Eng"}).get_json()
+    assert (linked["path"], linked["shortcut"], linked["type"]) == ("Team/Eng", True, "folder")
+    copies = rows(client, "&parent=Team/Eng")
+    originals = rows(client, "&parent=Engineering")
+    relative = sorted(r["path"][len("Team/Eng"):] for r in copies)
+    assert relative == sorted(r["path"][len("Engineering"):] for r in originals)
+    assert all(r["shortcut"] is True for r in copies)
+
+
+# -- actions: count ---------------------------------------------------------------------------
+def test_count_on_a_folder(client):
+    folder = row_at(client, "Marketing")
+    response = client.post(f"{BASE}{folder['id']}/count/")
+    assert response.status_code == 200
+    body = response.get_json()
+    expected = rows(client, "&parent=Marketing")
+    assert body["count"] == len(expected) == len(body["entries"]) and body["has_more"] is False
+    keys = [(r["depth"], r["path"]) for r in body["entries"]]
+    assert keys == sorted(keys)
+    assert client.post(f"{BASE}count_by_path/?path=Marketing").get_json() == body
+
+
+def test_count_has_more_past_200(client):
+    for index in range(201):
+        client.post(BASE, json={"path": f"Bulk/Doc {index:03d}", "type": "doc"})
+    body = client.post(f"{BASE}count_by_path/?path=Bulk").get_json()
+    assert (body["count"], len(body["entries"]), body["has_more"]) == (201, 200, True)
+
+
+def test_count_errors_are_bare(client, backend):
+    item = row_at(client, "Marketing/Weekly active users")
+    before = backend.store.dump()
+    response = client.post(f"{BASE}{item['id']}/count/")
+    assert (response.status_code, response.get_json()) == (400, bare("Count can only be called on folders"))
+    response = client.post(f"{BASE}count_by_path/")
+    assert (response.status_code, response.get_json()) == (400, bare("path parameter is required"))
+    assert backend.store.dump() == before
+
+
+# -- actions: delete and undo -----------------------------------------------------------------
+def test_deleting_the_last_row_soft_deletes_the_insight_and_undo_restores_it(client, backend):
+    item = row_at(client, "Marketing/Weekly active users")
+    response = client.delete(f"{BASE}{item['id']}/")
+    assert response.status_code == 200
+    assert response.get_json() == {"deleted": [{
+        "type": "insight", "ref": "1", "mode": "soft",
+        "undo": "Send PATCH /api/projects/@current/insights/{id} with deleted=false.",
+        "path": "Marketing/Weekly active users", "can_undo": True,
+    }]}
+    assert backend.store.table(1, "insights").get(1)["_deleted"] is True
+    assert "Marketing/Weekly active users" not in paths(client)
+
+    undone = client.post(f"{BASE}undo_delete/", json={"items": [{"type": "insight", "ref": "1",
+                                                                    "path": "Restored/Weekly active users"}]})
+    assert undone.status_code == 200
+    assert undone.get_json() == {"undone": [{"type": "insight", "ref": "1"}]}
+    assert "_deleted" not in backend.store.table(1, "insights").get(1)
+    restored = row_at(client, "Restored/Weekly active users")
+    assert (restored["ref"], restored["href"], restored["shortcut"]) == ("1", item["href"], False)
+    assert row_at(client, "Restored")["type"] == "folder"
+
+
+def test_undo_without_a_path_files_it_as_unfiled(client):
+    item = row_at(client, "Marketing/Campaigns/Product KPIs")
+    client.delete(f"{BASE}{item['id']}/")
+    client.post(f"{BASE}undo_delete/", json={"items": [{"type": "dashboard", "ref": "1"}]})
+    restored = row_at(client, "Unfiled/Dashboards/Product KPIs")
+    assert (restored["type"], restored["ref"], restored["href"]) == ("dashboard", "1", "/dashboard/1")
+
+
+def test_deleting_one_of_two_rows_keeps_the_object(client, backend):
+    item = row_at(client, "Marketing/Weekly active users")
+    client.post(BASE, json={"path": "Copies/WAU", "type": "insight", "ref": "1"})
+    response = client.delete(f"{BASE}{item['id']}/")
+    assert response.status_code == 204 and response.data == b""
+    assert "_deleted" not in backend.store.table(1, "insights").get(1)
+
+
+def test_deleting_a_shortcut_keeps_the_object(client, backend):
+    item = row_at(client, "Marketing/Weekly active users")
+    link = client.post(f"{BASE}{item['id']}/link/", json={"new_path": "WAU link"}).get_json()
+    assert client.delete(f"{BASE}{link['id']}/").status_code == 204
+    assert client.get(f"{BASE}{item['id']}/").status_code == 200
+    assert "_deleted" not in backend.store.table(1, "insights").get(1)
+
+
+def test_deleting_a_folder_deletes_everything_under_it(client, backend):
+    folder = row_at(client, "Marketing/Campaigns")
+    inside = rows(client, "&parent=Marketing/Campaigns&not_type=folder")
+    response = client.delete(f"{BASE}{folder['id']}/")
+    assert response.status_code == 200
+    deleted = response.get_json()["deleted"]
+    assert sorted((d["type"], d["ref"]) for d in deleted) == sorted((r["type"], r["ref"]) for r in inside)
+    assert all(d["mode"] == "soft" and d["can_undo"] for d in deleted)
+    assert rows(client, "&parent=Marketing/Campaigns") == []
+    assert "Marketing/Campaigns" not in paths(client)
+    for entry in deleted:
+        table = "insights" if entry["type"] == "insight" else "dashboards"
+        assert backend.store.table(1, table).get(int(entry["ref"]))["_deleted"] is True
+
+
+def test_deleting_an_empty_folder_is_204(client):
+    folder = client.post(BASE, json={"path": "Empty", "type": "folder"}).get_json()
+    assert client.delete(f"{BASE}{folder['id']}/").status_code == 204
+
+
+def test_registered_type_without_its_object_is_a_hard_delete(client):
+    flag = client.post(BASE, json={"path": "Flags/beta", "type": "feature_flag", "ref": "42"}).get_json()
+    response = client.delete(f"{BASE}{flag['id']}/")
+    assert response.status_code == 200
+    assert response.get_json() == {"deleted": [{
+        "type": "feature_flag", "ref": "42", "mode": "hard",
+        "undo": "Send PATCH /api/projects/@current/feature_flags/{id} with deleted=false.",
+        "path": "Flags/beta", "can_undo": False,
+    }]}
+
+
+@pytest.mark.parametrize(
+    "body, detail",
+    [
+        ({"path": "Docs/readme", "type": "doc"}, "Cannot delete resources with type 'doc'."),
+        ({"path": "Docs/untyped"}, "Cannot delete resources with type ''."),
+        ({"path": "Docs/orphan", "type": "insight"}, "Cannot delete type 'insight' without a reference."),
+    ],
+)
+def test_delete_refusals_change_nothing(client, backend, body, detail):
+    entry = client.post(BASE, json=body).get_json()
+    folder = row_at(client, "Docs")
+    before = backend.store.dump()
+    for target in (entry, folder):  # refused alone and as part of its folder
+        response = client.delete(f"{BASE}{target['id']}/")
+        assert response.status_code == 400
+        assert response.get_json() == invalid(detail)
+    assert backend.store.dump() == before
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ({"items": [{"type": "insight", "ref": "1"}]}, invalid(
+            "Couldn't restore this. It may already be restored, or you may not have access to it.")),
+        ({"items": [{"type": "notebook", "ref": "1"}]}, invalid(
+            "Couldn't restore this. It may already be restored, or you may not have access to it.")),
+        ({"items": [{"type": "insight", "ref": "999"}]}, invalid(
+            "Couldn't restore this. It may already be restored, or you may not have access to it.")),
+        ({}, invalid("This field is required.", "items", "required")),
+        ({"items": [{"type": "insight"}]}, invalid("This field is required.", "items__0__ref", "required")),
+    ],
+)
+def test_undo_refusals_change_nothing(client, backend, body, expected):
+    before = backend.store.dump()
+    response = client.post(f"{BASE}undo_delete/", json=body)
+    assert response.status_code == 400
+    assert response.get_json() == expected
+    assert backend.store.dump() == before
+
+
+def test_undo_is_all_or_nothing(client, backend):
+    item = row_at(client, "Marketing/Weekly active users")
+    client.delete(f"{BASE}{item['id']}/")
+    before = backend.store.dump()
+    body = {"items": [{"type": "insight", "ref": "1"}, {"type": "insight", "ref": "2"}]}
+    assert client.post(f"{BASE}undo_delete/", json=body).status_code == 400
+    assert backend.store.dump() == before
+
+
+# -- actions: views and recents ---------------------------------------------------------------
+def view(client, kind, ref, viewed_at=None):
+    body = {"type": kind, "ref": ref, **({"viewed_at": viewed_at} if viewed_at else {})}
+    return client.post(f"{BASE}log_view/", json=body)
+
+
+def test_log_view_records_views_newest_first(client):
+    first = view(client, "insight", "1", "2025-05-01T10:00:00Z")
+    assert first.status_code == 204 and first.data == b""
+    view(client, "dashboard", "2", "2025-05-02T10:00:00Z")
+    view(client, "insight", "3")
+    views = client.get(f"{BASE}log_view/").get_json()
+    assert [(v["type"], v["ref"]) for v in views] == [("insight", "3"), ("dashboard", "2"), ("insight", "1")]
+    assert views[2] == {"type": "insight", "ref": "1", "viewed_at": "2025-05-01T10:00:00.000000Z"}
+    assert [v["ref"] for v in client.get(f"{BASE}log_view/?type=insight").get_json()] == ["3", "1"]
+    assert len(client.get(f"{BASE}log_view/?limit=1").get_json()) == 1
+    # viewing again moves the one entry, it does not add another
+    view(client, "insight", "1")
+    assert [v["ref"] for v in client.get(f"{BASE}log_view/").get_json()] == ["1", "3", "2"]
+
+
+def test_views_show_as_last_viewed_at_and_recents(client):
+    view(client, "insight", "1", "2025-05-01T10:00:00Z")
+    view(client, "dashboard", "2", "2025-05-03T10:00:00Z")
+    wau = row_at(client, "Marketing/Weekly active users")
+    assert wau["last_viewed_at"] == "2025-05-01T10:00:00.000000Z"
+    recents = client.get(f"{BASE}?order_by=-last_viewed_at").get_json()
+    assert [(r["type"], r["ref"]) for r in recents["results"]] == [("dashboard", "2"), ("insight", "1")]
+    assert (recents["count"], recents["next"], recents["previous"]) == (2, None, None)
+    assert recents["users"] == [USER_BASIC]
+    oldest = client.get(f"{BASE}?order_by=last_viewed_at&limit=1").get_json()["results"]
+    assert [r["ref"] for r in oldest] == ["1"]
+    assert client.get(f"{BASE}?order_by=-last_viewed_at&not_type=dashboard").get_json()["count"] == 1
+
+
+@pytest.mark.parametrize(
+    "method, url, body, expected",
+    [
+        ("post", "log_view/", {"type": "insight"}, invalid("This field is required.", "ref", "required")),
+        ("post", "log_view/", {"type": "", "ref": "1"},
+         invalid("This field may not be blank.", "type", "blank")),
+        ("post", "log_view/", {"type": "insight", "ref": "1", "viewed_at": "yesterday"}, invalid(
+            "Datetime has wrong format. Use one of these formats instead: "
+            "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].", "viewed_at")),
+        ("get", "log_view/?limit=0", None, invalid(
+            "Ensure this value is greater than or equal to 1.", "limit", "min_value")),
+    ],
+)
+def test_log_view_errors_change_nothing(client, backend, method, url, body, expected):
+    before = backend.store.dump()
+    response = getattr(client, method)(f"{BASE}{url}", json=body)
+    assert response.status_code == 400
+    assert response.get_json() == expected
+    assert backend.store.dump() == before
+
+
+# -- actions: unfiled -------------------------------------------------------------------------
+def test_unfiled_files_objects_without_a_row(client, backend):
+    # objects made outside the tree (PostHog: before the file system existed)
+    insight = {"id": 11, "name": "Net revenue", "created_at": "2025-05-20T08:00:00.000000Z"}
+    backend.store.table(1, "insights").put(11, insight)
+    dashboard = {"id": 4, "name": "Board/Investors", "created_at": "2025-05-21T08:00:00.000000Z"}
+    backend.store.table(1, "dashboards").put(4, dashboard)
+    assert client.get(f"{BASE}unfiled/?type=").get_json() == {"count": 0}
+    assert client.get(f"{BASE}unfiled/?type=notebook").get_json() == {"count": 0}
+    assert client.get(f"{BASE}unfiled/?type=insight").get_json() == {"count": 1}
+    filed = row_at(client, "Unfiled/Insights/Net revenue")
+    assert (filed["ref"], filed["depth"], filed["created_at"]) == ("11", 3, "2025-05-20T08:00:00.000000Z")
+    assert filed["meta"] == {"created_at": "2025-05-20 08:00:00+00:00", "created_by": 1}
+    assert client.get(f"{BASE}unfiled/").get_json() == {"count": 1}
+    board = row_at(client, "Unfiled/Dashboards/Board\\/Investors")
+    assert (board["depth"], board["href"]) == (3, "/dashboard/4")
+    assert row_at(client, "Unfiled/Dashboards")["type"] == "folder"
+    assert client.get(f"{BASE}unfiled/").get_json() == {"count": 0}
+
+
+def test_unfiled_skips_deleted_objects(client):
+    item = row_at(client, "Marketing/Weekly active users")
+    client.delete(f"{BASE}{item['id']}/")
+    assert client.get(f"{BASE}unfiled/").get_json() == {"count": 0}
