@@ -1,7 +1,352 @@
-"""TODO: being written."""
+"""Persons: read-only list and retrieve, with PostHog's own page envelope, filters and CSV output.
 
-from .base import Resource
+The list is not a DRF page: ``{"results", "next", "previous"}`` plus ``count`` only when
+``include_total`` is passed, and its links are the request URL with ``offset`` replaced or appended
+(``format_query_params_absolute_url``), so other parameters stay exactly as the client wrote them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .. import errors
+from ..pagination import PageUrl, positive_int
+from ..store import Record
+from .base import Call, Reply, Resource
+
+DEFAULT_LIMIT = 100
+CSV_EXPORT_LIMIT = 300_000  # posthog.hogql.constants: a CSV list ignores limit/offset up to this
+DISPLAY_NAME_PROPERTIES = ("email", "Email", "name", "Name", "username", "Username", "UserName")
+ANONYMOUS_ID = re.compile(r"^([a-z0-9]+\-){4}([a-z0-9]+)$")
+_OFFSET = re.compile(r"([&?]offset=)(\d+)")
+NOT_A_PERSON_ID = (
+    "The ID provided does not look like a personID. If you are using a distinctId, "
+    "please use /persons?distinct_id={} instead."
+)
+
+# -- presentation ------------------------------------------------------------------------------
+
+
+def is_anonymous_id(distinct_id: str) -> bool:
+    """posthog.utils.is_anonymous_id: the SDKs' generated ids look like lowercase UUIDs."""
+    return ANONYMOUS_ID.match(distinct_id) is not None
+
+
+def display_name(record: Record) -> str:
+    properties = record.get("properties") or {}
+    for name in DISPLAY_NAME_PROPERTIES:
+        if properties.get(name):
+            return str(properties[name])
+    if record.get("distinct_ids"):
+        return sorted(record["distinct_ids"], key=is_anonymous_id)[0]
+    return str(record.get("id"))
+
+
+def _properties(record: Record) -> dict[str, Any]:
+    return record.get("properties") or {}
+
+
+def present(record: Record) -> dict[str, Any]:
+    # .get: a fixture record may miss fields, and the fixture check should name them
+    return {
+        "id": record.get("id"),
+        "name": display_name(record),
+        "distinct_ids": sorted(record.get("distinct_ids") or [], key=is_anonymous_id),
+        "properties": record.get("properties") or {},
+        "created_at": record.get("created_at"),
+        "uuid": record.get("uuid"),
+        "last_seen_at": record.get("last_seen_at"),
+    }
+
+
+def csv_reply(rows: list[dict[str, Any]]) -> Reply:
+    """djangorestframework-csv's PaginatedCSVRenderer: flattened columns (``properties.email``,
+    ``distinct_ids.0``) sorted by name; nothing at all for an empty list."""
+    flat = [_flatten(row) for row in rows]
+    header = sorted({column for row in flat for column in row})
+    buffer = io.StringIO()
+    if flat:
+        writer = csv.writer(buffer)
+        writer.writerow(header)
+        writer.writerows([row.get(column) for column in header] for row in flat)
+    return Reply(body=buffer.getvalue().encode(), content_type="text/csv; charset=utf-8")
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        items = [(str(key), item) for key, item in value.items()]
+    elif isinstance(value, list):
+        items = [(str(index), item) for index, item in enumerate(value)]
+    else:
+        return {prefix: value}
+    flat: dict[str, Any] = {}
+    for key, item in items:
+        flat.update(_flatten(item, f"{prefix}.{key}" if prefix else key))
+    return flat
+
+
+def link_with_offset(url: PageUrl, offset: int) -> str:
+    """posthog.utils.format_query_params_absolute_url: every ``offset=<digits>`` replaced, else one
+    appended; a zero offset leaves the URL untouched (so a first-page ``previous`` is this URL)."""
+    current = f"{url.base}?{url.query}" if url.query else url.base
+    if not offset:
+        return current
+    if _OFFSET.search(current):
+        return _OFFSET.sub(rf"\g<1>{offset}", current)
+    return f"{current}{'&' if '?' in current else '?'}offset={offset}"
+
+
+# -- property filters --------------------------------------------------------------------------
+
+
+def parse_property_filters(raw: str | None) -> list[dict[str, Any]]:
+    """The person filters of a ``properties`` parameter (a list, or an AND group of filters/groups)."""
+    if not raw:
+        return []
+    try:
+        loaded = json.loads(raw)
+    except ValueError as exc:
+        raise errors.validation_error("Properties are unparsable!") from exc
+    return [item for item in _leaves(loaded) if item.get("type") == "person" and "key" in item]
+
+
+def _leaves(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, list):
+        return [leaf for item in node for leaf in _leaves(item)]
+    if isinstance(node, dict) and isinstance(node.get("values"), list):
+        return _leaves(node["values"])
+    return [node] if isinstance(node, dict) else []
+
+
+def _as_text(value: Any) -> str:
+    """A property as ClickHouse compares it: the JSON text, strings without their quotes."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _date(text: str) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def matches(properties: dict[str, Any], item: dict[str, Any]) -> bool:
+    """One person property filter, with PostHog's operators (exact when none is given)."""
+    key, operator, value = item["key"], item.get("operator") or "exact", item.get("value")
+    if operator in ("is_set", "is_not_set"):
+        return (key in properties) == (operator == "is_set")
+    text = _as_text(properties[key]) if key in properties else ""
+    wanted = [_as_text(v) for v in value] if isinstance(value, list) else [_as_text(value)]
+    wanted = wanted or [""]
+    if operator in ("exact", "in"):
+        return key in properties and text in wanted
+    if operator in ("is_not", "not_in"):
+        return text not in wanted
+    if operator in ("icontains", "not_icontains"):
+        found = key in properties and wanted[0].lower() in text.lower()
+        return found == (operator == "icontains")
+    if operator in ("regex", "not_regex"):
+        try:
+            found = key in properties and re.search(wanted[0], text) is not None
+        except re.error:
+            return False
+        return found == (operator == "regex")
+    if operator in ("gt", "gte", "lt", "lte"):
+        have, limit = _number(text), _number(wanted[0])
+        if have is None or limit is None:
+            return False
+        return {"gt": have > limit, "gte": have >= limit, "lt": have < limit, "lte": have <= limit}[operator]
+    have, limit = _date(text), _date(wanted[0])
+    if have is None or limit is None:
+        return False
+    if operator == "is_date_exact":
+        return have.date() == limit.date()
+    return have > limit if operator == "is_date_after" else have < limit
+
+
+# -- the resource ------------------------------------------------------------------------------
 
 
 class Persons(Resource):
-    pass
+    def filter(self, call: Call, rows: list[Record]) -> list[Record]:
+        query = call.query
+        if query.get("distinct_id"):
+            rows = [row for row in rows if query["distinct_id"] in (row.get("distinct_ids") or [])]
+        if query.get("email"):
+            rows = [row for row in rows if _properties(row).get("email") == query["email"]]
+        if query.get("search"):
+            needle = query["search"]
+            lowered = needle.lower()
+            rows = [
+                row
+                for row in rows
+                if lowered in str(_properties(row).get("email", "")).lower()
+                or needle in (row.get("distinct_ids") or [])
+            ]
+        for item in parse_property_filters(query.get("properties")):
+            rows = [row for row in rows if matches(_properties(row), item)]
+        return rows
+
+    def order(self, call: Call, rows: list[Record]) -> list[Record]:
+        return sorted(rows, key=lambda row: (row["created_at"], row["id"]), reverse=True)
+
+    def serialize(self, call: Call, record: Record) -> dict[str, Any]:
+        return present(record)
+
+    def fixture_view(self, record: Record) -> dict[str, Any]:
+        return present(record)
+
+    def wants_csv(self, call: Call) -> bool:
+        """DRF's ``?format=``: json or csv; a format no renderer has is a 404."""
+        wanted = call.query.get("format")
+        if wanted not in (None, "json", "csv"):
+            raise errors.not_found()
+        return wanted == "csv"
+
+    def list(self, call: Call) -> Any:
+        as_csv = self.wants_csv(call)
+        rows = self.order(call, self.filter(call, self.rows(call)))
+        if as_csv:
+            return csv_reply([present(row) for row in rows[:CSV_EXPORT_LIMIT]])
+        limit = positive_int(call.query.get("limit"), DEFAULT_LIMIT, strict=True)
+        offset = positive_int(call.query.get("offset"), 0)
+        page = rows[offset : offset + limit]
+        body: dict[str, Any] = {
+            "results": [present(row) for row in page],
+            "next": link_with_offset(call.url, offset + limit) if len(page) >= limit else None,
+            "previous": link_with_offset(call.url, offset - limit) if offset - limit >= 0 else None,
+        }
+        if "include_total" in call.query_lists:
+            body["count"] = len(rows)
+        return body
+
+    def get(self, call: Call, key: Any = None) -> Record:
+        """By numeric id or by UUID; anything else is a 400 that points at ``?distinct_id=``."""
+        raw = str(call.params["id"])
+        try:
+            wanted = str(uuid.UUID(raw))
+        except ValueError:
+            try:
+                number = int(raw)
+            except ValueError:
+                raise errors.validation_error(NOT_A_PERSON_ID.format(raw)) from None
+            found = self.table(call).get(number)
+        else:
+            found = next((row for row in self.table(call).values() if row["uuid"] == wanted), None)
+        if found is None:
+            raise errors.not_found()
+        return found
+
+    def retrieve(self, call: Call) -> Any:
+        as_csv = self.wants_csv(call)
+        person = present(self.get(call))
+        # PaginatedCSVRenderer renders a body's "results": a single person has none, so no rows.
+        return csv_reply([]) if as_csv else person
+
+    def seed(self, ctx: Any) -> list[Record]:
+        return PersonFactory(ctx).make(ctx.profile["persons"]["count"])
+
+
+# -- seed data ---------------------------------------------------------------------------------
+
+BROWSERS = ("Chrome", "Safari", "Firefox", "Microsoft Edge", "Chrome iOS", "Samsung Internet")
+SYSTEMS = ("Mac OS X", "Windows", "iOS", "Android", "Linux", "Chrome OS")
+COUNTRIES = ("US", "US", "US", "GB", "DE", "FR", "CA", "IN", "BR", "NL", "AU", "ES", "PL", "JP")
+PLANS = ("free", "free", "free", "pro", "pro", "team", "enterprise")
+REFERRERS = (
+    "$direct",
+    "$direct",
+    "www.google.com",
+    "news.ycombinator.com",
+    "twitter.com",
+    "www.bing.com",
+    "github.com",
+    "www.linkedin.com",
+    "duckduckgo.com",
+    "t.co",
+)
+FREE_MAIL = ("gmail.com", "gmail.com", "outlook.com", "yahoo.com", "icloud.com", "proton.me")
+YEAR = 365 * 86400
+
+
+class PersonFactory:
+    """Builds many persons fast: names and domains are drawn once into pools, each person is a
+    handful of ``rng`` draws and string formats (100k persons must seed in seconds)."""
+
+    def __init__(self, ctx: Any) -> None:
+        self.rng = ctx.rng
+        self.clock = ctx.clock.astimezone(UTC).replace(tzinfo=None)  # naive UTC: cheap to format
+        self.clock_millis = int(ctx.clock.timestamp() * 1000)
+        self.first_names = [ctx.faker.first_name() for _ in range(160)]
+        self.last_names = [ctx.faker.last_name() for _ in range(160)]
+        self.domains = list(FREE_MAIL) + sorted({ctx.faker.domain_name() for _ in range(24)})
+        self.taken: set[str] = set()
+
+    def make(self, count: int) -> list[Record]:
+        return [self.person(number) for number in range(1, count + 1)]
+
+    def pick(self, pool: Sequence[str]) -> str:
+        return pool[int(self.rng.random() * len(pool))]
+
+    def person(self, number: int) -> Record:
+        random, pick = self.rng.random, self.pick
+        created_back = round(86400 + random() * (YEAR - 86400), 3)
+        seen_back = round(random() * created_back, 3) if random() < 0.92 else None
+        created_millis = self.clock_millis - int(created_back * 1000)
+        anonymous = [self.uuid7(created_millis) for _ in range(pick((1, 1, 1, 2, 2, 3)))]
+        properties: dict[str, Any] = {}
+        identified: list[str] = []
+        if random() < 0.7:
+            first, last = pick(self.first_names), pick(self.last_names)
+            email = self.unique(f"{first}.{last}@{pick(self.domains)}".lower(), number)
+            properties["email"] = email
+            properties["name"] = f"{first} {last}"
+            identified.append(email if random() < 0.6 else f"user_{number:05d}")
+        properties["$browser"] = pick(BROWSERS)
+        properties["$os"] = pick(SYSTEMS)
+        properties["$geoip_country_code"] = pick(COUNTRIES)
+        properties["$initial_referring_domain"] = pick(REFERRERS)
+        properties["plan"] = pick(PLANS)
+        return {
+            "id": number,
+            "uuid": self.uuid7(created_millis),
+            "created_at": self.stamp(created_back),
+            "last_seen_at": None if seen_back is None else self.stamp(seen_back),
+            "properties": properties,
+            # anonymous ids came first (they were seen before identify); serializing puts them last
+            "distinct_ids": anonymous + identified,
+        }
+
+    def stamp(self, seconds_back: float) -> str:
+        """``iso()`` of a moment before the clock, without the time zone round trip."""
+        return (self.clock - timedelta(seconds=seconds_back)).isoformat(timespec="microseconds") + "Z"
+
+    def unique(self, email: str, number: int) -> str:
+        if email in self.taken:
+            name, _, domain = email.partition("@")
+            email = f"{name}{number}@{domain}"
+        self.taken.add(email)
+        return email
+
+    def uuid7(self, millis: int) -> str:
+        """A UUIDv7 (as PostHog and posthog-js make them) for a moment in milliseconds."""
+        bits = (millis << 80) | (0x7 << 76) | (self.rng.getrandbits(12) << 64) | (0b10 << 62)
+        text = f"{bits | self.rng.getrandbits(62):032x}"
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"

@@ -1,0 +1,304 @@
+"""Persons: PostHog's own list envelope and links, filters, CSV, and id-or-UUID retrieval."""
+
+import csv
+import io
+import json
+from urllib.parse import quote
+
+import pytest
+
+from mockhog import Backend, create_app
+
+HOST = "http://mock.test"
+BASE = "/api/projects/1/persons/"
+FIELDS = ["id", "name", "distinct_ids", "properties", "created_at", "uuid", "last_seen_at"]
+NOT_A_PERSON_ID = (
+    "The ID provided does not look like a personID. If you are using a distinctId, "
+    "please use /persons?distinct_id={} instead."
+)
+
+
+def _get(client, query="", path=BASE):
+    response = client.get(f"{path}?{query}" if query else path, base_url=HOST)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def _everyone(client):
+    return _get(client, "limit=1000")["results"]
+
+
+def _props(filters):
+    return "properties=" + quote(json.dumps(filters))
+
+
+def test_list_has_no_count_and_is_newest_first(client):
+    page = _get(client)
+    assert list(page) == ["results", "next", "previous"]
+    assert len(page["results"]) == 100 and page["previous"] is None
+    assert page["next"] == f"{HOST}{BASE}?offset=100"
+    assert list(page["results"][0]) == FIELDS
+    everyone = _everyone(client)
+    keys = [(p["created_at"], p["id"]) for p in everyone]
+    assert len(everyone) == 250 and keys == sorted(keys, reverse=True)
+
+
+def test_include_total_adds_count(client):
+    page = _get(client, "include_total&limit=5")
+    assert list(page) == ["results", "next", "previous", "count"] and page["count"] == 250
+    assert _get(client, "include_total=false&email=nobody@example.com")["count"] == 0
+
+
+def test_links_keep_the_query_as_written(client):
+    page = _get(client, "limit=10&offset=20&search=&zeta=1")
+    assert page["next"] == f"{HOST}{BASE}?limit=10&offset=30&search=&zeta=1"
+    assert page["previous"] == f"{HOST}{BASE}?limit=10&offset=10&search=&zeta=1"
+    # offset 0 is falsy for PostHog's URL helper: the first page's "previous" is this very URL
+    second = _get(client, "zeta=1&offset=10&limit=10")
+    assert second["previous"] == f"{HOST}{BASE}?zeta=1&offset=10&limit=10"
+    assert second["next"] == f"{HOST}{BASE}?zeta=1&offset=20&limit=10"
+    assert _get(client, "limit=10")["next"] == f"{HOST}{BASE}?limit=10&offset=10"
+
+
+def test_a_full_last_page_still_links_on(client):
+    last = _get(client, "limit=10&offset=240")
+    assert len(last["results"]) == 10 and last["next"] == f"{HOST}{BASE}?limit=10&offset=250"
+    after = _get(client, "limit=10&offset=250")
+    assert after["results"] == [] and after["next"] is None
+    assert after["previous"] == f"{HOST}{BASE}?limit=10&offset=240"
+    assert len(_get(client, "limit=1000&offset=249")["results"]) == 1
+
+
+def test_pages_are_disjoint_and_cover_everyone(client):
+    seen, url = [], f"{BASE}?limit=60"
+    while url:
+        page = client.get(url, base_url=HOST).get_json()
+        seen += [p["id"] for p in page["results"]]
+        url = page["next"]
+    assert len(seen) == len(set(seen)) == 250
+
+
+def test_names_and_distinct_id_order(client):
+    for person in _everyone(client):
+        ids, email = person["distinct_ids"], person["properties"].get("email")
+        anonymous = [len(i) == 36 and i.count("-") == 4 for i in ids]
+        assert anonymous == sorted(anonymous)  # identified ids first
+        assert person["name"] == (email or ids[0])
+    assert any(not p["properties"].get("email") for p in _everyone(client))
+
+
+def test_distinct_id_email_and_search_filters(client):
+    everyone = _everyone(client)
+    anonymous_only = next(p for p in everyone if "email" not in p["properties"])
+    wanted = anonymous_only["distinct_ids"][-1]
+    assert [p["id"] for p in _get(client, f"distinct_id={wanted}")["results"]] == [anonymous_only["id"]]
+    assert _get(client, f"distinct_id={wanted[:-1]}")["results"] == []
+    with_email = next(p for p in everyone if "email" in p["properties"])
+    email = with_email["properties"]["email"]
+    assert [p["id"] for p in _get(client, "email=" + quote(email))["results"]] == [with_email["id"]]
+    assert _get(client, "email=" + quote(email.upper()))["results"] == []
+    domain = email.split("@")[1]
+    found = _get(client, "search=" + quote(domain.upper()))["results"]
+    assert with_email["id"] in [p["id"] for p in found]
+    assert all(domain in p["properties"]["email"] for p in found)
+    assert [p["id"] for p in _get(client, f"search={wanted}")["results"]] == [anonymous_only["id"]]
+
+
+@pytest.mark.parametrize(
+    "filters, check",
+    [
+        ([{"key": "plan", "value": "pro", "type": "person"}], lambda p: p.get("plan") == "pro"),
+        (
+            [{"key": "plan", "value": ["team", "enterprise"], "operator": "exact", "type": "person"}],
+            lambda p: p.get("plan") in ("team", "enterprise"),
+        ),
+        (
+            [{"key": "plan", "value": "free", "operator": "is_not", "type": "person"}],
+            lambda p: p.get("plan") != "free",
+        ),
+        (
+            [{"key": "$browser", "value": "CHROME", "operator": "icontains", "type": "person"}],
+            lambda p: "chrome" in p["$browser"].lower(),
+        ),
+        (
+            [{"key": "$browser", "value": "chrome", "operator": "not_icontains", "type": "person"}],
+            lambda p: "chrome" not in p["$browser"].lower(),
+        ),
+        (
+            [{"key": "$os", "value": "^(iOS|Android)$", "operator": "regex", "type": "person"}],
+            lambda p: p["$os"] in ("iOS", "Android"),
+        ),
+        (
+            [{"key": "$os", "value": "OS", "operator": "not_regex", "type": "person"}],
+            lambda p: "OS" not in p["$os"],
+        ),
+        ([{"key": "email", "operator": "is_set", "type": "person"}], lambda p: "email" in p),
+        ([{"key": "email", "operator": "is_not_set", "type": "person"}], lambda p: "email" not in p),
+        (
+            [
+                {"key": "plan", "value": "pro", "type": "person"},
+                {"key": "$os", "value": "iOS", "type": "person"},
+            ],
+            lambda p: p.get("plan") == "pro" and p["$os"] == "iOS",
+        ),
+        (
+            {"type": "AND", "values": [{"key": "plan", "value": "team", "type": "person"}]},
+            lambda p: p.get("plan") == "team",
+        ),
+    ],
+)
+def test_property_filters(client, filters, check):
+    found = _get(client, "limit=1000&" + _props(filters))["results"]
+    expected = [p["id"] for p in _everyone(client) if check(p["properties"])]
+    assert expected and [p["id"] for p in found] == expected
+
+
+def test_only_person_property_filters_apply(client):
+    event_filter = [{"key": "plan", "value": "pro"}]  # no type means an event property
+    assert len(_get(client, "limit=1000&" + _props(event_filter))["results"]) == 250
+
+
+def test_unparsable_properties_are_a_400(client, backend):
+    before = backend.store.dump()
+    response = client.get(f"{BASE}?properties=%5Bnot-json")
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "type": "validation_error",
+        "code": "invalid_input",
+        "detail": "Properties are unparsable!",
+        "attr": None,
+    }
+    assert backend.store.dump() == before
+
+
+def test_csv_lists_every_match_with_flattened_sorted_columns(client):
+    response = client.get(
+        f"{BASE}?format=csv&limit=5&" + _props([{"key": "plan", "value": "team", "type": "person"}])
+    )
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    header = list(rows[0])
+    assert header == sorted(header)
+    assert {"id", "name", "uuid", "created_at", "distinct_ids.0", "properties.plan"} <= set(header)
+    everyone = [p for p in _everyone(client) if p["properties"]["plan"] == "team"]
+    assert len(rows) == len(everyone) > 5  # PostHog's CSV ignores limit and offset
+    assert [int(r["id"]) for r in rows] == [p["id"] for p in everyone]
+    first = everyone[0]
+    assert rows[0]["distinct_ids.0"] == first["distinct_ids"][0] and rows[0]["name"] == first["name"]
+    empty = client.get(f"{BASE}?format=csv&email=nobody@example.com")
+    assert empty.status_code == 200 and empty.data == b""
+
+
+def test_retrieve_by_id_or_uuid(client):
+    person = _everyone(client)[7]
+    assert client.get(f"{BASE}{person['id']}/").get_json() == person
+    assert client.get(f"/api/environments/1/persons/{person['uuid']}").get_json() == person
+    assert client.get(f"{BASE}{person['uuid'].upper()}/").get_json() == person
+    csv_one = client.get(f"{BASE}{person['id']}/?format=csv")
+    assert csv_one.status_code == 200 and csv_one.mimetype == "text/csv" and csv_one.data == b""
+
+
+@pytest.mark.parametrize(
+    "path, status, body",
+    [
+        (
+            "not-a-person/",
+            400,
+            {
+                "type": "validation_error",
+                "code": "invalid_input",
+                "detail": NOT_A_PERSON_ID.format("not-a-person"),
+                "attr": None,
+            },
+        ),
+        (
+            "1.5/",
+            400,
+            {
+                "type": "validation_error",
+                "code": "invalid_input",
+                "detail": NOT_A_PERSON_ID.format("1.5"),
+                "attr": None,
+            },
+        ),
+        (
+            "9999/",
+            404,
+            {"type": "invalid_request", "code": "not_found", "detail": "Not found.", "attr": None},
+        ),
+        (
+            "01970000-0000-7000-8000-000000000000/",
+            404,
+            {"type": "invalid_request", "code": "not_found", "detail": "Not found.", "attr": None},
+        ),
+        (
+            "1/?format=xml",
+            404,
+            {"type": "invalid_request", "code": "not_found", "detail": "Not found.", "attr": None},
+        ),
+    ],
+)
+def test_retrieve_errors(client, backend, path, status, body):
+    before = backend.store.dump()
+    response = client.get(BASE + path)
+    assert response.status_code == status and response.get_json() == body
+    assert backend.store.dump() == before
+
+
+def test_unknown_format_on_the_list_is_404(client):
+    assert client.get(f"{BASE}?format=xml").status_code == 404
+
+
+def test_persons_are_read_only_here(client):
+    assert client.post(BASE, json={"properties": {}}).status_code == 405
+    assert client.delete(f"{BASE}1/").status_code == 405
+    assert client.patch(f"{BASE}1/", json={}).status_code == 405
+
+
+def test_fixture_persons_with_numbers_and_names(tmp_path):
+    fixture = {
+        "records": {
+            "1": {
+                "persons": [
+                    {
+                        "id": 9001,
+                        "uuid": "01970000-0000-7000-8000-000000009001",
+                        "created_at": "2025-06-02T00:00:00Z",
+                        "last_seen_at": None,
+                        "distinct_ids": ["0197aaaa-bbbb-7ccc-8ddd-eeeeeeeeeeee", "acct-42"],
+                        "properties": {"age": 42, "username": "hedgie"},
+                    },
+                    {
+                        "id": 9002,
+                        "uuid": "01970000-0000-7000-8000-000000009002",
+                        "created_at": "2025-06-02T00:00:01Z",
+                        "last_seen_at": None,
+                        "distinct_ids": ["0197aaaa-bbbb-7ccc-8ddd-ffffffffffff", "acct-7"],
+                        "properties": {"age": 7, "signed_up": "2025-05-20T10:00:00Z"},
+                    },
+                ]
+            }
+        }
+    }
+    path = tmp_path / "persons.json"
+    path.write_text(json.dumps(fixture))
+    backend = Backend(seed=0, fixtures=[path])
+    client = create_app(backend=backend).test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {backend.api_key}"
+
+    def ids(filters):
+        return [p["id"] for p in _get(client, _props(filters))["results"]]
+
+    assert ids([{"key": "age", "value": 10, "operator": "gt", "type": "person"}]) == [9001]
+    assert ids([{"key": "age", "value": "7", "operator": "lte", "type": "person"}]) == [9002]
+    assert ids([{"key": "age", "value": 42, "type": "person"}]) == [9001]
+    assert ids(
+        [{"key": "signed_up", "value": "2025-05-01", "operator": "is_date_after", "type": "person"}]
+    ) == [9002]
+    first, second = _get(client, "limit=2")["results"]
+    assert (first["id"], first["name"], first["distinct_ids"]) == (
+        9002,
+        "acct-7",
+        ["acct-7", "0197aaaa-bbbb-7ccc-8ddd-ffffffffffff"],
+    )
+    assert (second["id"], second["name"]) == (9001, "hedgie")
