@@ -1,7 +1,262 @@
-"""TODO: being written."""
+"""Logs: PostHog's LogsQuery over seeded OpenTelemetry log rows.
 
-from .base import Resource
+``POST logs/query`` filters by date range (ISO or relative to now), severity, service and a
+search term, orders by time and pages with a cursor. ``filterGroup`` (property filters) is accepted
+and echoed back but not applied: the seeded rows' attributes are too free-form to filter faithfully.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from .. import errors
+from ..store import Record
+from .base import Call, Resource, iso
+
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 2000
+# OpenTelemetry SeverityNumber of each level's first step.
+SEVERITY_NUMBERS = {"trace": 1, "debug": 5, "info": 9, "warn": 13, "error": 17, "fatal": 21}
+# How often each level shows up in a healthy production service.
+SEVERITY_WEIGHTS = {"trace": 4, "debug": 15, "info": 55, "warn": 14, "error": 10, "fatal": 2}
+_RELATIVE = re.compile(r"^-?(\d+)([sMhdwmqy])$")
+_UNIT_SECONDS = {"s": 1, "M": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+_UNIT_MONTHS = {"m": 1, "q": 3, "y": 12}
 
 
 class Logs(Resource):
-    pass
+    key_field = "uuid"
+
+    def query(self, call: Call) -> Any:
+        raw = call.body.get("query")
+        if raw is None:
+            raise errors.BareError(400, {"error": "No query provided"})
+        query = normalise(raw)
+        start, end = (
+            resolve_date(query["dateRange"][name], call.now, f"query__dateRange__{name}")
+            for name in ("date_from", "date_to")
+        )
+        cursor = _decode_cursor(query["after"]) if query.get("after") else None
+        rows = [row for row in self.table(call).values() if matches(query, row, start, end)]
+        newest_first = query["orderBy"] == "latest"
+        rows.sort(key=_position, reverse=newest_first)
+        if cursor:
+            rows = [
+                row for row in rows if (_position(row) < cursor if newest_first else _position(row) > cursor)
+            ]
+        page = rows[: query["limit"]]
+        has_more = len(rows) > len(page)
+        return {
+            "query": query,
+            "results": [_present(row) for row in page],
+            "hasMore": has_more,
+            "nextCursor": _encode_cursor(page[-1]) if has_more else None,
+        }
+
+    def seed(self, ctx: Any) -> list[Record]:
+        setup = ctx.profile["logs"]
+        severities = setup["severities"]
+        weights = [SEVERITY_WEIGHTS.get(level, 1) for level in severities]
+        services = {name: _service_resource(ctx, name) for name in setup["services"]}
+        records = []
+        for _ in range(setup["count"]):
+            service = ctx.rng.choice(setup["services"])
+            level = ctx.rng.choices(severities, weights)[0]
+            records.append(_seed_row(ctx, service, services[service], level))
+        return records
+
+
+def normalise(raw: dict[str, Any]) -> dict[str, Any]:
+    """The query as PostHog echoes it: every field present, limit capped, None fields left out."""
+    date_range = raw.get("dateRange") or {}
+    query = {
+        "kind": "LogsQuery",
+        "dateRange": {"date_from": date_range.get("date_from"), "date_to": date_range.get("date_to")},
+        "severityLevels": list(raw.get("severityLevels") or []),
+        "serviceNames": list(raw.get("serviceNames") or []),
+        "orderBy": raw.get("orderBy") or "latest",
+        "searchTerm": raw.get("searchTerm"),
+        "filterGroup": raw.get("filterGroup") or {"type": "AND", "values": []},
+        "limit": min(raw.get("limit") or DEFAULT_LIMIT, MAX_LIMIT),
+        "after": raw.get("after"),
+    }
+    return {k: v for k, v in query.items() if v is not None}
+
+
+def matches(query: dict[str, Any], row: Record, start: datetime | None, end: datetime | None) -> bool:
+    moment = _parse_iso(row["timestamp"])
+    tests: list[Callable[[], bool]] = [
+        lambda: start is None or moment >= start,
+        lambda: end is None or moment <= end,
+        lambda: not query["severityLevels"] or row["severity_text"] in query["severityLevels"],
+        lambda: (
+            not query["serviceNames"] or row["resource_attributes"]["service.name"] in query["serviceNames"]
+        ),
+        lambda: not query.get("searchTerm") or query["searchTerm"].lower() in row["body"].lower(),
+    ]
+    return all(test() for test in tests)
+
+
+def resolve_date(value: str | None, now: datetime, attr: str) -> datetime | None:
+    """An ISO date or PostHog's relative form (``-7d``: 7 days before now); None means unbounded."""
+    if not value:
+        return None
+    relative = _RELATIVE.match(value.strip())
+    if relative:
+        amount, unit = int(relative.group(1)), relative.group(2)
+        if unit in _UNIT_SECONDS:
+            return now - timedelta(seconds=amount * _UNIT_SECONDS[unit])
+        return _months_before(now, amount * _UNIT_MONTHS[unit])
+    try:
+        return _parse_iso(value.strip())
+    except ValueError:
+        raise errors.validation_error(f"Invalid date: {value}", attr) from None
+
+
+def _months_before(moment: datetime, months: int) -> datetime:
+    total = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(total, 12)
+    for day in range(moment.day, 0, -1):
+        try:
+            return moment.replace(year=year, month=month + 1, day=day)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _parse_iso(value: str) -> datetime:
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _position(row: Record) -> tuple[str, str]:
+    return row["timestamp"], row["uuid"]
+
+
+def _encode_cursor(row: Record) -> str:
+    payload = json.dumps({"timestamp": row["timestamp"], "uuid": row["uuid"]}, separators=(",", ":"))
+    return base64.b64encode(payload.encode()).decode()
+
+
+def _decode_cursor(raw: str) -> tuple[str, str]:
+    try:
+        data = json.loads(base64.b64decode(raw.encode(), validate=True))
+        return str(data["timestamp"]), str(data["uuid"])
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError):
+        raise errors.validation_error("Invalid cursor", "query__after") from None
+
+
+def _present(row: Record) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if not k.startswith("_")}
+
+
+# -- seed ------------------------------------------------------------------------------------------
+def _service_resource(ctx: Any, service: str) -> dict[str, str]:
+    """The OpenTelemetry resource every log line of one service carries."""
+    return {
+        "service.name": service,
+        "service.version": f"1.{ctx.rng.randint(0, 40)}.{ctx.rng.randint(0, 9)}",
+        "deployment.environment": "production",
+        "host.name": f"{service}-{ctx.faker.hexify('^^^^^^^^^^')}-{ctx.faker.lexify('?????').lower()}",
+        "k8s.namespace.name": "hedgebox",
+    }
+
+
+def _seed_row(ctx: Any, service: str, resource: dict[str, str], level: str) -> Record:
+    body, attributes = MESSAGES.get(level, _info)(ctx)
+    moment = datetime.fromisoformat(ctx.moment(7).replace("Z", "+00:00"))
+    observed = moment + timedelta(milliseconds=ctx.rng.randint(1, 400))
+    return {
+        "uuid": ctx.uuid(),
+        "trace_id": f"{ctx.rng.getrandbits(128):032x}",
+        "span_id": f"{ctx.rng.getrandbits(64):016x}",
+        "body": body,
+        "attributes": attributes,
+        "timestamp": iso(moment),
+        "observed_timestamp": iso(observed),
+        "severity_text": level,
+        "severity_number": SEVERITY_NUMBERS.get(level, 0),
+        "level": level,
+        "resource_attributes": resource,
+        "instrumentation_scope": f"hedgebox.{service.replace('-', '_')}",
+        "event_name": "",
+    }
+
+
+def _request(ctx: Any) -> tuple[str, dict[str, Any]]:
+    method = ctx.rng.choice(["GET", "GET", "GET", "POST", "PUT", "DELETE"])
+    path = "/" + ctx.faker.uri_path()
+    status = ctx.rng.choice([200, 200, 200, 201, 204, 304])
+    millis = ctx.rng.randint(3, 450)
+    attributes = {
+        "http.method": method,
+        "http.route": path,
+        "http.status_code": status,
+        "duration_ms": millis,
+    }
+    return f"{method} {path} {status} {millis}ms", attributes
+
+
+def _trace(ctx: Any) -> tuple[str, dict[str, Any]]:
+    handler = f"{ctx.faker.word()}_{ctx.faker.word()}"
+    return f"Entering {handler} handler", {"code.function": handler}
+
+
+def _debug(ctx: Any) -> tuple[str, dict[str, Any]]:
+    if ctx.rng.random() < 0.5:
+        key = f"user:{ctx.rng.randint(1, 9999)}:{ctx.faker.word()}"
+        return f"Cache hit for key {key}", {"cache.key": key}
+    table, millis = f"{ctx.faker.word()}s", ctx.rng.randint(1, 80)
+    return f"Query on {table} executed in {millis}ms", {"db.table": table, "duration_ms": millis}
+
+
+def _info(ctx: Any) -> tuple[str, dict[str, Any]]:
+    if ctx.rng.random() < 0.6:
+        return _request(ctx)
+    name, email = ctx.faker.file_name(), ctx.faker.email()
+    size = ctx.rng.randint(1, 80000)
+    return f"Uploaded {name} ({size} KB) for {email}", {"file.name": name, "user.email": email}
+
+
+def _warn(ctx: Any) -> tuple[str, dict[str, Any]]:
+    if ctx.rng.random() < 0.5:
+        host, attempt = ctx.faker.hostname(), ctx.rng.randint(1, 4)
+        return f"Retrying request to {host} (attempt {attempt}/5)", {
+            "peer.host": host,
+            "retry.attempt": attempt,
+        }
+    body, attributes = _request(ctx)
+    slow = ctx.rng.randint(1500, 9000)
+    return f"Slow request: {body.rsplit(' ', 1)[0]} {slow}ms", {**attributes, "duration_ms": slow}
+
+
+def _error(ctx: Any) -> tuple[str, dict[str, Any]]:
+    if ctx.rng.random() < 0.5:
+        email = ctx.faker.email()
+        return f"Payment failed for {email}: card declined", {"user.email": email, "error.type": "CardError"}
+    peer = ctx.faker.hostname()
+    return f"ConnectionResetError while talking to {peer}", {
+        "error.type": "ConnectionResetError",
+        "peer.host": peer,
+    }
+
+
+def _fatal(ctx: Any) -> tuple[str, dict[str, Any]]:
+    worker = ctx.rng.randint(1, 32)
+    return f"Out of memory: worker {worker} killed", {"process.pid": 1000 + worker}
+
+
+MESSAGES: dict[str, Callable[[Any], tuple[str, dict[str, Any]]]] = {
+    "trace": _trace,
+    "debug": _debug,
+    "info": _info,
+    "warn": _warn,
+    "error": _error,
+    "fatal": _fatal,
+}
