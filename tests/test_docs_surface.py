@@ -33,9 +33,10 @@ NOT_SENT = {
     ("GET", "event_definitions/{id}/"): ACTION_ONLY | {"owner"},  # owner: a UserBasic, not an id
     ("PATCH", "event_definitions/{id}/"): ACTION_ONLY | {"owner"},
     ("GET", "persons/"): {"count"},  # only with ?include_total
-    ("GET", "external_data_sources/"): {"client_secret", "account_id"},  # write-only
-    ("GET", "external_data_sources/{id}/"): {"client_secret", "account_id"},
-    ("PATCH", "external_data_sources/{id}/"): {"client_secret", "account_id"},
+    # client_secret and account_id are write-only; schemas is a list of objects, not a string
+    ("GET", "external_data_sources/"): {"client_secret", "account_id", "schemas"},
+    ("GET", "external_data_sources/{id}/"): {"client_secret", "account_id", "schemas"},
+    ("PATCH", "external_data_sources/{id}/"): {"client_secret", "account_id", "schemas"},
 }
 
 
