@@ -292,24 +292,13 @@ def _drf_error(error: ValidationError) -> tuple[list[str], str, str]:
         return path + [missing], "required", "This field is required."
     if kind == "type":
         return path, *_type_error(expected, value)
-    if kind == "enum":
-        return path, "invalid_choice", f'"{value}" is not a valid choice.'
-    if kind == "maxLength":
-        return path, "max_length", f"Ensure this field has no more than {expected} characters."
-    if kind == "minLength":
-        if expected == 1:
-            return path, "blank", "This field may not be blank."
-        return path, "min_length", f"Ensure this field has at least {expected} characters."
-    if kind == "minimum":
-        return path, "min_value", f"Ensure this value is greater than or equal to {expected}."
-    if kind == "maximum":
-        return path, "max_value", f"Ensure this value is less than or equal to {expected}."
-    if kind == "minItems":
-        if expected == 1:
-            return path, "empty", "This list may not be empty."
-        return path, "min_length", f"Ensure this field has at least {expected} elements."
-    if kind == "maxItems":
-        return path, "max_length", f"Ensure this field has no more than {expected} elements."
+    if kind == "minLength" and expected == 1:
+        return path, "blank", "This field may not be blank."
+    if kind == "minItems" and expected == 1:
+        return path, "empty", "This list may not be empty."
+    if kind in _MESSAGES:
+        code, template = _MESSAGES[kind]
+        return path, code, template.format(expected=expected, value=value)
     if kind == "format":
         return path, "invalid", _FORMAT_MESSAGES.get(expected, f"Enter a valid {expected}.")
     if kind == "additionalProperties":
@@ -318,6 +307,16 @@ def _drf_error(error: ValidationError) -> tuple[list[str], str, str]:
     return path, "invalid", error.message
 
 
+# JSON Schema keyword -> DRF's code and message for it.
+_MESSAGES = {
+    "enum": ("invalid_choice", '"{value}" is not a valid choice.'),
+    "maxLength": ("max_length", "Ensure this field has no more than {expected} characters."),
+    "minLength": ("min_length", "Ensure this field has at least {expected} characters."),
+    "minimum": ("min_value", "Ensure this value is greater than or equal to {expected}."),
+    "maximum": ("max_value", "Ensure this value is less than or equal to {expected}."),
+    "minItems": ("min_length", "Ensure this field has at least {expected} elements."),
+    "maxItems": ("max_length", "Ensure this field has no more than {expected} elements."),
+}
 _FORMAT_MESSAGES = {
     "uuid": "Must be a valid UUID.",
     "email": "Enter a valid email address.",
