@@ -22,7 +22,7 @@ from .resources.base import Call, Reply
 
 log = logging.getLogger("mockhog")
 bp = Blueprint("api", __name__)
-METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT"]
 JSON_TYPE = "application/json"
 
 
@@ -61,9 +61,10 @@ def dispatch(rest: str = "") -> Response:
     op = route.by_method.get((prefix, method))
     key = _authenticate(app, op)
     if op is None:
+        allowed = _allowed(route.methods(prefix))
         if request.method == "OPTIONS":
-            return _options(route.methods(prefix))
-        raise errors.method_not_allowed(request.method)
+            return _options(allowed)
+        raise errors.method_not_allowed(request.method, allowed)
     project_id = None if prefix == ROOT else _project(app, project_raw, key)
     missing = key.missing_scope(op.scopes)
     if missing:
@@ -96,6 +97,19 @@ def dispatch(rest: str = "") -> Response:
     return response
 
 
+def method_not_allowed() -> Response:
+    """405 for a method Flask itself does not route (QUERY, ...), with the route's ``Allow``."""
+    allowed = []
+    if request.path.startswith("/api/"):
+        try:
+            route, _, prefix, _ = _route(backend(), request.path[len("/api/") :])
+            allowed = _allowed(route.methods(prefix))
+        except errors.ApiError:
+            pass
+    error = errors.method_not_allowed(request.method, allowed)
+    return render(error.body, 405, error.headers)
+
+
 def _route(app: Backend, rest: str) -> tuple[Route, dict[str, str], str, str | None]:
     """The route for ``/api/<rest>``: a project route first, else one outside projects."""
     prefix, _, tail = rest.partition("/")
@@ -125,9 +139,14 @@ def _respond(app: Backend, op: Operation, reply: Reply) -> Response:
     return render(reply.body, status, reply.headers)
 
 
-def _options(methods: list[str]) -> Response:
-    allow = ", ".join(sorted(set(methods) | {"OPTIONS"}))
-    return render({"renders": [JSON_TYPE], "parses": [JSON_TYPE]}, 200, {"Allow": allow})
+def _allowed(methods: list[str]) -> list[str]:
+    """What DRF puts in ``Allow``: the route's methods, HEAD with GET, and OPTIONS."""
+    extra = {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())
+    return sorted(set(methods) | extra)
+
+
+def _options(allowed: list[str]) -> Response:
+    return render({"renders": [JSON_TYPE], "parses": [JSON_TYPE]}, 200, {"Allow": ", ".join(allowed)})
 
 
 def _parse_body(op: Operation) -> Any:

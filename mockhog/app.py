@@ -36,9 +36,7 @@ def create_app(
 
     @app.errorhandler(405)
     def _not_allowed(_error: Exception) -> Response:
-        from flask import request
-
-        return api.render(errors.method_not_allowed(request.method).body, 405)
+        return api.method_not_allowed()
 
     @app.errorhandler(500)
     def _server_error(_error: Exception) -> Response:

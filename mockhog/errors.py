@@ -54,8 +54,11 @@ def parse_error(detail: str) -> ApiError:
     return ApiError(400, "invalid_request", "parse_error", detail)
 
 
-def method_not_allowed(method: str) -> ApiError:
-    return ApiError(405, "invalid_request", "method_not_allowed", f'Method "{method}" not allowed.')
+def method_not_allowed(method: str, allowed: list[str] | None = None) -> ApiError:
+    headers = {"Allow": ", ".join(allowed)} if allowed else None
+    return ApiError(
+        405, "invalid_request", "method_not_allowed", f'Method "{method}" not allowed.', headers=headers
+    )
 
 
 def unsupported_media_type(media_type: str) -> ApiError:

@@ -20,6 +20,7 @@ def test_unknown_api_path_is_posthogs_404(client):
 def test_known_path_wrong_method_is_405(client):
     response = client.put("/api/projects/1/exports/", json={})
     assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS, POST"
     assert response.get_json() == {
         "type": "invalid_request",
         "code": "method_not_allowed",
@@ -135,7 +136,7 @@ def test_head_and_options(client):
     assert head.status_code == 200 and head.data == b""
     options = client.options("/api/projects/1/exports/")
     assert options.status_code == 200
-    assert set(options.headers["Allow"].split(", ")) == {"GET", "POST", "OPTIONS"}
+    assert set(options.headers["Allow"].split(", ")) == {"GET", "HEAD", "POST", "OPTIONS"}
 
 
 def test_responses_are_compact_utf8_json(client):
