@@ -30,17 +30,21 @@ class Backend:
         catalog: Catalog | None = None,
         contract: Contract | None = None,
         strict: bool = False,
+        validate_responses: bool = True,
+        profile: dict[str, Any] | None = None,
     ) -> None:
         self.catalog = catalog or Catalog.load()
         self.contract = contract or Contract(self.catalog)
         self.seed = seed
         self.strict = strict
+        # Off only to measure what response validation costs (bench/); a served mock keeps it on.
+        self.validate_responses = validate_responses
         self.api_key = api_key or DEFAULT_API_KEY
         self.resources: dict[str, Resource] = {
             name: _load_impl(spec.impl)(spec, self) for name, spec in self.catalog.resources.items()
         }
         self.fixtures = [Path(path) for path in fixtures]
-        self.world: World = build_world(self, seed, self.fixtures)
+        self.world: World = build_world(self, seed, self.fixtures, profile)
         self.store = Store(self.world.snapshot)
         self.rng = random.Random(seed)
         self.keys = KeyRing(self.api_key, seed, self.world.keys)

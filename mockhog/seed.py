@@ -77,8 +77,12 @@ class World:
     keys: list[ApiKey] = field(default_factory=list)
 
 
-def build_world(backend: Backend, seed: int, fixture_paths: list[Path]) -> World:
-    profile = load_profile()
+def build_world(
+    backend: Backend, seed: int, fixture_paths: list[Path], overrides: dict[str, Any] | None = None
+) -> World:
+    """The seeded world: the default profile (its top-level entries replaced by ``overrides``,
+    e.g. ``{"persons": {"count": 10000}}``), every project seeded, fixture files applied."""
+    profile = {**load_profile(), **(overrides or {})}
     fixtures = [(path, _read_fixture(path)) for path in fixture_paths]
     projects = {p["id"]: dict(p) for p in profile["projects"]}
     for path, data in fixtures:
