@@ -8,22 +8,31 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, request
 
 from . import errors
 from .backend import Backend
 from .catalog import PREFIXES, ROOT, Operation, Route
+from .faults import DropConnection
+from .journal import Entry, redact
 from .keys import ApiKey
 from .openapi import yaml_dump
 from .pagination import PageUrl
-from .resources.base import Call, Reply
+from .resources.base import Call, Reply, iso
 
 log = logging.getLogger("mockhog")
 bp = Blueprint("api", __name__)
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT"]
 JSON_TYPE = "application/json"
+_PATH_SAFE = "/:@!$&'()*+,;=-._~%"
 
 
 def backend() -> Backend:
@@ -56,45 +65,163 @@ def schema() -> Response:
 @bp.route("/api/<path:rest>", methods=METHODS)
 def dispatch(rest: str = "") -> Response:
     app = backend()
-    route, raw_params, prefix, project_raw = _route(app, rest)
+    started = time.perf_counter()
+    seen = Seen()
+    try:
+        response = _serve(app, rest, seen)
+    except errors.ApiError as error:
+        seen.rule, seen.error = getattr(error, "rule", None), error.body
+        response = render(error.body, error.status, error.headers)
+    except Exception:  # a bug in mockhog: PostHog's 500, logged, and the transaction undone
+        log.exception("mockhog failed on %s %s", request.method, request.path)
+        seen.rule, seen.error = "server", errors.server_error().body
+        response = render(seen.error, 500)
+    if seen.prefix == "environments":
+        successor = quote(request.path.replace("/api/environments/", "/api/projects/", 1), safe=_PATH_SAFE)
+        if request.query_string:
+            successor += "?" + request.query_string.decode("latin-1")
+        response.headers["Deprecation"] = "true"
+        response.headers["Link"] = f'<{successor}>; rel="successor-version"'
+    if seen.warnings:
+        response.headers["X-Mockhog-Warning"] = "; ".join(seen.warnings)
+    app.journal.record(_entry(app, seen, response.status_code, started))
+    if seen.drop:
+        return _dropped(response)
+    return response
+
+
+@dataclass
+class Seen:
+    """What the journal keeps about a request, filled in as the request goes through the stages."""
+
+    prefix: str | None = None
+    operation_id: str | None = None
+    project_id: int | None = None
+    rule: str | None = None
+    error: Any = None
+    fault: str | None = None
+    drop: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def stage(name: str) -> Iterator[None]:
+    """Tag an error raised inside with the layer that raised it (the journal's ``rule``)."""
+    try:
+        yield
+    except errors.ApiError as error:
+        if not hasattr(error, "rule"):
+            code = error.body.get("code") if isinstance(error.body, dict) else None
+            error.rule = {"parse_error": "parse", "unknown_field": "strict"}.get(code, name)
+        raise
+
+
+def _serve(app: Backend, rest: str, seen: Seen) -> Response:
+    with stage("route"):
+        found = _route(app, rest)
+    route, raw_params, seen.prefix, project_raw = found
     method = "GET" if request.method == "HEAD" else request.method
-    op = route.by_method.get((prefix, method))
-    key = _authenticate(app, op)
+    op = route.by_method.get((seen.prefix, method))
+    seen.operation_id = op.operation_id if op else None
+    _inject_faults(app, op, project_raw, seen)
+    with stage("auth"):
+        key = _authenticate(app, op)
     if op is None:
-        allowed = _allowed(route.methods(prefix))
+        allowed = _allowed(route.methods(seen.prefix))
         if request.method == "OPTIONS":
             return _options(allowed)
-        raise errors.method_not_allowed(request.method, allowed)
-    project_id = None if prefix == ROOT else _project(app, project_raw, key)
-    missing = key.missing_scope(op.scopes)
-    if missing:
-        raise errors.permission_denied(f"API key missing required scope '{missing}'")
+        with stage("route"):
+            raise errors.method_not_allowed(request.method, allowed)
+    with stage("project"):
+        seen.project_id = None if seen.prefix == ROOT else _project(app, project_raw, key)
+    with stage("scope"):
+        missing = key.missing_scope(op.scopes)
+        if missing:
+            raise errors.permission_denied(f"API key missing required scope '{missing}'")
+    with stage("throttle"):
+        app.rate_limiter.check(key.value)
     contract = app.contract[op]
-    body, unknown = contract.check_body(_parse_body(op), app.strict) if op.is_write else ({}, [])
+    with stage("schema"):
+        body, unknown = contract.check_body(_parse_body(op), app.strict) if op.is_write else ({}, [])
+        query = contract.check_query({k: request.args.getlist(k)[-1] for k in request.args})
+    if unknown:
+        seen.warnings.append(f"unknown fields ignored (PostHog ignores them too): {', '.join(unknown)}")
+    with stage("not_found"):
+        params = _typed_params(op, raw_params)
     call = Call(
         backend=app,
         op=op,
-        project_id=project_id,
-        params=_typed_params(op, raw_params),
-        query=contract.check_query({k: request.args.getlist(k)[-1] for k in request.args}),
+        project_id=seen.project_id,
+        params=params,
+        query=query,
         query_lists={k: request.args.getlist(k) for k in request.args},
         body=body,
         url=PageUrl(request.base_url, request.query_string.decode("latin-1")),
         key=key,
     )
     resource = app.resource(op)
-    with app.store.transaction():
-        result = getattr(resource, op.action)(call)
+    try:
+        with app.store.transaction():
+            result = getattr(resource, op.action)(call)
+    except errors.ApiError as error:
+        error.rule = "not_found" if error.status == 404 else "rule"
+        raise
     reply = result if isinstance(result, Reply) else Reply(body=result)
-    response = _respond(app, op, reply)
-    if unknown:
-        fields = ", ".join(unknown)
-        response.headers["X-Mockhog-Warning"] = f"unknown fields ignored (PostHog ignores them too): {fields}"
-    if prefix == "environments":
-        successor = request.full_path.rstrip("?").replace("/api/environments/", "/api/projects/", 1)
-        response.headers["Deprecation"] = "true"
-        response.headers["Link"] = f'<{successor}>; rel="successor-version"'
+    with stage("response_schema"):
+        return _respond(app, op, reply)
+
+
+def _inject_faults(app: Backend, op: Operation | None, project_raw: str | None, seen: Seen) -> None:
+    """Apply the first fault rule that fires: latency, then a status answer or a dropped connection."""
+    project = int(project_raw) if project_raw and project_raw.isdigit() else None
+    fired = app.faults.fire(request.method, request.path, seen.operation_id, project, request.headers)
+    if fired is None:
+        return
+    rule, delay = fired
+    seen.fault = f"rule {rule.id}"
+    if delay:
+        time.sleep(delay)
+    seen.drop = rule.drop
+    error = rule.error()
+    if error is not None:
+        error.rule = "fault"
+        raise error
+
+
+def _dropped(response: Response) -> Response:
+    """A response that breaks off after its first byte, so the server closes the connection."""
+
+    def broken() -> Iterator[bytes]:
+        yield b"{"
+        raise DropConnection("mockhog fault rule: connection dropped")
+
+    response.response = broken()
+    response.headers["Content-Length"] = "1048576"
     return response
+
+
+def _entry(app: Backend, seen: Seen, status: int, started: float) -> Entry:
+    query = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "personal_api_key"}
+    try:
+        body = redact(json.loads(request.get_data(cache=True) or b"null"))
+    except (ValueError, UnicodeDecodeError):
+        body = "(not JSON)"
+    return Entry(
+        id=app.journal.next_id(),
+        time=iso(datetime.now(UTC)),
+        method=request.method,
+        path=request.path,
+        query=query,
+        body=body,
+        status=status,
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        operation_id=seen.operation_id,
+        project_id=seen.project_id,
+        error=seen.error,
+        rule=seen.rule,
+        warnings=seen.warnings,
+        fault=seen.fault,
+    )
 
 
 def method_not_allowed() -> Response:

@@ -17,12 +17,17 @@ def create_app(
     fixtures: Sequence[str | Path] = (),
     backend: Backend | None = None,
     strict: bool = False,
+    admin: bool = True,
+    admin_token: str | None = None,
 ) -> Flask:
     """A mockhog app serving a backend seeded with ``seed`` plus the given fixture files.
 
-    ``strict`` rejects body fields PostHog would silently ignore.
+    ``strict`` rejects body fields PostHog would silently ignore; ``admin`` serves the control plane
+    under /_mockhog/ (loopback only, unless ``admin_token`` is set and sent).
     """
     app = Flask("mockhog")
+    app.config["MOCKHOG_ADMIN"] = admin
+    app.config["MOCKHOG_ADMIN_TOKEN"] = admin_token
     app.extensions["mockhog"] = backend or Backend(
         seed=seed, api_key=api_key, fixtures=fixtures, strict=strict
     )

@@ -10,7 +10,10 @@ from typing import Any
 
 from .catalog import Catalog, Operation
 from .contract import Contract
+from .faults import Faults, RateLimiter
+from .journal import Journal
 from .keys import ApiKey, KeyRing
+from .lifecycle import Lifecycle
 from .openapi import build_document
 from .resources.base import Resource
 from .seed import World, build_world
@@ -32,6 +35,7 @@ class Backend:
         strict: bool = False,
         validate_responses: bool = True,
         profile: dict[str, Any] | None = None,
+        journal_limit: int = 10_000,
     ) -> None:
         self.catalog = catalog or Catalog.load()
         self.contract = contract or Contract(self.catalog)
@@ -44,10 +48,15 @@ class Backend:
             name: _load_impl(spec.impl)(spec, self) for name, spec in self.catalog.resources.items()
         }
         self.fixtures = [Path(path) for path in fixtures]
+        self.profile_overrides = profile
         self.world: World = build_world(self, seed, self.fixtures, profile)
         self.store = Store(self.world.snapshot)
         self.rng = random.Random(seed)
         self.keys = KeyRing(self.api_key, seed, self.world.keys)
+        self.journal = Journal(journal_limit)
+        self.faults = Faults(seed)
+        self.rate_limiter = RateLimiter()
+        self.lifecycle = Lifecycle()
         self._openapi: dict[str, Any] | None = None
 
     @property
@@ -61,12 +70,44 @@ class Backend:
     def resource(self, op: Operation) -> Resource:
         return self.resources[op.resource.name]
 
-    def reset(self) -> None:
-        """Back to the seeded state, and the id generator back to its start."""
+    def reset(self, project: int | None = None) -> None:
+        """Back to the seeded state (of one project, or of all and the keys and id generator)."""
         with self.store.lock:
+            if project is not None:
+                self.store.reset_project(project)
+                return
             self.store.reset()
             self.keys.reset()
             self.rng = random.Random(self.seed)
+
+    def reset_all(self) -> None:
+        """A clean slate between tests: seeded state, and no journal, faults, limits or async modes."""
+        self.reset()
+        self.journal.clear()
+        self.faults.clear()
+        self.rate_limiter.configure(None)
+        self.lifecycle.reset()
+
+    def advance(self, kind: str, project: int | None = None) -> int:
+        """Finish pending async work of one kind now (see mockhog.lifecycle); returns how many."""
+        count = 0
+        with self.store.transaction():
+            for project_id in [project] if project is not None else list(self.projects):
+                table = self.store.table(project_id, kind)
+                for row in table.values():
+                    if row.get("_ready_at") is not None or row.get("status") == "Running":
+                        table.put(row["id"], {**row, "_ready_at": None})
+                        count += 1
+        return count
+
+    def reseed(self, seed: int) -> None:
+        """Rebuild the world from another seed (fixture files are applied again)."""
+        world = build_world(self, seed, self.fixtures, self.profile_overrides)
+        with self.store.lock:
+            self.seed, self.world = seed, world
+            self.store.load(world.snapshot)
+            self.keys = KeyRing(self.api_key, seed, world.keys)
+            self.rng = random.Random(seed)
 
     def openapi(self) -> dict[str, Any]:
         """The OpenAPI document of everything this backend serves (built once)."""

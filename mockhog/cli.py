@@ -11,15 +11,12 @@ from collections.abc import Sequence
 from . import __version__
 from .backend import DEFAULT_API_KEY, Backend
 from .catalog import Catalog
+from .control import CONTROL_CALLS
 from .seed import FixtureError
 
-DESCRIPTION = """\
-mockhog: an offline, stateful, contract-checked stand-in for the PostHog REST API.
-
-Control plane (JSON, under /_mockhog/):
-  GET  /_mockhog/health   status, seed, projects, number of operations
-  POST /_mockhog/reset    back to the seeded state
-"""
+DESCRIPTION = (
+    "mockhog: an offline, stateful, contract-checked stand-in for the PostHog REST API.\n\n" + CONTROL_CALLS
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--strict", action="store_true", help="reject body fields PostHog would ignore (400 naming the field)"
     )
+    serve.add_argument(
+        "--admin-token",
+        default=os.environ.get("MOCKHOG_ADMIN_TOKEN"),
+        help="serve /_mockhog/ to any address that sends X-Mockhog-Admin-Token (default: loopback only)",
+    )
+    serve.add_argument("--no-admin", action="store_true", help="switch the /_mockhog/ control plane off")
     serve.add_argument("--threads", type=int, default=8, help="worker threads (default: 8)")
 
     commands.add_parser("routes", help="list every served operation")
@@ -114,7 +117,11 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"  personal API key: {args.api_key}   (Authorization: Bearer {args.api_key})", flush=True)
     print(f"  seed: {args.seed}; projects: {', '.join(map(str, sorted(backend.projects)))}", flush=True)
     waitress.serve(
-        create_app(backend=backend), host=args.host, port=args.port, threads=args.threads, ident="mockhog"
+        create_app(backend=backend, admin=not args.no_admin, admin_token=args.admin_token),
+        host=args.host,
+        port=args.port,
+        threads=args.threads,
+        ident="mockhog",
     )
     return 0
 

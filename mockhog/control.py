@@ -1,28 +1,104 @@
-"""The control plane under ``/_mockhog/``: state operations for tests and tools, not PostHog's API."""
+"""The control plane under ``/_mockhog/``: state, journal, faults, rate limits and async work.
+
+It is mockhog's own API, not PostHog's. It answers only on loopback unless an admin token is set
+(then the ``X-Mockhog-Admin-Token`` header must carry it from anywhere), and it can be switched off.
+"""
 
 from __future__ import annotations
 
+import ipaddress
+import secrets
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
 from . import errors
 from .api import render
+from .backend import Backend
+from .faults import RateLimit
 from .keys import check_scopes
+from .lifecycle import KINDS
 from .resources.base import iso
+from .seed import FixtureError, load_records
 
 bp = Blueprint("control", __name__, url_prefix="/_mockhog")
+TOKEN_HEADER = "X-Mockhog-Admin-Token"
+
+CONTROL_CALLS = """\
+Control plane (JSON, under /_mockhog/; loopback only unless --admin-token):
+  GET    /_mockhog/health                      status, seed, projects, operations
+  POST   /_mockhog/reset        {"project"?}   back to the seed state (all, or one project)
+  POST   /_mockhog/reseed       {"seed"}       rebuild the world from another seed
+  POST   /_mockhog/fixtures     {"records", "personal_api_keys"}  load records into the live state
+  GET    /_mockhog/records/<project>/<table>   a table's stored records
+  GET    /_mockhog/journal?method=&path=&operation=&status=&violation=&since=&limit=
+  GET    /_mockhog/journal/count?...           how many entries match
+  DELETE /_mockhog/journal                     forget every entry
+  GET|POST|DELETE /_mockhog/faults, DELETE /_mockhog/faults/<id>
+         rule: {"method", "path" (regex), "operation_id", "project", "header": {name: value},
+                "status", "body", "retry_after", "latency_ms", "jitter_ms", "drop", "count",
+                "probability"}
+  GET|PUT|DELETE /_mockhog/rate_limit  {"burst": "480/minute", "sustained": "4800/hour"}
+  GET|PUT /_mockhog/async  {"exports"|"external_data_jobs": {"mode": "immediate|timed|manual",
+                                                             "seconds"}}
+  POST   /_mockhog/advance      {"kind", "project"?}  finish pending async work now
+  POST   /_mockhog/personal_api_keys {"label", "scopes", "scoped_teams"?}  mint a key
+"""
+
+
+def backend() -> Backend:
+    return current_app.extensions["mockhog"]
+
+
+@bp.before_request
+def _guard() -> None:
+    if not current_app.config.get("MOCKHOG_ADMIN", True):
+        raise errors.endpoint_not_found()
+    token = current_app.config.get("MOCKHOG_ADMIN_TOKEN")
+    if token:
+        if not secrets.compare_digest(request.headers.get(TOKEN_HEADER, ""), token):
+            raise errors.permission_denied(f"The control plane needs the {TOKEN_HEADER} header.")
+    elif not _loopback(request.remote_addr):
+        raise errors.permission_denied(
+            "The control plane answers only on loopback; start mockhog with --admin-token to use it "
+            "from elsewhere."
+        )
+
+
+def _loopback(address: str | None) -> bool:
+    try:
+        return ipaddress.ip_address((address or "").split("%")[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _body() -> dict[str, Any]:
+    if not request.get_data():
+        return {}
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise errors.parse_error("JSON parse error - expected a JSON object")
+    return body
+
+
+def _project(value: Any) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or value not in backend().projects:
+        raise errors.validation_error("Project not found.", "project")
+    return value
 
 
 @bp.get("/health")
 def health() -> Response:
-    backend = current_app.extensions["mockhog"]
+    app = backend()
     return render(
         {
             "status": "ok",
-            "seed": backend.seed,
-            "projects": sorted(backend.projects),
-            "operations": len(backend.catalog.operations),
+            "seed": app.seed,
+            "projects": sorted(app.projects),
+            "operations": len(app.catalog.operations),
         },
         200,
     )
@@ -30,18 +106,148 @@ def health() -> Response:
 
 @bp.post("/reset")
 def reset() -> Response:
-    backend = current_app.extensions["mockhog"]
-    backend.reset()
-    return render({"status": "reset", "seed": backend.seed}, 200)
+    project = _project(_body().get("project"))
+    backend().reset(project)
+    return render(
+        {"status": "reset", "seed": backend().seed, **({"project": project} if project else {})}, 200
+    )
+
+
+@bp.post("/reseed")
+def reseed() -> Response:
+    seed = _body().get("seed")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        raise errors.validation_error("A valid integer is required.", "seed")
+    backend().reseed(seed)
+    return render({"status": "reseeded", "seed": seed}, 200)
+
+
+@bp.post("/fixtures")
+def fixtures() -> Response:
+    try:
+        loaded = load_records(backend(), _body(), "request body")
+    except FixtureError as error:
+        raise errors.validation_error(str(error)) from None
+    return render({"status": "loaded", "records": loaded}, 200)
+
+
+@bp.get("/records/<int:project>/<table>")
+def records(project: int, table: str) -> Response:
+    if project not in backend().projects:
+        raise errors.project_not_found()
+    rows = backend().store.dump(project)[project].get(table, [])
+    return render([{k: v for k, v in row.items() if not k.startswith("_")} for row in rows], 200)
+
+
+def _journal_filters() -> dict[str, Any]:
+    args = request.args
+    status, since = args.get("status"), args.get("since")
+    violation = args.get("violation")
+    return {
+        "method": args.get("method"),
+        "path": args.get("path"),
+        "operation": args.get("operation"),
+        "status": int(status) if status and status.isdigit() else None,
+        "violation": None if violation is None else violation.lower() in ("1", "true", "yes"),
+        "since": int(since) if since and since.isdigit() else None,
+    }
+
+
+@bp.get("/journal")
+def journal() -> Response:
+    entries = backend().journal.find(**_journal_filters())
+    limit = request.args.get("limit")
+    if limit and limit.isdigit():
+        entries = entries[-int(limit) :]
+    return render([entry.to_json() for entry in entries], 200)
+
+
+@bp.get("/journal/count")
+def journal_count() -> Response:
+    return render({"count": len(backend().journal.find(**_journal_filters()))}, 200)
+
+
+@bp.delete("/journal")
+def journal_clear() -> Response:
+    backend().journal.clear()
+    return Response(status=204)
+
+
+@bp.get("/faults")
+def faults() -> Response:
+    return render([rule.to_json() for rule in backend().faults.rules], 200)
+
+
+@bp.post("/faults")
+def add_fault() -> Response:
+    return render(backend().faults.add(_body()).to_json(), 201)
+
+
+@bp.delete("/faults")
+def clear_faults() -> Response:
+    backend().faults.clear()
+    return Response(status=204)
+
+
+@bp.delete("/faults/<int:rule_id>")
+def remove_fault(rule_id: int) -> Response:
+    if not backend().faults.remove(rule_id):
+        raise errors.not_found()
+    return Response(status=204)
+
+
+@bp.get("/rate_limit")
+def rate_limit() -> Response:
+    limits = backend().rate_limiter.limits
+    return render({"enabled": limits is not None, **(vars(limits) if limits else {})}, 200)
+
+
+@bp.put("/rate_limit")
+def set_rate_limit() -> Response:
+    body = _body()
+    unknown = set(body) - {"burst", "sustained"}
+    if unknown:
+        raise errors.validation_error(f"Unknown field '{sorted(unknown)[0]}'.", sorted(unknown)[0])
+    limits = RateLimit(**body)
+    backend().rate_limiter.configure(limits)
+    return render({"enabled": True, **vars(limits)}, 200)
+
+
+@bp.delete("/rate_limit")
+def clear_rate_limit() -> Response:
+    backend().rate_limiter.configure(None)
+    return Response(status=204)
+
+
+@bp.get("/async")
+def async_modes() -> Response:
+    return render({kind: vars(mode) for kind, mode in backend().lifecycle.modes.items()}, 200)
+
+
+@bp.put("/async")
+def set_async_modes() -> Response:
+    for kind, setting in _body().items():
+        if not isinstance(setting, dict):
+            raise errors.validation_error('Expected an object like {"mode": "timed", "seconds": 2}.', kind)
+        backend().lifecycle.configure(kind, setting.get("mode", "immediate"), setting.get("seconds", 0))
+    return async_modes()
+
+
+@bp.post("/advance")
+def advance() -> Response:
+    body = _body()
+    kind = body.get("kind")
+    if kind not in KINDS:
+        raise errors.validation_error(f'"{kind}" is not a valid choice.', "kind", "invalid_choice")
+    count = backend().advance(kind, _project(body.get("project")))
+    return render({"kind": kind, "advanced": count}, 200)
 
 
 @bp.post("/personal_api_keys")
 def mint_key() -> Response:
     """Mint a personal API key from ``{"label", "scopes", "scoped_teams"?}``: 201 with its value."""
-    backend = current_app.extensions["mockhog"]
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise errors.parse_error("JSON parse error - expected an object")
+    app = backend()
+    body = _body()
     label = body.get("label", "")
     if not isinstance(label, str) or len(label) > 40:
         raise errors.validation_error(
@@ -54,8 +260,8 @@ def mint_key() -> Response:
     if teams is not None:
         if not isinstance(teams, list) or not all(isinstance(t, int) for t in teams):
             raise errors.validation_error("A valid integer is required.", "scoped_teams")
-        unknown = [t for t in teams if t not in backend.projects]
+        unknown = [t for t in teams if t not in app.projects]
         if unknown:
             raise errors.validation_error(f"Project {unknown[0]} does not exist.", "scoped_teams")
-    key = backend.keys.mint(label, scopes, teams or None, iso(datetime.now(UTC)))
+    key = app.keys.mint(label, scopes, teams or None, iso(datetime.now(UTC)))
     return render({**key.public(), "value": key.value}, 201)

@@ -95,6 +95,10 @@ class KeyRing:
         self._keys = dict(self._seeded)
         self._rng = random.Random(f"keys:{self._seed}")
 
+    def add(self, key: ApiKey) -> None:
+        """A key for the live state only: a reset forgets it."""
+        self._keys[key.value] = key
+
     def find(self, value: str) -> ApiKey | None:
         return self._keys.get(value)
 

@@ -175,10 +175,51 @@ def _fixture_keys(path: Path, data: dict[str, Any], projects: dict[int, Any]) ->
     return keys
 
 
-def _apply_records(
-    backend: Backend, path: Path, data: dict[str, Any], tables: dict[int, dict[str, Rows]]
-) -> None:
+def load_records(backend: Backend, data: dict[str, Any], label: str) -> int:
+    """Load fixture records (and keys) into the live store, all or nothing; returns how many."""
+    unknown = set(data) - {"records", "personal_api_keys"}
+    if unknown:
+        raise FixtureError(f"{label}: '{sorted(unknown)[0]}' cannot be loaded live (use --fixtures)")
+    with backend.store.transaction():
+        count = _apply_records(backend, Path(label), data, _LiveTables(backend))
+        keys = _fixture_keys(Path(label), data, backend.projects)
+    for key in keys:
+        backend.keys.add(key)
+    return count
+
+
+class _LiveTables:
+    """The live store seen as ``{project: {table: rows}}``, so live loads share the fixture rules."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.store = backend.store
+
+    def __contains__(self, project_id: object) -> bool:
+        return isinstance(project_id, int) and self.store.has_project(project_id)
+
+    def __getitem__(self, project_id: int) -> _LiveTables:
+        self.project_id = project_id
+        return self
+
+    def setdefault(self, name: str, _default: Any) -> _LiveRows:
+        return _LiveRows(self.store.table(self.project_id, name))
+
+
+class _LiveRows:
+    def __init__(self, table: Any) -> None:
+        self.table = table
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        found = self.table.get(key)
+        return default if found is None else found
+
+    def __setitem__(self, key: Any, record: dict[str, Any]) -> None:
+        self.table.put(key, record)
+
+
+def _apply_records(backend: Backend, path: Path, data: dict[str, Any], tables: Any) -> int:
     """Add or override records: ``{"records": {"<project id>": {"<resource>": [record, ...]}}}``."""
+    count = 0
     owners = {r.table_name: r for r in backend.resources.values()}
     for project_key, by_table in data.get("records", {}).items():
         where = f"{path}: records.{project_key}"
@@ -194,6 +235,8 @@ def _apply_records(
             for index, record in enumerate(records):
                 label = f"{where}.{table}[{index}]"
                 _apply_record(backend, owners.get(table), label, rows, record)
+                count += 1
+    return count
 
 
 def _apply_record(backend: Backend, owner: Any, label: str, rows: Rows, record: Any) -> None:

@@ -100,6 +100,15 @@ class Store:
         """Back to the snapshot: tables drop their live copies and share the seed rows again."""
         self.load(self.snapshot)
 
+    def reset_project(self, project_id: int) -> None:
+        """One project back to the snapshot; the others keep their changes."""
+        with self.lock:
+            counters = self.snapshot.next_ids.get(project_id, {})
+            self._projects[project_id] = {
+                name: Table(self, rows, counters.get(name, 1))
+                for name, rows in self.snapshot.tables[project_id].items()
+            }
+
     def project_ids(self) -> list[int]:
         return list(self._projects)
 

@@ -25,15 +25,15 @@ def app(backend: Backend) -> Any:
 
 @pytest.fixture
 def client(app: Any, backend: Backend) -> Iterator[FlaskClient]:
-    """A test client that sends the default personal API key, on a freshly reset store."""
-    backend.reset()
+    """A test client that sends the default personal API key, on a freshly reset backend."""
+    backend.reset_all()
     client = app.test_client()
     client.environ_base["HTTP_AUTHORIZATION"] = AUTH["Authorization"]
     yield client
-    backend.reset()
+    backend.reset_all()
 
 
 @pytest.fixture
 def anonymous(app: Any, backend: Backend) -> FlaskClient:
-    backend.reset()
+    backend.reset_all()
     return app.test_client()

@@ -96,10 +96,20 @@ def test_content_is_a_real_file(client):
     assert client.get(f"{BASE}{png['id']}/content").data.startswith(b"\x89PNG")
 
 
-def test_video_export_has_no_content_yet(client):
+def test_exports_render_at_once_by_default(client):
     video = client.post(BASE, json={"insight": 2, "export_format": "video/mp4"}).get_json()
-    assert video["has_content"] is False
-    assert client.get(f"{BASE}{video['id']}/content/").status_code == 404
+    assert video["has_content"] is True
+    assert client.get(f"{BASE}{video['id']}/content/").status_code == 200
+
+
+def test_pending_export_has_no_content_until_advanced(client):
+    client.put("/_mockhog/async", json={"exports": {"mode": "manual"}})
+    made = client.post(BASE, json={"insight": 2, "export_format": "video/mp4"}).get_json()
+    assert made["has_content"] is False
+    assert client.get(f"{BASE}{made['id']}/content/").status_code == 404
+    assert client.post("/_mockhog/advance", json={"kind": "exports"}).get_json()["advanced"] == 1
+    assert client.get(f"{BASE}{made['id']}/").get_json()["has_content"] is True
+    assert client.get(f"{BASE}{made['id']}/content/").status_code == 200
 
 
 def test_filters(client):

@@ -100,6 +100,7 @@ def test_search_matches_source_id(client, backend):
 
 
 def test_create_round_trip(client, backend):
+    backend.lifecycle.configure("external_data_jobs", "manual")  # keep syncs running
     created = client.post(BASE, json=stripe_body())
     assert created.status_code == 201
     body = created.get_json()
@@ -270,7 +271,8 @@ def test_jobs_are_capped_at_fifty(client):
     assert len(jobs) == 50  # 6 seeded + 20 reloads x 3 schemas, newest 50
 
 
-def test_reload_starts_a_sync(client):
+def test_reload_starts_a_sync(client, backend):
+    backend.lifecycle.configure("external_data_jobs", "manual")  # keep syncs running
     source = seeded(client, "Stripe")
     before = client.get(f"{BASE}{source['id']}/jobs/").get_json()
     response = client.post(f"{ENV_BASE}{source['id']}/reload/")

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .. import errors
+from ..lifecycle import finished
 from ..store import Record
 from .base import Call, Reply, Resource
 
@@ -26,8 +27,7 @@ EXTENSIONS = {
     "image/gif": "gif",
     "application/json": "json",
 }
-# Videos are rendered by a worker later; every other format is rendered during the create call.
-ASYNC_FORMATS = {"video/webm", "video/mp4"}
+VIDEO_FORMATS = {"video/webm", "video/mp4"}
 
 
 class Exports(Resource):
@@ -59,7 +59,9 @@ class Exports(Resource):
                     f'Invalid pk "{data[field]}" - object does not exist.', field, "does_not_exist"
                 )
         record = super().build(call, {"dashboard": None, "insight": None, "export_context": None, **data})
-        return self.finish(record, call.now, call)
+        # Rendering finishes at once, after a delay, or when advanced (see mockhog.lifecycle).
+        ready_at = call.backend.lifecycle.due("exports", call.now)
+        return {**self.finish(record, call.now, call), "_ready_at": ready_at}
 
     def finish(self, record: Record, created: datetime, call: Any) -> Record:
         """Fill the fields PostHog computes on save: filename, expiry, content state."""
@@ -70,14 +72,20 @@ class Exports(Resource):
             **record,
             "filename": f"{subject}-{stamp}.{EXTENSIONS[fmt]}",
             "expires_after": _expiry(fmt, created),
-            "has_content": fmt not in ASYNC_FORMATS,
+            "has_content": True,
             "exception": None,
             "_created_by": call.user["id"],
         }
 
+    def serialize(self, call: Call, record: Record) -> dict[str, Any]:
+        return {**super().serialize(call, record), "has_content": self.ready(call, record)}
+
+    def ready(self, call: Call, record: Record) -> bool:
+        return finished(record.get("_ready_at"), call.now)
+
     def content(self, call: Call) -> Reply:
         record = self.get(call)
-        if not record["has_content"]:
+        if not self.ready(call, record):
             raise errors.not_found()
         headers = {}
         if str(call.query.get("download", "")).lower() in ("true", "1"):
@@ -88,7 +96,7 @@ class Exports(Resource):
 
     def seed(self, ctx: Any) -> list[Record]:
         records = []
-        formats = [f for f in EXTENSIONS if f not in ASYNC_FORMATS]
+        formats = [f for f in EXTENSIONS if f not in VIDEO_FORMATS]
         for key in range(1, ctx.profile["exports"]["count"] + 1):
             fmt = ctx.rng.choice(formats)
             on_dashboard = ctx.rng.random() < 0.3

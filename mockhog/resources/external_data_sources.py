@@ -17,6 +17,7 @@ from functools import cached_property
 from typing import Any
 
 from .. import errors
+from ..lifecycle import finished
 from ..store import Record
 from .base import Call, Reply, Resource, iso
 
@@ -474,8 +475,34 @@ class ExternalDataSources(Resource):
         return [row for row in rows if all(t.lower() in row["_source_id"].lower() for t in terms)]
 
     def serialize(self, call: Call, record: Record) -> dict[str, Any]:
+        record = self.settle(call, record)
         jobs = [job for job in call.table(JOBS).values() if job["_source"] == record["id"]]
         return self.present(record, jobs)
+
+    def settle(self, call: Call, record: Record) -> Record:
+        """Finish the source's running jobs whose time has come, and update its schemas."""
+        jobs = [job for job in call.table(JOBS).values() if job["_source"] == record["id"]]
+        due = [
+            job
+            for job in jobs
+            if job["status"] == "Running" and "_ready_at" in job and finished(job["_ready_at"], call.now)
+        ]
+        if not due:
+            return record
+        for job in due:
+            done = {
+                **job,
+                "status": "Completed",
+                "finished_at": max(job["created_at"], job["_ready_at"] or call.timestamp()),
+                "rows_synced": call.rng.randint(50, 50_000),
+                "_ready_at": None,
+            }
+            call.table(JOBS).put(job["id"], done)
+        jobs = sorted(
+            (job for job in call.table(JOBS).values() if job["_source"] == record["id"]),
+            key=lambda job: job["created_at"],
+        )
+        return self.save(call, _settle(call.new_uuid, record, jobs))
 
     def fixture_view(self, record: Record) -> dict[str, Any]:
         return self.present(record, [])
@@ -556,6 +583,8 @@ class ExternalDataSources(Resource):
                     "workflow_run_id": call.new_uuid(),
                     "_source": record["id"],
                     "_schema": schema["id"],
+                    # The sync finishes at once, after a delay, or when advanced (mockhog.lifecycle).
+                    "_ready_at": call.backend.lifecycle.due("external_data_jobs", call.now),
                 }
                 call.table(JOBS).put(job["id"], job)
             schemas.append(schema)
@@ -576,7 +605,7 @@ class ExternalDataSources(Resource):
 
     # -- actions on one source ---------------------------------------------------------------
     def jobs(self, call: Call) -> Any:
-        record = self.get(call)
+        record = self.settle(call, self.get(call))
         jobs = [job for job in call.table(JOBS).values() if job["_source"] == record["id"]]
         schemas = {schema["id"]: schema for schema in record["schemas"]}
         after, before = _moment(call.query.get("after")), _moment(call.query.get("before"))
@@ -640,7 +669,7 @@ class ExternalDataSources(Resource):
             jobs = _seed_jobs(ctx, record, setup["jobs_per_source"])
             for job in jobs:
                 jobs_table[job["id"]] = job
-            records.append(_settle(ctx, record, jobs))
+            records.append(_settle(ctx.uuid, record, jobs))
         return records
 
 
@@ -799,7 +828,7 @@ def _seed_jobs(ctx: Any, record: Record, count: int) -> list[Record]:
     return jobs
 
 
-def _settle(ctx: Any, record: Record, jobs: list[Record]) -> Record:
+def _settle(new_uuid: Any, record: Record, jobs: list[Record]) -> Record:
     """Each schema's state after its jobs: status of its latest run, last completed sync, its table."""
     schemas = []
     for schema in record["schemas"]:
@@ -818,7 +847,7 @@ def _settle(ctx: Any, record: Record, jobs: list[Record]) -> Record:
                 "latest_error": runs[-1]["latest_error"],
                 "last_synced_at": done[-1]["finished_at"] if done else None,
                 # The warehouse table appears with the first completed sync.
-                "table": {"id": ctx.uuid(), "name": table_name} if done else None,
+                "table": schema["table"] or ({"id": new_uuid(), "name": table_name} if done else None),
             }
         )
     return {**record, "schemas": schemas, "_status": jobs[-1]["status"] if jobs else "Completed"}
