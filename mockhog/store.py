@@ -42,32 +42,38 @@ class Table:
 
     def allocate_id(self) -> int:
         """Next integer id, like a database sequence (ids are not reused after a delete)."""
-        self._store.journal(self, _NEXT_ID, self.next_id)
+        self._store.remember(self, _NEXT_ID, self.next_id, None)
         self.next_id += 1
         return self.next_id - 1
 
     def put(self, key: Any, record: Record) -> None:
         self._own()
-        self._store.journal(self, key, self._rows.get(key, _MISSING))
+        self._store.remember(self, key, self._rows.get(key, _MISSING), None)
         self._rows[key] = record
 
     def delete(self, key: Any) -> None:
         self._own()
-        self._store.journal(self, key, self._rows.get(key, _MISSING))
-        self._rows.pop(key, None)
+        if key in self._rows:
+            # where it stood, so that an undo puts it back in the same place
+            position = list(self._rows).index(key)
+            self._store.remember(self, key, self._rows.pop(key), position)
 
     def _own(self) -> None:
         if not self._owned:
             self._rows = dict(self._rows)
             self._owned = True
 
-    def _restore(self, key: Any, previous: Any) -> None:
+    def _restore(self, key: Any, previous: Any, position: int | None) -> None:
         if key is _NEXT_ID:
             self.next_id = previous
         elif previous is _MISSING:
             self._rows.pop(key, None)
-        else:
+        elif position is None:
             self._rows[key] = previous
+        else:
+            items = list(self._rows.items())
+            items.insert(position, (key, previous))
+            self._rows = dict(items)
 
 
 class Snapshot:
@@ -135,22 +141,26 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """Hold the lock; if the block raises, every write made inside it is undone."""
+        """Hold the lock; if the block raises, every write made inside it is undone.
+
+        Transactions nest like savepoints: an inner one that fails undoes only its own writes.
+        """
         with self.lock:
             outer = self._undo is not None
             if not outer:
                 self._undo = []
+            mark = len(self._undo)
             try:
                 yield
             except BaseException:
-                if not outer:
-                    for table, key, previous in reversed(self._undo):
-                        table._restore(key, previous)
+                for table, key, previous, position in reversed(self._undo[mark:]):
+                    table._restore(key, previous, position)
+                del self._undo[mark:]
                 raise
             finally:
                 if not outer:
                     self._undo = None
 
-    def journal(self, table: Table, key: Any, previous: Any) -> None:
+    def remember(self, table: Table, key: Any, previous: Any, position: int | None) -> None:
         if self._undo is not None:
-            self._undo.append((table, key, previous))
+            self._undo.append((table, key, previous, position))
