@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, g, request
 
 from . import errors
 from .backend import Backend
@@ -33,6 +33,7 @@ bp = Blueprint("api", __name__)
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT"]
 JSON_TYPE = "application/json"
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+MAX_BODY = 10 * 1024 * 1024  # bytes: a larger body is 413, before it is read
 
 
 def backend() -> Backend:
@@ -160,15 +161,16 @@ def _serve(app: Backend, rest: str, seen: Seen) -> Response:
         key=key,
     )
     resource = app.resource(op)
-    try:
-        with app.store.transaction():
+    # The response is checked and rendered inside the transaction: if that fails, nothing was written.
+    with app.store.transaction():
+        try:
             result = getattr(resource, op.action)(call)
-    except errors.ApiError as error:
-        error.rule = "not_found" if error.status == 404 else "rule"
-        raise
-    reply = result if isinstance(result, Reply) else Reply(body=result)
-    with stage("response_schema"):
-        return _respond(app, op, reply)
+        except errors.ApiError as error:
+            error.rule = "not_found" if error.status == 404 else "rule"
+            raise
+        reply = result if isinstance(result, Reply) else Reply(body=result)
+        with stage("response_schema"):
+            return _respond(app, op, reply)
 
 
 def _inject_faults(app: Backend, op: Operation | None, project_raw: str | None, seen: Seen) -> None:
@@ -202,10 +204,7 @@ def _dropped(response: Response) -> Response:
 
 def _entry(app: Backend, seen: Seen, status: int, started: float) -> Entry:
     query = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "personal_api_key"}
-    try:
-        body = redact(json.loads(request.get_data(cache=True) or b"null"))
-    except (ValueError, UnicodeDecodeError):
-        body = "(not JSON)"
+    body = redact(g.mockhog_body) if "mockhog_body" in g else None
     return Entry(
         id=app.journal.next_id(),
         time=iso(datetime.now(UTC)),
@@ -277,23 +276,50 @@ def _options(allowed: list[str]) -> Response:
 
 
 def _parse_body(op: Operation) -> Any:
-    """The request body as DRF's parsers read it: JSON, form or multipart; others are 415."""
+    """The request body as DRF's parsers read it: JSON, form or multipart; others are 415.
+
+    Parsed once per request (the journal reuses it)."""
     if not op.is_write:
         return {}
+    if "mockhog_body" not in g:
+        g.mockhog_body = _read_body()
+    return g.mockhog_body
+
+
+def _read_body() -> Any:
+    if (request.content_length or 0) > MAX_BODY:
+        raise errors.request_too_large(MAX_BODY)
     raw = request.get_data(cache=True)
     media_type = (request.mimetype or "").lower()
     if not raw and media_type in ("", JSON_TYPE):
         return {}
     if media_type == JSON_TYPE or media_type.endswith("+json"):
         try:
-            return json.loads(
+            data = json.loads(
                 raw.decode(request.mimetype_params.get("charset", "utf-8")), parse_constant=_reject_constant
             )
-        except (ValueError, UnicodeDecodeError, LookupError) as exc:
-            raise errors.parse_error(f"JSON parse error - {exc}") from exc
+            if b"\\u" in raw:
+                _no_lone_surrogates(data)
+            return data
+        except (ValueError, UnicodeError, LookupError, RecursionError) as exc:
+            reason = "too deeply nested" if isinstance(exc, RecursionError) else exc
+            raise errors.parse_error(f"JSON parse error - {reason}") from None
     if media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         return {key: request.form.getlist(key)[-1] for key in request.form}
     raise errors.unsupported_media_type(request.content_type or "")
+
+
+def _no_lone_surrogates(value: Any) -> None:
+    """Strings must be encodable as UTF-8: a lone ``\\ud800`` escape is not text."""
+    if isinstance(value, str):
+        value.encode("utf-8")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _no_lone_surrogates(key)
+            _no_lone_surrogates(item)
+    elif isinstance(value, list):
+        for item in value:
+            _no_lone_surrogates(item)
 
 
 def _reject_constant(name: str) -> Any:

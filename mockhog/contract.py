@@ -153,9 +153,11 @@ class OperationContract:
         """
         if self.body_schema is None:
             return body, []
+        if body is None:
+            raise errors.validation_error("This field may not be null.", code="null")
         if not isinstance(body, dict) and self.body_schema.get("type") == "object":
             raise errors.validation_error(
-                f"Invalid data. Expected a dictionary, but got {_PY_TYPE.get(type(body), 'str')}."
+                f"Invalid data. Expected a dictionary, but got {type(body).__name__}."
             )
         properties = self.body_schema.get("properties", {})
         unknown = []
@@ -168,6 +170,11 @@ class OperationContract:
                 "unknown_field",
             )
         values = _coerce(properties, body)
+        for name, value in values.items():
+            if isinstance(value, str) and "\x00" in value and name in properties:
+                raise errors.validation_error(
+                    "Null characters are not allowed.", name, "null_characters_not_allowed"
+                )
         readonly = {name for name, prop in properties.items() if prop.get("readOnly")}
         values = {k: v for k, v in values.items() if k not in readonly}
         _raise_first(self.body_validator, self.body_schema, values)
@@ -290,7 +297,7 @@ def _drf_error(error: ValidationError) -> tuple[list[str], str, str]:
         present = value if isinstance(value, dict) else {}
         missing = next(name for name in expected if name not in present)
         return path + [missing], "required", "This field is required."
-    if kind == "type":
+    if kind == "type" or (kind == "enum" and value is None):
         return path, *_type_error(expected, value)
     if kind == "minLength" and expected == 1:
         return path, "blank", "This field may not be blank."

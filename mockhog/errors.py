@@ -93,3 +93,12 @@ def authentication_failed(source: str) -> ApiError:
 
 def server_error(detail: str = "A server error occurred.") -> ApiError:
     return ApiError(500, "server_error", "error", detail)
+
+
+def request_too_large(limit: int) -> ApiError:
+    return ApiError(
+        413,
+        "invalid_request",
+        "request_too_large",
+        f"Request body is larger than {limit // (1024 * 1024)} MiB.",
+    )

@@ -10,6 +10,8 @@ from flask.testing import FlaskClient
 
 from mockhog import DEFAULT_API_KEY, Backend, create_app
 
+pytest_plugins = ["pytester"]
+
 AUTH = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
 
 

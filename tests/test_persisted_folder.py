@@ -107,11 +107,15 @@ def test_errors_change_nothing(client, backend, method, body, expected):
     assert backend.store.dump() == before
 
 
-def test_changing_type_onto_a_taken_type_is_a_server_error(client, backend):
+def test_changing_type_onto_a_taken_type_is_refused(client, backend):
     home = client.post(BASE, json={"type": "home"}).get_json()
     before = backend.store.dump()
     response = client.patch(f"{BASE}{home['id']}/", json={"type": "pinned"})
-    assert response.status_code == 500
+    assert response.status_code == 400
     assert response.get_json() == {
-        "type": "server_error", "code": "error", "detail": "A server error occurred.", "attr": None}
+        "type": "validation_error",
+        "code": "unique",
+        "detail": "You already have a pinned folder.",
+        "attr": "type",
+    }
     assert backend.store.dump() == before

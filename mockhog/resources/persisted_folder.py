@@ -47,8 +47,9 @@ class PersistedFolder(Resource):
             row["type"] == data.get("type") and row["id"] != record["id"] for row in self.rows(call)
         )
         if clash:
-            # The unique (team, user, type) index raises an IntegrityError the view does not catch.
-            raise errors.server_error()
+            # PostHog's unique (team, user, type) index raises an IntegrityError its view does not
+            # catch (a 500); mockhog answers bad input with a 400 instead (docs/divergences.md).
+            raise errors.validation_error(f"You already have a {data['type']} folder.", "type", "unique")
         return {**record, **data, "updated_at": call.timestamp()}
 
     def seed(self, ctx: Any) -> list[Record]:

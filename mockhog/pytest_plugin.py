@@ -1,0 +1,213 @@
+"""The pytest plugin: a ``mockhog`` fixture per test, contract violations that fail the test that
+caused them, and a report of which operations the suite exercised.
+
+Active after ``pip install mockhog`` (entry point ``pytest11``). One server per session (per
+pytest-xdist worker: each worker has its own), reset before every test.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .backend import Backend
+from .catalog import Catalog
+from .testing import MockHog, Server, describe
+
+MARKER = (
+    "mockhog(seed=None, fixtures=None, strict=None, expect_violations=False): configure mockhog for this test"
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mockhog", "mockhog: an offline PostHog API")
+    group.addoption("--mockhog-seed", type=int, default=None, help="seed of the generated data")
+    group.addoption("--mockhog-strict", action="store_true", default=None, help="reject unknown body fields")
+    group.addoption("--mockhog-report", metavar="FILE", default=None, help="write a JSON coverage report")
+    group.addoption(
+        "--mockhog-min-coverage", metavar="PCT", type=float, default=None,
+        help="fail the run when fewer operations than this were exercised",
+    )  # fmt: skip
+    parser.addini("mockhog_seed", "default seed (0)", default="0")
+    parser.addini("mockhog_strict", "reject unknown body fields", type="bool", default=False)
+    parser.addini("mockhog_fixtures", "fixture files loaded for every test", type="paths", default=[])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", MARKER)
+    config.stash[_STATS] = Stats()
+
+
+class Stats:
+    """Per operation: calls, statuses, violations; summed over the session (and xdist workers)."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.statuses: dict[str, Counter[str]] = {}
+        self.violations: Counter[str] = Counter()
+
+    def add(self, entries: list[Any]) -> None:
+        for entry in entries:
+            if not entry.operation_id:
+                if entry.violation:
+                    self.violations["(undocumented)"] += 1
+                continue
+            name = _shape(entry.operation_id)
+            self.calls[name] += 1
+            self.statuses.setdefault(name, Counter())[str(entry.status)] += 1
+            if entry.violation:
+                self.violations[name] += 1
+
+    def merge(self, data: dict[str, Any]) -> None:
+        for name, item in data.items():
+            self.calls[name] += item["calls"]
+            self.statuses.setdefault(name, Counter()).update(item["statuses"])
+            self.violations[name] += item["violations"]
+
+    def to_json(self) -> dict[str, Any]:
+        names = set(self.calls) | set(self.violations)
+        return {
+            name: {
+                "calls": self.calls[name],
+                "statuses": dict(self.statuses.get(name, {})),
+                "violations": self.violations[name],
+            }
+            for name in sorted(names)
+        }
+
+
+_STATS = pytest.StashKey[Stats]()
+
+
+def _shape(operation_id: str) -> str:
+    """The environments alias of an operation counts as the operation itself."""
+    return operation_id.removeprefix("environments_")
+
+
+def all_operations() -> list[str]:
+    return sorted({_shape(op.operation_id) for op in Catalog.load().operations})
+
+
+# -- fixtures ------------------------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def mockhog_server(pytestconfig: pytest.Config) -> Iterator[Server]:
+    """The session's server (one per xdist worker)."""
+    seed = _default_seed(pytestconfig)
+    server = Server(Backend(seed=seed))
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def mockhog(request: pytest.FixtureRequest, mockhog_server: Server) -> Iterator[MockHog]:
+    """A fresh mockhog for this test: seeded state, no journal, no faults; violations fail the test."""
+    config = request.config
+    marker = request.node.get_closest_marker("mockhog")
+    options = dict(marker.kwargs) if marker else {}
+    seed = options.get("seed", _default_seed(config))
+    backend = mockhog_server.backend
+    if backend.seed != seed:
+        backend.reseed(seed)
+    backend.strict = bool(
+        _first(options.get("strict"), config.getoption("mockhog_strict"), config.getini("mockhog_strict"))
+    )
+    handle = MockHog(mockhog_server, seed)
+    handle.begin()
+    for path in [*config.getini("mockhog_fixtures"), *options.get("fixtures", [])]:
+        handle.load(Path(path))
+    request.node.stash[_HANDLE] = (handle, bool(options.get("expect_violations")))
+    yield handle
+    config.stash[_STATS].add(handle.calls())
+
+
+_HANDLE = pytest.StashKey[tuple[MockHog, bool]]()
+
+
+def _first(*values: Any) -> Any:
+    return next((v for v in values if v is not None), None)
+
+
+def _default_seed(config: pytest.Config) -> int:
+    return int(_first(config.getoption("mockhog_seed"), config.getini("mockhog_seed"), 0))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    outcome = yield
+    found = item.stash.get(_HANDLE, None)
+    if found is None or outcome.excinfo is not None:
+        return
+    handle, expected = found
+    violations = handle.violations()
+    if violations and not expected:
+        details = "\n\n".join(describe(entry) for entry in violations)
+        header = f"{len(violations)} PostHog contract violation(s) (seed {handle.seed}):"
+        outcome.force_exception(pytest.fail.Exception(f"{header}\n{details}", pytrace=False))
+
+
+# -- the run's report ----------------------------------------------------------------------------
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    config = session.config
+    stats = config.stash[_STATS]
+    if hasattr(config, "workeroutput"):  # an xdist worker hands its numbers to the controller
+        config.workeroutput["mockhog"] = json.dumps(stats.to_json())
+        return
+    report = _report(stats)
+    path = config.getoption("mockhog_report")
+    if path:
+        Path(path).write_text(json.dumps(report, indent=2) + "\n")
+    minimum = config.getoption("mockhog_min_coverage")
+    if minimum is not None and stats.calls and report["coverage"] < minimum:
+        config.stash[_BELOW] = minimum
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_BELOW = pytest.StashKey[float]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    data = getattr(node, "workeroutput", {}).get("mockhog")
+    if data:
+        node.config.stash[_STATS].merge(json.loads(data))
+
+
+def _report(stats: Stats) -> dict[str, Any]:
+    operations = all_operations()
+    exercised = [name for name in operations if stats.calls[name]]
+    per_operation = {
+        name: stats.to_json().get(name, {"calls": 0, "statuses": {}, "violations": 0}) for name in operations
+    }
+    return {
+        "exercised": len(exercised),
+        "total": len(operations),
+        "coverage": round(100 * len(exercised) / len(operations), 1),
+        "violations": sum(stats.violations.values()),
+        "never_called": [name for name in operations if not stats.calls[name]],
+        "operations": per_operation,
+    }
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    stats = config.stash[_STATS]
+    if not stats.calls and not stats.violations:
+        return
+    report = _report(stats)
+    write = terminalreporter.write_line
+    terminalreporter.section("mockhog")
+    write(
+        f"mockhog: {report['exercised']} of {report['total']} operations exercised "
+        f"({report['coverage']}%), {report['violations']} contract violations"
+    )
+    if report["never_called"]:
+        write("never called: " + ", ".join(report["never_called"]))
+    minimum = config.stash.get(_BELOW, None)
+    if minimum is not None:
+        write(
+            f"mockhog: coverage {report['coverage']}% is below --mockhog-min-coverage={minimum:g}", red=True
+        )

@@ -1,0 +1,640 @@
+"""Hostile input: each malformed, odd or oversized request gets the real server's answer (a 4xx with a
+clear message in PostHog's envelope, or the 2xx the real server gives), never a 5xx, and a request
+that does not legitimately write leaves the store byte-for-byte as it was."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.test import TestResponse
+
+SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
+P = "/api/projects/1"
+JSON = "application/json"
+MAX_BODY = 10 * 1024 * 1024  # the body limit mockhog should enforce (Django's own default is 2.5 MiB)
+ENVELOPE_KEYS = {"type", "code", "detail", "attr"}
+
+
+@dataclass
+class Case:
+    """One hostile request and what the server must answer."""
+
+    id: str
+    method: str
+    path: str
+    status: int
+    body: dict[str, Any] | None = None  # a subset of the JSON answer that must match exactly
+    data: Any = None
+    json_body: Any = None
+    content_type: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    writes: bool = False  # the real server legitimately changes state for this request
+    check: Callable[[TestResponse], None] | None = None  # extra checks on the answer
+
+
+def parse_error(detail_start: str = "JSON parse error - ") -> dict[str, Any]:
+    return {"type": "invalid_request", "code": "parse_error", "attr": None, "_detail_start": detail_start}
+
+
+def validation(code: str, detail: str, attr: str | None) -> dict[str, Any]:
+    return {"type": "validation_error", "code": code, "detail": detail, "attr": attr}
+
+
+NOT_FOUND = {"type": "invalid_request", "code": "not_found", "detail": "Not found.", "attr": None}
+ENDPOINT_NOT_FOUND = {**NOT_FOUND, "detail": "Endpoint not found."}
+NOT_A_DICT = "Invalid data. Expected a dictionary, but got {}."
+EXPORT = {"insight": 1, "export_format": "text/csv"}
+
+
+def _deep(levels: int) -> str:
+    return (
+        '{"export_format": "text/csv", "insight": 1, "export_context": ' + "[" * levels + "]" * levels + "}"
+    )
+
+
+def _all_twelve_exports(response: TestResponse) -> None:
+    page = response.get_json()
+    assert page["count"] == 12 and len(page["results"]) == 12 and page["next"] is None
+
+
+def _default_page_of_exports(response: TestResponse) -> None:
+    page = response.get_json()
+    assert page["count"] == 12 and len(page["results"]) == 12 and page["previous"] is None
+
+
+def _two_exports(response: TestResponse) -> None:
+    page = response.get_json()
+    assert len(page["results"]) == 2 and "limit=2" in page["next"]
+
+
+def _empty_body(response: TestResponse) -> None:
+    assert response.data == b""
+
+
+def _allow_for_detail(response: TestResponse) -> None:
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
+def _round_trips(field_name: str, value: str) -> Callable[[TestResponse], None]:
+    def check(response: TestResponse) -> None:
+        assert response.get_json()[field_name] == value
+        assert value.encode() in response.data  # UTF-8, not \\u escapes
+
+    return check
+
+
+CASES: list[Case] = [
+    # -- bodies that are not JSON, or not the JSON an object needs ---------
+    Case(
+        "malformed-json", "POST", f"{P}/exports/", 400, parse_error(), data='{"insight": ', content_type=JSON
+    ),
+    Case(
+        "single-quoted-json",
+        "POST",
+        f"{P}/exports/",
+        400,
+        parse_error(),
+        data="{'insight': 1}",
+        content_type=JSON,
+    ),
+    Case(
+        "trailing-garbage",
+        "POST",
+        f"{P}/exports/",
+        400,
+        parse_error(),
+        data='{"insight": 1} x',
+        content_type=JSON,
+    ),
+    Case(
+        "json-array",
+        "POST",
+        f"{P}/exports/",
+        400,
+        validation("invalid_input", NOT_A_DICT.format("list"), None),
+        json_body=[EXPORT],
+    ),
+    Case(
+        "json-integer",
+        "POST",
+        f"{P}/file_system/",
+        400,
+        validation("invalid_input", NOT_A_DICT.format("int"), None),
+        data="5",
+        content_type=JSON,
+    ),
+    Case(
+        "json-string",
+        "POST",
+        f"{P}/persisted_folder/",
+        400,
+        validation("invalid_input", NOT_A_DICT.format("str"), None),
+        data='"home"',
+        content_type=JSON,
+    ),
+    Case(
+        "json-boolean",
+        "POST",
+        f"{P}/project_secret_api_keys/",
+        400,
+        validation("invalid_input", NOT_A_DICT.format("bool"), None),
+        data="true",
+        content_type=JSON,
+    ),
+    # DRF: a null body reaches Serializer.run_validation(None) -> validate_empty_values -> "null".
+    Case(
+        "json-null",
+        "POST",
+        f"{P}/exports/",
+        400,
+        validation("null", "This field may not be null.", None),
+        data="null",
+        content_type=JSON,
+    ),
+    Case(
+        "json-array-on-patch",
+        "PATCH",
+        f"{P}/project_secret_api_keys/{{secret_key_id}}/",
+        400,
+        validation("invalid_input", NOT_A_DICT.format("list"), None),
+        json_body=[{"label": "x"}],
+    ),
+    Case(
+        "empty-json-body",
+        "POST",
+        f"{P}/exports/",
+        400,
+        validation("required", "This field is required.", "export_format"),
+        data="",
+        content_type=JSON,
+    ),
+    # -- content types ---------
+    Case(
+        "text-plain",
+        "POST",
+        f"{P}/exports/",
+        415,
+        {
+            "type": "invalid_request",
+            "code": "unsupported_media_type",
+            "detail": 'Unsupported media type "text/plain" in request.',
+            "attr": None,
+        },
+        data=json.dumps(EXPORT),
+        content_type="text/plain",
+    ),
+    Case(
+        "xml",
+        "POST",
+        f"{P}/file_system/",
+        415,
+        {
+            "type": "invalid_request",
+            "code": "unsupported_media_type",
+            "detail": 'Unsupported media type "application/xml" in request.',
+            "attr": None,
+        },
+        data="<path>x</path>",
+        content_type="application/xml",
+    ),
+    Case(
+        "unknown-charset",
+        "POST",
+        f"{P}/exports/",
+        400,
+        parse_error(),
+        data=json.dumps(EXPORT),
+        content_type="application/json; charset=no-such-charset",
+    ),
+    Case(
+        "form-encoded-create",
+        "POST",
+        f"{P}/exports/",
+        201,
+        {"insight": 2, "export_format": "text/csv"},
+        data={"insight": "2", "export_format": "text/csv"},
+        writes=True,
+    ),
+    Case(
+        "form-encoded-list-field",
+        "POST",
+        f"{P}/project_secret_api_keys/",
+        400,
+        validation("not_a_list", 'Expected a list of items but got type "str".', "scopes"),
+        data={"label": "form", "scopes": "endpoint:read"},
+    ),
+    Case(
+        "multipart-create",
+        "POST",
+        f"{P}/file_system/",
+        201,
+        {"path": "Hostile/multipart", "depth": 2},
+        data={"path": "Hostile/multipart"},
+        content_type="multipart/form-data",
+        writes=True,
+    ),
+    # -- sizes and depth ---------
+    Case(
+        "oversized-body",
+        "POST",
+        f"{P}/exports/",
+        413,
+        {"type": "invalid_request", "code": "request_too_large", "attr": None},
+        data=b'{"export_format": "text/csv", "export_context": {"path": "' + b"a" * MAX_BODY + b'"}}',
+        content_type=JSON,
+    ),
+    Case(
+        "one-mebibyte-body",
+        "POST",
+        f"{P}/exports/",
+        201,
+        {"export_format": "text/csv"},
+        json_body={"export_format": "text/csv", "export_context": {"path": "b" * 2**20}},
+        writes=True,
+    ),
+    Case(
+        "nested-10000-levels",
+        "POST",
+        f"{P}/exports/",
+        400,
+        parse_error(),
+        data=_deep(10_000),
+        content_type=JSON,
+    ),
+    Case(
+        "nested-100000-levels",
+        "POST",
+        f"{P}/file_system/",
+        400,
+        parse_error(),
+        data='{"path": "x", "meta": ' + '{"a": ' * 100_000 + "1" + "}" * 100_000 + "}",
+        content_type=JSON,
+    ),
+    # -- encodings and JSON corner cases ---------
+    Case(
+        "invalid-utf8",
+        "POST",
+        f"{P}/exports/",
+        400,
+        parse_error(),
+        data=b'{"export_format": "text/csv", "export_context": {"path": "\xff\xfe\xc3"}}',
+        content_type=JSON,
+    ),
+    Case(
+        "nan",
+        "POST",
+        f"{P}/exports/",
+        400,
+        parse_error(),
+        data='{"insight": NaN, "export_format": "text/csv"}',
+        content_type=JSON,
+    ),
+    Case(
+        "infinity",
+        "POST",
+        f"{P}/exports/",
+        400,
+        parse_error(),
+        data='{"export_format": "text/csv", "export_context": {"x": Infinity}}',
+        content_type=JSON,
+    ),
+    Case(
+        "minus-infinity",
+        "POST",
+        f"{P}/groups/",
+        400,
+        parse_error(),
+        data='{"group_type_index": -Infinity, "group_key": "k"}',
+        content_type=JSON,
+    ),
+    # Python's json (DRF's parser) keeps the last of duplicate keys.
+    Case(
+        "duplicate-keys-last-wins",
+        "POST",
+        f"{P}/exports/",
+        201,
+        {"export_format": "text/csv", "insight": 1},
+        data='{"export_format": "image/png", "insight": 1, "export_format": "text/csv"}',
+        content_type=JSON,
+        writes=True,
+    ),
+    # A lone surrogate is valid JSON text but cannot be stored or sent back as UTF-8.
+    Case(
+        "lone-surrogate",
+        "POST",
+        f"{P}/file_system/",
+        400,
+        None,  # parse_error or a validation error on path: any clear 400
+        data='{"path": "Hostile/\\ud800"}',
+        content_type=JSON,
+    ),
+    # DRF's CharField refuses NUL characters (ProhibitNullCharactersValidator).
+    Case(
+        "nul-character",
+        "POST",
+        f"{P}/file_system/",
+        400,
+        validation("null_characters_not_allowed", "Null characters are not allowed.", "path"),
+        json_body={"path": "Hostile/a\u0000b"},
+    ),
+    # -- strings ---------
+    Case(
+        "unicode-and-emoji-path",
+        "POST",
+        f"{P}/file_system/",
+        201,
+        {"depth": 2},
+        json_body={"path": "Hôstile/ünïcødé 🦔 日本語"},
+        writes=True,
+        check=_round_trips("path", "Hôstile/ünïcødé 🦔 日本語"),
+    ),
+    Case(
+        "emoji-label",
+        "POST",
+        f"{P}/project_secret_api_keys/",
+        201,
+        {"scopes": ["endpoint:read"]},
+        json_body={"label": "🦔 clé", "scopes": ["endpoint:read"]},
+        writes=True,
+        check=_round_trips("label", "🦔 clé"),
+    ),
+    Case(
+        "empty-path",
+        "POST",
+        f"{P}/file_system/",
+        400,
+        validation("blank", "This field may not be blank.", "path"),
+        json_body={"path": ""},
+    ),
+    Case(
+        "blank-path",
+        "POST",
+        f"{P}/file_system/",
+        400,
+        validation("blank", "This field may not be blank.", "path"),
+        json_body={"path": "   "},
+    ),
+    Case(
+        "empty-label",
+        "POST",
+        f"{P}/project_secret_api_keys/",
+        400,
+        validation("blank", "This field may not be blank.", "label"),
+        json_body={"label": "", "scopes": []},
+    ),
+    Case(
+        "empty-group-key",
+        "POST",
+        f"{P}/groups/",
+        400,
+        validation("blank", "This field may not be blank.", "group_key"),
+        json_body={"group_type_index": 0, "group_key": ""},
+    ),
+    Case(
+        "empty-choice",
+        "POST",
+        f"{P}/persisted_folder/",
+        400,
+        validation("invalid_choice", '"" is not a valid choice.', "type"),
+        json_body={"type": ""},
+    ),
+    Case(
+        "label-too-long",
+        "POST",
+        f"{P}/project_secret_api_keys/",
+        400,
+        validation("max_length", "Ensure this field has no more than 40 characters.", "label"),
+        json_body={"label": "x" * 41, "scopes": ["endpoint:read"]},
+    ),
+    Case(
+        "wrong-type-list-as-object",
+        "POST",
+        f"{P}/project_secret_api_keys/",
+        400,
+        validation("not_a_list", 'Expected a list of items but got type "dict".', "scopes"),
+        json_body={"label": "x", "scopes": {"endpoint:read": True}},
+    ),
+    Case(
+        "huge-group-type-index",
+        "POST",
+        f"{P}/groups/",
+        400,
+        validation("max_value", "Ensure this value is less than or equal to 2147483647.", "group_type_index"),
+        json_body={"group_type_index": 10**30, "group_key": "k"},
+    ),
+    # -- limit and offset (DRF falls back to its defaults) ---------
+    Case("huge-limit", "GET", f"{P}/exports/?limit={10**30}", 200, check=_all_twelve_exports),
+    Case(
+        "negative-limit-and-offset",
+        "GET",
+        f"{P}/exports/?limit=-5&offset=-7",
+        200,
+        check=_default_page_of_exports,
+    ),
+    Case(
+        "non-numeric-limit-and-offset",
+        "GET",
+        f"{P}/exports/?limit=ten&offset=1e3",
+        200,
+        check=_default_page_of_exports,
+    ),
+    Case("huge-offset", "GET", f"{P}/exports/?offset={10**30}", 200, {"count": 12, "results": []}),
+    # -- ids ---------
+    Case("non-numeric-id", "GET", f"{P}/exports/abc/", 404, NOT_FOUND),
+    Case("oversized-id", "GET", f"{P}/exports/{'9' * 40}/", 404, NOT_FOUND),
+    Case("negative-id", "GET", f"{P}/exports/-1/", 404, NOT_FOUND),
+    Case("non-uuid-id", "PATCH", f"{P}/file_system/not-a-uuid/", 404, NOT_FOUND, json_body={"path": "x"}),
+    Case("oversized-string-id", "DELETE", f"{P}/project_secret_api_keys/{'k' * 5000}/", 404, NOT_FOUND),
+    Case("path-traversal-id", "GET", f"{P}/file_system/..%2F..%2Fetc/", 404, ENDPOINT_NOT_FOUND),
+    Case(
+        "path-traversal-encoded-dots", "DELETE", f"{P}/persisted_folder/%2e%2e%2f%2e%2e%2fetc%2fpasswd/", 404
+    ),
+    Case("path-traversal-project", "GET", "/api/projects/..%2F..%2F1/exports/", 404),
+    # -- query strings ---------
+    Case(
+        "extra-query-parameters",
+        "GET",
+        f"{P}/exports/?colour=blue&__proto__=x&limit=100",
+        200,
+        check=_all_twelve_exports,
+    ),
+    Case(
+        "repeated-query-parameter-last-wins", "GET", f"{P}/exports/?limit=7&limit=2", 200, check=_two_exports
+    ),
+    Case(
+        "extra-query-on-create",
+        "POST",
+        f"{P}/exports/?debug=1&export_format=image/png",
+        201,
+        {"export_format": "text/csv"},
+        json_body=EXPORT,
+        writes=True,
+    ),
+    # -- methods ---------
+    Case("head-list", "HEAD", f"{P}/exports/", 200, check=_empty_body),
+    Case("head-unknown-id", "HEAD", f"{P}/exports/9999/", 404, check=_empty_body),
+    Case(
+        "options-detail",
+        "OPTIONS",
+        f"{P}/exports/1/",
+        200,
+        {"renders": [JSON], "parses": [JSON]},
+        check=_allow_for_detail,
+    ),
+    Case("options-unknown-path", "OPTIONS", f"{P}/nothing/", 404, ENDPOINT_NOT_FOUND),
+    Case(
+        "trace",
+        "TRACE",
+        f"{P}/exports/",
+        405,
+        {"type": "invalid_request", "code": "method_not_allowed", "detail": 'Method "TRACE" not allowed.'},
+    ),
+    Case(
+        "delete-on-list",
+        "DELETE",
+        f"{P}/file_system/",
+        405,
+        {"type": "invalid_request", "code": "method_not_allowed", "detail": 'Method "DELETE" not allowed.'},
+    ),
+]
+
+
+# -- null for every non-nullable field of a create body, from the request schemas ---------------------------
+VALID_CREATE = {
+    "file_system": {"path": "Hostile/null", "type": "folder", "ref": "r", "href": "/h", "shortcut": False},
+    "persisted_folder": {"type": "custom_products", "protocol": "products://", "path": "p"},
+    "project_secret_api_keys": {"label": "null-test", "scopes": ["endpoint:read"]},
+    "groups": {"group_type_index": 0, "group_key": "null-test", "group_properties": {}},
+    "exports": {"insight": 1, "export_format": "text/csv", "export_context": {"path": "/p"}},
+}
+CREATE_REQUEST = {
+    "file_system": "FileSystemRequest",
+    "persisted_folder": "PersistedFolderRequest",
+    "project_secret_api_keys": "ProjectSecretAPIKeyRequest",
+    "groups": "GroupRequest",
+    "exports": "ExportedAssetRequest",
+}
+
+
+def _resolve(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in node:
+        target, _, name = node["$ref"].partition("#/$defs/")
+        source = json.loads((SCHEMAS / target).read_text()) if target else document
+        node = {**source["$defs"][name], **{k: v for k, v in node.items() if k != "$ref"}}
+    return node
+
+
+def _accepts_null(prop: dict[str, Any]) -> bool:
+    if "enum" in prop:
+        return None in prop["enum"]
+    declared = prop.get("type")
+    if declared is None:
+        return True  # an untyped (any) field such as meta or export_context
+    return "null" in ([declared] if isinstance(declared, str) else declared)
+
+
+def _null_cases() -> list[Case]:
+    cases = []
+    for resource, request_name in CREATE_REQUEST.items():
+        document = json.loads((SCHEMAS / f"{resource}.json").read_text())
+        properties = document["$defs"][request_name]["properties"]
+        for name, prop in properties.items():
+            if prop.get("readOnly") or _accepts_null(_resolve(document, prop)):
+                continue
+            body = {**VALID_CREATE[resource], name: None}
+            cases.append(
+                Case(
+                    f"null-{resource}-{name}",
+                    "POST",
+                    f"{P}/{resource}/",
+                    400,
+                    validation("null", "This field may not be null.", name),
+                    json_body=body,
+                )
+            )
+    return cases
+
+
+NULL_CASES = _null_cases()
+
+
+def test_the_catalogue_is_big_enough():
+    assert len(CASES) >= 25
+    assert len(NULL_CASES) >= 8  # path, type, label, scopes, group_type_index, group_key, export_format...
+
+
+def _send(client: Any, case: Case, secret_key_id: str) -> TestResponse:
+    kwargs: dict[str, Any] = {"method": case.method, "headers": case.headers}
+    if case.json_body is not None:
+        kwargs["json"] = case.json_body
+    if case.data is not None:
+        kwargs["data"] = case.data
+    if case.content_type is not None:
+        kwargs["content_type"] = case.content_type
+    return client.open(case.path.format(secret_key_id=secret_key_id), **kwargs)
+
+
+def _check_answer(case: Case, response: TestResponse) -> None:
+    assert response.status_code < 500, response.data[:500]
+    assert response.status_code == case.status, response.data[:500]
+    if case.method != "HEAD" and (case.status >= 400 or case.body is not None):
+        answer = response.get_json()
+        assert isinstance(answer, dict), response.data[:500]
+        if case.status >= 400 and case.body is not None and "type" in case.body:
+            # PostHog's envelope, with a message a person can act on.
+            assert set(answer) == ENVELOPE_KEYS, answer
+        if case.status >= 400:
+            assert isinstance(answer.get("detail"), str) and answer["detail"].strip(), answer
+        expected = dict(case.body or {})
+        detail_start = expected.pop("_detail_start", None)
+        assert {key: answer.get(key) for key in expected} == expected
+        if detail_start is not None:
+            assert answer["detail"].startswith(detail_start), answer["detail"]
+    if case.check is not None:
+        case.check(response)
+
+
+@pytest.mark.parametrize("case", CASES + NULL_CASES, ids=lambda case: case.id)
+def test_hostile_request(client: Any, backend: Any, case: Case) -> None:
+    secret_key_id = backend.store.dump(1)[1]["project_secret_api_keys"][0]["id"]
+    before = backend.store.dump()
+    response = _send(client, case, secret_key_id)
+    unchanged = case.writes or backend.store.dump() == before
+    try:
+        _check_answer(case, response)
+    finally:
+        assert unchanged, (
+            f"answered {response.status_code}, and a request that must not write changed the store"
+        )
+
+
+def test_a_rejected_folder_delete_restores_the_tree_exactly(client: Any, backend: Any) -> None:
+    """Deleting a folder whose content PostHog cannot delete is a 400 that changes nothing, not even the
+    order of the rows (the delete removed the first child before it met the undeletable one)."""
+    for path, kind in (("Hostile/a", "folder"), ("Hostile/b", "widget")):
+        assert client.post(f"{P}/file_system/", json={"path": path, "type": kind}).status_code == 201
+    folder = next(row for row in backend.store.dump(1)[1]["file_system"] if row["path"] == "Hostile")
+    before = backend.store.dump()
+    response = client.delete(f"{P}/file_system/{folder['id']}/")
+    assert response.status_code == 400
+    assert response.get_json() == validation(
+        "invalid_input", "Cannot delete resources with type 'widget'.", "detail"
+    )
+    assert backend.store.dump() == before
+
+
+@pytest.mark.parametrize("case", [case for case in CASES if case.writes], ids=lambda case: case.id)
+def test_writing_cases_leave_everything_else_alone(client: Any, backend: Any, case: Case) -> None:
+    """A legitimate write changes only its own table: every other table is unchanged."""
+    secret_key_id = backend.store.dump(1)[1]["project_secret_api_keys"][0]["id"]
+    before = backend.store.dump(1)[1]
+    response = _send(client, case, secret_key_id)
+    assert response.status_code == case.status
+    table = case.path.split("/")[4]
+    after = backend.store.dump(1)[1]
+    assert {k: v for k, v in after.items() if k != table} == {k: v for k, v in before.items() if k != table}

@@ -1,0 +1,283 @@
+"""Property tests on the in-memory store (no HTTP): random writes in transactions that sometimes fail
+behave exactly like a plain dict model; rollback, reset and copy-on-write never leak or lose a row."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mockhog.store import Snapshot, Store
+
+PROJECTS = (1, 2)
+TABLES = ("alpha", "beta", "gamma")  # gamma is not in the snapshot: it appears on first use
+KEYS = st.one_of(st.integers(min_value=1, max_value=8), st.sampled_from(["k1", "k2", "k3"]))
+SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+# (project, table) -> rows in insertion order, and the next id of each table
+Model = dict[tuple[int, str], dict[Any, dict[str, Any]]]
+NextIds = dict[tuple[int, str], int]
+
+
+def make_snapshot() -> Snapshot:
+    tables = {
+        1: {"alpha": {1: {"id": 1, "v": "seed-1"}, 2: {"id": 2, "v": "seed-2"}}, "beta": {}},
+        2: {"alpha": {"k1": {"id": "k1", "v": "seed-k1", "nested": {"tags": ["a"]}}}},
+    }
+    return Snapshot(tables, {1: {"alpha": 3}, 2: {"alpha": 1}})
+
+
+def model_of(snapshot: Snapshot) -> tuple[Model, NextIds]:
+    rows: Model = {}
+    next_ids: NextIds = {}
+    for project in PROJECTS:
+        for table in TABLES:
+            rows[(project, table)] = dict(snapshot.tables.get(project, {}).get(table, {}))
+            next_ids[(project, table)] = snapshot.next_ids.get(project, {}).get(table, 1)
+    return rows, next_ids
+
+
+def state_of(store: Store) -> tuple[Model, NextIds]:
+    rows: Model = {}
+    next_ids: NextIds = {}
+    for project in PROJECTS:
+        for table_name in TABLES:
+            table = store.table(project, table_name)
+            rows[(project, table_name)] = {record["id"]: record for record in table.values()}
+            next_ids[(project, table_name)] = table.next_id
+    return rows, next_ids
+
+
+def ordered(rows: Model) -> dict[tuple[int, str], list[tuple[Any, dict[str, Any]]]]:
+    """Rows with their order: the store keeps insertion order and dump() returns lists."""
+    return {where: list(table.items()) for where, table in rows.items()}
+
+
+# -- operations ---------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Put:
+    project: int
+    table: str
+    key: Any
+    value: int
+
+
+@dataclass(frozen=True)
+class Delete:
+    project: int
+    table: str
+    key: Any
+
+
+@dataclass(frozen=True)
+class Allocate:
+    project: int
+    table: str
+
+
+Op = Put | Delete | Allocate
+where = {"project": st.sampled_from(PROJECTS), "table": st.sampled_from(TABLES)}
+ops = st.one_of(
+    st.builds(Put, key=KEYS, value=st.integers(0, 99), **where),
+    st.builds(Delete, key=KEYS, **where),
+    st.builds(Allocate, **where),
+)
+
+
+@dataclass(frozen=True)
+class Transaction:
+    ops: list[Op]
+    fail_after: int | None  # raise after this many ops, or commit
+
+
+transactions = st.builds(
+    Transaction,
+    ops=st.lists(ops, max_size=8),
+    fail_after=st.one_of(st.none(), st.integers(min_value=0, max_value=8)),
+)
+
+
+class Boom(Exception):
+    pass
+
+
+def apply_to_store(store: Store, op: Op) -> None:
+    table = store.table(op.project, op.table)
+    if isinstance(op, Put):
+        table.put(op.key, {"id": op.key, "v": op.value})
+    elif isinstance(op, Delete):
+        table.delete(op.key)
+    else:
+        allocated = table.allocate_id()
+        table.put(allocated, {"id": allocated, "v": "allocated"})
+
+
+def apply_to_model(rows: Model, next_ids: NextIds, op: Op) -> None:
+    table = rows[(op.project, op.table)]
+    if isinstance(op, Put):
+        table[op.key] = {"id": op.key, "v": op.value}
+    elif isinstance(op, Delete):
+        table.pop(op.key, None)
+    else:
+        allocated = next_ids[(op.project, op.table)]
+        next_ids[(op.project, op.table)] = allocated + 1
+        table[allocated] = {"id": allocated, "v": "allocated"}
+
+
+def run(store: Store, transaction: Transaction) -> bool:
+    """Run one transaction on the store; True if it committed."""
+    try:
+        with store.transaction():
+            for index, op in enumerate(transaction.ops):
+                if transaction.fail_after == index:
+                    raise Boom
+                apply_to_store(store, op)
+            if transaction.fail_after is not None and transaction.fail_after >= len(transaction.ops):
+                raise Boom
+    except Boom:
+        return False
+    return True
+
+
+def model_run(rows: Model, next_ids: NextIds, transaction: Transaction) -> tuple[Model, NextIds]:
+    """The model's answer: all of a transaction's ops, or (when it fails) none of them."""
+    if transaction.fail_after is not None:
+        return rows, next_ids
+    rows = {where: dict(table) for where, table in rows.items()}
+    next_ids = dict(next_ids)
+    for op in transaction.ops:
+        apply_to_model(rows, next_ids, op)
+    return rows, next_ids
+
+
+# -- properties ---------------------------------------------------------------------------------------
+@SETTINGS
+@given(st.lists(transactions, max_size=12))
+def test_transactions_match_a_dict_model(history: list[Transaction]) -> None:
+    """After every transaction, committed or failed, the store holds exactly the model's rows and ids."""
+    store = Store(make_snapshot())
+    rows, next_ids = model_of(store.snapshot)
+    for transaction in history:
+        run(store, transaction)
+        rows, next_ids = model_run(rows, next_ids, transaction)
+        actual_rows, actual_ids = state_of(store)
+        assert actual_rows == rows
+        assert actual_ids == next_ids
+
+
+@SETTINGS
+@given(st.lists(transactions, max_size=6), transactions.filter(lambda t: t.fail_after is not None))
+def test_a_failed_transaction_restores_the_exact_state_and_order(
+    history: list[Transaction], failing: Transaction
+) -> None:
+    """Rollback is exact: same rows, same ids, same row order, same dump() bytes as before."""
+    store = Store(make_snapshot())
+    for transaction in history:
+        run(store, transaction)
+    before_dump = copy.deepcopy(store.dump())
+    before_rows, before_ids = state_of(store)
+    assert not run(store, failing)
+    after_rows, after_ids = state_of(store)
+    assert after_ids == before_ids
+    assert ordered(after_rows) == ordered(before_rows)
+    assert store.dump() == before_dump
+
+
+@SETTINGS
+@given(st.lists(transactions, max_size=10))
+def test_reset_returns_to_the_snapshot_and_never_mutates_it(history: list[Transaction]) -> None:
+    """Whatever happened, reset gives the seeded rows and ids back, and the snapshot's rows (shared
+    with the tables until their first write) were never changed in place."""
+    snapshot = make_snapshot()
+    pristine = copy.deepcopy(snapshot.tables), copy.deepcopy(snapshot.next_ids)
+    store = Store(snapshot)
+    seeded_dump = copy.deepcopy(store.dump())
+    seeded_state = state_of(store)
+    for transaction in history:
+        run(store, transaction)
+        assert (snapshot.tables, snapshot.next_ids) == pristine
+    store.reset()
+    assert (snapshot.tables, snapshot.next_ids) == pristine
+    assert store.dump() == seeded_dump
+    assert state_of(store) == seeded_state
+    # and the store is fully usable again after a reset
+    run(store, Transaction([Put(1, "alpha", 1, 7)], None))
+    assert store.table(1, "alpha").get(1) == {"id": 1, "v": 7}
+    assert snapshot.tables[1]["alpha"][1] == {"id": 1, "v": "seed-1"}
+
+
+@SETTINGS
+@given(st.lists(transactions, max_size=8), st.sampled_from(PROJECTS))
+def test_reset_project_touches_only_that_project(history: list[Transaction], project: int) -> None:
+    store = Store(make_snapshot())
+    if not hasattr(store, "reset_project"):
+        pytest.skip("this store has no reset_project")
+    seeded = state_of(store)
+    for transaction in history:
+        run(store, transaction)
+    changed = state_of(store)
+    store.reset_project(project)
+    rows, ids = state_of(store)
+    for where in rows:
+        source = seeded if where[0] == project else changed
+        assert rows[where] == source[0][where]
+        assert ids[where] == source[1][where]
+
+
+@SETTINGS
+@given(st.lists(ops, min_size=1, max_size=6), st.lists(ops, max_size=6))
+def test_a_failed_inner_transaction_caught_by_the_outer_one_undoes_its_own_writes(
+    inner: list[Op], outer_after: list[Op]
+) -> None:
+    """``transaction()`` promises: "if the block raises, every write made inside it is undone" —
+    that must hold for a nested block too, even when the outer block catches the error and commits."""
+    store = Store(make_snapshot())
+    rows, next_ids = model_of(store.snapshot)
+    with store.transaction():
+        try:
+            with store.transaction():
+                for op in inner:
+                    apply_to_store(store, op)
+                raise Boom
+        except Boom:
+            pass
+        for op in outer_after:
+            apply_to_store(store, op)
+    for op in outer_after:
+        apply_to_model(rows, next_ids, op)
+    actual_rows, _ = state_of(store)
+    assert actual_rows == rows
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(TABLES), min_size=1, max_size=20), st.booleans())
+def test_allocated_ids_are_unique_and_never_reused(tables: list[str], fail: bool) -> None:
+    """Ids from allocate_id are increasing per table, never reused after a delete; a failed
+    transaction gives its ids back (like a rolled-back sequence in mockhog's model)."""
+    store = Store(make_snapshot())
+    seen: dict[str, list[int]] = {name: [] for name in TABLES}
+    for name in tables:
+        with store.transaction():
+            table = store.table(1, name)
+            allocated = table.allocate_id()
+            table.put(allocated, {"id": allocated})
+            table.delete(allocated)
+        seen[name].append(allocated)
+    for ids in seen.values():
+        assert ids == sorted(set(ids))
+    before = {name: store.table(1, name).next_id for name in TABLES}
+    try:
+        with store.transaction():
+            for name in tables:
+                store.table(1, name).allocate_id()
+            if fail:
+                raise Boom
+    except Boom:
+        pass
+    after = {name: store.table(1, name).next_id for name in TABLES}
+    expected = {name: before[name] + (0 if fail else tables.count(name)) for name in TABLES}
+    assert after == expected
