@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+import orjson
 from flask import Blueprint, Response, current_app, g, request
 
 from . import errors
@@ -44,8 +45,14 @@ def render(body: Any, status: int, headers: dict[str, str] | None = None) -> Res
     """JSON as DRF renders it: compact, UTF-8, no ASCII escaping."""
     if body is None and status == 204:
         return Response(status=204, headers=headers)
-    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    return Response(text, status=status, headers=headers, content_type=JSON_TYPE)
+    return Response(encode_json(body), status=status, headers=headers, content_type=JSON_TYPE)
+
+
+def encode_json(body: Any) -> bytes:
+    try:
+        return orjson.dumps(body)
+    except TypeError:  # what orjson refuses (integer keys, huge integers), json still writes
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 @bp.errorhandler(errors.ApiError)
@@ -157,7 +164,7 @@ def _serve(app: Backend, rest: str, seen: Seen) -> Response:
         query=query,
         query_lists={k: request.args.getlist(k) for k in request.args},
         body=body,
-        url=PageUrl(request.base_url, request.query_string.decode("latin-1")),
+        url_source=_page_url,
         key=key,
     )
     resource = app.resource(op)
@@ -171,6 +178,11 @@ def _serve(app: Backend, rest: str, seen: Seen) -> Response:
         reply = result if isinstance(result, Reply) else Reply(body=result)
         with stage("response_schema"):
             return _respond(app, op, reply)
+
+
+def _page_url() -> PageUrl:
+    """The request's absolute URL for pagination links (only lists need it, so built on demand)."""
+    return PageUrl(request.base_url, request.query_string.decode("latin-1"))
 
 
 def _inject_faults(app: Backend, op: Operation | None, project_raw: str | None, seen: Seen) -> None:

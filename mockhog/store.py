@@ -27,6 +27,8 @@ class Table:
         self._rows = rows
         self._owned = False
         self.next_id = next_id
+        # Values computed from the rows (a sorted order, serialized views), dropped on any change.
+        self.derived: dict[str, Any] = {}
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -48,11 +50,13 @@ class Table:
 
     def put(self, key: Any, record: Record) -> None:
         self._own()
+        self.derived.clear()
         self._store.remember(self, key, self._rows.get(key, _MISSING), None)
         self._rows[key] = record
 
     def delete(self, key: Any) -> None:
         self._own()
+        self.derived.clear()
         if key in self._rows:
             # where it stood, so that an undo puts it back in the same place
             position = list(self._rows).index(key)
@@ -64,6 +68,7 @@ class Table:
             self._owned = True
 
     def _restore(self, key: Any, previous: Any, position: int | None) -> None:
+        self.derived.clear()
         if key is _NEXT_ID:
             self.next_id = previous
         elif previous is _MISSING:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
@@ -34,10 +36,15 @@ class Call:
     params: dict[str, Any]
     query: dict[str, Any]
     body: Any
-    url: PageUrl
+    url_source: Callable[[], PageUrl]
     query_lists: dict[str, list[str]] = field(default_factory=dict)
     key: ApiKey | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @cached_property
+    def url(self) -> PageUrl:
+        """The request's absolute URL, for pagination links."""
+        return self.url_source()
 
     @property
     def store(self) -> Store:
@@ -92,6 +99,8 @@ class Resource:
     ordering: tuple[str, bool] = ("created_at", True)
     soft_delete = False
     not_found_detail = "Not found."
+    # True where ``order`` reads the query (``?order_by=``): its result cannot be kept.
+    query_ordering = False
 
     def __init__(self, spec: ResourceSpec, backend: Backend) -> None:
         self.spec = spec
@@ -115,6 +124,16 @@ class Resource:
         if record is None or record.get("_deleted"):
             raise errors.not_found(self.not_found_detail)
         return record
+
+    def ordered(self, call: Call) -> list[Record]:
+        """The visible rows in list order; kept until the table changes, as lists are read far
+        more often than written (a 100k-row sort per request would dominate)."""
+        if self.query_ordering:
+            return self.order(call, self.rows(call))
+        derived = self.table(call).derived
+        if "ordered" not in derived:
+            derived["ordered"] = self.order(call, self.rows(call))
+        return derived["ordered"]
 
     def filter(self, call: Call, rows: list[Record]) -> list[Record]:
         """Apply the list's query filters; generic resources have none."""
@@ -163,7 +182,7 @@ class Resource:
 
     # -- generic actions ---------------------------------------------------------------------
     def list(self, call: Call) -> Any:
-        rows = self.order(call, self.filter(call, self.rows(call)))
+        rows = self.filter(call, self.ordered(call))
         if self.spec.pagination == "cursor":
             name, _ = self.ordering
             page = cursor_page(rows, lambda row: row.get(name) or "", call.query, call.url)

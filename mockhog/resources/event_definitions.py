@@ -28,6 +28,8 @@ ACTION_ONLY = ("last_updated_at", "action_id", "is_calculating", "last_calculate
 
 
 class EventDefinitions(Resource):
+    query_ordering = True  # ?order_by= / ?ordering= / ?search= change the order
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Seeded last_seen_at values are measured back from the profile's clock; staleness too.

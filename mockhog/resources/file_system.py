@@ -184,6 +184,8 @@ def _path_or_type_contains(value: str) -> Predicate:
 
 
 class FileSystem(Resource):
+    query_ordering = True  # ?order_by= / ?ordering= / ?search= change the order
+
     # -- reading -----------------------------------------------------------------------------
     def serialize(self, call: Call, record: Record) -> dict[str, Any]:
         body = super().serialize(call, record)
