@@ -93,22 +93,51 @@ def reset_http(server: Server, runs: int, writes: int = 5) -> dict[str, Any]:
     return {"median_ms": _ms(statistics.median(times)), "writes_before": writes}
 
 
-def fixture_path(runs: int) -> dict[str, Any]:
-    """What a per-test fixture will do (no pytest plugin yet): after a test's write,
-    ``backend.reset()`` + a new Flask test client + one GET; median over ``runs``."""
-    import mockhog
+FIXTURE_SUITE = """
+import pytest
 
-    backend = mockhog.Backend(seed=0)
-    app = mockhog.create_app(backend=backend)
-    times = []
-    for _ in range(runs):
-        app.test_client().post("/api/projects/1/exports/", json=CREATE_BODY, headers=AUTH)
-        start = time.perf_counter()
-        backend.reset()
-        reply = app.test_client().get(RETRIEVE, headers=AUTH)
-        times.append(time.perf_counter() - start)
-        assert reply.status_code == 200
-    return {"median_ms": _ms(statistics.median(times))}
+@pytest.mark.parametrize("n", range({count}))
+def test_uses_mockhog(n, {fixture}):
+    pass
+"""
+
+
+TIMING_CONFTEST = """
+import json, pathlib, time
+import pytest
+
+TIMES = []
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    start = time.perf_counter()
+    yield
+    TIMES.append(time.perf_counter() - start)
+
+def pytest_sessionfinish(session):
+    pathlib.Path("times.json").write_text(json.dumps(TIMES))
+"""
+
+
+def fixture_overhead(count: int) -> dict[str, Any]:
+    """The pytest plugin's ``mockhog`` fixture per test (setup, reset and teardown included):
+    ``count`` empty tests that take the fixture against ``count`` that do not, each test timed
+    from its own protocol hook; the median difference, leaving out the first test, which starts
+    the session's server."""
+    import json
+    import tempfile
+
+    def per_test(fixture: str) -> float:
+        with tempfile.TemporaryDirectory() as folder:
+            Path(folder, "test_overhead.py").write_text(FIXTURE_SUITE.format(count=count, fixture=fixture))
+            Path(folder, "conftest.py").write_text(TIMING_CONFTEST)
+            subprocess.run(
+                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                check=True, capture_output=True, cwd=folder,
+            )  # fmt: skip
+            return statistics.median(json.loads(Path(folder, "times.json").read_text())[1:])
+
+    return {"tests": count, "per_test_ms": _ms(max(0.0, per_test("mockhog") - per_test("tmp_path_factory")))}
 
 
 def scale_point(count: int, reps: int) -> dict[str, Any]:

@@ -4,8 +4,8 @@
 
 Measures side by side in one run: throughput and p50/p99 of mockhog against a bare Flask app returning
 the same bodies under the same WSGI server (waitress, same thread count), the cost of response
-validation, cold start, reset, the per-test fixture path and scale (1k/10k/100k persons); prints a
-table with each target of issue 7 as PASS/FAIL and writes the figures as JSON.
+validation, cold start, reset, the pytest fixture's per-test overhead and scale (1k/10k/100k
+persons); prints a table with each target of issue 7 as PASS/FAIL and writes the figures as JSON.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ class Settings:
     connections: int = 8
 
 
-FULL = Settings(seconds=5, rounds=3, warmup=1, cold_runs=5, reset_runs=300, fixture_runs=300, scale_reps=200)
-QUICK = Settings(seconds=2, rounds=1, warmup=1, cold_runs=3, reset_runs=100, fixture_runs=100, scale_reps=50)
+FULL = Settings(seconds=5, rounds=3, warmup=1, cold_runs=5, reset_runs=300, fixture_runs=600, scale_reps=200)
+QUICK = Settings(seconds=2, rounds=1, warmup=1, cold_runs=3, reset_runs=100, fixture_runs=300, scale_reps=50)
 SCALE_COUNTS = [1_000, 10_000, 100_000]
 
 # Reference figures from issue 7 (same kind of 2-core machine): Stoplight Prism serving static examples.
@@ -126,7 +126,7 @@ def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
     rows.append(("cold start to first 200 (s)", res["cold_start"]["median_s"], "<= 0.5", None))
     reset_ms = res["throughput"]["reset_http"]["median_ms"]
     rows.append(("POST /_mockhog/reset over HTTP (ms)", reset_ms, "<= 2", None))
-    rows.append(("fixture path: reset+client+GET (ms)", res["fixture_path"]["median_ms"], "<= 3", None))
+    rows.append(("pytest fixture overhead per test (ms)", res["fixture"]["per_test_ms"], "<= 3", None))
     big, small = scale[100_000], scale[1_000]
     rows.append(("100k persons: seeding (s)", big["build_s"], "<= 5", None))
     rows.append(("100k persons: RSS (MB)", big["rss_mb"], "<= 300", None))
@@ -168,8 +168,8 @@ def print_table(res: dict[str, Any]) -> None:
         f"{res['throughput']['reset_http']['median_ms']:.3f} ms"
     )
     print(
-        "per-test fixture path (no pytest plugin yet; measures backend.reset() + new test client + one GET): "
-        f"{res['fixture_path']['median_ms']:.3f} ms"
+        f"pytest plugin: the mockhog fixture adds {res['fixture']['per_test_ms']:.3f} ms per test "
+        f"(reset included; measured over {res['fixture']['tests']} tests)"
     )
     print(f"\n{'persons':>8} {'seeding s':>10} {'RSS MB':>8} {'list page ms':>13}")
     for p in res["scale"]:
@@ -218,7 +218,7 @@ def main() -> int:
     res["cold_start"] = measures.cold_start(settings.cold_runs)
     print("reset and fixture path...", flush=True)
     res["reset_in_process"] = measures.reset_in_process(settings.reset_runs)
-    res["fixture_path"] = measures.fixture_path(settings.fixture_runs)
+    res["fixture"] = measures.fixture_overhead(settings.fixture_runs)
     print("scale...", flush=True)
     res["scale"] = measures.scale(SCALE_COUNTS, settings.scale_reps)
     res["targets"] = targets(res)
