@@ -10,9 +10,7 @@ import json
 import logging
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -27,7 +25,7 @@ from .journal import Entry, redact
 from .keys import ApiKey
 from .openapi import yaml_dump
 from .pagination import PageUrl
-from .resources.base import Call, Reply, iso
+from .resources.base import Call, Reply
 
 log = logging.getLogger("mockhog")
 bp = Blueprint("api", __name__)
@@ -78,7 +76,7 @@ def dispatch(rest: str = "") -> Response:
     try:
         response = _serve(app, rest, seen)
     except errors.ApiError as error:
-        seen.rule, seen.error = getattr(error, "rule", None), error.body
+        seen.rule, seen.error = _rule(error, seen.stage), error.body
         response = render(error.body, error.status, error.headers)
     except Exception:  # a bug in mockhog: PostHog's 500, logged, and the transaction undone
         log.exception("mockhog failed on %s %s", request.method, request.path)
@@ -105,6 +103,7 @@ class Seen:
     prefix: str | None = None
     operation_id: str | None = None
     project_id: int | None = None
+    stage: str = "route"  # the layer at work: an error it raises names it (the journal's ``rule``)
     rule: str | None = None
     error: Any = None
     fault: str | None = None
@@ -112,50 +111,44 @@ class Seen:
     warnings: list[str] = field(default_factory=list)
 
 
-@contextmanager
-def stage(name: str) -> Iterator[None]:
-    """Tag an error raised inside with the layer that raised it (the journal's ``rule``)."""
-    try:
-        yield
-    except errors.ApiError as error:
-        if not hasattr(error, "rule"):
-            code = error.body.get("code") if isinstance(error.body, dict) else None
-            error.rule = {"parse_error": "parse", "unknown_field": "strict"}.get(code, name)
-        raise
+def _rule(error: errors.ApiError, stage: str) -> str:
+    """Which layer refused the request: the one at work, unless the error says better."""
+    if hasattr(error, "rule"):
+        return error.rule
+    code = error.body.get("code") if isinstance(error.body, dict) else None
+    return {"parse_error": "parse", "unknown_field": "strict"}.get(code, stage)
 
 
 def _serve(app: Backend, rest: str, seen: Seen) -> Response:
-    with stage("route"):
-        found = _route(app, rest)
-    route, raw_params, seen.prefix, project_raw = found
+    route, raw_params, seen.prefix, project_raw = _route(app, rest)
     method = "GET" if request.method == "HEAD" else request.method
     op = route.by_method.get((seen.prefix, method))
     seen.operation_id = op.operation_id if op else None
     _inject_faults(app, op, project_raw, seen)
-    with stage("auth"):
-        key = _authenticate(app, op)
+    seen.stage = "auth"
+    key = _authenticate(app, op)
     if op is None:
         allowed = _allowed(route.methods(seen.prefix))
         if request.method == "OPTIONS":
             return _options(allowed)
-        with stage("route"):
-            raise errors.method_not_allowed(request.method, allowed)
-    with stage("project"):
-        seen.project_id = None if seen.prefix == ROOT else _project(app, project_raw, key)
-    with stage("scope"):
-        missing = key.missing_scope(op.scopes)
-        if missing:
-            raise errors.permission_denied(f"API key missing required scope '{missing}'")
-    with stage("throttle"):
-        app.rate_limiter.check(key.value)
+        seen.stage = "route"
+        raise errors.method_not_allowed(request.method, allowed)
+    seen.stage = "project"
+    seen.project_id = None if seen.prefix == ROOT else _project(app, project_raw, key)
+    seen.stage = "scope"
+    missing = key.missing_scope(op.scopes)
+    if missing:
+        raise errors.permission_denied(f"API key missing required scope '{missing}'")
+    seen.stage = "throttle"
+    app.rate_limiter.check(key.value)
+    seen.stage = "schema"
     contract = app.contract[op]
-    with stage("schema"):
-        body, unknown = contract.check_body(_parse_body(op), app.strict) if op.is_write else ({}, [])
-        query = contract.check_query({k: request.args.getlist(k)[-1] for k in request.args})
+    body, unknown = contract.check_body(_parse_body(op), app.strict) if op.is_write else ({}, [])
+    query = contract.check_query({k: request.args.getlist(k)[-1] for k in request.args})
     if unknown:
         seen.warnings.append(f"unknown fields ignored (PostHog ignores them too): {', '.join(unknown)}")
-    with stage("not_found"):
-        params = _typed_params(op, raw_params)
+    seen.stage = "not_found"
+    params = _typed_params(op, raw_params)
     call = Call(
         backend=app,
         op=op,
@@ -176,8 +169,8 @@ def _serve(app: Backend, rest: str, seen: Seen) -> Response:
             error.rule = "not_found" if error.status == 404 else "rule"
             raise
         reply = result if isinstance(result, Reply) else Reply(body=result)
-        with stage("response_schema"):
-            return _respond(app, op, reply)
+        seen.stage = "response_schema"
+        return _respond(app, op, reply)
 
 
 def _page_url() -> PageUrl:
@@ -219,7 +212,7 @@ def _entry(app: Backend, seen: Seen, status: int, started: float) -> Entry:
     body = redact(g.mockhog_body) if "mockhog_body" in g else None
     return Entry(
         id=app.journal.next_id(),
-        time=iso(datetime.now(UTC)),
+        time=time.time(),
         method=request.method,
         path=request.path,
         query=query,

@@ -12,6 +12,7 @@ import threading
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 REDACTED = "[redacted]"
@@ -40,7 +41,7 @@ class Entry:
     """One request as the journal keeps it."""
 
     id: int
-    time: str
+    time: float  # seconds since the epoch; ISO 8601 in to_json()
     method: str
     path: str
     query: dict[str, list[str]]
@@ -59,7 +60,8 @@ class Entry:
         return self.rule in VIOLATIONS
 
     def to_json(self) -> dict[str, Any]:
-        return {**asdict(self), "violation": self.violation}
+        moment = datetime.fromtimestamp(self.time, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return {**asdict(self), "time": moment, "violation": self.violation}
 
 
 class Journal:

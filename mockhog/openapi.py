@@ -131,7 +131,9 @@ def _parameters(op: Operation, names: dict, components: dict, document: str) -> 
         query = components[names[(document, op.query)]]
         required = set(query.get("required", []))
         for name, schema in query.get("properties", {}).items():
-            entry = {"name": name, "in": "query", "required": name in required, "schema": schema}
+            # x-required: the view refuses the request without it, in its own words
+            needed = name in required or bool(schema.get("x-required"))
+            entry = {"name": name, "in": "query", "required": needed, "schema": schema}
             if "description" in schema:
                 entry["description"] = schema["description"]
             params.append(entry)
