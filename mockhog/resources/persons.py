@@ -208,12 +208,18 @@ class Persons(Resource):
         return sorted(rows, key=lambda row: (row["created_at"], row["id"]), reverse=True)
 
     def serialize(self, call: Call, record: Record) -> dict[str, Any]:
-        # Persons change only through fixtures, so each one's view is computed once per table state.
-        views = self.table(call).derived.setdefault("views", {})
-        view = views.get(record["id"])
-        if view is None:
-            view = views[record["id"]] = present(record)
-        return view
+        return self.views(call, [record])[0]
+
+    def views(self, call: Call, rows: list[Record]) -> list[dict[str, Any]]:
+        """Persons change only through fixtures, so each one's view is computed once per table state."""
+        cache = self.table(call).derived.setdefault("views", {})
+        views = []
+        for row in rows:
+            view = cache.get(row["id"])
+            if view is None:
+                view = cache[row["id"]] = present(row)
+            views.append(view)
+        return views
 
     def fixture_view(self, record: Record) -> dict[str, Any]:
         return present(record)
@@ -229,12 +235,12 @@ class Persons(Resource):
         as_csv = self.wants_csv(call)
         rows = self.filter(call, self.ordered(call))
         if as_csv:
-            return csv_reply([self.serialize(call, row) for row in rows[:CSV_EXPORT_LIMIT]])
+            return csv_reply(self.views(call, rows[:CSV_EXPORT_LIMIT]))
         limit = positive_int(call.query.get("limit"), DEFAULT_LIMIT, strict=True)
         offset = positive_int(call.query.get("offset"), 0)
         page = rows[offset : offset + limit]
         body: dict[str, Any] = {
-            "results": [self.serialize(call, row) for row in page],
+            "results": self.views(call, page),
             "next": link_with_offset(call.url, offset + limit) if len(page) >= limit else None,
             "previous": link_with_offset(call.url, offset - limit) if offset - limit >= 0 else None,
         }
