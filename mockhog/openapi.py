@@ -30,6 +30,7 @@ def build_document(catalog: Catalog, schemas: Schemas) -> dict[str, Any]:
     paths: dict[str, dict[str, Any]] = {}
     for op in catalog.operations:
         paths.setdefault(op.template, {})[op.method.lower()] = _operation(op, names, components)
+    _link_creates(catalog, paths)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -109,6 +110,32 @@ def _operation(op: Operation, names: dict[tuple[str, str], str], components: dic
     return result
 
 
+def _link_creates(catalog: Catalog, paths: dict[str, dict[str, Any]]) -> None:
+    """OpenAPI links from each create to the operations on what it created (by its ``id``), so
+    that tools can follow them (Schemathesis' stateful runs)."""
+    for create in catalog.operations:
+        if create.action != "create" or create.response is None:
+            continue
+        targets = [
+            op
+            for op in catalog.operations
+            if op.resource is create.resource and op.prefix == create.prefix and "{id}" in op.path
+        ]
+        if not targets:
+            continue
+        links = {
+            op.operation_id: {
+                "operationId": op.operation_id,
+                "parameters": {
+                    "path.project_id": "$request.path.project_id",
+                    "path.id": "$response.body#/id",
+                },
+            }
+            for op in targets
+        }
+        paths[create.template][create.method.lower()]["responses"][str(create.status)]["links"] = links
+
+
 def _parameters(op: Operation, names: dict, components: dict, document: str) -> list[dict[str, Any]]:
     kinds = {"integer": {"type": "integer"}, "uuid": {"type": "string", "format": "uuid"}}
     params = []
@@ -157,7 +184,7 @@ def _responses(op: Operation, names: dict, document: str) -> dict[str, Any]:
     else:
         schema = _ref(names, document, op.response)
         success = {"description": "OK", "content": {"application/json": {"schema": schema}}}
-    error = {"application/json": {"schema": _ref(names, "common.json", "Error")}}
+    error = {"application/json": {"schema": _ref(names, "common.json", "AnyError")}}
     responses = {status: success}
     for code, description in ERROR_STATUSES.items():
         responses[code] = {"description": description, "content": error}

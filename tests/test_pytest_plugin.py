@@ -193,3 +193,21 @@ def test_json_report_and_coverage_gate(pytester):
     assert report["operations"]["persons_list"] == {"calls": 1, "statuses": {"200": 1}, "violations": 0}
     assert "groups_list" in report["never_called"]
     assert pytester.runpytest("--mockhog-min-coverage=1").ret == 0
+
+
+def test_xdist_workers_are_isolated_and_reported_together(pytester):
+    pytester.makepyfile(
+        test_inner_xdist="""
+        import pytest, requests
+
+        @pytest.mark.parametrize("n", range(6))
+        def test_each_worker_has_its_own_state(n, mockhog):
+            made = requests.post(f"{mockhog.url}/api/projects/1/exports/",
+                                 json={"insight": 1, "export_format": "text/csv"}, headers=mockhog.headers)
+            assert made.json()["id"] == 13  # a fresh store every time, whichever worker runs it
+        """
+    )
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider", "--mockhog-report=r.json")
+    result.assert_outcomes(passed=6)
+    report = json.loads((pytester.path / "r.json").read_text())
+    assert report["operations"]["exports_create"]["calls"] == 6
