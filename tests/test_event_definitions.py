@@ -11,20 +11,10 @@ import types
 from typing import TypedDict
 
 import pytest
+from seeded import USER
 
 BASE = "/api/projects/1/event_definitions/"
 ENV_BASE = "/api/environments/1/event_definitions/"
-USER = {
-    "id": 1,
-    "uuid": "01975a3c-0000-7000-8000-000000000001",
-    "distinct_id": "mockhog-user-1",
-    "first_name": "Max",
-    "last_name": "Hedgehog",
-    "email": "max@hedgebox.dev",
-    "is_email_verified": True,
-    "hedgehog_config": None,
-    "role_at_organization": "engineering",
-}
 ALWAYS = [
     "id", "name", "owner", "description", "tags", "created_at", "updated_at", "updated_by", "last_seen_at",
     "verified", "verified_at", "verified_by", "hidden", "enforcement_mode", "is_action", "post_to_slack",

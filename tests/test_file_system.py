@@ -1,21 +1,11 @@
 """File system: the project tree, its filters and search, and its actions as PostHog serves them."""
 
 import pytest
+from seeded import USER as USER_BASIC
 
 BASE = "/api/projects/1/file_system/"
 ENV_BASE = "/api/environments/1/file_system/"
 SEEDED = 22  # 9 folders (8 from the profile + Unfiled/Insights), 10 insights, 3 dashboards
-USER_BASIC = {
-    "id": 1,
-    "uuid": "01975a3c-0000-7000-8000-000000000001",
-    "distinct_id": "mockhog-user-1",
-    "first_name": "Max",
-    "last_name": "Hedgehog",
-    "email": "max@hedgebox.dev",
-    "is_email_verified": True,
-    "hedgehog_config": None,
-    "role_at_organization": "engineering",
-}
 
 
 def rows(client, query=""):
