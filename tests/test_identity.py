@@ -35,3 +35,9 @@ def test_current_key_describes_itself_without_its_value(client):
     assert me.status_code == 200
     assert body["label"] == "ci" and body["scopes"] == ["person:read"] and body["value"] is None
     assert body["mask_value"] == f"{value[:4]}...{value[-4:]}"
+
+
+def test_organizations_list(client):
+    listed = client.get("/api/organizations/").get_json()
+    assert listed["count"] == 1
+    assert listed["results"][0] == client.get("/api/organizations/@current/").get_json()

@@ -134,6 +134,9 @@ class Projects(_Identity):
 
 
 class Organizations(_Identity):
+    def list(self, call: Call) -> Any:
+        return limit_offset_page([self.organization_view(call)], call.query, call.url)
+
     def retrieve(self, call: Call) -> Any:
         if call.params["id"] not in ("@current", self.organization(call)["id"]):
             raise errors.not_found()
