@@ -39,3 +39,22 @@ def client(app: Any, backend: Backend) -> Iterator[FlaskClient]:
 def anonymous(app: Any, backend: Backend) -> FlaskClient:
     backend.reset_all()
     return app.test_client()
+
+
+@pytest.fixture
+def refused(client: FlaskClient, backend: Backend) -> Any:
+    """Send a request, expect PostHog's validation error, and check the store did not change."""
+
+    def check(method: str, url: str, body: Any, code: str, attr: str | None, detail: str) -> None:
+        before = backend.store.dump()
+        response = client.open(url, method=method.upper(), json=body)
+        assert response.status_code == 400, response.get_json()
+        assert response.get_json() == {
+            "type": "validation_error",
+            "code": code,
+            "detail": detail,
+            "attr": attr,
+        }
+        assert backend.store.dump() == before
+
+    return check
