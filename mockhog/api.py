@@ -1,7 +1,8 @@
 """The HTTP layer for ``/api/``: one dispatch function turns a request into a catalog call.
 
-request -> route (catalog) -> project -> key and scopes -> query and body checks
-        -> resource rule in a store transaction -> response check -> PostHog-shaped JSON
+request -> route (catalog) -> fault rules -> key -> project -> scopes -> rate limit
+        -> query and body checks -> resource rule, then the response check, in one store
+           transaction -> PostHog-shaped JSON -> journal
 """
 
 from __future__ import annotations
