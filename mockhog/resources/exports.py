@@ -61,11 +61,13 @@ class Exports(Resource):
         record = super().build(call, {"dashboard": None, "insight": None, "export_context": None, **data})
         # Rendering finishes at once, after a delay, or when advanced (see mockhog.lifecycle).
         ready_at = call.backend.lifecycle.due("exports", call.now)
-        return {**self.finish(record, call.now, call), "_ready_at": ready_at}
+        dashboards, insights = call.table("dashboards").get, call.table("insights").get
+        finished = self.finish(record, call.now, dashboards, insights, call.user["id"])
+        return {**finished, "_ready_at": ready_at}
 
-    def finish(self, record: Record, created: datetime, call: Any) -> Record:
-        """Fill the fields PostHog computes on save: filename, expiry, content state."""
-        subject = _subject_name(record, call.table("dashboards").get, call.table("insights").get)
+    def finish(self, record: Record, created: datetime, dashboards: Any, insights: Any, user: int) -> Record:
+        """Fill the fields PostHog computes on save: filename, expiry, content state, creator."""
+        subject = _subject_name(record, dashboards, insights)
         fmt = record["export_format"]
         stamp = created.strftime("%Y-%m-%d-%H%M%S")
         return {
@@ -74,7 +76,7 @@ class Exports(Resource):
             "expires_after": _expiry(fmt, created),
             "has_content": True,
             "exception": None,
-            "_created_by": call.user["id"],
+            "_created_by": user,
         }
 
     def serialize(self, call: Call, record: Record) -> dict[str, Any]:
@@ -110,19 +112,11 @@ class Exports(Resource):
                 "export_context": None,
             }
             moment = datetime.fromisoformat(created.replace("Z", "+00:00"))
-            records.append(self.finish(record, moment, _SeedTables(ctx)))
+            tables = ctx.tables
+            records.append(
+                self.finish(record, moment, tables["dashboards"].get, tables["insights"].get, ctx.user["id"])
+            )
         return records
-
-
-class _SeedTables:
-    """Gives seed generators the same ``table().get`` and ``user`` that a Call has."""
-
-    def __init__(self, ctx: Any) -> None:
-        self.ctx = ctx
-        self.user = ctx.user
-
-    def table(self, name: str) -> Any:
-        return self.ctx.tables.get(name, {})
 
 
 def _subject_name(record: Record, dashboard: Any, insight: Any) -> str:
