@@ -13,7 +13,6 @@ import re
 import uuid
 from datetime import datetime
 from functools import cache, cached_property
-from importlib import resources as importlib_resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,10 +34,9 @@ _PY_TYPE = {str: "str", int: "int", float: "float", bool: "bool", dict: "dict", 
 
 def schemas_dir() -> Path:
     """``schemas/`` beside the package in a checkout, else the copy installed with it."""
-    checkout = Path(__file__).resolve().parent.parent / "schemas"
-    if checkout.is_dir():
-        return checkout
-    return Path(str(importlib_resources.files("mockhog.schemas")))
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "schemas"
+    return checkout if checkout.is_dir() else here / "schemas"
 
 
 @cache

@@ -11,7 +11,6 @@ import random
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from importlib import resources as importlib_resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,10 +33,9 @@ class FixtureError(ValueError):
 
 
 def fixtures_dir() -> Path:
-    checkout = Path(__file__).resolve().parent.parent / "fixtures"
-    if checkout.is_dir():
-        return checkout
-    return Path(str(importlib_resources.files("mockhog.fixtures")))
+    here = Path(__file__).resolve().parent
+    checkout = here.parent / "fixtures"
+    return checkout if checkout.is_dir() else here / "fixtures"
 
 
 def load_profile(name: str = "default") -> dict[str, Any]:
