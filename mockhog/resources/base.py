@@ -146,8 +146,9 @@ class Resource:
     def serialize(self, call: Call, record: Record) -> dict[str, Any]:
         """The public fields, in the model's field order (DRF serializers keep declaration order)."""
         ordered = {name: record[name] for name in self.fields if name in record}
-        if len(ordered) < len(record):
-            ordered.update(public(record))
+        for name, value in record.items():
+            if name not in ordered and not name.startswith("_"):
+                ordered[name] = value  # a field the model does not declare: the response check names it
         return ordered
 
     # -- seed data -------------------------------------------------------------------------
