@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,12 +18,13 @@ from urllib.parse import quote
 
 import orjson
 from flask import Blueprint, Response, current_app, g, request
+from werkzeug.datastructures import Headers
 
 from . import errors
 from .backend import Backend
 from .catalog import PREFIXES, ROOT, Operation, Route
 from .faults import DropConnection
-from .journal import Entry, redact
+from .journal import ENTRY_OVERHEAD, Entry, bounded
 from .keys import ApiKey
 from .openapi import yaml_dump
 from .pagination import PageUrl
@@ -33,6 +35,7 @@ bp = Blueprint("api", __name__)
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "TRACE", "CONNECT"]
 JSON_TYPE = "application/json"
 _PATH_SAFE = "/:@!$&'()*+,;=-._~%"
+_IRI_SAFE = "/#%[]=:;$&()+,!?*@'~"  # what Django's iri_to_uri leaves as it is
 MAX_BODY = 10 * 1024 * 1024  # bytes: a larger body is 413, before it is read
 
 
@@ -42,8 +45,8 @@ def backend() -> Backend:
 
 def render(body: Any, status: int, headers: dict[str, str] | None = None) -> Response:
     """JSON as DRF renders it: compact, UTF-8, no ASCII escaping."""
-    if body is None and status == 204:
-        return Response(status=204, headers=headers)
+    if body is None and status in (204, 205, 304):
+        return Response(status=status, headers=headers)
     return Response(encode_json(body), status=status, headers=headers, content_type=JSON_TYPE)
 
 
@@ -71,30 +74,54 @@ def schema() -> Response:
 @bp.route("/api/", methods=METHODS, strict_slashes=False)
 @bp.route("/api/<path:rest>", methods=METHODS)
 def dispatch(rest: str = "") -> Response:
+    """Serve one ``/api/`` request.
+
+    Everything that can fail (the resource, the response check, the headers, the journal entry)
+    happens inside the store transaction of a write, so a request either commits and gets its answer
+    or changes nothing; what runs after the commit (``app.journal.record``) cannot fail."""
     app = backend()
     started = time.perf_counter()
     seen = Seen()
     try:
-        response = _serve(app, rest, seen)
+        response, entry = _serve(app, rest, seen, started)
     except errors.ApiError as error:
         seen.rule, seen.error = _rule(error, seen.stage), error.body
-        response = render(error.body, error.status, error.headers)
+        response, entry = _finish(app, seen, render(error.body, error.status, error.headers), started)
     except Exception:  # a bug in mockhog: PostHog's 500, logged, and the transaction undone
         log.exception("mockhog failed on %s %s", request.method, request.path)
         seen.rule, seen.error = "server", errors.server_error().body
-        response = render(seen.error, 500)
-    if seen.prefix == "environments":
-        successor = quote(request.path.replace("/api/environments/", "/api/projects/", 1), safe=_PATH_SAFE)
-        if request.query_string:
-            successor += "?" + request.query_string.decode("latin-1")
-        response.headers["Deprecation"] = "true"
-        response.headers["Link"] = f'<{successor}>; rel="successor-version"'
-    if seen.warnings:
-        response.headers["X-Mockhog-Warning"] = "; ".join(seen.warnings)
-    app.journal.record(_entry(app, seen, response.status_code, started))
+        response, entry = _finish(app, seen, render(seen.error, 500), started)
+    app.journal.record(entry)
     if seen.drop:
         return _dropped(response)
     return response
+
+
+def _finish(app: Backend, seen: Seen, response: Response, started: float) -> tuple[Response, Entry]:
+    """The response's last headers and its journal entry: the steps of a request that come after
+    the resource, made so that they cannot fail (they run before the transaction commits)."""
+    if seen.prefix == "environments":
+        successor = quote(request.path.replace("/api/environments/", "/api/projects/", 1), safe=_PATH_SAFE)
+        if request.query_string:
+            successor += "?" + quote(request.query_string.decode("latin-1"), safe=_PATH_SAFE + "?")
+        response.headers["Deprecation"] = "true"
+        response.headers["Link"] = f'<{successor}>; rel="successor-version"'
+    if seen.warnings:
+        response.headers["X-Mockhog-Warning"] = header_safe("; ".join(seen.warnings))
+    if not all(_HEADER_SAFE.fullmatch(value) for value in response.headers.values()):
+        response.headers = Headers([(name, header_safe(value)) for name, value in response.headers.items()])
+    return response, _entry(app, seen, response.status_code, started)
+
+
+_HEADER_SAFE = re.compile(r"[\x20-\x7e]*")
+
+
+def header_safe(text: str) -> str:
+    """Text that can travel in an HTTP header: printable ASCII as it is, anything else written as
+    a Python escape (``\\xfc``, ``\\u20ac``, ``\\n``), so nothing is dropped and no header breaks."""
+    if _HEADER_SAFE.fullmatch(text):
+        return text
+    return text.encode("unicode_escape").decode("ascii")
 
 
 @dataclass
@@ -120,7 +147,7 @@ def _rule(error: errors.ApiError, stage: str) -> str:
     return {"parse_error": "parse", "unknown_field": "strict"}.get(code, stage)
 
 
-def _serve(app: Backend, rest: str, seen: Seen) -> Response:
+def _serve(app: Backend, rest: str, seen: Seen, started: float) -> tuple[Response, Entry]:
     route, raw_params, seen.prefix, project_raw = _route(app, rest)
     method = "GET" if request.method == "HEAD" else request.method
     op = route.by_method.get((seen.prefix, method))
@@ -131,7 +158,7 @@ def _serve(app: Backend, rest: str, seen: Seen) -> Response:
     if op is None:
         allowed = _allowed(route.methods(seen.prefix))
         if request.method == "OPTIONS":
-            return _options(allowed)
+            return _finish(app, seen, _options(allowed), started)
         seen.stage = "route"
         raise errors.method_not_allowed(request.method, allowed)
     seen.stage = "project"
@@ -162,7 +189,8 @@ def _serve(app: Backend, rest: str, seen: Seen) -> Response:
         key=key,
     )
     resource = app.resource(op)
-    # The response is checked and rendered inside the transaction: if that fails, nothing was written.
+    # The response is checked, rendered and journalled inside the transaction: if any of that fails,
+    # nothing was written.
     with app.store.transaction():
         try:
             result = getattr(resource, op.action)(call)
@@ -171,17 +199,20 @@ def _serve(app: Backend, rest: str, seen: Seen) -> Response:
             raise
         reply = result if isinstance(result, Reply) else Reply(body=result)
         seen.stage = "response_schema"
-        return _respond(app, op, reply)
+        response = _respond(app, op, reply)
+        seen.stage = "server"
+        return _finish(app, seen, response, started)
 
 
 def _page_url() -> PageUrl:
-    """The request's absolute URL for pagination links (only lists need it, so built on demand)."""
-    return PageUrl(request.base_url, request.query_string.decode("latin-1"))
+    """The request's absolute URL for pagination links (only lists need it, so built on demand),
+    made a URI the way Django's ``build_absolute_uri`` does: non-ASCII percent-encoded."""
+    return PageUrl(quote(request.base_url, safe=_IRI_SAFE), request.query_string.decode("latin-1"))
 
 
 def _inject_faults(app: Backend, op: Operation | None, project_raw: str | None, seen: Seen) -> None:
     """Apply the first fault rule that fires: latency, then a status answer or a dropped connection."""
-    project = int(project_raw) if project_raw and project_raw.isdigit() else None
+    project = ascii_int(project_raw)
     fired = app.faults.fire(request.method, request.path, seen.operation_id, project, request.headers)
     if fired is None:
         return
@@ -210,7 +241,10 @@ def _dropped(response: Response) -> Response:
 
 def _entry(app: Backend, seen: Seen, status: int, started: float) -> Entry:
     query = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "personal_api_key"}
-    body = redact(g.mockhog_body) if "mockhog_body" in g else None
+    limit = app.journal.body_limit
+    body, body_size = bounded(g.mockhog_body, limit) if "mockhog_body" in g else (None, 0)
+    error, error_size = bounded(seen.error, limit)
+    query_size = sum(len(k) + sum(len(v) for v in values) for k, values in query.items())
     return Entry(
         id=app.journal.next_id(),
         time=time.time(),
@@ -222,10 +256,11 @@ def _entry(app: Backend, seen: Seen, status: int, started: float) -> Entry:
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
         operation_id=seen.operation_id,
         project_id=seen.project_id,
-        error=seen.error,
+        error=error,
         rule=seen.rule,
         warnings=seen.warnings,
         fault=seen.fault,
+        size=ENTRY_OVERHEAD + body_size + error_size + query_size + len(request.path),
     )
 
 
@@ -311,7 +346,8 @@ def _read_body() -> Any:
             reason = "too deeply nested" if isinstance(exc, RecursionError) else exc
             raise errors.parse_error(f"JSON parse error - {reason}") from None
     if media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        return {key: request.form.getlist(key)[-1] for key in request.form}
+        # Django's multipart parser skips a part whose Content-Disposition has no name.
+        return {key: request.form.getlist(key)[-1] for key in request.form if key is not None}
     raise errors.unsupported_media_type(request.content_type or "")
 
 
@@ -357,14 +393,8 @@ def _authenticate(app: Backend, op: Operation | None) -> ApiKey:
 
 
 def _project(app: Backend, raw: str | None, key: ApiKey) -> int:
-    if raw == "@current":
-        project_id = app.current_project(key)
-    else:
-        try:
-            project_id = int(raw or "")
-        except ValueError:
-            raise errors.project_not_found() from None
-    if project_id not in app.projects:
+    project_id = app.current_project(key) if raw == "@current" else ascii_int(raw)
+    if project_id is None or project_id not in app.projects:
         raise errors.project_not_found()
     if not key.allows_project(project_id):
         raise errors.permission_denied(
@@ -379,11 +409,20 @@ def _typed_params(op: Operation, raw: dict[str, str]) -> dict[str, Any]:
     for name, kind in op.path_params.items():
         value = raw[name]
         if kind == "integer":
-            if not value.isdigit() or len(value) > 18:
+            number = ascii_int(value)
+            if number is None:
                 raise errors.not_found()
-            typed[name] = int(value)
+            typed[name] = number
         elif kind == "uuid":
             typed[name] = value.lower()
         else:
             typed[name] = value
     return typed
+
+
+def ascii_int(value: str | None) -> int | None:
+    """An id as DRF's integer lookups read it: ASCII digits only (``str.isdigit`` and ``int`` also
+    take Unicode digits like "¹" or "١"), at most 18 of them so it fits a bigint; else None."""
+    if value and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    return None

@@ -1,21 +1,32 @@
 """The request journal: what each request asked, what it got, and which contract rule it broke.
 
-Bounded in memory (oldest entries drop first). Secrets never enter it: authorization headers are
-not recorded and secret-looking fields are masked wherever they appear in a body.
+Bounded in memory, by entries and by bytes (oldest entries drop first): a body or error larger than
+the per-entry limit is kept as the start of its JSON text with a marker, and nesting deeper than
+``MAX_DEPTH`` is cut with a marker. Secrets never enter it: authorization headers are not recorded
+and secret-looking fields are masked wherever they appear in a body.
 """
 
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import threading
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
+
 REDACTED = "[redacted]"
+MAX_DEPTH = 64  # levels of a body the journal keeps (orjson renders up to 255)
+TOO_DEEP = f"[mockhog: nested deeper than {MAX_DEPTH} levels, not kept]"
+DEFAULT_ENTRIES = 10_000
+DEFAULT_BYTES = 64 * 1024 * 1024  # the whole journal
+DEFAULT_BODY_BYTES = 64 * 1024  # one body or error as the journal keeps it
+ENTRY_OVERHEAD = 512  # bytes an entry costs beside its body, error, path and query (roughly)
 _SECRET_NAME = re.compile(
     r"(password|secret|token|api_key|apikey|private_key|credential|^value$|^key$|authorization)", re.I
 )
@@ -24,16 +35,55 @@ _SECRET_NAME = re.compile(
 VIOLATIONS = ("route", "auth", "scope", "project", "parse", "schema", "strict", "response_schema")
 
 
-def redact(value: Any) -> Any:
-    """A copy of a JSON value with every secret-looking field's value masked."""
-    if isinstance(value, dict):
-        return {
-            k: (REDACTED if _SECRET_NAME.search(str(k)) and v not in (None, "") else redact(v))
-            for k, v in value.items()
-        }
-    if isinstance(value, list):
-        return [redact(v) for v in value]
-    return value
+def redact(value: Any, max_depth: int = MAX_DEPTH) -> Any:
+    """A copy of a JSON value with every secret-looking field's value masked.
+
+    Iterative, so no nesting can exhaust the stack; containers deeper than ``max_depth`` become
+    the ``TOO_DEEP`` marker."""
+    root: list[Any] = [None]
+    pending: list[tuple[Any, Any, Any, int]] = [(value, root, 0, 1)]
+    while pending:
+        source, target, slot, depth = pending.pop()
+        if isinstance(source, dict | list) and depth > max_depth:
+            target[slot] = TOO_DEEP
+        elif isinstance(source, dict):
+            copy: dict[Any, Any] = {}
+            target[slot] = copy
+            for key, item in source.items():
+                if _SECRET_NAME.search(str(key)) and item is not None and item != "":
+                    copy[key] = REDACTED
+                else:
+                    copy[key] = None
+                    pending.append((item, copy, key, depth + 1))
+        elif isinstance(source, list):
+            items: list[Any] = [None] * len(source)
+            target[slot] = items
+            pending.extend((item, items, index, depth + 1) for index, item in enumerate(source))
+        else:
+            target[slot] = source
+    return root[0]
+
+
+def bounded(value: Any, limit: int = DEFAULT_BODY_BYTES) -> tuple[Any, int]:
+    """``value`` redacted as the journal keeps it, and what it costs in bytes.
+
+    Past ``limit`` bytes of JSON, what is kept is the start of the JSON text and a marker saying how
+    large the whole was."""
+    if value is None:
+        return None, 0
+    kept = redact(value)
+    text = _json_bytes(kept)
+    if len(text) <= limit:
+        return kept, len(text)
+    start = text[:limit].decode("utf-8", "ignore")
+    return f"{start}... [mockhog: truncated, {len(text)} bytes of JSON, {limit} kept]", limit + 80
+
+
+def _json_bytes(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # an integer beyond 64 bits: json writes it (depth is capped, so no recursion)
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 @dataclass
@@ -54,6 +104,7 @@ class Entry:
     rule: str | None = None  # which layer refused it (see VIOLATIONS), else None
     warnings: list[str] = field(default_factory=list)
     fault: str | None = None  # the fault rule that answered, if any
+    size: int = field(default=ENTRY_OVERHEAD, repr=False, compare=False)  # bytes, for the bound
 
     @property
     def violation(self) -> bool:
@@ -61,14 +112,25 @@ class Entry:
 
     def to_json(self) -> dict[str, Any]:
         moment = datetime.fromtimestamp(self.time, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        return {**asdict(self), "time": moment, "violation": self.violation}
+        shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "size"}
+        return {**shown, "query": dict(self.query), "warnings": list(self.warnings), "time": moment,
+                "violation": self.violation}  # fmt: skip
 
 
 class Journal:
-    """A bounded, thread-safe list of entries with filters."""
+    """A thread-safe list of entries with filters, bounded by entries and by bytes."""
 
-    def __init__(self, limit: int = 10_000) -> None:
-        self._entries: deque[Entry] = deque(maxlen=limit)
+    def __init__(
+        self,
+        limit: int = DEFAULT_ENTRIES,
+        max_bytes: int = DEFAULT_BYTES,
+        body_limit: int = DEFAULT_BODY_BYTES,
+    ) -> None:
+        self.limit = limit
+        self.max_bytes = max_bytes
+        self.body_limit = min(body_limit, max_bytes)
+        self._entries: deque[Entry] = deque()
+        self._bytes = 0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -79,10 +141,29 @@ class Journal:
     def record(self, entry: Entry) -> None:
         with self._lock:
             self._entries.append(entry)
+            self._bytes += entry.size
+            while len(self._entries) > self.limit or (
+                self._bytes > self.max_bytes and len(self._entries) > 1
+            ):
+                self._bytes -= self._entries.popleft().size
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._bytes = 0
+
+    def resize(self, max_bytes: int) -> None:
+        """A new bound in bytes (per-entry bodies keep at most a sixteenth of it, up to 64 KiB)."""
+        with self._lock:
+            self.max_bytes = max_bytes
+            self.body_limit = min(DEFAULT_BODY_BYTES, max(max_bytes // 16, 256))
+            while self._bytes > self.max_bytes and len(self._entries) > 1:
+                self._bytes -= self._entries.popleft().size
+
+    @property
+    def bytes(self) -> int:
+        """What the kept entries cost, as the bound counts it."""
+        return self._bytes
 
     def entries(self) -> list[Entry]:
         with self._lock:

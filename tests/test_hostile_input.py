@@ -1,17 +1,24 @@
 """Hostile input: each malformed, odd or oversized request gets the real server's answer (a 4xx with a
 clear message in PostHog's envelope, or the 2xx the real server gives), never a 5xx, and a request
-that does not legitimately write leaves the store byte-for-byte as it was."""
+that does not legitimately write leaves the store (and the fault rules) byte-for-byte as it was.
+Every answer's headers are printable ASCII (what waitress can send), and the journal records the
+status the client got."""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from werkzeug.test import TestResponse
+
+from mockhog import create_app
+from mockhog.journal import TOO_DEEP
 
 SCHEMAS = Path(__file__).resolve().parent.parent / "schemas"
 P = "/api/projects/1"
@@ -35,6 +42,8 @@ class Case:
     headers: dict[str, str] = field(default_factory=dict)
     writes: bool = False  # the real server legitimately changes state for this request
     check: Callable[[TestResponse], None] | None = None  # extra checks on the answer
+    setup: Callable[[Any], None] | None = None  # run with the client before the state is recorded
+    admin_token: str | None = None  # serve the control plane behind this token
 
 
 def parse_error(detail_start: str = "JSON parse error - ") -> dict[str, Any]:
@@ -86,6 +95,33 @@ def _round_trips(field_name: str, value: str) -> Callable[[TestResponse], None]:
         assert value.encode() in response.data  # UTF-8, not \\u escapes
 
     return check
+
+
+def _warns(escaped: str) -> Callable[[TestResponse], None]:
+    """The unknown-field warning travels, ASCII-escaped, in its header: nothing dropped."""
+
+    def check(response: TestResponse) -> None:
+        assert escaped in response.headers["X-Mockhog-Warning"]
+
+    return check
+
+
+def _journal_cuts_deep_nesting(response: TestResponse) -> None:
+    entry = response.journal[-1]
+    assert entry.status == response.status_code and TOO_DEEP in json.dumps(entry.body)
+
+
+def _multipart(*parts: tuple[str | None, str]) -> bytes:
+    """A multipart body; a part whose name is None has a Content-Disposition without one."""
+    lines = []
+    for name, value in parts:
+        disposition = "form-data" if name is None else f'form-data; name="{name}"'
+        lines += ["--x", f"Content-Disposition: {disposition}", "", value]
+    return "\r\n".join([*lines, "--x--", ""]).encode()
+
+
+MULTIPART = "multipart/form-data; boundary=x"
+PROJECT_NOT_FOUND = {**NOT_FOUND, "detail": "Project not found."}
 
 
 CASES: list[Case] = [
@@ -427,6 +463,90 @@ CASES: list[Case] = [
         validation("max_value", "Ensure this value is less than or equal to 2147483647.", "group_type_index"),
         json_body={"group_type_index": 10**30, "group_key": "k"},
     ),
+    # -- what an HTTP header cannot carry: the warning is escaped, the write and its journal kept ---------
+    Case(
+        "non-latin1-unknown-field",
+        "POST",
+        f"{P}/exports/",
+        201,
+        {"export_format": "image/png", "insight": 1},
+        json_body={"export_format": "image/png", "insight": 1, "ü€": 1},
+        writes=True,
+        check=_warns("\\xfc\\u20ac"),
+    ),
+    Case(
+        "newline-in-field-name",
+        "POST",
+        f"{P}/file_system/",
+        201,
+        {"path": "S/B", "type": "folder"},
+        json_body={"path": "S/B", "type": "folder", "x\ny": 1},
+        writes=True,
+        check=_warns("x\\ny"),
+    ),
+    Case(
+        "crlf-in-field-name",
+        "POST",
+        f"{P}/file_system/",
+        201,
+        {"path": "S/C"},
+        json_body={"path": "S/C", "type": "folder", "x\r\nSet-Cookie: a=b": 1},
+        writes=True,
+        check=_warns("x\\r\\nSet-Cookie: a=b"),
+    ),
+    # -- deep nesting that JSON parses: stored, answered, and journalled with the depth cut ---------
+    Case(
+        "nested-495-levels",
+        "POST",
+        f"{P}/exports/",
+        201,
+        {"export_format": "text/csv"},
+        data=_deep(495),
+        content_type=JSON,
+        writes=True,
+        check=_journal_cuts_deep_nesting,
+    ),
+    Case(
+        "nested-700-levels",
+        "POST",
+        f"{P}/exports/",
+        201,
+        {"export_format": "text/csv"},
+        data=_deep(700),
+        content_type=JSON,
+        writes=True,
+        check=_journal_cuts_deep_nesting,
+    ),
+    # -- multipart parts without a name: Django's parser skips them ---------
+    Case(
+        "multipart-part-without-name",
+        "POST",
+        f"{P}/file_system/",
+        400,
+        validation("required", "This field is required.", "path"),
+        data=_multipart((None, "Hostile/nameless")),
+        content_type=MULTIPART,
+    ),
+    Case(
+        "multipart-nameless-part-beside-named",
+        "POST",
+        f"{P}/file_system/",
+        201,
+        {"path": "Hostile/named"},
+        data=_multipart((None, "ignored"), ("path", "Hostile/named")),
+        content_type=MULTIPART,
+        writes=True,
+    ),
+    # -- ids in Unicode digits: only ASCII digits are an integer ---------
+    Case("superscript-project-id", "GET", "/api/projects/%C2%B9/exports/", 404, PROJECT_NOT_FOUND),
+    Case("superscript-id", "GET", f"{P}/exports/%C2%B2/", 404, NOT_FOUND),
+    Case(
+        "arabic-indic-project-id-list", "GET", "/api/projects/%D9%A1/exports/?limit=1", 404, PROJECT_NOT_FOUND
+    ),
+    Case("arabic-indic-id", "GET", f"{P}/exports/%D9%A1/", 404, NOT_FOUND),
+    Case("fullwidth-id-delete", "DELETE", f"{P}/file_system/%EF%BC%91/", 404, NOT_FOUND),
+    Case("space-padded-project-id", "GET", "/api/projects/%201/exports/", 404, PROJECT_NOT_FOUND),
+    Case("underscore-in-id", "GET", f"{P}/exports/1_0/", 404, NOT_FOUND),
     # -- limit and offset (DRF falls back to its defaults) ---------
     Case("huge-limit", "GET", f"{P}/exports/?limit={10**30}", 200, check=_all_twelve_exports),
     Case(
@@ -579,9 +699,16 @@ def _send(client: Any, case: Case, secret_key_id: str) -> TestResponse:
     return client.open(case.path.format(secret_key_id=secret_key_id), **kwargs)
 
 
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*")
+
+
 def _check_answer(case: Case, response: TestResponse) -> None:
     assert response.status_code < 500, response.data[:500]
     assert response.status_code == case.status, response.data[:500]
+    for name, value in response.headers.items():
+        assert _PRINTABLE_ASCII.fullmatch(value), f"{name}: {value!r} cannot travel in a header"
+    if case.path.startswith("/api/"):
+        assert response.journal and response.journal[-1].status == response.status_code
     if case.method != "HEAD" and (case.status >= 400 or case.body is not None):
         answer = response.get_json()
         assert isinstance(answer, dict), response.data[:500]
@@ -599,12 +726,29 @@ def _check_answer(case: Case, response: TestResponse) -> None:
         case.check(response)
 
 
+def _state(backend: Any) -> bytes:
+    """The store and the fault rules, as bytes: a refused request must leave them identical."""
+    rules = [rule.to_json() for rule in backend.faults.rules]
+    return orjson.dumps([backend.store.dump(), rules], option=orjson.OPT_NON_STR_KEYS)
+
+
+def _client_for(case: Case, client: Any, backend: Any) -> Any:
+    if case.admin_token is None:
+        return client
+    guarded = create_app(backend=backend, admin_token=case.admin_token).test_client()
+    guarded.environ_base.update(client.environ_base)
+    return guarded
+
+
 @pytest.mark.parametrize("case", CASES + NULL_CASES, ids=lambda case: case.id)
 def test_hostile_request(client: Any, backend: Any, case: Case) -> None:
     secret_key_id = backend.store.dump(1)[1]["project_secret_api_keys"][0]["id"]
-    before = backend.store.dump()
-    response = _send(client, case, secret_key_id)
-    unchanged = case.writes or backend.store.dump() == before
+    if case.setup is not None:
+        case.setup(client)
+    before = _state(backend)
+    response = _send(_client_for(case, client, backend), case, secret_key_id)
+    response.journal = backend.journal.entries()
+    unchanged = case.writes or _state(backend) == before
     try:
         _check_answer(case, response)
     finally:
@@ -628,7 +772,11 @@ def test_a_rejected_folder_delete_restores_the_tree_exactly(client: Any, backend
     assert backend.store.dump() == before
 
 
-@pytest.mark.parametrize("case", [case for case in CASES if case.writes], ids=lambda case: case.id)
+@pytest.mark.parametrize(
+    "case",
+    [case for case in CASES if case.writes and case.path.startswith("/api/")],
+    ids=lambda case: case.id,
+)
 def test_writing_cases_leave_everything_else_alone(client: Any, backend: Any, case: Case) -> None:
     """A legitimate write changes only its own table: every other table is unchanged."""
     secret_key_id = backend.store.dump(1)[1]["project_secret_api_keys"][0]["id"]
