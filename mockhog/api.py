@@ -219,7 +219,7 @@ def _inject_faults(app: Backend, op: Operation | None, project_raw: str | None, 
     rule, delay = fired
     seen.fault = f"rule {rule.id}"
     if delay:
-        time.sleep(delay)
+        app.faults.sleep(rule, delay)
     seen.drop = rule.drop
     error = rule.error()
     if error is not None:

@@ -12,7 +12,9 @@ from . import __version__
 from .backend import DEFAULT_API_KEY, Backend
 from .catalog import Catalog
 from .control import CONTROL_CALLS
+from .journal import DEFAULT_BYTES
 from .seed import FixtureError
+from .serving import DEFAULT_CONNECTION_LIMIT
 
 DESCRIPTION = (
     "mockhog: an offline, stateful, contract-checked stand-in for the PostHog REST API.\n\n" + CONTROL_CALLS
@@ -53,6 +55,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--no-admin", action="store_true", help="switch the /_mockhog/ control plane off")
     serve.add_argument("--threads", type=int, default=8, help="worker threads (default: 8)")
+    serve.add_argument(
+        "--connection-limit",
+        type=_positive,
+        default=DEFAULT_CONNECTION_LIMIT,
+        metavar="N",
+        help=f"connections served at once, idle keep-alive ones too (default: {DEFAULT_CONNECTION_LIMIT})",
+    )
+    serve.add_argument(
+        "--journal-size",
+        type=_size,
+        default=DEFAULT_BYTES,
+        metavar="BYTES",
+        help="memory the request journal may use, e.g. 64M or 1G; oldest entries drop first (default: 64M)",
+    )
 
     commands.add_parser("routes", help="list every served operation")
 
@@ -97,12 +113,12 @@ def _openapi(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import waitress
-
     from .app import create_app
+    from .serving import create_server
 
     try:
         backend = Backend(seed=args.seed, api_key=args.api_key, fixtures=args.fixtures, strict=args.strict)
+        backend.journal.resize(args.journal_size)
     except FixtureError as error:
         print(f"mockhog: bad fixture: {error}", file=sys.stderr)
         return 2
@@ -116,13 +132,14 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"mockhog {__version__} serving PostHog's API on http://{host}:{args.port}", flush=True)
     print(f"  personal API key: {args.api_key}   (Authorization: Bearer {args.api_key})", flush=True)
     print(f"  seed: {args.seed}; projects: {', '.join(map(str, sorted(backend.projects)))}", flush=True)
-    waitress.serve(
+    create_server(
         create_app(backend=backend, admin=not args.no_admin, admin_token=args.admin_token),
         host=args.host,
         port=args.port,
         threads=args.threads,
+        connection_limit=args.connection_limit,
         ident="mockhog",
-    )
+    ).run()
     return 0
 
 
@@ -133,3 +150,23 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def _positive(text: str) -> int:
+    value = int(text) if text.isascii() and text.isdigit() else 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+def _size(text: str) -> int:
+    """``65536``, ``64K``, ``64M``, ``1G`` (binary units; a trailing ``B`` or ``iB`` is fine)."""
+    number = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = number[-1:] if number[-1:] in _UNITS else ""
+    digits = number[: len(number) - len(unit)]
+    if not (digits.isascii() and digits.isdigit()) or int(digits) * _UNITS[unit] < 1024:
+        raise argparse.ArgumentTypeError(f"expected a size of at least 1K like 64M or 1G, got {text!r}")
+    return int(digits) * _UNITS[unit]

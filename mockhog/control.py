@@ -2,14 +2,19 @@
 
 It is mockhog's own API, not PostHog's. It answers only on loopback unless an admin token is set
 (then the ``X-Mockhog-Admin-Token`` header must carry it from anywhere), and it can be switched off.
+It refuses what a web page in a browser could send it: a request with a foreign ``Origin`` (or
+``Sec-Fetch-Site: cross-site``), and a write whose body is not typed as JSON (forms and
+``text/plain`` are the types a page may send without asking first).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import json
 import secrets
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request
 
@@ -57,13 +62,47 @@ def _guard() -> None:
         raise errors.endpoint_not_found()
     token = current_app.config.get("MOCKHOG_ADMIN_TOKEN")
     if token:
-        if not secrets.compare_digest(request.headers.get(TOKEN_HEADER, ""), token):
+        sent = request.headers.get(TOKEN_HEADER, "").encode("utf-8", "surrogateescape")
+        if not secrets.compare_digest(sent, token.encode("utf-8", "surrogateescape")):
             raise errors.permission_denied(f"The control plane needs the {TOKEN_HEADER} header.")
     elif not _loopback(request.remote_addr):
         raise errors.permission_denied(
             "The control plane answers only on loopback; start mockhog with --admin-token to use it "
             "from elsewhere."
         )
+    _refuse_cross_site()
+
+
+def _refuse_cross_site() -> None:
+    """A browser page on another site must not drive the control plane: refuse a foreign Origin,
+    and writes with a body not typed as JSON (those a page can send without a CORS preflight)."""
+    origin = request.headers.get("Origin")
+    if (origin is not None and not _loopback_origin(origin)) or (
+        request.headers.get("Sec-Fetch-Site") == "cross-site"
+    ):
+        raise errors.permission_denied(
+            f"The control plane refuses cross-site requests (Origin: {origin or 'cross-site'}); "
+            "call it from a loopback page or outside a browser."
+        )
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    media_type = (request.mimetype or "").lower()
+    is_json = media_type == "application/json" or media_type.endswith("+json")
+    if not is_json and (media_type or request.content_length or request.headers.get("Transfer-Encoding")):
+        raise errors.unsupported_media_type(request.content_type or "")
+
+
+def _loopback_origin(origin: str) -> bool:
+    """``http://127.0.0.1:8010``, ``http://localhost``, ``http://[::1]:3000``: a page on this machine."""
+    try:
+        parts = urlsplit(origin)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018  (raises on a malformed port)
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https"):
+        return False
+    return host == "localhost" or host.endswith(".localhost") or _loopback(host)
 
 
 def _loopback(address: str | None) -> bool:
@@ -74,12 +113,22 @@ def _loopback(address: str | None) -> bool:
 
 
 def _body() -> dict[str, Any]:
-    if not request.get_data():
+    raw = request.get_data()
+    if not raw:
         return {}
-    body = request.get_json(silent=True)
+    try:
+        body = json.loads(raw, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        reason = "too deeply nested" if isinstance(exc, RecursionError) else exc
+        raise errors.parse_error(f"JSON parse error - {reason}") from None
     if not isinstance(body, dict):
-        raise errors.parse_error("JSON parse error - expected a JSON object")
+        got = {list: "list", str: "str", bool: "bool", int: "int", float: "float"}.get(type(body), "null")
+        raise errors.validation_error(f"Invalid data. Expected a dictionary, but got {got}.")
     return body
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"Out of range float values are not JSON compliant: {name!r}")
 
 
 def _project(value: Any) -> int | None:
@@ -108,6 +157,7 @@ def health() -> Response:
 def reset() -> Response:
     project = _project(_body().get("project"))
     backend().reset(project)
+    backend().faults.wake()  # requests sleeping out a latency answer now, on the reset state
     return render(
         {"status": "reset", "seed": backend().seed, **({"project": project} if project else {})}, 200
     )
@@ -119,16 +169,47 @@ def reseed() -> Response:
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise errors.validation_error("A valid integer is required.", "seed")
     backend().reseed(seed)
+    backend().faults.wake()
     return render({"status": "reseeded", "seed": seed}, 200)
 
 
 @bp.post("/fixtures")
 def fixtures() -> Response:
+    body = _body()
+    _check_fixture_shape(body)
     try:
-        loaded = load_records(backend(), _body(), "request body")
+        loaded = load_records(backend(), body, "request body")
     except FixtureError as error:
         raise errors.validation_error(str(error)) from None
     return render({"status": "loaded", "records": loaded}, 200)
+
+
+def _check_fixture_shape(body: dict[str, Any]) -> None:
+    """``{"records": {project: {table: [record, ...]}}, "personal_api_keys": [key, ...]}``, or a 400
+    naming the first part that has another shape."""
+    records = body.get("records", {})
+    if not isinstance(records, dict):
+        raise errors.validation_error(_expected("an object of projects", records), "records")
+    for project, tables in records.items():
+        if not isinstance(tables, dict):
+            raise errors.validation_error(_expected("an object of tables", tables), f"records__{project}")
+        for table, rows in tables.items():
+            where = f"records__{project}__{table}"
+            if not isinstance(rows, list):
+                raise errors.validation_error(_expected("a list of records", rows), where)
+            for index, row in enumerate(rows):
+                if not isinstance(row, dict):
+                    raise errors.validation_error(_expected("a record object", row), f"{where}__{index}")
+    keys = body.get("personal_api_keys", [])
+    if not isinstance(keys, list):
+        raise errors.validation_error(_expected("a list of keys", keys), "personal_api_keys")
+    for index, key in enumerate(keys):
+        if not isinstance(key, dict):
+            raise errors.validation_error(_expected("a key object", key), f"personal_api_keys__{index}")
+
+
+def _expected(what: str, value: Any) -> str:
+    return f"Expected {what}, but got {type(value).__name__}."
 
 
 @bp.get("/records/<int:project>/<table>")
@@ -185,6 +266,7 @@ def add_fault() -> Response:
 
 @bp.delete("/faults")
 def clear_faults() -> Response:
+    """Remove every rule; requests sleeping out a rule's latency answer now."""
     backend().faults.clear()
     return Response(status=204)
 

@@ -14,8 +14,10 @@ import re
 import threading
 import time
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
+
+import re2
 
 from . import errors
 
@@ -56,7 +58,9 @@ class FaultRule:
     count: int | None = None
     probability: float = 1.0
     fired: int = 0
-    _pattern: re.Pattern[str] | None = field(default=None, repr=False)
+    _pattern: Any = field(default=None, repr=False)  # the compiled RE2 pattern of ``path``
+    # Set when the rule is removed (or the rules cleared, or the state reset): its sleepers wake.
+    _wake: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def matches(self, method: str, path: str, operation_id: str | None, project: int | None,
                 headers: Any) -> bool:  # fmt: skip
@@ -92,43 +96,127 @@ class FaultRule:
                 error.headers["Retry-After"] = str(self.retry_after)
         if self.body is not None:
             error.body = self.body
+        if self.status in _NO_BODY:
+            error.body = None
         return error
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if not k.startswith("_")}
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
 
 
-_FIELDS = {
-    "method": str, "path": str, "operation_id": str, "project": int, "header": dict, "status": int,
-    "retry_after": int, "latency_ms": (int, float), "jitter_ms": (int, float), "drop": bool,
-    "count": int, "probability": (int, float),
-}  # fmt: skip
+MAX_LATENCY_MS = 3_600_000  # one hour: the longest latency (and jitter) a rule may add
+MAX_RETRY_AFTER = 86_400 * 365
+_NO_BODY = (204, 205, 304)  # statuses whose answer has no body
+_STRING, _INTEGER, _NUMBER, _BOOLEAN, _OBJECT, _ANY = (
+    "string",
+    "integer",
+    "number",
+    "boolean",
+    "object",
+    "any",
+)
+# field -> (kind, may be null, minimum, maximum)
+_FIELDS: dict[str, tuple[str, bool, float | None, float | None]] = {
+    "method": (_STRING, True, None, None),
+    "path": (_STRING, True, None, None),
+    "operation_id": (_STRING, True, None, None),
+    "project": (_INTEGER, True, None, None),
+    "header": (_OBJECT, True, None, None),
+    "status": (_INTEGER, True, 200, 599),
+    "body": (_ANY, True, None, None),
+    "retry_after": (_INTEGER, True, 0, MAX_RETRY_AFTER),
+    "latency_ms": (_NUMBER, False, 0, MAX_LATENCY_MS),
+    "jitter_ms": (_NUMBER, False, 0, MAX_LATENCY_MS),
+    "drop": (_BOOLEAN, False, None, None),
+    "count": (_INTEGER, True, 1, None),
+    "probability": (_NUMBER, False, 0, 1),
+}
+_TYPE_ERRORS = {
+    _STRING: "Not a valid string.",
+    _INTEGER: "A valid integer is required.",
+    _NUMBER: "A valid number is required.",
+    _BOOLEAN: "Must be a valid boolean.",
+    _OBJECT: 'Expected a dictionary of items but got type "{got}".',
+}
+_METHOD = re.compile(r"[A-Za-z]{1,20}")
+
+
+def _check_field(name: str, value: Any) -> None:
+    """One field of a rule, checked the way DRF's fields check it: a 400 naming the field."""
+    kind, nullable, minimum, maximum = _FIELDS[name]
+    if value is None:
+        if not nullable:
+            raise errors.validation_error("This field may not be null.", name, "null")
+        return
+    if kind == _ANY:
+        return
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    valid = {
+        _STRING: isinstance(value, str),
+        _INTEGER: isinstance(value, int) and not isinstance(value, bool),
+        _NUMBER: number and math.isfinite(value),
+        _BOOLEAN: isinstance(value, bool),
+        _OBJECT: isinstance(value, dict),
+    }[kind]
+    if not valid:
+        raise errors.validation_error(_TYPE_ERRORS[kind].format(got=type(value).__name__), name)
+    if minimum is not None and value < minimum:
+        raise errors.validation_error(
+            f"Ensure this value is greater than or equal to {minimum}.", name, "min_value"
+        )
+    if maximum is not None and value > maximum:
+        raise errors.validation_error(
+            f"Ensure this value is less than or equal to {maximum}.", name, "max_value"
+        )
+    if name == "method" and not _METHOD.fullmatch(value):
+        raise errors.validation_error("Not a valid HTTP method.", name)
+    if name == "header":
+        for header, expected in value.items():
+            if not isinstance(expected, str) or not _HEADER_NAME.fullmatch(header):
+                raise errors.validation_error(
+                    'Expected {"Header-Name": "value"} ("*" for any value).', f"header__{header}"
+                )
+
+
+_HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,200}")
+
+
+def _regex_options() -> re2.Options:
+    options = re2.Options()
+    options.log_errors = False  # a bad pattern is the client's 400, not a line on stderr
+    return options
+
+
+_RE2_OPTIONS = _regex_options()
 
 
 def parse_rule(rule_id: int, data: Any) -> FaultRule:
-    """A rule from its JSON form; anything malformed is a 400 naming the field."""
+    """A rule from its JSON form; anything malformed is a 400 naming the field.
+
+    Every value is checked here, so a stored rule cannot break the requests it meets: finite
+    latencies up to ``MAX_LATENCY_MS``, statuses 200-599, probabilities in [0, 1]. ``path`` is an
+    RE2 pattern (linear-time matching: no pattern can stall the server; no backreferences)."""
     if not isinstance(data, dict):
-        raise errors.validation_error("Invalid data. Expected a dictionary, but got list.")
+        got = "list" if isinstance(data, list) else type(data).__name__
+        raise errors.validation_error(f"Invalid data. Expected a dictionary, but got {got}.")
     for name, value in data.items():
-        if name == "body":
-            continue
         if name not in _FIELDS:
             raise errors.validation_error(f"Unknown field '{name}'.", name)
-        kind = _FIELDS[name]
-        if value is not None and (not isinstance(value, kind) or isinstance(value, bool) != (kind is bool)):
-            raise errors.validation_error("Not a valid value for this field.", name)
-    if not any(k in data for k in ("status", "latency_ms", "drop")):
+        _check_field(name, value)
+    given = {k: v for k, v in data.items() if v is not None}
+    if given.get("status") is None and not given.get("latency_ms") and not given.get("drop"):
         raise errors.validation_error("A rule needs 'status', 'latency_ms' or 'drop'.")
-    if "status" in data and not 100 <= data["status"] <= 599:
-        raise errors.validation_error("Ensure this value is an HTTP status.", "status")
-    if not 0 <= data.get("probability", 1) <= 1:
-        raise errors.validation_error("Ensure this value is between 0 and 1.", "probability")
-    rule = FaultRule(rule_id, **{k: v for k, v in data.items()})
+    rule = FaultRule(rule_id, **given)
     if rule.path:
         try:
-            rule._pattern = re.compile(rule.path)
-        except re.error as exc:
-            raise errors.validation_error(f"Not a valid regular expression: {exc}.", "path") from None
+            rule._pattern = re2.compile(rule.path, options=_RE2_OPTIONS)
+        except re2.error as exc:
+            reason = (
+                exc.args[0].decode(errors="replace") if exc.args and isinstance(exc.args[0], bytes) else exc
+            )
+            raise errors.validation_error(
+                f"Not a valid regular expression (RE2 syntax): {reason}.", "path"
+            ) from None
     return rule
 
 
@@ -142,9 +230,18 @@ class Faults:
 
     def clear(self) -> None:
         with self._lock:
+            for rule in getattr(self, "rules", []):
+                rule._wake.set()
             self.rules: list[FaultRule] = []
             self._next_id = 1
             self._rng = random.Random(f"faults:{self._seed}")
+
+    def wake(self) -> None:
+        """End every latency now being waited (the rules stay)."""
+        with self._lock:
+            for rule in self.rules:
+                rule._wake.set()
+                rule._wake = threading.Event()
 
     def add(self, data: Any) -> FaultRule:
         with self._lock:
@@ -155,9 +252,11 @@ class Faults:
 
     def remove(self, rule_id: int) -> bool:
         with self._lock:
-            before = len(self.rules)
+            removed = [rule for rule in self.rules if rule.id == rule_id]
+            for rule in removed:
+                rule._wake.set()
             self.rules = [rule for rule in self.rules if rule.id != rule_id]
-            return len(self.rules) < before
+            return bool(removed)
 
     def fire(self, method: str, path: str, operation_id: str | None, project: int | None,
              headers: Any) -> tuple[FaultRule, float] | None:  # fmt: skip
@@ -174,6 +273,12 @@ class Faults:
                 jitter = self._rng.uniform(-rule.jitter_ms, rule.jitter_ms) if rule.jitter_ms else 0.0
                 return rule, max(0.0, rule.latency_ms + jitter) / 1000
         return None
+
+    def sleep(self, rule: FaultRule, seconds: float) -> None:
+        """Wait out a rule's latency, or less if the rule is removed or the sleepers woken first."""
+        with self._lock:
+            wake = rule._wake
+        wake.wait(seconds)
 
 
 def parse_rate(rate: Any, field_name: str) -> tuple[int, int]:

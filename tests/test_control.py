@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
+from collections.abc import Iterator
 
 import pytest
 import requests
-import waitress
 
 from mockhog import Backend, create_app
+from mockhog.cli import build_parser
+from mockhog.journal import Journal, bounded
+from mockhog.serving import create_server
 
 EXPORTS = "/api/projects/1/exports/"
 NEW_EXPORT = {"insight": 1, "export_format": "text/csv"}
@@ -158,8 +162,18 @@ def test_fault_rule_probability_is_seeded(client):
         ({"status": 99}, "status"),
         ({"path": "(", "status": 500}, "path"),
         ({"probability": 2, "status": 500}, "probability"),
+        ({"probability": None, "status": 500}, "probability"),
         ({"colour": 1, "status": 500}, "colour"),
         ({"method": "GET"}, None),
+        ({"method": "GET /x", "status": 500}, "method"),
+        ({"latency_ms": float("1e300")}, "latency_ms"),
+        ({"latency_ms": 3_600_001}, "latency_ms"),
+        ({"status": True}, "status"),
+        ({"count": 0, "status": 500}, "count"),
+        ({"retry_after": -1, "status": 429}, "retry_after"),
+        ({"header": {"X-Test": 1}, "status": 500}, "header__X-Test"),
+        ({"header": {"Bad Name": "x"}, "status": 500}, "header__Bad Name"),
+        ({"path": "(?<=a)b", "status": 500}, "path"),
     ],
 )
 def test_bad_fault_rules_are_refused(client, rule, attr):
@@ -174,16 +188,53 @@ def test_removing_one_rule(client):
     assert client.delete(f"/_mockhog/faults/{made['id']}").status_code == 404
 
 
-@pytest.fixture
-def server(backend):
-    """The app on a real threaded server, for what only a socket shows."""
+def _serve(backend: Backend, threads: int = 4) -> Iterator[str]:
     backend.reset_all()
-    httpd = waitress.create_server(create_app(backend=backend), host="127.0.0.1", port=0, threads=4)
+    httpd = create_server(create_app(backend=backend), host="127.0.0.1", port=0, threads=threads)
     thread = threading.Thread(target=httpd.run, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.effective_port}"
+    backend.reset_all()  # wakes any request still sleeping out a latency rule
     httpd.close()
-    backend.reset_all()
+    httpd.task_dispatcher.shutdown(timeout=5)
+
+
+@pytest.fixture
+def server(backend):
+    """The app on mockhog's real threaded server, for what only a socket shows."""
+    yield from _serve(backend)
+
+
+@pytest.fixture
+def two_thread_server(backend):
+    yield from _serve(backend, threads=2)
+
+
+AUTH = {"Authorization": "Bearer phx_mockhog_default_key"}
+
+
+def _wait_until(condition, seconds: float = 10) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.01)
+
+
+def _sleeping_requests(server: str, backend: Backend, count: int) -> list[threading.Thread]:
+    """``count`` requests that each sleep out a ten-minute latency rule (all workers, when enough)."""
+    made = requests.post(f"{server}/_mockhog/faults", json={"path": "exports", "latency_ms": 600_000})
+    assert made.status_code == 201, made.text
+    answers: list[int] = []
+
+    def call() -> None:
+        answers.append(requests.get(f"{server}{EXPORTS}", headers=AUTH, timeout=60).status_code)
+
+    threads = [threading.Thread(target=call, daemon=True) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    _wait_until(lambda: backend.faults.rules and backend.faults.rules[0].fired == count)
+    threads.append(answers)  # type: ignore[arg-type]
+    return threads
 
 
 def test_client_backs_off_on_429_with_retry_after(server):
@@ -284,3 +335,130 @@ def test_admin_token(backend):
 def test_admin_can_be_switched_off(backend):
     client = create_app(backend=backend, admin=False).test_client()
     assert client.get("/_mockhog/health").status_code == 404
+
+
+def test_a_fault_with_a_no_body_status_sends_no_body(client):
+    client.post("/_mockhog/faults", json={"path": "exports", "status": 204})
+    response = client.get(EXPORTS)
+    assert response.status_code == 204 and response.data == b""
+
+
+def test_a_fault_path_is_an_re2_pattern(client):
+    """Linear-time matching: the pattern that freezes Python's re answers at once."""
+    client.post("/_mockhog/faults", json={"path": "(a+)+$", "status": 503})
+    assert client.get(f"/api/projects/1/exports/{'a' * 40}!/").status_code == 404
+    assert client.get(f"/api/projects/1/exports/{'a' * 40}").status_code == 503
+
+
+# -- latency never locks anyone out -----------------------------------------------------------------
+def test_clearing_rules_wakes_a_sleeping_request(server, backend):
+    sleepers = _sleeping_requests(server, backend, 1)
+    thread, answers = sleepers[0], sleepers[-1]
+    assert requests.delete(f"{server}/_mockhog/faults", timeout=5).status_code == 204
+    thread.join(timeout=10)
+    assert not thread.is_alive() and answers == [200]
+
+
+def test_removing_the_rule_wakes_its_sleepers(server, backend):
+    sleepers = _sleeping_requests(server, backend, 1)
+    rule = backend.faults.rules[0].id
+    assert requests.delete(f"{server}/_mockhog/faults/{rule}", timeout=5).status_code == 204
+    sleepers[0].join(timeout=10)
+    assert sleepers[-1] == [200]
+
+
+def test_control_plane_answers_while_every_worker_sleeps(two_thread_server, backend):
+    """Both workers sleep out a ten-minute rule: /_mockhog/ has its own thread, and reset wakes them."""
+    server = two_thread_server
+    sleepers = _sleeping_requests(server, backend, 2)
+    health = requests.get(f"{server}/_mockhog/health", timeout=5)
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    assert requests.get(f"{server}/_mockhog/faults", timeout=5).json()[0]["fired"] == 2
+    assert requests.post(f"{server}/_mockhog/reset", json={}, timeout=5).status_code == 200
+    for thread in sleepers[:-1]:
+        thread.join(timeout=10)
+    assert sleepers[-1] == [200, 200]
+
+
+# -- connections and what waitress answers itself --------------------------------------------------
+def test_many_idle_keep_alive_connections_do_not_block_a_new_client(server):
+    """waitress' default limit is 100 connections; mockhog serves 1000."""
+    host, port = server.removeprefix("http://").split(":")
+    idle = []
+    try:
+        for _ in range(150):
+            sock = socket.create_connection((host, int(port)), timeout=5)
+            sock.sendall(b"GET /_mockhog/health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200")
+            idle.append(sock)
+        assert requests.get(f"{server}{EXPORTS}", headers=AUTH, timeout=5).status_code == 200
+    finally:
+        for sock in idle:
+            sock.close()
+
+
+def test_a_request_line_waitress_refuses_gets_posthogs_envelope(server):
+    host, port = server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"GET /api/projects/1/exports/\xff\xfe/ HTTP/1.1\r\nHost: x\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400") and b"Content-Type: application/json" in head
+    assert requests.models.complexjson.loads(body) == {
+        "type": "invalid_request",
+        "code": "parse_error",
+        "detail": "Bad Request: Bad URI",
+        "attr": None,
+    }
+
+
+def test_cross_site_requests_are_refused_over_a_socket(server, backend):
+    requests.post(f"{server}{EXPORTS}", json=NEW_EXPORT, headers=AUTH)
+    changed = backend.store.dump()
+    forged = requests.post(
+        f"{server}/_mockhog/reset",
+        data="",
+        headers={"Content-Type": "text/plain", "Origin": "http://evil.example"},
+        timeout=5,
+    )
+    assert forged.status_code == 403 and forged.json()["code"] == "permission_denied"
+    assert backend.store.dump() == changed
+    own_page = requests.post(f"{server}/_mockhog/reset", json={}, headers={"Origin": server}, timeout=5)
+    assert own_page.status_code == 200 and backend.store.dump() != changed
+
+
+# -- the journal's bounds ---------------------------------------------------------------------------
+def test_journal_is_bounded_in_bytes():
+    backend = Backend(seed=0)
+    backend.journal = Journal(max_bytes=256 * 1024, body_limit=16 * 1024)
+    client = create_app(backend=backend).test_client()
+    big = {"export_format": "text/csv", "insight": "x" * 500_000}  # refused: insight is an integer
+    for _ in range(30):
+        response = client.post(EXPORTS, json=big, headers=AUTH)
+        assert response.status_code == 400
+    entries = backend.journal.entries()
+    assert backend.journal.bytes <= 256 * 1024 and 5 <= len(entries) < 30
+    kept = entries[-1].body
+    assert isinstance(kept, str) and kept.startswith('{"export_format":"text/csv","insight":"xxx')
+    assert kept.endswith("[mockhog: truncated, 500041 bytes of JSON, 16384 kept]")
+
+
+def test_bounded_redacts_and_survives_any_depth():
+    deep: object = "bottom"
+    for _ in range(100_000):
+        deep = {"a": [deep]}
+    kept, size = bounded({"token": "s3cret", "nested": deep})
+    assert kept["token"] == "[redacted]" and size > 0
+    assert "nested deeper than 64 levels" in str(kept)
+
+
+def test_serve_options():
+    args = build_parser().parse_args(["serve", "--connection-limit", "5000", "--journal-size", "16M"])
+    assert args.connection_limit == 5000 and args.journal_size == 16 * 1024 * 1024
+    defaults = build_parser().parse_args(["serve"])
+    assert defaults.connection_limit == 1000 and defaults.journal_size == 64 * 1024 * 1024
+    for bad in (["--connection-limit", "0"], ["--journal-size", "lots"], ["--journal-size", "10"]):
+        with pytest.raises(SystemExit):
+            build_parser().parse_args(["serve", *bad])

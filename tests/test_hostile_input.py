@@ -120,8 +120,23 @@ def _multipart(*parts: tuple[str | None, str]) -> bytes:
     return "\r\n".join([*lines, "--x--", ""]).encode()
 
 
+def _write_an_export(client: Any) -> None:
+    assert client.post(f"{P}/exports/", json=EXPORT).status_code == 201
+
+
+def _add_catastrophic_rule(client: Any) -> None:
+    rule = client.post("/_mockhog/faults", json={"path": "(a+)+$", "status": 503})
+    assert rule.status_code == 201, rule.get_json()
+
+
+def _reset_answer(response: TestResponse) -> None:
+    assert response.get_json() == {"status": "reset", "seed": 0}
+
+
 MULTIPART = "multipart/form-data; boundary=x"
 PROJECT_NOT_FOUND = {**NOT_FOUND, "detail": "Project not found."}
+CROSS_SITE = {"type": "authentication_error", "code": "permission_denied", "attr": None,
+              "_detail_start": "The control plane refuses cross-site requests"}  # fmt: skip
 
 
 CASES: list[Case] = [
@@ -547,6 +562,271 @@ CASES: list[Case] = [
     Case("fullwidth-id-delete", "DELETE", f"{P}/file_system/%EF%BC%91/", 404, NOT_FOUND),
     Case("space-padded-project-id", "GET", "/api/projects/%201/exports/", 404, PROJECT_NOT_FOUND),
     Case("underscore-in-id", "GET", f"{P}/exports/1_0/", 404, NOT_FOUND),
+    # -- fault rules are checked when they are made ---------
+    Case(
+        "fault-latency-null",
+        "POST",
+        "/_mockhog/faults",
+        400,
+        validation("null", "This field may not be null.", "latency_ms"),
+        json_body={"latency_ms": None, "status": 500},
+    ),
+    Case(
+        "fault-latency-1e300",
+        "POST",
+        "/_mockhog/faults",
+        400,
+        validation("max_value", "Ensure this value is less than or equal to 3600000.", "latency_ms"),
+        json_body={"latency_ms": 1e300},
+    ),
+    Case(
+        "fault-latency-infinity",
+        "POST",
+        "/_mockhog/faults",
+        400,
+        parse_error(),
+        data='{"latency_ms": Infinity}',
+        content_type=JSON,
+    ),
+    Case(
+        "fault-negative-jitter",
+        "POST",
+        "/_mockhog/faults",
+        400,
+        validation("min_value", "Ensure this value is greater than or equal to 0.", "jitter_ms"),
+        json_body={"latency_ms": 10, "jitter_ms": -5},
+    ),
+    Case(
+        "fault-status-100",
+        "POST",
+        "/_mockhog/faults",
+        400,
+        validation("min_value", "Ensure this value is greater than or equal to 200.", "status"),
+        json_body={"status": 100},
+    ),
+    Case(
+        "fault-status-600",
+        "POST",
+        "/_mockhog/faults",
+        400,
+        validation("max_value", "Ensure this value is less than or equal to 599.", "status"),
+        json_body={"status": 600},
+    ),
+    Case(
+        "fault-status-null-alone",
+        "POST",
+        "/_mockhog/faults",
+        400,
+        validation("invalid_input", "A rule needs 'status', 'latency_ms' or 'drop'.", None),
+        json_body={"status": None},
+    ),
+    Case(
+        "fault-status-float",
+        "POST",
+        "/_mockhog/faults",
+        400,
+        validation("invalid_input", "A valid integer is required.", "status"),
+        json_body={"status": 500.5},
+    ),
+    Case(
+        "fault-probability-null",
+        "POST",
+        "/_mockhog/faults",
+        400,
+        validation("null", "This field may not be null.", "probability"),
+        json_body={"status": 500, "probability": None},
+    ),
+    Case(
+        "fault-probability-above-one",
+        "POST",
+        "/_mockhog/faults",
+        400,
+        validation("max_value", "Ensure this value is less than or equal to 1.", "probability"),
+        json_body={"status": 500, "probability": 1.5},
+    ),
+    Case(
+        "fault-drop-string",
+        "POST",
+        "/_mockhog/faults",
+        400,
+        validation("invalid_input", "Must be a valid boolean.", "drop"),
+        json_body={"drop": "yes"},
+    ),
+    Case(
+        "fault-header-list",
+        "POST",
+        "/_mockhog/faults",
+        400,
+        validation("invalid_input", 'Expected a dictionary of items but got type "list".', "header"),
+        json_body={"status": 500, "header": ["X-Test"]},
+    ),
+    Case(
+        "fault-backreference-path",
+        "POST",
+        "/_mockhog/faults",
+        400,
+        {"type": "validation_error", "code": "invalid_input", "attr": "path"},
+        json_body={"path": "(a)\\1", "status": 500},
+    ),
+    Case(
+        "fault-rule-list",
+        "POST",
+        "/_mockhog/faults",
+        400,
+        validation("invalid_input", NOT_A_DICT.format("list"), None),
+        json_body=[{"status": 500}],
+    ),
+    # A pattern that makes a backtracking engine take minutes: RE2 answers at once.
+    Case(
+        "catastrophic-fault-pattern",
+        "GET",
+        f"{P}/exports/{'a' * 26}!/",
+        404,
+        NOT_FOUND,
+        setup=_add_catastrophic_rule,
+    ),
+    # -- live fixtures of the wrong shape ---------
+    Case(
+        "fixtures-records-list",
+        "POST",
+        "/_mockhog/fixtures",
+        400,
+        validation("invalid_input", "Expected an object of projects, but got list.", "records"),
+        json_body={"records": []},
+    ),
+    Case(
+        "fixtures-table-not-list",
+        "POST",
+        "/_mockhog/fixtures",
+        400,
+        validation("invalid_input", "Expected a list of records, but got dict.", "records__1__insights"),
+        json_body={"records": {"1": {"insights": {"id": 1}}}},
+    ),
+    Case(
+        "fixtures-record-not-object",
+        "POST",
+        "/_mockhog/fixtures",
+        400,
+        validation("invalid_input", "Expected a record object, but got int.", "records__1__insights__0"),
+        json_body={"records": {"1": {"insights": [1]}}},
+    ),
+    Case(
+        "fixtures-keys-not-list",
+        "POST",
+        "/_mockhog/fixtures",
+        400,
+        validation("invalid_input", "Expected a list of keys, but got str.", "personal_api_keys"),
+        json_body={"personal_api_keys": "phx_x"},
+    ),
+    Case(
+        "admin-token-non-ascii",
+        "POST",
+        "/_mockhog/reset",
+        403,
+        {"type": "authentication_error", "code": "permission_denied", "attr": None},
+        json_body={},
+        headers={"X-Mockhog-Admin-Token": "tökén€"},
+        admin_token="s3cret",
+        setup=_write_an_export,
+    ),
+    # -- what a web page on another site could send the control plane ---------
+    Case(
+        "cross-site-text-plain-reset",
+        "POST",
+        "/_mockhog/reset",
+        403,
+        CROSS_SITE,
+        data="",
+        content_type="text/plain",
+        headers={"Origin": "http://evil.example"},
+        setup=_write_an_export,
+    ),
+    Case(
+        "cross-site-json-reset",
+        "POST",
+        "/_mockhog/reset",
+        403,
+        CROSS_SITE,
+        json_body={},
+        headers={"Origin": "https://evil.example"},
+        setup=_write_an_export,
+    ),
+    Case(
+        "null-origin-reset",
+        "POST",
+        "/_mockhog/reset",
+        403,
+        CROSS_SITE,
+        json_body={},
+        headers={"Origin": "null"},
+        setup=_write_an_export,
+    ),
+    Case(
+        "localhost-lookalike-origin",
+        "DELETE",
+        "/_mockhog/faults",
+        403,
+        CROSS_SITE,
+        headers={"Origin": "http://localhost.evil.example"},
+        setup=_add_catastrophic_rule,
+    ),
+    Case(
+        "fetch-metadata-cross-site",
+        "POST",
+        "/_mockhog/reset",
+        403,
+        CROSS_SITE,
+        json_body={},
+        headers={"Sec-Fetch-Site": "cross-site"},
+        setup=_write_an_export,
+    ),
+    Case(
+        "cross-site-journal-read",
+        "GET",
+        "/_mockhog/journal",
+        403,
+        CROSS_SITE,
+        headers={"Origin": "http://evil.example"},
+    ),
+    Case(
+        "text-plain-body-reset",
+        "POST",
+        "/_mockhog/reset",
+        415,
+        {"type": "invalid_request", "code": "unsupported_media_type"},
+        data="{}",
+        content_type="text/plain",
+        setup=_write_an_export,
+    ),
+    Case(
+        "form-fault-rule",
+        "POST",
+        "/_mockhog/faults",
+        415,
+        {"type": "invalid_request", "code": "unsupported_media_type"},
+        data={"status": "500"},
+    ),
+    Case(
+        "loopback-origin-reset",
+        "POST",
+        "/_mockhog/reset",
+        200,
+        json_body={},
+        headers={"Origin": "http://127.0.0.1:8010"},
+        setup=_write_an_export,
+        writes=True,
+        check=_reset_answer,
+    ),
+    Case(
+        "localhost-origin-reset",
+        "POST",
+        "/_mockhog/reset",
+        200,
+        headers={"Origin": "http://localhost:3000"},
+        setup=_write_an_export,
+        writes=True,
+        check=_reset_answer,
+    ),
     # -- limit and offset (DRF falls back to its defaults) ---------
     Case("huge-limit", "GET", f"{P}/exports/?limit={10**30}", 200, check=_all_twelve_exports),
     Case(
