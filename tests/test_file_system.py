@@ -37,8 +37,14 @@ def test_round_trip(client):
     assert created.status_code == 201
     body = created.get_json()
     assert {k: v for k, v in body.items() if k not in ("id", "created_at")} == {
-        "path": "Tests/Deep/Plans", "depth": 3, "type": "folder", "ref": None, "href": None,
-        "meta": {}, "shortcut": False, "last_viewed_at": None,
+        "path": "Tests/Deep/Plans",
+        "depth": 3,
+        "type": "folder",
+        "ref": None,
+        "href": None,
+        "meta": {},
+        "shortcut": False,
+        "last_viewed_at": None,
     }
     assert client.get(f"{BASE}{body['id']}/").get_json() == body
     assert body in rows(client)
@@ -55,7 +61,11 @@ def test_round_trip(client):
     missing = client.get(f"{BASE}{body['id']}/")
     assert missing.status_code == 404
     assert missing.get_json() == {
-        "type": "invalid_request", "code": "not_found", "detail": "Not found.", "attr": None}
+        "type": "invalid_request",
+        "code": "not_found",
+        "detail": "Not found.",
+        "attr": None,
+    }
 
 
 def test_create_makes_missing_parent_folders(client):
@@ -85,8 +95,10 @@ def test_create_stores_false_for_null_shortcut_and_keeps_true(client):
     [
         ({"type": "doc"}, invalid("This field is required.", "path", "required")),
         ({"path": "   "}, invalid("This field may not be blank.", "path", "blank")),
-        ({"path": "a", "type": "x" * 101},
-         invalid("Ensure this field has no more than 100 characters.", "type", "max_length")),
+        (
+            {"path": "a", "type": "x" * 101},
+            invalid("Ensure this field has no more than 100 characters.", "type", "max_length"),
+        ),
         ({"path": "a", "type": None}, invalid("This field may not be null.", "type", "null")),
         ({"path": "a", "shortcut": "maybe"}, invalid("Must be a valid boolean.", "shortcut")),
     ],
@@ -207,8 +219,13 @@ def test_ref_filter_orders_real_rows_before_shortcuts(client):
 
 @pytest.mark.parametrize(
     "order_by, key, reverse",
-    [("path", "path", False), ("-path", "path", True), ("created_at", "created_at", False),
-     ("-created_at", "created_at", True), ("bogus", "created_at", True)],
+    [
+        ("path", "path", False),
+        ("-path", "path", True),
+        ("created_at", "created_at", False),
+        ("-created_at", "created_at", True),
+        ("bogus", "created_at", True),
+    ],
 )
 def test_order_by(client, order_by, key, reverse):
     found = [r[key] for r in rows(client, f"&order_by={order_by}")]
@@ -219,19 +236,45 @@ def test_order_by(client, order_by, key, reverse):
     "search, expected",
     [
         ("name:funnel", ["Marketing/Campaigns/Q2 launch/Signup funnel"]),
-        ("path:launch", ["Marketing/Campaigns/Q2 launch/Retention after first upload",
-                         "Marketing/Campaigns/Q2 launch/Signup funnel"]),
-        ('"q2 launch" -type:folder', ["Marketing/Campaigns/Q2 launch/Retention after first upload",
-                                      "Marketing/Campaigns/Q2 launch/Signup funnel"]),
-        ("type:dashboard", ["Engineering/Reliability/Engineering health", "Engineering/Reliability/Growth",
-                            "Marketing/Campaigns/Product KPIs"]),
+        (
+            "path:launch",
+            [
+                "Marketing/Campaigns/Q2 launch/Retention after first upload",
+                "Marketing/Campaigns/Q2 launch/Signup funnel",
+            ],
+        ),
+        (
+            '"q2 launch" -type:folder',
+            [
+                "Marketing/Campaigns/Q2 launch/Retention after first upload",
+                "Marketing/Campaigns/Q2 launch/Signup funnel",
+            ],
+        ),
+        (
+            "type:dashboard",
+            [
+                "Engineering/Reliability/Engineering health",
+                "Engineering/Reliability/Growth",
+                "Marketing/Campaigns/Product KPIs",
+            ],
+        ),
         ("ref:3 type:dashboard", ["Engineering/Reliability/Engineering health"]),
-        ("engineering !type:folder", ["Engineering/Churned accounts",
-                                      "Engineering/Reliability/Engineering health",
-                                      "Engineering/Reliability/Growth"]),
-        ("campaigns/q2", ["Marketing/Campaigns/Q2 launch",
-                          "Marketing/Campaigns/Q2 launch/Retention after first upload",
-                          "Marketing/Campaigns/Q2 launch/Signup funnel"]),
+        (
+            "engineering !type:folder",
+            [
+                "Engineering/Churned accounts",
+                "Engineering/Reliability/Engineering health",
+                "Engineering/Reliability/Growth",
+            ],
+        ),
+        (
+            "campaigns/q2",
+            [
+                "Marketing/Campaigns/Q2 launch",
+                "Marketing/Campaigns/Q2 launch/Retention after first upload",
+                "Marketing/Campaigns/Q2 launch/Signup funnel",
+            ],
+        ),
         ("user:nobody", []),
         ("name:", None),
     ],
@@ -322,8 +365,8 @@ def test_link_a_folder_copies_its_contents_as_shortcuts(client):
     assert (linked["path"], linked["shortcut"], linked["type"]) == ("Team/Eng", True, "folder")
     copies = rows(client, "&parent=Team/Eng")
     originals = rows(client, "&parent=Engineering")
-    relative = sorted(r["path"][len("Team/Eng"):] for r in copies)
-    assert relative == sorted(r["path"][len("Engineering"):] for r in originals)
+    relative = sorted(r["path"][len("Team/Eng") :] for r in copies)
+    assert relative == sorted(r["path"][len("Engineering") :] for r in originals)
     assert all(r["shortcut"] is True for r in copies)
 
 
@@ -362,16 +405,25 @@ def test_deleting_the_last_row_soft_deletes_the_insight_and_undo_restores_it(cli
     item = row_at(client, "Marketing/Weekly active users")
     response = client.delete(f"{BASE}{item['id']}/")
     assert response.status_code == 200
-    assert response.get_json() == {"deleted": [{
-        "type": "insight", "ref": "1", "mode": "soft",
-        "undo": "Send PATCH /api/projects/@current/insights/{id} with deleted=false.",
-        "path": "Marketing/Weekly active users", "can_undo": True,
-    }]}
+    assert response.get_json() == {
+        "deleted": [
+            {
+                "type": "insight",
+                "ref": "1",
+                "mode": "soft",
+                "undo": "Send PATCH /api/projects/@current/insights/{id} with deleted=false.",
+                "path": "Marketing/Weekly active users",
+                "can_undo": True,
+            }
+        ]
+    }
     assert backend.store.table(1, "insights").get(1)["_deleted"] is True
     assert "Marketing/Weekly active users" not in paths(client)
 
-    undone = client.post(f"{BASE}undo_delete/", json={"items": [{"type": "insight", "ref": "1",
-                                                                    "path": "Restored/Weekly active users"}]})
+    undone = client.post(
+        f"{BASE}undo_delete/",
+        json={"items": [{"type": "insight", "ref": "1", "path": "Restored/Weekly active users"}]},
+    )
     assert undone.status_code == 200
     assert undone.get_json() == {"undone": [{"type": "insight", "ref": "1"}]}
     assert "_deleted" not in backend.store.table(1, "insights").get(1)
@@ -428,11 +480,18 @@ def test_registered_type_without_its_object_is_a_hard_delete(client):
     flag = client.post(BASE, json={"path": "Flags/beta", "type": "feature_flag", "ref": "42"}).get_json()
     response = client.delete(f"{BASE}{flag['id']}/")
     assert response.status_code == 200
-    assert response.get_json() == {"deleted": [{
-        "type": "feature_flag", "ref": "42", "mode": "hard",
-        "undo": "Send PATCH /api/projects/@current/feature_flags/{id} with deleted=false.",
-        "path": "Flags/beta", "can_undo": False,
-    }]}
+    assert response.get_json() == {
+        "deleted": [
+            {
+                "type": "feature_flag",
+                "ref": "42",
+                "mode": "hard",
+                "undo": "Send PATCH /api/projects/@current/feature_flags/{id} with deleted=false.",
+                "path": "Flags/beta",
+                "can_undo": False,
+            }
+        ]
+    }
 
 
 @pytest.mark.parametrize(
@@ -457,12 +516,18 @@ def test_delete_refusals_change_nothing(client, backend, body, detail):
 @pytest.mark.parametrize(
     "body, expected",
     [
-        ({"items": [{"type": "insight", "ref": "1"}]}, invalid(
-            "Couldn't restore this. It may already be restored, or you may not have access to it.")),
-        ({"items": [{"type": "notebook", "ref": "1"}]}, invalid(
-            "Couldn't restore this. It may already be restored, or you may not have access to it.")),
-        ({"items": [{"type": "insight", "ref": "999"}]}, invalid(
-            "Couldn't restore this. It may already be restored, or you may not have access to it.")),
+        (
+            {"items": [{"type": "insight", "ref": "1"}]},
+            invalid("Couldn't restore this. It may already be restored, or you may not have access to it."),
+        ),
+        (
+            {"items": [{"type": "notebook", "ref": "1"}]},
+            invalid("Couldn't restore this. It may already be restored, or you may not have access to it."),
+        ),
+        (
+            {"items": [{"type": "insight", "ref": "999"}]},
+            invalid("Couldn't restore this. It may already be restored, or you may not have access to it."),
+        ),
         ({}, invalid("This field is required.", "items", "required")),
         ({"items": [{"type": "insight"}]}, invalid("This field is required.", "items__0__ref", "required")),
     ],
@@ -523,13 +588,28 @@ def test_views_show_as_last_viewed_at_and_recents(client):
     "method, url, body, expected",
     [
         ("post", "log_view/", {"type": "insight"}, invalid("This field is required.", "ref", "required")),
-        ("post", "log_view/", {"type": "", "ref": "1"},
-         invalid("This field may not be blank.", "type", "blank")),
-        ("post", "log_view/", {"type": "insight", "ref": "1", "viewed_at": "yesterday"}, invalid(
-            "Datetime has wrong format. Use one of these formats instead: "
-            "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].", "viewed_at")),
-        ("get", "log_view/?limit=0", None, invalid(
-            "Ensure this value is greater than or equal to 1.", "limit", "min_value")),
+        (
+            "post",
+            "log_view/",
+            {"type": "", "ref": "1"},
+            invalid("This field may not be blank.", "type", "blank"),
+        ),
+        (
+            "post",
+            "log_view/",
+            {"type": "insight", "ref": "1", "viewed_at": "yesterday"},
+            invalid(
+                "Datetime has wrong format. Use one of these formats instead: "
+                "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].",
+                "viewed_at",
+            ),
+        ),
+        (
+            "get",
+            "log_view/?limit=0",
+            None,
+            invalid("Ensure this value is greater than or equal to 1.", "limit", "min_value"),
+        ),
     ],
 )
 def test_log_view_errors_change_nothing(client, backend, method, url, body, expected):

@@ -28,8 +28,17 @@ PREVIEW_LIMIT = 200  # entries returned by count / count_by_path
 RECENTS_LIMIT, RECENTS_MAX = 100, 1000
 UNDO_DELETE_REFUSED = "Couldn't restore this. It may already be restored, or you may not have access to it."
 HOG_FUNCTION_KINDS = frozenset(
-    {"broadcast", "campaign", "destination", "internal_destination", "site_app", "site_destination",
-     "source", "source_webhook", "transformation"}
+    {
+        "broadcast",
+        "campaign",
+        "destination",
+        "internal_destination",
+        "site_app",
+        "site_destination",
+        "source",
+        "source_webhook",
+        "transformation",
+    }
 )
 
 
@@ -295,9 +304,7 @@ class FileSystem(Resource):
     def _creators(self, call: Call, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """UserBasic of every organization member named in the page's ``meta.created_by``."""
         ids = {
-            (row.get("meta") or {}).get("created_by")
-            for row in results
-            if isinstance(row.get("meta"), dict)
+            (row.get("meta") or {}).get("created_by") for row in results if isinstance(row.get("meta"), dict)
         }
         if call.user["id"] not in ids:
             return []
@@ -378,7 +385,7 @@ class FileSystem(Resource):
         if instance["type"] != "folder":
             return self.serialize(call, self.save(call, self._at(instance, new_path)))
         for row in self._descendants(call, old_path):
-            self.save(call, self._at(row, new_path + row["path"][len(old_path):]))
+            self.save(call, self._at(row, new_path + row["path"][len(old_path) :]))
         if self._folder_exists(call, new_path):
             # Moving onto a folder of the same name merges the two: this row goes away.
             self.table(call).delete(instance["id"])
@@ -391,7 +398,7 @@ class FileSystem(Resource):
         old_path = instance["path"]
         if instance["type"] == "folder":
             for row in self._descendants(call, old_path):
-                self.save(call, self._shortcut_copy(call, row, new_path + row["path"][len(old_path):]))
+                self.save(call, self._shortcut_copy(call, row, new_path + row["path"][len(old_path) :]))
             if self._folder_exists(call, new_path):
                 return self.serialize(call, instance)
         return self.serialize(call, self.save(call, self._shortcut_copy(call, instance, new_path)))
@@ -465,8 +472,11 @@ class FileSystem(Resource):
         carries: dict[str, bool] = {}
         for (kind, ref), group in groups.items():
             others = [
-                row for row in self.rows(call)
-                if row.get("type") == kind and row.get("ref") == ref and row.get("shortcut") is False
+                row
+                for row in self.rows(call)
+                if row.get("type") == kind
+                and row.get("ref") == ref
+                and row.get("shortcut") is False
                 and row["id"] not in removing
             ]
             carries.update({leaf["id"]: False for leaf in group})

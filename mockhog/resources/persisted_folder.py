@@ -43,9 +43,7 @@ class PersistedFolder(Resource):
         return {**record, "updated_at": record["created_at"], "_user": call.user["id"]}
 
     def change(self, call: Call, record: Record, data: dict[str, Any]) -> Record:
-        clash = any(
-            row["type"] == data.get("type") and row["id"] != record["id"] for row in self.rows(call)
-        )
+        clash = any(row["type"] == data.get("type") and row["id"] != record["id"] for row in self.rows(call))
         if clash:
             # PostHog's unique (team, user, type) index raises an IntegrityError its view does not
             # catch (a 500); mockhog answers bad input with a 400 instead (docs/divergences.md).
