@@ -13,7 +13,7 @@ import json
 import re
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
@@ -133,6 +133,8 @@ class Journal:
         self._bytes = 0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
+        # Called with each entry as it is recorded, on the thread that served the request.
+        self.listeners: list[Callable[[Entry], None]] = []
 
     def next_id(self) -> int:
         with self._lock:
@@ -146,6 +148,8 @@ class Journal:
                 self._bytes > self.max_bytes and len(self._entries) > 1
             ):
                 self._bytes -= self._entries.popleft().size
+        for listener in self.listeners:
+            listener(entry)
 
     def clear(self) -> None:
         with self._lock:
