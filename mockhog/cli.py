@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import ipaddress
+import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from . import __version__
 from .backend import DEFAULT_API_KEY, Backend
 from .catalog import Catalog
 from .control import CONTROL_CALLS
 from .journal import DEFAULT_BYTES
+from .requestlog import FORMATS, RequestLog
 from .seed import FixtureError
 from .serving import DEFAULT_CONNECTION_LIMIT
 
@@ -21,8 +25,38 @@ DESCRIPTION = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """Argument errors as one line (``mockhog serve: error: ...``) and exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def port_number(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free port) to 65535."""
+    value = _integer(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port: use 0 to 65535 (0 picks a free port)")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    value = _integer(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is too small: use 1 or more")
+    return value
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mockhog", description=DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--version", action="version", version=f"mockhog {__version__}")
@@ -30,7 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="serve the API on a threaded WSGI server")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
-    serve.add_argument("--port", type=int, default=8010, help="port (default: 8010)")
+    serve.add_argument(
+        "--port",
+        type=port_number,
+        default=8010,
+        help="port (default: 8010; 0 picks a free one and prints it)",
+    )
     serve.add_argument("--seed", type=int, default=0, help="seed of the generated data (default: 0)")
     serve.add_argument(
         "--api-key",
@@ -54,10 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve /_mockhog/ to any address that sends X-Mockhog-Admin-Token (default: loopback only)",
     )
     serve.add_argument("--no-admin", action="store_true", help="switch the /_mockhog/ control plane off")
-    serve.add_argument("--threads", type=int, default=8, help="worker threads (default: 8)")
+    serve.add_argument("--threads", type=positive_int, default=8, help="worker threads (default: 8)")
     serve.add_argument(
         "--connection-limit",
-        type=_positive,
+        type=positive_int,
         default=DEFAULT_CONNECTION_LIMIT,
         metavar="N",
         help=f"connections served at once, idle keep-alive ones too (default: {DEFAULT_CONNECTION_LIMIT})",
@@ -68,6 +107,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_BYTES,
         metavar="BYTES",
         help="memory the request journal may use, e.g. 64M or 1G; oldest entries drop first (default: 64M)",
+    )
+    serve.add_argument("--quiet", action="store_true", help="no request log (one line per request)")
+    serve.add_argument(
+        "--log-format",
+        choices=FORMATS,
+        default="text",
+        help="request log lines as text (default) or as one JSON object each, for CI logs",
     )
 
     commands.add_parser("routes", help="list every served operation")
@@ -94,8 +140,6 @@ def _routes() -> int:
 
 
 def _openapi(args: argparse.Namespace) -> int:
-    import json
-
     from .contract import Schemas
     from .openapi import build_document, yaml_dump
 
@@ -113,34 +157,56 @@ def _openapi(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import logging
+
     from .app import create_app
     from .serving import create_server
 
+    logging.basicConfig()  # as waitress.serve does: its warnings and mockhog's errors reach stderr
     try:
         backend = Backend(seed=args.seed, api_key=args.api_key, fixtures=args.fixtures, strict=args.strict)
         backend.journal.resize(args.journal_size)
     except FixtureError as error:
         print(f"mockhog: bad fixture: {error}", file=sys.stderr)
         return 2
+    app = create_app(backend=backend, admin=not args.no_admin, admin_token=args.admin_token)
+    wsgi = app if args.quiet else RequestLog(app, backend.journal, sys.stdout, args.log_format)
+    try:  # bind before saying anything: a port in use is one line, not a banner and a traceback
+        server = create_server(
+            wsgi,
+            host=args.host,
+            port=args.port,
+            threads=args.threads,
+            connection_limit=args.connection_limit,
+            ident="mockhog",
+        )
+    except (OSError, ValueError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        hint = " (is another server on it? --port 0 picks a free port)" if _in_use(error) else ""
+        print(f"mockhog: cannot listen on {args.host}:{args.port}: {reason}{hint}", file=sys.stderr)
+        return 1
     if not _is_loopback(args.host):
         print(
             f"mockhog: WARNING: listening on {args.host}, reachable beyond this machine; "
             "anyone who can reach it can read and change its data",
             file=sys.stderr,
         )
+    listening = getattr(server, "effective_listen", None) or [(server.effective_host, server.effective_port)]
     host = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"mockhog {__version__} serving PostHog's API on http://{host}:{args.port}", flush=True)
-    print(f"  personal API key: {args.api_key}   (Authorization: Bearer {args.api_key})", flush=True)
-    print(f"  seed: {args.seed}; projects: {', '.join(map(str, sorted(backend.projects)))}", flush=True)
-    create_server(
-        create_app(backend=backend, admin=not args.no_admin, admin_token=args.admin_token),
-        host=args.host,
-        port=args.port,
-        threads=args.threads,
-        connection_limit=args.connection_limit,
-        ident="mockhog",
-    ).run()
+    url = f"http://{host}:{listening[0][1]}"
+    if args.log_format == "json":
+        banner = {"event": "listening", "url": url, "seed": args.seed, "projects": sorted(backend.projects)}
+        print(json.dumps(banner), flush=True)
+    else:
+        print(f"mockhog {__version__} serving PostHog's API on {url}", flush=True)
+        print(f"  personal API key: {args.api_key}   (Authorization: Bearer {args.api_key})", flush=True)
+        print(f"  seed: {args.seed}; projects: {', '.join(map(str, sorted(backend.projects)))}", flush=True)
+    server.run()
     return 0
+
+
+def _in_use(error: Exception) -> bool:
+    return isinstance(error, OSError) and error.errno == errno.EADDRINUSE
 
 
 def _is_loopback(host: str) -> bool:
@@ -150,13 +216,6 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def _positive(text: str) -> int:
-    value = int(text) if text.isascii() and text.isdigit() else 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
-    return value
 
 
 _UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
