@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask, Response
 
-from . import api, control, errors
+from . import api, control, cors, errors
 from .backend import Backend
 
 
@@ -34,6 +34,7 @@ def create_app(
     app.register_blueprint(api.bp)
     app.register_blueprint(control.bp)
     app.register_error_handler(errors.ApiError, api._api_error)
+    cors.install(app)
 
     @app.errorhandler(404)
     def _not_found(_error: Exception) -> Response:

@@ -1,0 +1,89 @@
+"""CORS as PostHog's API answers it, so a browser app can be pointed at mockhog.
+
+PostHog runs django-cors-headers with (posthog/settings/access.py) every origin allowed and
+credentials allowed, and (posthog/settings/web.py) CORS on every ``/api/`` path except
+``early_access_features``, ``surveys`` and ``web_experiments`` (which answer CORS themselves), with
+django-cors-headers' default headers plus PostHog's tracing headers (posthog/utils_cors.py) and
+its default methods and max age. So, on those paths:
+
+- a preflight (OPTIONS with ``Access-Control-Request-Method``) is answered 200 with an empty body
+  before routing and authentication: no key is needed;
+- every response says ``Vary: Origin``; one to a request with an ``Origin`` echoes that origin
+  with ``Access-Control-Allow-Credentials: true``; one to any OPTIONS also lists the allowed
+  headers and methods and the max age. No response headers are exposed.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, request
+
+PATHS = re.compile(r"^/api/(?!early_access_features|surveys|web_experiments)")
+ALLOW_HEADERS = (
+    # django-cors-headers' defaults
+    "accept",
+    "authorization",
+    "content-type",
+    "user-agent",
+    "x-csrftoken",
+    "x-requested-with",
+    # PostHog's tracing headers
+    "traceparent",
+    "request-id",
+    "request-context",
+    "x-amzn-trace-id",
+    "x-cloud-trace-context",
+    "Sentry-Trace",
+    "Baggage",
+    "x-highlight-request",
+    "x-datadome-clientid",
+    "x-posthog-token",
+    "x-b3-sampled",
+    "x-b3-spanid",
+    "x-b3-traceid",
+    "x-b3-parentspanid",
+    "b3",
+)
+ALLOW_METHODS = ("DELETE", "GET", "OPTIONS", "PATCH", "POST", "PUT")
+MAX_AGE = 86400  # seconds
+
+
+def install(app: Flask) -> None:
+    app.before_request(_preflight)
+    app.after_request(_add_headers)
+
+
+def _preflight() -> Response | None:
+    if (
+        request.method == "OPTIONS"
+        and "Access-Control-Request-Method" in request.headers
+        and PATHS.match(request.path)
+    ):
+        return Response(b"", 200, content_type="text/html; charset=utf-8")
+    return None
+
+
+def _add_headers(response: Response) -> Response:
+    if not PATHS.match(request.path):
+        return response
+    response.vary.add("Origin")
+    origin = request.headers.get("Origin")
+    if not origin or not _parses(origin):
+        return response
+    response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Access-Control-Allow-Credentials"] = "true"
+    if request.method == "OPTIONS":
+        response.headers["Access-Control-Allow-Headers"] = ", ".join(ALLOW_HEADERS)
+        response.headers["Access-Control-Allow-Methods"] = ", ".join(ALLOW_METHODS)
+        response.headers["Access-Control-Max-Age"] = str(MAX_AGE)
+    return response
+
+
+def _parses(origin: str) -> bool:
+    try:
+        urlsplit(origin)
+    except ValueError:
+        return False
+    return True
