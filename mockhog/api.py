@@ -336,9 +336,8 @@ def _read_body() -> Any:
         return {}
     if media_type == JSON_TYPE or media_type.endswith("+json"):
         try:
-            data = json.loads(
-                raw.decode(request.mimetype_params.get("charset", "utf-8")), parse_constant=_reject_constant
-            )
+            text = raw.decode(request.mimetype_params.get("charset", "utf-8"))
+            data = json.loads(text, parse_constant=reject_json_constant)
             if b"\\u" in raw:
                 _no_lone_surrogates(data)
             return data
@@ -364,7 +363,7 @@ def _no_lone_surrogates(value: Any) -> None:
             _no_lone_surrogates(item)
 
 
-def _reject_constant(name: str) -> Any:
+def reject_json_constant(name: str) -> Any:
     raise ValueError(f"Out of range float values are not JSON compliant: {name!r}")
 
 

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, current_app, request
 
 from . import errors
-from .api import render
+from .api import reject_json_constant, render
 from .backend import Backend
 from .faults import RateLimit
 from .keys import check_scopes
@@ -117,7 +117,7 @@ def _body() -> dict[str, Any]:
     if not raw:
         return {}
     try:
-        body = json.loads(raw, parse_constant=_no_constant)
+        body = json.loads(raw, parse_constant=reject_json_constant)
     except (ValueError, RecursionError) as exc:
         reason = "too deeply nested" if isinstance(exc, RecursionError) else exc
         raise errors.parse_error(f"JSON parse error - {reason}") from None
@@ -125,10 +125,6 @@ def _body() -> dict[str, Any]:
         got = {list: "list", str: "str", bool: "bool", int: "int", float: "float"}.get(type(body), "null")
         raise errors.validation_error(f"Invalid data. Expected a dictionary, but got {got}.")
     return body
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"Out of range float values are not JSON compliant: {name!r}")
 
 
 def _project(value: Any) -> int | None:
