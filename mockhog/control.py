@@ -74,12 +74,13 @@ def _guard() -> None:
 
 
 def _refuse_cross_site() -> None:
-    """A browser page on another site must not drive the control plane: refuse a foreign Origin,
-    and writes with a body not typed as JSON (those a page can send without a CORS preflight)."""
+    """A browser page on another site must not drive the control plane: refuse a foreign Origin
+    (or, with no Origin, a browser's ``Sec-Fetch-Site: cross-site``), and writes with a body not
+    typed as JSON (those a page can send without a CORS preflight). A page on any loopback origin
+    is this machine's own, even when the browser calls localhost:3000 -> 127.0.0.1 cross-site."""
     origin = request.headers.get("Origin")
-    if (origin is not None and not _loopback_origin(origin)) or (
-        request.headers.get("Sec-Fetch-Site") == "cross-site"
-    ):
+    foreign = not _loopback_origin(origin) if origin is not None else None
+    if foreign or (foreign is None and request.headers.get("Sec-Fetch-Site") == "cross-site"):
         raise errors.permission_denied(
             f"The control plane refuses cross-site requests (Origin: {origin or 'cross-site'}); "
             "call it from a loopback page or outside a browser."

@@ -781,6 +781,17 @@ CASES: list[Case] = [
         setup=_write_an_export,
     ),
     Case(
+        "loopback-page-on-another-port",
+        "POST",
+        "/_mockhog/reset",
+        200,
+        json_body={},
+        headers={"Origin": "http://localhost:3000", "Sec-Fetch-Site": "cross-site"},
+        setup=_write_an_export,
+        writes=True,
+        check=_reset_answer,
+    ),
+    Case(
         "cross-site-journal-read",
         "GET",
         "/_mockhog/journal",
