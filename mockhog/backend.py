@@ -11,13 +11,14 @@ from typing import Any
 from .catalog import Catalog, Operation
 from .contract import Contract
 from .faults import Faults, RateLimiter
+from .indexes import INDEXES
 from .journal import Journal
 from .keys import ApiKey, KeyRing
 from .lifecycle import Lifecycle
 from .openapi import build_document
 from .resources.base import Resource
-from .seed import World, build_world
-from .store import Store
+from .seed import FixtureError, World, build_world
+from .store import Store, UniqueViolation
 
 DEFAULT_API_KEY = "phx_mockhog_default_key"
 
@@ -50,7 +51,10 @@ class Backend:
         self.fixtures = [Path(path) for path in fixtures]
         self.profile_overrides = profile
         self.world: World = build_world(self, seed, self.fixtures, profile)
-        self.store = Store(self.world.snapshot)
+        try:
+            self.store = Store(self.world.snapshot, INDEXES)
+        except UniqueViolation as error:  # the seed keeps keys unique: a fixture repeated one
+            raise FixtureError(f"fixtures: {error}") from None
         self.rng = random.Random(seed)
         self.keys = KeyRing(self.api_key, seed, self.world.keys)
         self.journal = Journal(journal_limit)

@@ -19,7 +19,7 @@ from faker import Faker
 from .errors import ApiError
 from .keys import ApiKey, check_scopes
 from .resources.base import iso
-from .store import Rows, Snapshot
+from .store import Rows, Snapshot, UniqueViolation
 
 if TYPE_CHECKING:
     from .backend import Backend
@@ -179,9 +179,12 @@ def load_records(backend: Backend, data: dict[str, Any], label: str) -> int:
     unknown = set(data) - {"records", "personal_api_keys"}
     if unknown:
         raise FixtureError(f"{label}: '{sorted(unknown)[0]}' cannot be loaded live (use --fixtures)")
-    with backend.store.transaction():
-        count = _apply_records(backend, Path(label), data, _LiveTables(backend))
-        keys = _fixture_keys(Path(label), data, backend.projects)
+    try:
+        with backend.store.transaction():
+            count = _apply_records(backend, Path(label), data, _LiveTables(backend))
+            keys = _fixture_keys(Path(label), data, backend.projects)
+    except UniqueViolation as error:
+        raise FixtureError(f"{label}: {error}") from None
     for key in keys:
         backend.keys.add(key)
     return count

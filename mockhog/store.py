@@ -1,47 +1,255 @@
-"""The in-memory store: per-project tables, transactions that roll back, and O(1) reset.
+"""The in-memory store: per-project tables, declared indexes, transactions that roll back, O(1) reset.
 
 Records are plain dicts and are never changed in place: a change puts a new dict. That lets a
-table share its rows with the seed snapshot until its first write (copy on write), so a reset
-only drops the live copies.
+table share its rows (and their indexes) with the seed snapshot until its first write (copy on
+write), so a reset only drops the live copies.
+
+Every write costs the same whatever the table's size: a put or delete touches one row and the
+index entries of that row; a delete leaves a tombstone in the row's slot, so undoing it puts the
+row back in place without a search, and tombstones are swept once no transaction can undo them.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 Record = dict[str, Any]
 Rows = dict[Any, Record]
 
 _MISSING = object()
-_NEXT_ID = object()  # journal key for a table's id sequence
+_GONE = object()  # a deleted row's slot, kept so that an undo restores the row in its place
+_NEXT_ID = object()  # undo key for a table's id sequence
+_SWEEP_AT = 64  # tombstones a table keeps before sweeping them (when more than its live rows)
+
+
+class UniqueViolation(ValueError):
+    """A write that would give a unique index's key to a second row (a database IntegrityError)."""
+
+
+@dataclass(frozen=True)
+class Index:
+    """One declared secondary index of a table: which rows a value finds.
+
+    ``fields`` names one field, or several whose values together make the key. ``unique``: at
+    most one row per key. ``each``: the field is a list and every item is a key (a person's
+    distinct ids). ``derive``: the keys are computed from the field's value (every folder above
+    a path). A missing field reads as ``None``, which a lookup index files like any value (as a
+    scan's ``row.get(field) == None`` finds it) and a unique one never (SQL's NULLs are distinct).
+    Soft-deleted rows (``_deleted``) are in no secondary index, as they are in no list.
+    """
+
+    fields: str | tuple[str, ...]
+    unique: bool = False
+    each: bool = False
+    derive: Callable[[Any], Iterable[Hashable]] | None = None
+    name: str = ""
+    _fields: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        names = (self.fields,) if isinstance(self.fields, str) else tuple(self.fields)
+        object.__setattr__(self, "_fields", names)
+        if not self.name:
+            object.__setattr__(self, "name", "+".join(names))
+
+    def keys(self, record: Record) -> list[Hashable]:
+        """The keys under which ``record`` is found (none for a soft-deleted row)."""
+        if record.get("_deleted"):
+            return []
+        if len(self._fields) > 1:
+            raw: Iterable[Any] = (tuple(record.get(name) for name in self._fields),)
+        else:
+            value = record.get(self._fields[0])
+            if self.derive is not None:
+                raw = () if value is None else self.derive(value)
+            elif self.each:
+                raw = value if isinstance(value, list) else ()
+            else:
+                raw = (value,)
+        keys: list[Hashable] = []
+        for key in raw:
+            if key in keys or (self.unique and (key is None or (type(key) is tuple and None in key))):
+                continue
+            try:
+                hash(key)
+            except TypeError:  # a list or dict value equals no query value
+                continue
+            keys.append(key)
+        return keys
+
+
+class _Indexes:
+    """One table's secondary indexes: key -> primary key (unique) or key -> {primary keys}
+    (lookup, a dict used as an ordered set), and each row's place in the table's order.
+
+    A copy shares the buckets of lookup indexes with its source until it changes one."""
+
+    def __init__(
+        self,
+        specs: Sequence[Index],
+        maps: list[dict[Any, Any]],
+        place: dict[Any, int],
+        next_place: int,
+        shared: list[set[Any]] | None,
+    ) -> None:
+        self.specs = specs
+        self.by_name = {spec.name: number for number, spec in enumerate(specs)}
+        self.maps = maps
+        # Rows' places in table order, for lookup buckets only (a unique key finds one row).
+        self.keeps_order = any(not spec.unique for spec in specs)
+        self.place = place
+        self.next_place = next_place
+        self._shared = shared  # per lookup index: keys whose bucket still belongs to the source
+
+    @classmethod
+    def build(cls, specs: Sequence[Index], rows: Rows, where: str) -> _Indexes:
+        indexes = cls(specs, [{} for _ in specs], {}, 0, None)
+        if not specs:
+            return indexes
+        for key, record in rows.items():
+            if record is not _GONE:
+                indexes.placed(key)
+                indexes.replace(key, None, record, where)
+        return indexes
+
+    def copy(self) -> _Indexes:
+        maps = [dict(index) for index in self.maps]
+        shared = [set() if spec.unique else set(index) for spec, index in zip(self.specs, maps, strict=True)]
+        return _Indexes(self.specs, maps, dict(self.place), self.next_place, shared)
+
+    def placed(self, key: Any) -> None:
+        """``key`` is (again) the table's newest row."""
+        if not self.keeps_order:
+            return
+        self.place[key] = self.next_place
+        self.next_place += 1
+
+    def replace(self, key: Any, old: Record | None, new: Record | None, where: str) -> None:
+        """Move ``key``'s entries from the keys of ``old`` to those of ``new`` (either may be None).
+
+        Unique keys are checked before anything changes, so a refused write leaves no trace."""
+        changes = []
+        for number, spec in enumerate(self.specs):
+            before = spec.keys(old) if old is not None else []
+            after = spec.keys(new) if new is not None else []
+            if before == after:
+                continue
+            gone = [k for k in before if k not in after]
+            added = [k for k in after if k not in before]
+            if spec.unique:
+                index = self.maps[number]
+                for k in added:
+                    holder = index.get(k, _MISSING)
+                    if holder is not _MISSING and holder != key:
+                        raise UniqueViolation(
+                            f"{where}: {spec.name} {k!r} already belongs to the row {holder!r}"
+                        )
+            changes.append((number, spec, gone, added))
+        for number, spec, gone, added in changes:
+            index = self.maps[number]
+            if spec.unique:
+                for k in gone:
+                    index.pop(k, None)
+                for k in added:
+                    index[k] = key
+                continue
+            for k in gone:
+                bucket = self._bucket(number, k)
+                bucket.pop(key, None)
+                if not bucket:
+                    del index[k]
+            for k in added:
+                self._bucket(number, k)[key] = None
+
+    def _bucket(self, number: int, k: Any) -> dict[Any, None]:
+        """The lookup bucket of key ``k``, made this copy's own before it is changed."""
+        index = self.maps[number]
+        shared = self._shared[number] if self._shared is not None else None
+        if shared is not None and k in shared:
+            shared.discard(k)
+            index[k] = dict(index[k])
+        return index.setdefault(k, {})
+
+    def keys_for(self, name: str, value: Any) -> list[Any]:
+        """Primary keys of the rows under ``value``, in table order."""
+        number = self.by_name.get(name)
+        if number is None:
+            raise KeyError(f"no index named {name!r} (declared: {', '.join(self.by_name) or 'none'})")
+        try:
+            found = self.maps[number].get(value, _MISSING)
+        except TypeError:  # an unhashable value is no row's key
+            return []
+        if found is _MISSING:
+            return []
+        if self.specs[number].unique:
+            return [found]
+        if len(found) == 1:
+            return list(found)
+        return sorted(found, key=self.place.__getitem__)
+
+    def count(self, name: str, value: Any) -> int:
+        number = self.by_name[name]
+        try:
+            found = self.maps[number].get(value, _MISSING)
+        except TypeError:
+            return 0
+        if found is _MISSING:
+            return 0
+        return 1 if self.specs[number].unique else len(found)
 
 
 class Table:
-    """One resource's rows in one project, keyed by id, in insertion order."""
+    """One resource's rows in one project, keyed by id, in insertion order, with its indexes."""
 
-    def __init__(self, store: Store, rows: Rows, next_id: int) -> None:
+    def __init__(self, store: Store, name: str, rows: Rows, next_id: int, indexes: _Indexes) -> None:
         self._store = store
+        self.name = name
         self._rows = rows
+        self._gone = 0  # tombstones in _rows
         self._owned = False
+        self._indexes = indexes
         self.next_id = next_id
         # Values computed from the rows (a sorted order, serialized views), dropped on any change.
         self.derived: dict[str, Any] = {}
 
     def __len__(self) -> int:
-        return len(self._rows)
+        return len(self._rows) - self._gone
 
     def __contains__(self, key: Any) -> bool:
-        return key in self._rows
+        return self._rows.get(key, _GONE) is not _GONE
 
     def get(self, key: Any) -> Record | None:
-        return self._rows.get(key)
+        found = self._rows.get(key)
+        return None if found is _GONE else found
 
     def values(self) -> list[Record]:
+        if self._gone:
+            return [record for record in self._rows.values() if record is not _GONE]
         return list(self._rows.values())
 
+    # -- index lookups ---------------------------------------------------------------------------
+    def find(self, index: str, value: Any) -> Record | None:
+        """The first row (in table order) that ``index`` files under ``value``, or None."""
+        keys = self._indexes.keys_for(index, value)
+        return self._rows[keys[0]] if keys else None
+
+    def lookup(self, index: str, value: Any) -> list[Record]:
+        """Every row that ``index`` files under ``value``, in table order (what a scan finds)."""
+        rows = self._rows
+        return [rows[key] for key in self._indexes.keys_for(index, value)]
+
+    def count(self, index: str, value: Any) -> int:
+        """How many rows ``lookup`` would return, without building them (to pick the narrowest)."""
+        return self._indexes.count(index, value)
+
+    @property
+    def index_names(self) -> list[str]:
+        return list(self._indexes.by_name)
+
+    # -- writes ----------------------------------------------------------------------------------
     def allocate_id(self) -> int:
         """Next integer id, like a database sequence (ids are not reused after a delete)."""
         self._store.remember(self, _NEXT_ID, self.next_id, None)
@@ -50,35 +258,76 @@ class Table:
 
     def put(self, key: Any, record: Record) -> None:
         self._own()
+        previous = self._rows.get(key, _MISSING)
+        live = previous if previous is not _MISSING and previous is not _GONE else None
+        self._indexes.replace(key, live, record, self.name)
         self.derived.clear()
-        self._store.remember(self, key, self._rows.get(key, _MISSING), None)
+        if previous is _GONE:
+            # A key that comes back goes to the end, as in a dict; its tombstone's place is kept
+            # for an undo (a rare case: new rows get new keys, so this search is almost never made).
+            position = list(self._rows).index(key)
+            self._store.remember(self, key, _GONE, (position, self._indexes.place.get(key)))
+            del self._rows[key]
+            self._gone -= 1
+        else:
+            self._store.remember(self, key, previous, None)
+        if live is None:
+            self._indexes.placed(key)
         self._rows[key] = record
 
     def delete(self, key: Any) -> None:
+        previous = self._rows.get(key, _GONE)
+        if previous is _GONE:
+            return
         self._own()
+        self._indexes.replace(key, previous, None, self.name)
         self.derived.clear()
-        if key in self._rows:
-            # where it stood, so that an undo puts it back in the same place
-            position = list(self._rows).index(key)
-            self._store.remember(self, key, self._rows.pop(key), position)
+        self._store.remember(self, key, previous, None)
+        self._rows[key] = _GONE
+        self._gone += 1
+        if not self._store.in_transaction:
+            self.sweep()
+
+    def sweep(self) -> None:
+        """Drop the tombstones once they outnumber the live rows (never while an undo may need them)."""
+        if self._gone > _SWEEP_AT and self._gone > len(self):
+            place = self._indexes.place
+            for key in [key for key, record in self._rows.items() if record is _GONE]:
+                del self._rows[key]
+                place.pop(key, None)
+            self._gone = 0
 
     def _own(self) -> None:
         if not self._owned:
             self._rows = dict(self._rows)
+            self._indexes = self._indexes.copy()
             self._owned = True
 
-    def _restore(self, key: Any, previous: Any, position: int | None) -> None:
+    def _restore(self, key: Any, previous: Any, extra: Any) -> None:
         self.derived.clear()
         if key is _NEXT_ID:
             self.next_id = previous
-        elif previous is _MISSING:
-            self._rows.pop(key, None)
-        elif position is None:
-            self._rows[key] = previous
-        else:
-            items = list(self._rows.items())
-            items.insert(position, (key, previous))
+            return
+        current = self._rows.get(key, _MISSING)
+        live = current if current is not _MISSING and current is not _GONE else None
+        if previous is _MISSING:  # undo an insert
+            self._indexes.replace(key, live, None, self.name)
+            del self._rows[key]
+            self._indexes.place.pop(key, None)
+        elif previous is _GONE:  # undo a put over a tombstone: the tombstone back in its slot
+            self._indexes.replace(key, live, None, self.name)
+            position, place = extra
+            items = [item for item in self._rows.items() if item[0] != key]
+            items.insert(position, (key, _GONE))
             self._rows = dict(items)
+            if place is not None:
+                self._indexes.place[key] = place
+            self._gone += 1
+        else:  # undo an update or a delete: the old row back in its own slot
+            self._indexes.replace(key, live, previous, self.name)
+            if current is _GONE:
+                self._gone -= 1
+            self._rows[key] = previous
 
 
 class Snapshot:
@@ -90,35 +339,55 @@ class Snapshot:
 
 
 class Store:
-    """All projects' tables behind one lock; writes run in transactions that roll back on error."""
+    """All projects' tables behind one lock; writes run in transactions that roll back on error.
 
-    def __init__(self, snapshot: Snapshot) -> None:
+    ``indexes`` declares each table's secondary indexes by table name (the same in every project);
+    they are built once per seeded table, shared until a table's first write, and kept right by
+    every put, delete and rollback.
+    """
+
+    def __init__(self, snapshot: Snapshot, indexes: Mapping[str, Sequence[Index]] | None = None) -> None:
         self.lock = threading.RLock()
-        self._undo: list[tuple[Table, Any, Any]] | None = None
+        self.declared: dict[str, tuple[Index, ...]] = {
+            name: tuple(specs) for name, specs in (indexes or {}).items()
+        }
+        self._undo: list[tuple[Table, Any, Any, Any]] | None = None
         self.load(snapshot)
 
     def load(self, snapshot: Snapshot) -> None:
         with self.lock:
             self.snapshot = snapshot
+            # Built here, once per snapshot: a unique key given twice by the seed or a fixture is
+            # an error at start, and every reset shares these instead of building them again.
+            self._seed_indexes = {
+                (project_id, name): _Indexes.build(
+                    self.declared.get(name, ()), rows, f"{name} (project {project_id})"
+                )
+                for project_id, tables in snapshot.tables.items()
+                for name, rows in tables.items()
+            }
             self._projects: dict[int, dict[str, Table]] = {}
-            for project_id, tables in snapshot.tables.items():
-                counters = snapshot.next_ids.get(project_id, {})
-                self._projects[project_id] = {
-                    name: Table(self, rows, counters.get(name, 1)) for name, rows in tables.items()
-                }
+            for project_id in snapshot.tables:
+                self._projects[project_id] = self._seeded_tables(project_id)
+
+    def _seeded_tables(self, project_id: int) -> dict[str, Table]:
+        counters = self.snapshot.next_ids.get(project_id, {})
+        return {
+            name: Table(self, name, rows, counters.get(name, 1), self._seed_indexes[(project_id, name)])
+            for name, rows in self.snapshot.tables[project_id].items()
+        }
 
     def reset(self) -> None:
         """Back to the snapshot: tables drop their live copies and share the seed rows again."""
-        self.load(self.snapshot)
+        with self.lock:
+            self._projects = {
+                project_id: self._seeded_tables(project_id) for project_id in self.snapshot.tables
+            }
 
     def reset_project(self, project_id: int) -> None:
         """One project back to the snapshot; the others keep their changes."""
         with self.lock:
-            counters = self.snapshot.next_ids.get(project_id, {})
-            self._projects[project_id] = {
-                name: Table(self, rows, counters.get(name, 1))
-                for name, rows in self.snapshot.tables[project_id].items()
-            }
+            self._projects[project_id] = self._seeded_tables(project_id)
 
     def project_ids(self) -> list[int]:
         return list(self._projects)
@@ -128,9 +397,11 @@ class Store:
 
     def table(self, project_id: int, name: str) -> Table:
         tables = self._projects[project_id]
-        if name not in tables:
-            tables[name] = Table(self, {}, 1)
-        return tables[name]
+        table = tables.get(name)
+        if table is None:
+            indexes = _Indexes.build(self.declared.get(name, ()), {}, name)
+            table = tables[name] = Table(self, name, {}, 1, indexes)
+        return table
 
     def dump(self, project_id: int | None = None) -> dict[int, dict[str, list[Record]]]:
         """Every row of every table (or of one project), for comparing states."""
@@ -143,6 +414,10 @@ class Store:
                 }
                 for pid in ids
             }
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._undo is not None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -158,14 +433,17 @@ class Store:
             try:
                 yield
             except BaseException:
-                for table, key, previous, position in reversed(self._undo[mark:]):
-                    table._restore(key, previous, position)
+                for table, key, previous, extra in reversed(self._undo[mark:]):
+                    table._restore(key, previous, extra)
                 del self._undo[mark:]
                 raise
             finally:
                 if not outer:
+                    touched = {id(entry[0]): entry[0] for entry in self._undo}
                     self._undo = None
+                    for table in touched.values():
+                        table.sweep()
 
-    def remember(self, table: Table, key: Any, previous: Any, position: int | None) -> None:
+    def remember(self, table: Table, key: Any, previous: Any, extra: Any) -> None:
         if self._undo is not None:
-            self._undo.append((table, key, previous, position))
+            self._undo.append((table, key, previous, extra))

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mockhog.store import Snapshot, Store
+from mockhog.indexes import folders_above
+from mockhog.store import Index, Snapshot, Store, UniqueViolation
 
 PROJECTS = (1, 2)
 TABLES = ("alpha", "beta", "gamma")  # gamma is not in the snapshot: it appears on first use
@@ -281,3 +282,252 @@ def test_allocated_ids_are_unique_and_never_reused(tables: list[str], fail: bool
     after = {name: store.table(1, name).next_id for name in TABLES}
     expected = {name: before[name] + (0 if fail else tables.count(name)) for name in TABLES}
     assert after == expected
+
+
+# -- indexes ------------------------------------------------------------------------------------------
+# Small alphabets, so that keys collide, rows share buckets and unique keys get refused.
+UUIDS = st.sampled_from(["u1", "u2", "u3", "u4"])
+DISTINCT = st.lists(st.sampled_from(["d1", "d2", "d3", "d4", "d5"]), max_size=3)
+TAGS = st.sampled_from(["red", "blue", None])
+PATHS = st.sampled_from(["a", "a/b", "a/b/c", "a\\/b", "a\\/b/c", "ab/c", "b", "b/a"])
+INDEXED = {
+    "people": (
+        Index("uuid", unique=True),
+        Index("distinct_ids", unique=True, each=True),
+        Index("tag"),
+        Index(("tag", "n"), name="tag_n"),
+        Index(("tag", "n"), unique=True, name="tag_n_unique_when_red"),
+        Index("path"),
+        Index("path", derive=folders_above, name="under"),
+    )
+}
+# What each index answers, as a scan over the table's rows says it.
+SCANS = {
+    "uuid": lambda row, value: row.get("uuid") == value,
+    "distinct_ids": lambda row, value: value in (row.get("distinct_ids") or []),
+    "tag": lambda row, value: row.get("tag") == value,
+    "tag_n": lambda row, value: (row.get("tag"), row.get("n")) == value,
+    "tag_n_unique_when_red": lambda row, value: (row.get("tag"), row.get("n")) == value,
+    "path": lambda row, value: row.get("path") == value,
+    "under": lambda row, value: isinstance(row.get("path"), str) and row["path"].startswith(value + "/"),
+}
+QUERIES = {
+    "uuid": ["u1", "u2", "u3", "u4", "nope", None],
+    "distinct_ids": ["d1", "d2", "d3", "d4", "d5", "nope"],
+    "tag": ["red", "blue", None, "green"],
+    "tag_n": [(tag, n) for tag in ("red", "blue", None) for n in (0, 1, 2)],
+    "tag_n_unique_when_red": [("red", n) for n in (0, 1, 2)],
+    "path": ["a", "a/b", "a\\/b", "b", "zzz"],
+    "under": ["a", "a\\", "a/b", "a\\/b", "ab", "b", "", "zzz"],
+}
+
+
+def unique_keys(index: Index, row: dict[str, Any]) -> list[Any]:
+    return index.keys(row) if index.unique else []
+
+
+@dataclass(frozen=True)
+class PutPerson:
+    project: int
+    key: int
+    uuid: str
+    distinct_ids: list[str]
+    tag: str | None
+    n: int
+    path: str
+    deleted: bool
+
+    def record(self) -> dict[str, Any]:
+        # only red rows take part in the unique (tag, n) index: the others leave n out (None)
+        record = {"id": self.key, "uuid": self.uuid, "distinct_ids": self.distinct_ids, "tag": self.tag}
+        record |= {"n": self.n if self.tag == "red" else None, "path": self.path}
+        return record | ({"_deleted": True} if self.deleted else {})
+
+
+@dataclass(frozen=True)
+class DeletePerson:
+    project: int
+    key: int
+
+
+@dataclass(frozen=True)
+class Savepoint:
+    """A nested transaction that fails (undone alone) or commits."""
+
+    ops: list[Any]
+    fails: bool
+
+
+@dataclass(frozen=True)
+class Reset:
+    project: int | None  # None: the whole store
+
+
+person_keys = st.integers(min_value=1, max_value=6)
+puts = st.builds(
+    PutPerson,
+    project=st.sampled_from(PROJECTS),
+    key=person_keys,
+    uuid=UUIDS,
+    distinct_ids=DISTINCT,
+    tag=TAGS,
+    n=st.integers(0, 2),
+    path=PATHS,
+    deleted=st.booleans(),
+)
+person_ops = st.one_of(puts, st.builds(DeletePerson, project=st.sampled_from(PROJECTS), key=person_keys))
+steps = st.one_of(
+    st.builds(
+        Transaction,
+        ops=st.lists(
+            st.one_of(
+                person_ops, st.builds(Savepoint, ops=st.lists(person_ops, max_size=4), fails=st.booleans())
+            ),
+            max_size=6,
+        ),
+        fail_after=st.one_of(st.none(), st.integers(min_value=0, max_value=6)),
+    ),
+    st.builds(Reset, project=st.one_of(st.none(), st.sampled_from(PROJECTS))),
+)
+
+
+def indexed_snapshot() -> Snapshot:
+    seed = {
+        1: {"id": 1, "uuid": "u1", "distinct_ids": ["d1", "d2"], "tag": "red", "n": 0, "path": "a/b"},
+        2: {"id": 2, "uuid": "u2", "distinct_ids": [], "tag": "blue", "n": None, "path": "a"},
+        3: {
+            "id": 3,
+            "uuid": "u3",
+            "distinct_ids": ["d3"],
+            "tag": "red",
+            "n": 1,
+            "path": "b",
+            "_deleted": True,
+        },
+    }
+    return Snapshot({1: {"people": dict(seed)}, 2: {"people": {}}}, {})
+
+
+def apply_person(store: Store, op: Any) -> None:
+    """One write; a put is refused (UniqueViolation) exactly when a scan finds its unique key taken."""
+    if isinstance(op, Savepoint):
+        try:
+            with store.transaction():
+                for inner in op.ops:
+                    apply_person(store, inner)
+                if op.fails:
+                    raise Boom
+        except Boom:
+            pass
+        return
+    table = store.table(op.project, "people")
+    if isinstance(op, DeletePerson):
+        table.delete(op.key)
+        return
+    record = op.record()
+    taken = any(
+        key in unique_keys(index, other)
+        for index in INDEXED["people"]
+        for key in unique_keys(index, record)
+        for other in table.values()
+        if other["id"] != op.key
+    )
+    before = table.values()
+    if taken:
+        with pytest.raises(UniqueViolation):
+            table.put(op.key, record)
+        assert table.values() == before  # a refused write changes nothing
+    else:
+        table.put(op.key, record)
+
+
+def run_step(store: Store, step: Transaction | Reset) -> None:
+    if isinstance(step, Reset):
+        if step.project is None:
+            store.reset()
+        else:
+            store.reset_project(step.project)
+        return
+    try:
+        with store.transaction():
+            for index, op in enumerate(step.ops):
+                if step.fail_after == index:
+                    raise Boom
+                apply_person(store, op)
+            if step.fail_after is not None and step.fail_after >= len(step.ops):
+                raise Boom
+    except Boom:
+        pass
+
+
+def assert_indexes_agree_with_scans(store: Store) -> None:
+    for project in PROJECTS:
+        table = store.table(project, "people")
+        visible = [row for row in table.values() if not row.get("_deleted")]
+        for name, values in QUERIES.items():
+            for value in values:
+                scanned = [row for row in visible if SCANS[name](row, value)]
+                if name in ("uuid", "distinct_ids", "tag_n_unique_when_red"):
+                    scanned = [row for row in scanned if value is not None]  # NULL binds nothing
+                assert table.lookup(name, value) == scanned, (project, name, value)
+                assert table.count(name, value) == len(scanned)
+                assert table.find(name, value) == (scanned[0] if scanned else None)
+
+
+@SETTINGS
+@given(st.lists(steps, max_size=12))
+def test_every_index_lookup_agrees_with_a_full_scan(history: list[Transaction | Reset]) -> None:
+    """After random creates, updates, soft and hard deletes, savepoints, rollbacks and resets, every
+    index answers what a scan of the rows answers, in the same order, and unique keys stay unique."""
+    store = Store(indexed_snapshot(), INDEXED)
+    assert_indexes_agree_with_scans(store)
+    for step in history:
+        run_step(store, step)
+        assert_indexes_agree_with_scans(store)
+
+
+@SETTINGS
+@given(st.lists(steps, max_size=8), st.lists(person_ops, min_size=1, max_size=8))
+def test_a_rollback_restores_rows_order_and_indexes(
+    history: list[Transaction | Reset], failing: list[Any]
+) -> None:
+    store = Store(indexed_snapshot(), INDEXED)
+    for step in history:
+        run_step(store, step)
+    before = copy.deepcopy(store.dump())
+    run_step(store, Transaction(failing, fail_after=len(failing)))
+    assert store.dump() == before
+    assert_indexes_agree_with_scans(store)
+
+
+def test_many_deletes_sweep_their_tombstones_and_keep_order() -> None:
+    """Deleting most of a table leaves tombstones that are swept after the transaction; order and
+    lookups survive, and a key that comes back goes to the end like in a dict."""
+    rows = {n: {"id": n, "tag": "red" if n % 2 else "blue", "path": f"f/{n}"} for n in range(1, 301)}
+    store = Store(Snapshot({1: {"people": rows}}, {}), INDEXED)
+    table = store.table(1, "people")
+    with store.transaction():
+        for n in range(1, 251):
+            table.delete(n)
+    assert table._gone == 0  # swept once no undo can need the tombstones
+    assert [row["id"] for row in table.values()] == list(range(251, 301))
+    table.put(7, {"id": 7, "tag": "red", "path": "f/7"})
+    assert [row["id"] for row in table.values()][-1] == 7
+    assert [row["id"] for row in table.lookup("under", "f")] == [*range(251, 301), 7]
+    assert_red = [row["id"] for row in table.values() if row["tag"] == "red"]
+    assert [row["id"] for row in table.lookup("tag", "red")] == assert_red
+    assert len(table) == 51 and rows[7] == {"id": 7, "tag": "red", "path": "f/7"}
+
+
+def test_a_seed_that_repeats_a_unique_key_is_refused_at_load() -> None:
+    rows = {1: {"id": 1, "uuid": "same"}, 2: {"id": 2, "uuid": "same"}}
+    with pytest.raises(
+        UniqueViolation, match=r"people \(project 1\): uuid 'same' already belongs to the row 1"
+    ):
+        Store(Snapshot({1: {"people": rows}}, {}), INDEXED)
+
+
+def test_an_undeclared_index_is_named_in_the_error() -> None:
+    store = Store(indexed_snapshot(), INDEXED)
+    with pytest.raises(KeyError, match="no index named 'email'"):
+        store.table(1, "people").lookup("email", "x")
