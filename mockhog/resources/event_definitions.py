@@ -157,7 +157,7 @@ class EventDefinitions(Resource):
         name = call.query.get("name")
         if not name:
             raise errors.BareError(400, {"detail": "Query parameter 'name' is required"})
-        found = next((row for row in self.rows(call) if row["name"] == name), None)
+        found = self.table(call).find("name", name)
         if found is None:
             raise errors.BareError(404, {"detail": f"Event definition with name '{name}' not found"})
         return self.serialize(call, found)

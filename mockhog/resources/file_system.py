@@ -353,12 +353,11 @@ class FileSystem(Resource):
         """Create a folder for every missing parent of ``path`` (the create view stores
         ``shortcut: false`` on them, the move/link/undo helper leaves it null)."""
         segments = split_path(path)
-        existing = {row["path"] for row in self.rows(call)}
+        table = self.table(call)
         for depth in range(1, len(segments)):
             parent = join_path(segments[:depth])
-            if parent not in existing:
+            if not table.count("path", parent):
                 self.save(call, self._folder(call, parent, shortcut))
-                existing.add(parent)
 
     def _folder(self, call: Call, path: str, shortcut: bool | None) -> Record:
         return {
@@ -374,8 +373,7 @@ class FileSystem(Resource):
         }
 
     def _descendants(self, call: Call, folder_path: str) -> list[Record]:
-        prefix = folder_path + "/"
-        rows = [row for row in self.rows(call) if row["path"].startswith(prefix)]
+        rows = self.table(call).lookup("under", folder_path)
         return sorted(rows, key=lambda row: (row.get("depth") or 0, row["path"]))
 
     def move(self, call: Call) -> Any:
@@ -414,7 +412,7 @@ class FileSystem(Resource):
         return new_path
 
     def _folder_exists(self, call: Call, path: str) -> bool:
-        return any(row["path"] == path and row.get("type") == "folder" for row in self.rows(call))
+        return any(row.get("type") == "folder" for row in self.table(call).lookup("path", path))
 
     @staticmethod
     def _at(row: Record, path: str) -> Record:
@@ -473,11 +471,8 @@ class FileSystem(Resource):
         for (kind, ref), group in groups.items():
             others = [
                 row
-                for row in self.rows(call)
-                if row.get("type") == kind
-                and row.get("ref") == ref
-                and row.get("shortcut") is False
-                and row["id"] not in removing
+                for row in self.table(call).lookup("type_ref", (kind, ref))
+                if row.get("shortcut") is False and row["id"] not in removing
             ]
             carries.update({leaf["id"]: False for leaf in group})
             carries[group[0]["id"]] = not others
@@ -524,7 +519,7 @@ class FileSystem(Resource):
 
     def _repair_leftovers(self, call: Call, path: str) -> None:
         """Rows the delete skipped (a shortcut folder keeps its contents) get their folders back."""
-        leftovers = [row for row in self.rows(call) if row["path"].startswith(path + "/")]
+        leftovers = self.table(call).lookup("under", path)
         if leftovers:
             self._ensure_parents(call, leftovers[0]["path"], shortcut=None)
 
@@ -545,7 +540,7 @@ class FileSystem(Resource):
         """Put a restored object back in the tree: at ``path`` when given, else where PostHog's
         save hook files it (its old rows if any remain, else the Unfiled folder)."""
         ref = str(obj["id"])
-        rows = [row for row in self.rows(call) if row.get("type") == kind.type and row.get("ref") == ref]
+        rows = self.table(call).lookup("type_ref", (kind.type, ref))
         if path is None:
             if any(row.get("shortcut") is False for row in rows):
                 return

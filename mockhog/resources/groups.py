@@ -60,8 +60,7 @@ class Groups(Resource):
         return index, key
 
     def find_group(self, call: Call, index: int, key: str) -> Record | None:
-        matches = (r for r in self.rows(call) if r["group_type_index"] == index and r["group_key"] == key)
-        return next(matches, None)
+        return self.table(call).find("group", (index, key))
 
     def get(self, call: Call, key: Any = None) -> Record:
         index, group_key = self.query_params(call)

@@ -233,7 +233,7 @@ class Persons(Resource):
 
     def list(self, call: Call) -> Any:
         as_csv = self.wants_csv(call)
-        rows = self.filter(call, self.ordered(call))
+        rows = self.filter(call, self.listed(call))
         if as_csv:
             return csv_reply(self.views(call, rows[:CSV_EXPORT_LIMIT]))
         limit = positive_int(call.query.get("limit"), DEFAULT_LIMIT, strict=True)
@@ -260,7 +260,7 @@ class Persons(Resource):
                 raise errors.validation_error(NOT_A_PERSON_ID.format(raw)) from None
             found = self.table(call).get(number)
         else:
-            found = next((row for row in self.table(call).values() if row["uuid"] == wanted), None)
+            found = self.table(call).find("uuid", wanted)
         if found is None:
             raise errors.not_found()
         return found
