@@ -53,6 +53,8 @@ class Backend:
         self.world: World = build_world(self, seed, self.fixtures, profile)
         try:
             self.store = Store(self.world.snapshot, INDEXES)
+            if self.fixtures:
+                self.store.build_indexes()
         except UniqueViolation as error:  # the seed keeps keys unique: a fixture repeated one
             raise FixtureError(f"fixtures: {error}") from None
         self.rng = random.Random(seed)

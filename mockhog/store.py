@@ -48,10 +48,12 @@ class Index:
     derive: Callable[[Any], Iterable[Hashable]] | None = None
     name: str = ""
     _fields: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _plain: bool = field(init=False, repr=False, compare=False)  # one field, its value is the key
 
     def __post_init__(self) -> None:
         names = (self.fields,) if isinstance(self.fields, str) else tuple(self.fields)
         object.__setattr__(self, "_fields", names)
+        object.__setattr__(self, "_plain", isinstance(self.fields, str) and not self.each and not self.derive)
         if not self.name:
             object.__setattr__(self, "name", "+".join(names))
 
@@ -59,6 +61,15 @@ class Index:
         """The keys under which ``record`` is found (none for a soft-deleted row)."""
         if record.get("_deleted"):
             return []
+        if self._plain:
+            value = record.get(self._fields[0])
+            if value is None:
+                return [] if self.unique else [None]
+            try:
+                hash(value)
+            except TypeError:  # a list or dict value equals no query value
+                return []
+            return [value]
         if len(self._fields) > 1:
             raw: Iterable[Any] = (tuple(record.get(name) for name in self._fields),)
         else:
@@ -109,10 +120,24 @@ class _Indexes:
         indexes = cls(specs, [{} for _ in specs], {}, 0, None)
         if not specs:
             return indexes
-        for key, record in rows.items():
-            if record is not _GONE:
-                indexes.placed(key)
-                indexes.replace(key, None, record, where)
+        live = [(key, record) for key, record in rows.items() if record is not _GONE]
+        for spec, index in zip(specs, indexes.maps, strict=True):
+            keys_of = spec.keys
+            for key, record in live:
+                for k in keys_of(record):
+                    if spec.unique:
+                        holder = index.setdefault(k, key)
+                        if holder != key:
+                            raise UniqueViolation(
+                                f"{where}: {spec.name} {k!r} already belongs to the row {holder!r}"
+                            )
+                    elif k in index:
+                        index[k][key] = None
+                    else:
+                        index[k] = {key: None}
+        if indexes.keeps_order:
+            indexes.place = {key: number for number, (key, _) in enumerate(live)}
+            indexes.next_place = len(live)
         return indexes
 
     def copy(self) -> _Indexes:
@@ -204,13 +229,16 @@ class _Indexes:
 class Table:
     """One resource's rows in one project, keyed by id, in insertion order, with its indexes."""
 
-    def __init__(self, store: Store, name: str, rows: Rows, next_id: int, indexes: _Indexes) -> None:
+    def __init__(
+        self, store: Store, name: str, rows: Rows, next_id: int, seed: tuple[int, str] | None
+    ) -> None:
         self._store = store
         self.name = name
         self._rows = rows
         self._gone = 0  # tombstones in _rows
         self._owned = False
-        self._indexes = indexes
+        self._seed = seed  # (project, name) of the snapshot rows it starts from
+        self._built: _Indexes | None = None  # built on first use: a table nobody queries costs nothing
         self.next_id = next_id
         # Values computed from the rows (a sorted order, serialized views), dropped on any change.
         self.derived: dict[str, Any] = {}
@@ -231,6 +259,12 @@ class Table:
         return list(self._rows.values())
 
     # -- index lookups ---------------------------------------------------------------------------
+    @property
+    def _indexes(self) -> _Indexes:
+        if self._built is None:
+            self._built = self._store.indexes_of(self)
+        return self._built
+
     def find(self, index: str, value: Any) -> Record | None:
         """The first row (in table order) that ``index`` files under ``value``, or None."""
         keys = self._indexes.keys_for(index, value)
@@ -299,8 +333,9 @@ class Table:
 
     def _own(self) -> None:
         if not self._owned:
+            shared = self._indexes  # the snapshot's, until now
             self._rows = dict(self._rows)
-            self._indexes = self._indexes.copy()
+            self._built = shared.copy()
             self._owned = True
 
     def _restore(self, key: Any, previous: Any, extra: Any) -> None:
@@ -357,15 +392,9 @@ class Store:
     def load(self, snapshot: Snapshot) -> None:
         with self.lock:
             self.snapshot = snapshot
-            # Built here, once per snapshot: a unique key given twice by the seed or a fixture is
-            # an error at start, and every reset shares these instead of building them again.
-            self._seed_indexes = {
-                (project_id, name): _Indexes.build(
-                    self.declared.get(name, ()), rows, f"{name} (project {project_id})"
-                )
-                for project_id, tables in snapshot.tables.items()
-                for name, rows in tables.items()
-            }
+            # The seeded tables' indexes, built once per snapshot on first use and shared by
+            # every reset (a reset builds nothing).
+            self._seed_indexes: dict[tuple[int, str], _Indexes] = {}
             self._projects: dict[int, dict[str, Table]] = {}
             for project_id in snapshot.tables:
                 self._projects[project_id] = self._seeded_tables(project_id)
@@ -373,7 +402,7 @@ class Store:
     def _seeded_tables(self, project_id: int) -> dict[str, Table]:
         counters = self.snapshot.next_ids.get(project_id, {})
         return {
-            name: Table(self, name, rows, counters.get(name, 1), self._seed_indexes[(project_id, name)])
+            name: Table(self, name, rows, counters.get(name, 1), (project_id, name))
             for name, rows in self.snapshot.tables[project_id].items()
         }
 
@@ -399,9 +428,28 @@ class Store:
         tables = self._projects[project_id]
         table = tables.get(name)
         if table is None:
-            indexes = _Indexes.build(self.declared.get(name, ()), {}, name)
-            table = tables[name] = Table(self, name, {}, 1, indexes)
+            table = tables[name] = Table(self, name, {}, 1, None)
         return table
+
+    def indexes_of(self, table: Table) -> _Indexes:
+        """A table's indexes: the snapshot's (built now if need be) while it shares the seeded rows."""
+        specs = self.declared.get(table.name, ())
+        where = table.name if table._seed is None else f"{table.name} (project {table._seed[0]})"
+        if table._owned or table._seed is None:
+            return _Indexes.build(specs, table._rows, where)
+        with self.lock:
+            built = self._seed_indexes.get(table._seed)
+            if built is None:
+                built = self._seed_indexes[table._seed] = _Indexes.build(specs, table._rows, where)
+            return built
+
+    def build_indexes(self) -> None:
+        """Build every seeded table's indexes now, so that a unique key repeated by a fixture
+        is an error at start (UniqueViolation) rather than at the first request."""
+        with self.lock:
+            for tables in self._projects.values():
+                for table in tables.values():
+                    table.index_names  # noqa: B018 - building them is the point
 
     def dump(self, project_id: int | None = None) -> dict[int, dict[str, list[Record]]]:
         """Every row of every table (or of one project), for comparing states."""

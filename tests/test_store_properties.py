@@ -519,12 +519,15 @@ def test_many_deletes_sweep_their_tombstones_and_keep_order() -> None:
     assert len(table) == 51 and rows[7] == {"id": 7, "tag": "red", "path": "f/7"}
 
 
-def test_a_seed_that_repeats_a_unique_key_is_refused_at_load() -> None:
+def test_a_seed_that_repeats_a_unique_key_is_refused_when_its_indexes_are_built() -> None:
     rows = {1: {"id": 1, "uuid": "same"}, 2: {"id": 2, "uuid": "same"}}
+    store = Store(Snapshot({1: {"people": rows}}, {}), INDEXED)  # indexes are built on first use
     with pytest.raises(
-        UniqueViolation, match=r"people \(project 1\): uuid 'same' already belongs to the row 1"
+        UniqueViolation, match=r"people [(]project 1[)]: uuid 'same' already belongs to the row 1"
     ):
-        Store(Snapshot({1: {"people": rows}}, {}), INDEXED)
+        store.build_indexes()
+    with pytest.raises(UniqueViolation):
+        store.table(1, "people").find("uuid", "same")
 
 
 def test_an_undeclared_index_is_named_in_the_error() -> None:
