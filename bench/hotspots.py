@@ -15,14 +15,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from servers import AUTH, ENDPOINTS  # noqa: E402
+from servers import AUTH, endpoints  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("endpoint", choices=[ep.name for ep in ENDPOINTS])
+    parser.add_argument("endpoint", choices=["retrieve", "list100", "create"])
     parser.add_argument("-n", type=int, default=2000, help="requests to profile")
     parser.add_argument("--no-validate", action="store_true")
     parser.add_argument("--top", type=int, default=25)
@@ -30,7 +30,7 @@ def main() -> None:
 
     import mockhog
 
-    ep = next(ep for ep in ENDPOINTS if ep.name == args.endpoint)
+    ep = next(ep for ep in endpoints() if ep.name == args.endpoint)
     backend = mockhog.Backend(seed=0, validate_responses=not args.no_validate)
     client = mockhog.create_app(backend=backend).test_client()
     for _ in range(50):  # warm up: lazy validators, caches

@@ -1,7 +1,9 @@
-"""Measures that need no load generator: cold start, reset, the per-test fixture path, scale.
+"""Measures that need no load generator: cold start and idle RSS, reset, the per-test fixture path,
+and how request cost grows with a table's size.
 
-``python bench/measures.py scale N REPS`` is the fresh process of one scale point: it builds a backend
-with N persons and prints its build time, its RSS and the median list-page latency as JSON.
+``python bench/measures.py scale TABLE N REPS`` is the fresh process of one scale point: it builds a
+backend whose TABLE (persons or file_system) has N rows and prints, as JSON, its build time, its RSS
+and the median latency of each measured request (through the Flask test client, in process).
 """
 
 from __future__ import annotations
@@ -16,17 +18,23 @@ import time
 from pathlib import Path
 from typing import Any
 
-from servers import AUTH, CREATE_BODY, ENDPOINTS, HOST, Server, free_port, wait_ready
+from servers import AUTH, CREATE_BODY, HOST, Server, endpoints, free_port, wait_ready
 
-RETRIEVE = ENDPOINTS[0].path
+CREATE_PATH = "/api/projects/1/file_system/"
 
 
 def _ms(seconds: float) -> float:
     return seconds * 1000
 
 
-def cold_start(runs: int) -> dict[str, Any]:
-    """``python -m mockhog serve --port P`` to the first 200 on a GET (default seed), median.
+def rss_mb(pid: int | str = "self") -> float:
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
+
+
+def cold_start(runs: int, idle_s: float = 1.0) -> dict[str, Any]:
+    """``python -m mockhog serve --port P`` to the first 200 on a GET (default seed), median; and the
+    server's resident memory after it answered and sat idle for ``idle_s``.
 
     mockhog's bytecode is compiled first, as a regular install has it (this machine sets
     PYTHONDONTWRITEBYTECODE, which would otherwise recompile every module at each start)."""
@@ -35,7 +43,8 @@ def cold_start(runs: int) -> dict[str, Any]:
     import mockhog
 
     compileall.compile_dir(str(Path(mockhog.__file__).parent), quiet=1)
-    times = []
+    retrieve = endpoints()[0].path
+    times, memory = [], []
     for _ in range(runs):
         port = free_port()
         start = time.perf_counter()
@@ -45,17 +54,24 @@ def cold_start(runs: int) -> dict[str, Any]:
             stderr=subprocess.DEVNULL,
         )
         try:
-            wait_ready(port, RETRIEVE, poll=0.002)
+            wait_ready(port, retrieve, poll=0.002)
             times.append(time.perf_counter() - start)
+            time.sleep(idle_s)
+            memory.append(rss_mb(proc.pid))
         finally:
             proc.terminate()
             proc.wait()
-    return {"median_s": statistics.median(times), "runs_s": times}
+    return {
+        "median_s": statistics.median(times),
+        "runs_s": times,
+        "idle_rss_mb": statistics.median(memory),
+        "rss_runs_mb": memory,
+    }
 
 
 def _writes(client: Any, n: int) -> None:
     for _ in range(n):
-        client.post("/api/projects/1/exports/", json=CREATE_BODY, headers=AUTH)
+        client.post(CREATE_PATH, json=CREATE_BODY, headers=AUTH)
 
 
 def reset_in_process(runs: int, writes: int = 5) -> dict[str, Any]:
@@ -81,7 +97,7 @@ def reset_http(server: Server, runs: int, writes: int = 5) -> dict[str, Any]:
     times = []
     for _ in range(runs):
         for _ in range(writes):
-            conn.request("POST", "/api/projects/1/exports/", body=body, headers=headers)
+            conn.request("POST", CREATE_PATH, body=body, headers=headers)
             conn.getresponse().read()
         start = time.perf_counter()
         conn.request("POST", "/_mockhog/reset", headers=AUTH)
@@ -140,51 +156,102 @@ def fixture_overhead(count: int) -> dict[str, Any]:
     return {"tests": count, "per_test_ms": _ms(max(0.0, per_test("mockhog") - per_test("tmp_path_factory")))}
 
 
-def scale_point(count: int, reps: int) -> dict[str, Any]:
-    """Run in a fresh process: build time, RSS after building, median list-page latency."""
+def _median_ms(client: Any, requests: list[tuple[str, str, Any]], check: Any) -> float:
+    """Median latency of ``requests`` (method, path, body) sent in turn, the first tenth left out."""
+    times = []
+    for method, path, body in requests:
+        start = time.perf_counter()
+        reply = client.open(path, method=method, json=body, headers=AUTH)
+        times.append(time.perf_counter() - start)
+        check(reply)
+    return _ms(statistics.median(times[len(times) // 10 :]))
+
+
+def _ok(count: int | None = None) -> Any:
+    def check(reply: Any) -> None:
+        assert reply.status_code < 300, (reply.status_code, reply.data[:200])
+        if count is not None:
+            assert len(reply.get_json()["results"]) == count, reply.get_json()
+
+    return check
+
+
+def bench_folders(count: int) -> list[str]:
+    """``count`` folders, a thousand per parent folder (so a folder's listing is the same size at
+    every scale)."""
+    return [f"Bench/{number // 1000:03d}/{number:06d}" for number in range(count)]
+
+
+def scale_point(table: str, count: int, reps: int) -> dict[str, Any]:
+    """Run in a fresh process: seeding time, RSS after seeding, median latency of each request kind."""
+    import random
+
     import mockhog
 
+    profile: dict[str, Any] = (
+        {"persons": {"count": count}}
+        if table == "persons"
+        else {"file_system": {"folders": bench_folders(count)}}
+    )
     start = time.perf_counter()
-    backend = mockhog.Backend(seed=0, profile={"persons": {"count": count}})
+    backend = mockhog.Backend(seed=0, profile=profile)
     build_s = time.perf_counter() - start
-    status = Path("/proc/self/status").read_text().splitlines()
-    rss_kb = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    point: dict[str, Any] = {"table": table, "rows": count, "build_s": build_s, "rss_mb": rss_mb()}
+    point["table_rows"] = len(backend.store.table(1, table))
     client = mockhog.create_app(backend=backend).test_client()
-    path = f"/api/projects/1/persons/?limit=100&offset={count // 2}"
-    times = []
-    for _ in range(reps):
-        t = time.perf_counter()
-        reply = client.get(path, headers=AUTH)
-        times.append(time.perf_counter() - t)
-        assert reply.status_code == 200 and len(reply.get_json()["results"]) == 100
-    return {
-        "persons": count,
-        "build_s": build_s,
-        "rss_mb": rss_kb / 1024,
-        "list_page_ms": _ms(statistics.median(times[reps // 10 :])),
-    }
+    rng = random.Random(0)
+    rows = rng.sample(backend.store.table(1, table).values(), min(reps, count))
+    base = f"/api/projects/1/{table}/"
+    if table == "persons":
+        point["list_page_ms"] = _median_ms(
+            client, [("GET", f"{base}?limit=100&offset={count // 2}", None)] * reps, _ok(100)
+        )
+        point["retrieve_id_ms"] = _median_ms(
+            client, [("GET", f"{base}{r['id']}/", None) for r in rows], _ok()
+        )
+        point["retrieve_uuid_ms"] = _median_ms(
+            client, [("GET", f"{base}{r['uuid']}/", None) for r in rows], _ok()
+        )
+        by_distinct_id = [("GET", f"{base}?distinct_id={r['distinct_ids'][-1]}", None) for r in rows]
+        point["filtered_list_ms"] = _median_ms(client, by_distinct_id, _ok(1))
+        return point
+    point["retrieve_id_ms"] = _median_ms(client, [("GET", f"{base}{r['id']}/", None) for r in rows], _ok())
+    point["filtered_list_ms"] = _median_ms(
+        client, [("GET", f"{base}?parent=Bench/000&limit=100", None)] * reps, _ok(100)
+    )
+    # The first write copies the table from the snapshot (copy on write): timed on its own.
+    start = time.perf_counter()
+    assert client.post(base, json={"path": "Bench/first", "type": "folder"}, headers=AUTH).status_code == 201
+    point["first_write_ms"] = _ms(time.perf_counter() - start)
+    creates = [
+        ("POST", base, {"path": f"Bench/new/{number:06d}/leaf", "type": "folder"}) for number in range(reps)
+    ]
+    point["create_ms"] = _median_ms(client, creates, _ok())
+    return point
 
 
 def scale(counts: list[int], reps: int) -> list[dict[str, Any]]:
     points = []
-    for count in counts:
-        out = subprocess.run(
-            [sys.executable, __file__, "scale", str(count), str(reps)],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        points.append(json.loads(out))
+    for table in ("persons", "file_system"):
+        for count in counts:
+            out = subprocess.run(
+                [sys.executable, __file__, "scale", table, str(count), str(reps)],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            points.append(json.loads(out))
     return points
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("what", choices=["scale"])
+    parser.add_argument("table", choices=["persons", "file_system"])
     parser.add_argument("count", type=int)
     parser.add_argument("reps", type=int)
     args = parser.parse_args()
-    print(json.dumps(scale_point(args.count, args.reps)))
+    print(json.dumps(scale_point(args.table, args.count, args.reps)))
 
 
 if __name__ == "__main__":

@@ -1,16 +1,20 @@
-"""mockhog's benchmark (issue 7): one command, bounded in time, on loopback only.
+"""mockhog's benchmark (issues 7 and 17): one command, bounded in time, on loopback only.
 
-    python bench/run.py [--quick] [--json FILE] [--threads N]
+    python bench/run.py [--quick] [--json FILE] [--threads N] [--no-prism]
 
-Measures side by side in one run: throughput and p50/p99 of mockhog against a bare Flask app returning
-the same bodies under the same WSGI server (waitress, same thread count), the cost of response
-validation, cold start, reset, the pytest fixture's per-test overhead and scale (1k/10k/100k
-persons); prints a table with each target of issue 7 as PASS/FAIL and writes the figures as JSON.
+Measures side by side in one interleaved run: throughput and p50/p99 of mockhog against a bare Flask
+app returning the same bodies under the same WSGI server (waitress, same thread count) and against
+Stoplight Prism in static mode serving mockhog's own /api/schema/ document (installed from npm into a
+temporary folder when npm is there; the run says so when it is not); the cost of response
+validation; cold start and idle RSS; reset; the pytest fixture's per-test overhead; and how create,
+retrieve by each unique key and a filtered list grow from 1k to 10k to 100k rows. Prints a table
+with each target as PASS/FAIL and writes the figures as JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import platform
@@ -26,7 +30,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import load  # noqa: E402
 import measures  # noqa: E402
-from servers import API_KEY, ENDPOINTS, HOST, Endpoint, Server, capture_bodies  # noqa: E402
+import servers  # noqa: E402
+from servers import API_KEY, HOST, Endpoint, Server, capture_bodies, endpoints  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -45,39 +50,48 @@ FULL = Settings(seconds=5, rounds=3, warmup=1, cold_runs=5, reset_runs=300, fixt
 QUICK = Settings(seconds=2, rounds=1, warmup=1, cold_runs=3, reset_runs=100, fixture_runs=300, scale_reps=50)
 SCALE_COUNTS = [1_000, 10_000, 100_000]
 
-# Reference figures from issue 7 (same kind of 2-core machine): Stoplight Prism serving static examples.
-PRISM_STATIC_RPS = {"retrieve": 1750, "list100": 1200}
 
-
-def throughput(settings: Settings, threads: int) -> dict[str, Any]:
+def throughput(settings: Settings, threads: int, with_prism: bool) -> dict[str, Any]:
     """Interleaved load runs: every round measures each (endpoint, server) once, in rotating order."""
-    bodies_file = Path(tempfile.mkdtemp()) / "bodies.json"
+    folder = Path(tempfile.mkdtemp())
+    bodies_file = folder / "bodies.json"
     bodies_file.write_text(json.dumps(capture_bodies()))
     common = ["--threads", str(threads)]
-    servers = {
-        "mockhog": Server("mockhog", ["mockhog", *common]),
-        "mockhog_novalidate": Server("mockhog_novalidate", ["mockhog", "--no-validate", *common]),
-        "bare": Server("bare", ["bare", "--bodies", str(bodies_file), *common]),
-    }
-    plan: dict[str, list[str]] = {
-        "retrieve": ["mockhog", "bare", "mockhog_novalidate"],
-        "list100": ["mockhog", "bare", "mockhog_novalidate"],
-        "create": ["mockhog", "bare"],
-    }
-    runs: dict[str, dict[str, list[load.LoadResult]]] = {ep: {s: [] for s in plan[ep]} for ep in plan}
+    running: dict[str, Server] = {}
+    prism_note = "not measured (--no-prism)"
     try:
-        for ep in ENDPOINTS:
+        running["mockhog"] = Server("mockhog", ["mockhog", *common])
+        running["mockhog_novalidate"] = Server("mockhog_novalidate", ["mockhog", "--no-validate", *common])
+        running["bare"] = Server("bare", ["bare", "--bodies", str(bodies_file), *common])
+        if with_prism:
+            command, prism_note = servers.prism_command()
+            if command is not None:
+                try:
+                    running["prism"] = servers.prism(command, servers.schema_document(folder))
+                except TimeoutError:
+                    prism_note += ": it did not answer within 120 s, not measured"
+        print(f"Prism: {prism_note}", flush=True)
+        plan: dict[str, list[str]] = {
+            "retrieve": ["mockhog", "bare", "mockhog_novalidate", "prism"],
+            "list100": ["mockhog", "bare", "mockhog_novalidate", "prism"],
+            "create": ["mockhog", "bare", "prism"],
+        }
+        plan = {ep: [name for name in names if name in running] for ep, names in plan.items()}
+        runs: dict[str, dict[str, list[load.LoadResult]]] = {ep: {s: [] for s in plan[ep]} for ep in plan}
+        prism_items = _prism_list_items(running.get("prism"))
+        for ep in endpoints():
             for name in plan[ep.name]:
-                _load(servers[name], ep, settings.connections, settings.warmup)
+                _load(running[name], ep, settings.connections, settings.warmup)
         for round_no in range(settings.rounds):
-            for ep in ENDPOINTS:
-                order = plan[ep.name][round_no % 3 :] + plan[ep.name][: round_no % 3]
+            for ep in endpoints():
+                names = plan[ep.name]
+                order = names[round_no % len(names) :] + names[: round_no % len(names)]
                 for name in order:
-                    result = _load(servers[name], ep, settings.connections, settings.seconds)
+                    result = _load(running[name], ep, settings.connections, settings.seconds)
                     runs[ep.name][name].append(result)
-        reset_http = measures.reset_http(servers["mockhog"], settings.reset_runs)
+        reset_http = measures.reset_http(running["mockhog"], settings.reset_runs)
     finally:
-        for server in servers.values():
+        for server in running.values():
             server.stop()
     medians = {
         ep: {
@@ -90,7 +104,24 @@ def throughput(settings: Settings, threads: int) -> dict[str, Any]:
         }
         for ep, by_server in runs.items()
     }
-    return {"by_endpoint": medians, "reset_http": reset_http}
+    return {
+        "by_endpoint": medians,
+        "reset_http": reset_http,
+        "prism": prism_note,
+        "prism_list_items": prism_items,
+    }
+
+
+def _prism_list_items(prism: Server | None) -> int | None:
+    """How many persons Prism's static list answers (it makes one from the schema, not 100)."""
+    if prism is None:
+        return None
+    ep = next(ep for ep in endpoints() if ep.name == "list100")
+    conn = http.client.HTTPConnection(HOST, prism.port, timeout=10)
+    conn.request("GET", ep.path, headers=servers.AUTH)
+    body = json.loads(conn.getresponse().read() or b"{}")
+    conn.close()
+    return len(body.get("results") or []) if isinstance(body, dict) else None
 
 
 def _load(server: Server, ep: Endpoint, connections: int, seconds: float) -> load.LoadResult:
@@ -113,30 +144,52 @@ def machine() -> dict[str, Any]:
 
 
 def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every target of issue 7: (name, measured, limit, pass)."""
+    """Every target of issues 7 and 17: (name, measured, limit, pass)."""
     tp = res["throughput"]["by_endpoint"]
-    scale = {p["persons"]: p for p in res["scale"]}
-    rows: list[tuple[str, float, str, bool]] = []
-    for ep, floor in (("retrieve", 0.6), ("list100", 0.5)):
+    rows: list[tuple[str, float, str, bool | None]] = []
+    for ep, floor in (("retrieve", 0.75), ("list100", 0.6), ("create", 0.5)):
         ratio = tp[ep]["mockhog"]["rps"] / tp[ep]["bare"]["rps"]
-        rps = tp[ep]["mockhog"]["rps"]
         rows.append((f"{ep}: mockhog/bare throughput", ratio, f">= {floor}x", ratio >= floor))
-        prism = PRISM_STATIC_RPS[ep]
-        rows.append((f"{ep}: mockhog req/s vs Prism static", rps, f">= {prism}", rps >= prism))
+    for ep, floor in (("retrieve", 2.0), ("create", 2.0), ("list100", 1.0)):
+        if "prism" in tp[ep]:
+            ratio = tp[ep]["mockhog"]["rps"] / tp[ep]["prism"]["rps"]
+            rows.append((f"{ep}: mockhog/Prism static throughput", ratio, f">= {floor}x", ratio >= floor))
+    for name, value in growth(res["scale"]).items():
+        rows.append((f"{name} 100k/1k", value, "<= 1.2x", None))
     rows.append(("cold start to first 200 (s)", res["cold_start"]["median_s"], "<= 0.5", None))
+    rows.append(("idle RSS of mockhog serve (MB)", res["cold_start"]["idle_rss_mb"], "<= 150", None))
     reset_ms = res["throughput"]["reset_http"]["median_ms"]
     rows.append(("POST /_mockhog/reset over HTTP (ms)", reset_ms, "<= 2", None))
     rows.append(("pytest fixture overhead per test (ms)", res["fixture"]["per_test_ms"], "<= 3", None))
-    big, small = scale[100_000], scale[1_000]
+    big = next(p for p in res["scale"] if p["table"] == "persons" and p["rows"] == 100_000)
+    small = next(p for p in res["scale"] if p["table"] == "persons" and p["rows"] == 1_000)
     rows.append(("100k persons: seeding (s)", big["build_s"], "<= 5", None))
     rows.append(("100k persons: RSS (MB)", big["rss_mb"], "<= 300", None))
-    page_ratio = big["list_page_ms"] / small["list_page_ms"]
-    rows.append(("list page latency 100k/1k", page_ratio, "<= 1.5x", None))
+    rows.append(("list page latency 100k/1k", big["list_page_ms"] / small["list_page_ms"], "<= 1.5x", None))
     out = []
     for name, value, limit, ok in rows:
         if ok is None:
             ok = value <= float(limit.split()[1].rstrip("x"))
         out.append({"target": name, "value": value, "limit": limit, "pass": ok})
+    return out
+
+
+GROWTH = {
+    ("persons", "retrieve_id_ms"): "persons retrieve by id",
+    ("persons", "retrieve_uuid_ms"): "persons retrieve by uuid",
+    ("persons", "filtered_list_ms"): "persons ?distinct_id= list",
+    ("file_system", "retrieve_id_ms"): "file_system retrieve by id",
+    ("file_system", "create_ms"): "file_system create",
+    ("file_system", "filtered_list_ms"): "file_system ?parent= list",
+}
+
+
+def growth(points: list[dict[str, Any]]) -> dict[str, float]:
+    """Each request's latency at the largest table over the same at the smallest."""
+    out = {}
+    for (table, field), name in GROWTH.items():
+        series = sorted((p["rows"], p[field]) for p in points if p["table"] == table)
+        out[name] = series[-1][1] / series[0][1]
     return out
 
 
@@ -156,12 +209,18 @@ def print_table(res: dict[str, Any]) -> None:
             ratio = r["rps"] / by_server["bare"]["rps"]
             row = f"{ep:<10} {name:<20} {r['rps']:>8.0f} {r['p50_ms']:>8.2f} {r['p99_ms']:>8.2f}"
             print(f"{row} {ratio:>7.2f}x {r['errors']:>7}")
+        if "prism" in by_server:
+            print(f"{'':<10} mockhog / Prism: {by_server['mockhog']['rps'] / by_server['prism']['rps']:.2f}x")
+    if res["throughput"]["prism_list_items"] is not None:
+        print(f"(Prism's static list answers {res['throughput']['prism_list_items']} item(s), not 100)")
+    print(f"Prism: {res['throughput']['prism']}")
     print("\nresponse validation cost (throughput validate-on / validate-off):")
     for ep, ratio in res["validation_ratio"].items():
         print(f"  {ep:<10} {ratio:.2f}x")
     cold = res["cold_start"]
     runs = ", ".join(f"{t:.2f}" for t in cold["runs_s"])
     print(f"\ncold start `python -m mockhog serve` to first 200: {cold['median_s']:.3f} s (runs: {runs})")
+    print(f"idle RSS of that server after answering: {cold['idle_rss_mb']:.0f} MB")
     print(
         f"reset after {res['reset_in_process']['writes_before']} writes: in-process backend.reset() "
         f"{res['reset_in_process']['median_ms']:.3f} ms; POST /_mockhog/reset over HTTP "
@@ -171,10 +230,17 @@ def print_table(res: dict[str, Any]) -> None:
         f"pytest plugin: the mockhog fixture adds {res['fixture']['per_test_ms']:.3f} ms per test "
         f"(reset included; measured over {res['fixture']['tests']} tests)"
     )
-    print(f"\n{'persons':>8} {'seeding s':>10} {'RSS MB':>8} {'list page ms':>13}")
+    print("\nscale (in process, Flask test client, median ms per request):")
+    fields = ["build_s", "rss_mb", "retrieve_id_ms", "retrieve_uuid_ms", "filtered_list_ms", "create_ms"]
+    fields += ["list_page_ms", "first_write_ms"]
+    print(f"{'table':<12} {'rows':>7} " + " ".join(f"{f.removesuffix('_ms'):>13}" for f in fields))
     for p in res["scale"]:
-        print(f"{p['persons']:>8} {p['build_s']:>10.2f} {p['rss_mb']:>8.0f} {p['list_page_ms']:>13.2f}")
-    print(f"\n{'target (issue 7)':<42} {'measured':>10} {'limit':>8}  result")
+        cells = " ".join(f"{p[f]:>13.2f}" if f in p else f"{'-':>13}" for f in fields)
+        print(f"{p['table']:<12} {p['rows']:>7} {cells}")
+    print(
+        "growth 100k/1k: " + ", ".join(f"{name} {value:.2f}x" for name, value in growth(res["scale"]).items())
+    )
+    print(f"\n{'target (issues 7 and 17)':<42} {'measured':>10} {'limit':>8}  result")
     for t in res["targets"]:
         print(f"{t['target']:<42} {t['value']:>10.3f} {t['limit']:>8}  {'PASS' if t['pass'] else 'FAIL'}")
     print(
@@ -190,6 +256,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="about a minute: 1 round of 2 s, fewer samples")
     parser.add_argument("--json", default=str(Path(__file__).parent / "results.json"), help="where to write")
     parser.add_argument("--threads", type=int, default=4, help="waitress threads of every server (default 4)")
+    parser.add_argument("--no-prism", action="store_true", help="leave Prism out (no npm install)")
     args = parser.parse_args()
     settings = QUICK if args.quick else FULL
     begin = time.perf_counter()
@@ -208,7 +275,7 @@ def main() -> int:
             flush=True,
         )
     print(f"load generator: {res['generator']}; measuring throughput...", flush=True)
-    res["throughput"] = throughput(settings, args.threads)
+    res["throughput"] = throughput(settings, args.threads, with_prism=not args.no_prism)
     tp = res["throughput"]["by_endpoint"]
     res["ratios_vs_bare"] = {ep: tp[ep]["mockhog"]["rps"] / tp[ep]["bare"]["rps"] for ep in tp}
     res["validation_ratio"] = {

@@ -1,9 +1,10 @@
-"""The servers under test, each in its own process on loopback, all under waitress.
+"""The servers under test, each in its own process on loopback.
 
 ``python bench/servers.py mockhog --port P --threads T [--no-validate]`` serves mockhog (seed 0);
 ``python bench/servers.py bare --port P --threads T --bodies FILE`` serves a trivial Flask app that
 returns the bodies mockhog gave once (captured by :func:`capture_bodies`), so the two differ only in
-what mockhog does per request.
+what mockhog does per request; both run under waitress. :func:`prism` starts Stoplight Prism in
+static mode on mockhog's own ``/api/schema/`` document, when npm can provide it.
 """
 
 from __future__ import annotations
@@ -11,18 +12,26 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 HOST = "127.0.0.1"
 API_KEY = "phx_mockhog_default_key"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
-CREATE_BODY = {"insight": 1, "export_format": "text/csv"}
+CREATE_BODY = {"path": "Bench/Created", "type": "folder"}
+PRISM_PACKAGE = "@stoplight/prism-cli@5"
+PRISM_DIR = Path(
+    os.environ.get("MOCKHOG_BENCH_PRISM_DIR", Path(tempfile.gettempdir()) / "mockhog-bench-prism")
+)
 
 
 @dataclass(frozen=True)
@@ -33,11 +42,19 @@ class Endpoint:
     body: dict[str, Any] | None = None
 
 
-ENDPOINTS = [
-    Endpoint("retrieve", "GET", "/api/projects/1/exports/1/"),
-    Endpoint("list100", "GET", "/api/projects/1/persons/?limit=100"),
-    Endpoint("create", "POST", "/api/projects/1/exports/", CREATE_BODY),
-]
+@lru_cache(maxsize=1)
+def endpoints() -> tuple[Endpoint, ...]:
+    """Issue 17's three: retrieve an event definition, list 100 persons, create a file-system row
+    (the seeded event definition's id is read from seed 0, not typed in)."""
+    import mockhog
+
+    client = mockhog.create_app(seed=0).test_client()
+    first = client.get("/api/projects/1/event_definitions/?limit=1", headers=AUTH).get_json()["results"][0]
+    return (
+        Endpoint("retrieve", "GET", f"/api/projects/1/event_definitions/{first['id']}/"),
+        Endpoint("list100", "GET", "/api/projects/1/persons/?limit=100"),
+        Endpoint("create", "POST", "/api/projects/1/file_system/", CREATE_BODY),
+    )
 
 
 def capture_bodies() -> dict[str, dict[str, Any]]:
@@ -46,12 +63,17 @@ def capture_bodies() -> dict[str, dict[str, Any]]:
 
     client = mockhog.create_app(seed=0).test_client()
     captured = {}
-    for ep in ENDPOINTS:
+    for ep in endpoints():
         reply = client.open(ep.path, method=ep.method, json=ep.body, headers=AUTH)
         assert reply.status_code < 300, (ep, reply.status_code, reply.data[:200])
         if ep.name == "list100":
             assert len(reply.get_json()["results"]) == 100, "the list must really return 100 items"
-        captured[ep.name] = {"status": reply.status_code, "body": reply.get_data(as_text=True)}
+        captured[ep.name] = {
+            "method": ep.method,
+            "path": ep.path,
+            "status": reply.status_code,
+            "body": reply.get_data(as_text=True),
+        }
     return captured
 
 
@@ -60,13 +82,12 @@ def bare_app(bodies: dict[str, dict[str, Any]]) -> Any:
     from flask import Flask, Response
 
     app = Flask("bare")
-    for ep in ENDPOINTS:
-        captured = bodies[ep.name]
+    for name, captured in bodies.items():
 
-        def view(captured: dict[str, Any] = captured) -> Response:
+        def view(captured: dict[str, Any] = captured, **_: Any) -> Response:
             return Response(captured["body"], status=captured["status"], content_type="application/json")
 
-        app.add_url_rule(ep.path.split("?")[0], ep.name, view, methods=[ep.method])
+        app.add_url_rule(captured["path"].split("?")[0], name, view, methods=[captured["method"]])
     return app
 
 
@@ -96,15 +117,23 @@ def wait_ready(port: int, path: str, timeout: float = 30.0, poll: float = 0.005)
 class Server:
     """One server process: started on a free port, stopped by its pid."""
 
-    def __init__(self, label: str, args: list[str]) -> None:
+    def __init__(
+        self, label: str, args: list[str], command: list[str] | None = None, timeout: float = 30
+    ) -> None:
         self.label = label
         self.port = free_port()
+        argv = command or [sys.executable, __file__, *args]
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, *args, "--port", str(self.port)],
+            [*argv, "--port", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
-        wait_ready(self.port, ENDPOINTS[0].path)
+        try:
+            self.startup_s = wait_ready(self.port, endpoints()[0].path, timeout=timeout)
+        except TimeoutError:
+            self.stop()
+            raise
 
     def post(self, path: str) -> None:
         conn = http.client.HTTPConnection(HOST, self.port, timeout=10)
@@ -119,6 +148,46 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def prism_command() -> tuple[list[str] | None, str]:
+    """How to run Prism here: on PATH, already installed for the bench, or installed now from npm
+    into a temporary folder; else None and the reason, which the results print."""
+    found = shutil.which("prism")
+    installed = PRISM_DIR / "node_modules" / ".bin" / "prism"
+    if not found and not installed.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            return None, "npm is not installed: Prism was not measured"
+        PRISM_DIR.mkdir(parents=True, exist_ok=True)
+        try:
+            subprocess.run(
+                [npm, "install", "--no-audit", "--no-fund", "--prefix", str(PRISM_DIR), PRISM_PACKAGE],
+                check=True, capture_output=True, timeout=600,
+            )  # fmt: skip
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            return (
+                None,
+                f"npm could not install {PRISM_PACKAGE} ({type(exc).__name__}): Prism was not measured",
+            )
+    prism = found or str(installed)
+    version = subprocess.run([prism, "--version"], capture_output=True, text=True, timeout=60).stdout.strip()
+    return [prism], f"Stoplight Prism {version}, static mode"
+
+
+def prism(command: list[str], document: Path) -> Server:
+    """Prism serving ``document`` statically (its examples, else values made from the schemas)."""
+    return Server("prism", [], [*command, "mock", str(document), "--host", HOST], timeout=120)
+
+
+def schema_document(folder: Path) -> Path:
+    """mockhog's own ``/api/schema/`` document, as a file for Prism."""
+    import mockhog
+
+    client = mockhog.create_app(seed=0).test_client()
+    path = folder / "mockhog-openapi.json"
+    path.write_bytes(client.get("/api/schema/").get_data())
+    return path
 
 
 def main() -> None:
