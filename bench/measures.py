@@ -156,17 +156,6 @@ def fixture_overhead(count: int) -> dict[str, Any]:
     return {"tests": count, "per_test_ms": _ms(max(0.0, per_test("mockhog") - per_test("tmp_path_factory")))}
 
 
-def _median_ms(client: Any, requests: list[tuple[str, str, Any]], check: Any) -> float:
-    """Median latency of ``requests`` (method, path, body) sent in turn, the first tenth left out."""
-    times = []
-    for method, path, body in requests:
-        start = time.perf_counter()
-        reply = client.open(path, method=method, json=body, headers=AUTH)
-        times.append(time.perf_counter() - start)
-        check(reply)
-    return _ms(statistics.median(times[len(times) // 10 :]))
-
-
 def _ok(count: int | None = None) -> Any:
     def check(reply: Any) -> None:
         assert reply.status_code < 300, (reply.status_code, reply.data[:200])
@@ -182,76 +171,110 @@ def bench_folders(count: int) -> list[str]:
     return [f"Bench/{number // 1000:03d}/{number:06d}" for number in range(count)]
 
 
-def scale_point(table: str, count: int, reps: int) -> dict[str, Any]:
-    """Run in a fresh process: seeding time, RSS after seeding, median latency of each request kind."""
-    import random
+def _profile(table: str, count: int) -> dict[str, Any]:
+    if table == "persons":
+        return {"persons": {"count": count}}
+    return {"file_system": {"folders": bench_folders(count)}}
 
+
+def scale_point(table: str, count: int) -> dict[str, Any]:
+    """Run in a fresh process: seeding time and RSS after seeding."""
     import mockhog
 
-    profile: dict[str, Any] = (
-        {"persons": {"count": count}}
-        if table == "persons"
-        else {"file_system": {"folders": bench_folders(count)}}
-    )
     start = time.perf_counter()
-    backend = mockhog.Backend(seed=0, profile=profile)
+    backend = mockhog.Backend(seed=0, profile=_profile(table, count))
     build_s = time.perf_counter() - start
-    point: dict[str, Any] = {"table": table, "rows": count, "build_s": build_s, "rss_mb": rss_mb()}
-    point["table_rows"] = len(backend.store.table(1, table))
-    client = mockhog.create_app(backend=backend).test_client()
-    rng = random.Random(0)
-    rows = rng.sample(backend.store.table(1, table).values(), min(reps, count))
+    rows = len(backend.store.table(1, table))
+    return {"table": table, "rows": count, "table_rows": rows, "build_s": build_s, "rss_mb": rss_mb()}
+
+
+Request = tuple[str, str, Any]
+
+
+def _requests(table: str, backend: Any, count: int, reps: int) -> dict[str, tuple[list[Request], Any]]:
+    """Each measured request kind: ``reps`` requests (over sampled rows) and the check of a reply."""
+    import random
+
+    rows = random.Random(0).choices(backend.store.table(1, table).values(), k=reps)
     base = f"/api/projects/1/{table}/"
+    kinds: dict[str, tuple[list[Request], Any]] = {
+        "retrieve_id_ms": ([("GET", f"{base}{r['id']}/", None) for r in rows], _ok()),
+    }
     if table == "persons":
-        point["list_page_ms"] = _median_ms(
-            client, [("GET", f"{base}?limit=100&offset={count // 2}", None)] * reps, _ok(100)
-        )
-        point["retrieve_id_ms"] = _median_ms(
-            client, [("GET", f"{base}{r['id']}/", None) for r in rows], _ok()
-        )
-        point["retrieve_uuid_ms"] = _median_ms(
-            client, [("GET", f"{base}{r['uuid']}/", None) for r in rows], _ok()
-        )
+        kinds["retrieve_uuid_ms"] = ([("GET", f"{base}{r['uuid']}/", None) for r in rows], _ok())
         by_distinct_id = [("GET", f"{base}?distinct_id={r['distinct_ids'][-1]}", None) for r in rows]
-        point["filtered_list_ms"] = _median_ms(client, by_distinct_id, _ok(1))
-        return point
-    point["retrieve_id_ms"] = _median_ms(client, [("GET", f"{base}{r['id']}/", None) for r in rows], _ok())
-    point["filtered_list_ms"] = _median_ms(
-        client, [("GET", f"{base}?parent=Bench/000&limit=100", None)] * reps, _ok(100)
-    )
-    # The first write copies the table from the snapshot (copy on write): timed on its own.
-    start = time.perf_counter()
-    assert client.post(base, json={"path": "Bench/first", "type": "folder"}, headers=AUTH).status_code == 201
-    point["first_write_ms"] = _ms(time.perf_counter() - start)
-    creates = [
-        ("POST", base, {"path": f"Bench/new/{number:06d}/leaf", "type": "folder"}) for number in range(reps)
-    ]
-    point["create_ms"] = _median_ms(client, creates, _ok())
-    return point
+        kinds["filtered_list_ms"] = (by_distinct_id, _ok(1))
+        kinds["list_page_ms"] = ([("GET", f"{base}?limit=100&offset={count // 2}", None)] * reps, _ok(100))
+    else:
+        kinds["filtered_list_ms"] = ([("GET", f"{base}?parent=Bench/000&limit=100", None)] * reps, _ok(100))
+        creates = [("POST", base, {"path": f"Bench/new/{n:06d}/leaf", "type": "folder"}) for n in range(reps)]
+        kinds["create_ms"] = (creates, _ok())
+    return kinds
+
+
+def growth(table: str, counts: list[int], reps: int) -> dict[int, dict[str, float]]:
+    """Run in a fresh process: one backend per size, and every request kind timed in rounds that
+    visit the sizes in turn (rotating), so a load swing on a shared machine hits all sizes alike.
+    Medians over the rounds, the first tenth left out; the first write is timed on its own."""
+    import mockhog
+
+    clients, kinds, out = {}, {}, {}
+    for count in counts:
+        backend = mockhog.Backend(seed=0, profile=_profile(table, count))
+        clients[count] = mockhog.create_app(backend=backend).test_client()
+        kinds[count] = _requests(table, backend, count, reps)
+        out[count] = {}
+        if table == "file_system":
+            # The first write after a reset copies the seeded table (copy on write): O(rows), once.
+            # One write and a reset first, so that validators and indexes are warm.
+            create = {"path": "Bench/first", "type": "folder"}
+            clients[count].post(f"/api/projects/1/{table}/", json=create, headers=AUTH)
+            backend.reset()
+            start = time.perf_counter()
+            reply = clients[count].post(f"/api/projects/1/{table}/", json=create, headers=AUTH)
+            out[count]["first_write_ms"] = _ms(time.perf_counter() - start)
+            assert reply.status_code == 201, reply.get_json()
+    for kind in kinds[counts[0]]:
+        times: dict[int, list[float]] = {count: [] for count in counts}
+        for number in range(reps):
+            for count in counts[number % len(counts) :] + counts[: number % len(counts)]:
+                (method, path, body), check = kinds[count][kind][0][number], kinds[count][kind][1]
+                start = time.perf_counter()
+                reply = clients[count].open(path, method=method, json=body, headers=AUTH)
+                times[count].append(time.perf_counter() - start)
+                check(reply)
+        for count in counts:
+            out[count][kind] = _ms(statistics.median(times[count][reps // 10 :]))
+    return out
+
+
+def _run_json(*args: str) -> Any:
+    done = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
 
 
 def scale(counts: list[int], reps: int) -> list[dict[str, Any]]:
+    """Seeding time and RSS per (table, size), each in its own process; latencies per table from one
+    interleaved process."""
     points = []
     for table in ("persons", "file_system"):
+        latencies = _run_json("growth", table, ",".join(map(str, counts)), str(reps))
         for count in counts:
-            out = subprocess.run(
-                [sys.executable, __file__, "scale", table, str(count), str(reps)],
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-            points.append(json.loads(out))
+            points.append(_run_json("scale", table, str(count)) | latencies[str(count)])
     return points
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["scale"])
+    parser.add_argument("what", choices=["scale", "growth"])
     parser.add_argument("table", choices=["persons", "file_system"])
-    parser.add_argument("count", type=int)
-    parser.add_argument("reps", type=int)
+    parser.add_argument("counts", help="one size (scale) or comma-separated sizes (growth)")
+    parser.add_argument("reps", type=int, nargs="?", default=200)
     args = parser.parse_args()
-    print(json.dumps(scale_point(args.table, args.count, args.reps)))
+    if args.what == "scale":
+        print(json.dumps(scale_point(args.table, int(args.counts))))
+    else:
+        print(json.dumps(growth(args.table, [int(n) for n in args.counts.split(",")], args.reps)))
 
 
 if __name__ == "__main__":
