@@ -563,7 +563,7 @@ class FileSystem(Resource):
         return call.table(BACKING[kind].table)
 
     def _backing_object(self, call: Call, kind: str, ref: Any) -> Record | None:
-        if kind not in BACKING or not isinstance(ref, str) or not ref.isdigit():
+        if kind not in BACKING or not isinstance(ref, str) or not (ref.isascii() and ref.isdigit()):
             return None
         return self._backing_table(call, kind).get(int(ref))
 

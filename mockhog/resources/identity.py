@@ -120,7 +120,7 @@ class Projects(_Identity):
         raw = call.params["id"]
         if raw == "@current":
             project_id = call.backend.current_project(call.key)
-        elif raw.isdigit():
+        elif raw.isascii() and raw.isdigit():
             project_id = int(raw)
         else:
             raise errors.project_not_found()
