@@ -63,7 +63,7 @@ class Backend:
         self.faults = Faults(seed)
         self.rate_limiter = RateLimiter()
         self.lifecycle = Lifecycle()
-        self._openapi: dict[str, Any] | None = None
+        self._openapi: dict[bool, dict[str, Any]] = {}
 
     @property
     def user(self) -> dict[str, Any]:
@@ -116,10 +116,11 @@ class Backend:
             self.rng = random.Random(seed)
 
     def openapi(self) -> dict[str, Any]:
-        """The OpenAPI document of everything this backend serves (built once)."""
-        if self._openapi is None:
-            self._openapi = build_document(self.catalog, self.contract.schemas)
-        return self._openapi
+        """The OpenAPI document of everything this backend serves, as strict or lenient as it is
+        now (each built once)."""
+        if self.strict not in self._openapi:
+            self._openapi[self.strict] = build_document(self.catalog, self.contract.schemas, self.strict)
+        return self._openapi[self.strict]
 
     def current_project(self, key: ApiKey) -> int:
         """What ``@current`` means for a key: its first scoped project, else the first project."""

@@ -53,6 +53,7 @@ class Operation:
     response: str | None
     status: int
     suffix: str
+    media: str | None = None  # a binary response: the $defs enum of its content types
 
     @cached_property
     def operation_id(self) -> str:
@@ -174,4 +175,5 @@ def _operation(spec: ResourceSpec, prefix: str, row: dict[str, Any]) -> Operatio
         response=response if response != "none" else None,
         status=row.get("status", _DEFAULT_STATUS.get(action, 200)),
         suffix=suffix,
+        media=row.get("media"),
     )

@@ -54,3 +54,150 @@ def test_cli_writes_the_document(tmp_path, client):
     document = json.loads(target.read_text())
     validate(document)
     assert document == client.get("/api/schema/").get_json()
+
+
+def _walk(node, path=""):
+    """Every schema-like dict in the document, with where it is."""
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from _walk(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _walk(value, f"{path}/{index}")
+
+
+def _operations(document):
+    for path, item in document["paths"].items():
+        for method, op in item.items():
+            yield path, method, op
+
+
+def _component(document, ref):
+    return document["components"]["schemas"][ref["$ref"].rsplit("/", 1)[-1]]
+
+
+def test_bodies_are_offered_as_json_only(client):
+    """mockhog reads form and multipart bodies too, but converts only their top-level scalars."""
+    document = client.get("/api/schema/").get_json()
+    bodies = [op["requestBody"] for _, _, op in _operations(document) if "requestBody" in op]
+    assert bodies and all(list(body["content"]) == ["application/json"] for body in bodies)
+
+
+def test_every_array_says_what_it_holds_and_every_ref_resolves(client):
+    document = client.get("/api/schema/").get_json()
+    names = set(document["components"]["schemas"])
+    for where, node in _walk(document):
+        kinds = node.get("type", [])
+        if "array" in ([kinds] if isinstance(kinds, str) else kinds):
+            assert "items" in node, where
+        if isinstance(node.get("$ref"), str):
+            assert node["$ref"].removeprefix("#/components/schemas/") in names, where
+
+
+def test_lists_answer_typed_pages_of_their_model(client):
+    document = client.get("/api/schema/").get_json()
+    schemas = document["components"]["schemas"]
+    listed = client.get("/api/projects/1/exports/").get_json()
+    answer = document["paths"]["/api/projects/{project_id}/exports/"]["get"]["responses"]["200"]
+    page = _component(document, answer["content"]["application/json"]["schema"])
+    assert page == schemas["PaginatedExportedAssetList"]
+    assert page["properties"]["results"] == {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/ExportedAsset"},
+    }
+    assert set(page["required"]) == set(listed) == {"count", "next", "previous", "results"}
+    groups = schemas["PaginatedGroupList"]
+    assert "count" not in groups["properties"]  # a cursor page
+    assert groups["properties"]["results"]["items"] == {"$ref": "#/components/schemas/Group"}
+    # only what an operation reaches is published: the untyped envelopes are not
+    assert "LimitOffsetPage" not in schemas and "CursorPage" not in schemas
+
+
+def test_inline_objects_and_enums_have_names_of_their_own(client):
+    """Generators name an inline object after its property: ``ActivityLogEntry.user`` would become
+    ``User1`` beside the real ``User``."""
+    schemas = client.get("/api/schema/").get_json()["components"]["schemas"]
+    assert schemas["ActivityLogEntry"]["properties"]["user"] == {
+        "$ref": "#/components/schemas/ActivityLogEntryUser"
+    }
+    assert "email" in schemas["ActivityLogEntryUser"]["properties"]
+    for name, schema in schemas.items():
+        for prop, value in schema.get("properties", {}).items():
+            assert "properties" not in value and "enum" not in value, f"{name}.{prop}"
+
+
+def test_lenient_and_required_query_parameters(client):
+    document = client.get("/api/schema/").get_json()
+    params = {(path, p["name"]): p for path, method, op in _operations(document) for p in op["parameters"]}
+    # DRF's pagination takes any limit or offset (a negative or non-numeric one means the default)
+    offset = params[("/api/projects/", "offset")]
+    assert offset["required"] is False and offset["schema"]["type"] == ["integer", "string"]
+    assert client.get("/api/projects/?offset=-5").status_code == 200
+    assert client.get("/api/projects/?limit=abc").status_code == 200
+    # a parameter the view requires is required, and blank counts as missing
+    key = params[("/api/projects/{project_id}/groups/property_values/", "key")]
+    assert key["required"] is True and key["schema"]["minLength"] == 1
+    blank = client.get("/api/projects/1/groups/property_values/?group_type_index=0&key=")
+    assert blank.status_code == 400 and blank.get_json()["attr"] == "key"
+
+
+def test_what_a_view_refuses_by_hand_is_published(client):
+    """``x-view``: the view's own checks, published with the schema (validation leaves them to the
+    view, which answers in its own words)."""
+    document = client.get("/api/schema/").get_json()
+    schemas = document["components"]["schemas"]
+    assert schemas["NewPathRequest"]["required"] == ["new_path"]
+    assert schemas["NewPathRequest"]["properties"]["new_path"]["type"] == "string"
+    assert "x-view" not in json.dumps(document)
+    move = document["paths"]["/api/projects/{project_id}/file_system/{id}/move/"]["post"]
+    assert move["requestBody"]["required"] is True
+    folder = next(r for r in client.get("/api/projects/1/file_system/").get_json()["results"])
+    refused = client.post(f"/api/projects/1/file_system/{folder['id']}/move/", json={})
+    assert refused.status_code == 400 and refused.get_json() == {"detail": "new_path is required"}
+    assert schemas["LogsQueryRequest"]["required"] == ["query"]
+    assert client.post("/api/projects/1/logs/query/", json={}).get_json() == {"error": "No query provided"}
+
+
+def test_project_secret_key_scopes_are_published_as_the_server_allows_them(client):
+    from mockhog.resources.project_secret_api_keys import ALLOWED_SCOPES
+
+    schemas = client.get("/api/schema/").get_json()["components"]["schemas"]
+    assert schemas["Scopes"]["items"]["enum"] == list(ALLOWED_SCOPES)
+
+
+def test_a_delete_is_a_bare_204_or_a_200_with_what_it_reached(client):
+    document = client.get("/api/schema/").get_json()
+    responses = document["paths"]["/api/projects/{project_id}/file_system/{id}/"]["delete"]["responses"]
+    assert "content" not in responses["204"]
+    body = _component(document, responses["200"]["content"]["application/json"]["schema"])
+    assert body["required"] == ["deleted"]
+
+
+def test_an_export_file_is_published_in_each_format_it_has(client):
+    document = client.get("/api/schema/").get_json()
+    content = document["paths"]["/api/projects/{project_id}/exports/{id}/content/"]["get"]["responses"][
+        "200"
+    ]["content"]
+    formats = document["components"]["schemas"]["ExportFormat"]["enum"]
+    assert list(content) == formats
+    assert content["image/png"]["schema"] == {"type": "string", "format": "binary"}
+    assert content["text/csv"]["schema"] == {"type": "string"}
+    assert content["application/json"]["schema"] == {}
+    for export in client.get("/api/projects/1/exports/").get_json()["results"]:
+        answer = client.get(f"/api/projects/1/exports/{export['id']}/content/")
+        assert answer.status_code == 200 and answer.mimetype in content
+
+
+def test_a_strict_server_publishes_closed_request_bodies(backend):
+    lenient = backend.openapi()["components"]["schemas"]
+    backend.strict = True
+    try:
+        strict = backend.openapi()["components"]["schemas"]
+    finally:
+        backend.strict = False
+    assert "additionalProperties" not in lenient["ExportedAssetRequest"]
+    assert strict["ExportedAssetRequest"]["additionalProperties"] is False
+    assert strict["PatchedFileSystemRequest"]["additionalProperties"] is False
+    # a response model is as it was
+    assert strict["ExportedAsset"] == lenient["ExportedAsset"]
