@@ -7,7 +7,9 @@ pytest-xdist worker: each worker has its own), reset before every test.
 
 from __future__ import annotations
 
+import difflib
 import json
+import textwrap
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -50,35 +52,40 @@ class Stats:
         self.calls: Counter[str] = Counter()
         self.statuses: dict[str, Counter[str]] = {}
         self.violations: Counter[str] = Counter()
+        self.expected: Counter[str] = Counter()  # violations a test said it meant to send
 
-    def add(self, entries: list[Any]) -> None:
+    def add(self, entries: list[Any], expected: set[int] | None = frozenset()) -> None:
+        """One test's journal; ``expected`` holds the ids it meant to violate (None: all of them)."""
         for entry in entries:
-            if not entry.operation_id:
-                if entry.violation:
-                    self.violations["(undocumented)"] += 1
-                continue
-            name = _shape(entry.operation_id)
-            self.calls[name] += 1
-            self.statuses.setdefault(name, Counter())[str(entry.status)] += 1
+            name = _shape(entry.operation_id) if entry.operation_id else UNDOCUMENTED
+            if entry.operation_id:
+                self.calls[name] += 1
+                self.statuses.setdefault(name, Counter())[str(entry.status)] += 1
             if entry.violation:
-                self.violations[name] += 1
+                meant = expected is None or entry.id in expected
+                (self.expected if meant else self.violations)[name] += 1
 
     def merge(self, data: dict[str, Any]) -> None:
         for name, item in data.items():
             self.calls[name] += item["calls"]
             self.statuses.setdefault(name, Counter()).update(item["statuses"])
             self.violations[name] += item["violations"]
+            self.expected[name] += item["expected_violations"]
 
     def to_json(self) -> dict[str, Any]:
-        names = set(self.calls) | set(self.violations)
+        names = set(self.calls) | set(self.violations) | set(self.expected)
         return {
             name: {
                 "calls": self.calls[name],
                 "statuses": dict(self.statuses.get(name, {})),
                 "violations": self.violations[name],
+                "expected_violations": self.expected[name],
             }
             for name in sorted(names)
         }
+
+
+UNDOCUMENTED = "(undocumented)"
 
 
 _STATS = pytest.StashKey[Stats]()
@@ -107,8 +114,7 @@ def mockhog_server(pytestconfig: pytest.Config) -> Iterator[Server]:
 def mockhog(request: pytest.FixtureRequest, mockhog_server: Server) -> Iterator[MockHog]:
     """A fresh mockhog for this test: seeded state, no journal, no faults; violations fail the test."""
     config = request.config
-    marker = request.node.get_closest_marker("mockhog")
-    options = dict(marker.kwargs) if marker else {}
+    options = _marker_options(request.node)
     seed = options.get("seed", _default_seed(config))
     backend = mockhog_server.backend
     if backend.seed != seed:
@@ -118,11 +124,55 @@ def mockhog(request: pytest.FixtureRequest, mockhog_server: Server) -> Iterator[
     )
     handle = MockHog(mockhog_server, seed)
     handle.begin()
-    for path in [*config.getini("mockhog_fixtures"), *options.get("fixtures", [])]:
+    marked = [_fixture_path(request.node, path) for path in options.get("fixtures", [])]
+    for path in [*config.getini("mockhog_fixtures"), *marked]:
         handle.load(Path(path))
-    request.node.stash[_HANDLE] = (handle, bool(options.get("expect_violations")))
+    expect_all = bool(options.get("expect_violations"))
+    request.node.stash[_HANDLE] = (handle, expect_all)
     yield handle
-    config.stash[_STATS].add(handle.calls())
+    config.stash[_STATS].add(handle.calls(), expected=None if expect_all else handle.expected)
+
+
+MARKER_ARGUMENTS = ("seed", "fixtures", "strict", "expect_violations")
+
+
+def _marker_options(node: pytest.Item) -> dict[str, Any]:
+    """The ``mockhog`` marker's arguments; a misspelt one is an error, never silently ignored."""
+    marker = node.get_closest_marker("mockhog")
+    if marker is None:
+        return {}
+    valid = ", ".join(MARKER_ARGUMENTS)
+    if marker.args:
+        pytest.fail(f"@pytest.mark.mockhog takes keyword arguments only ({valid})", pytrace=False)
+    unknown = sorted(set(marker.kwargs) - set(MARKER_ARGUMENTS))
+    if unknown:
+        hints = {name: difflib.get_close_matches(name, MARKER_ARGUMENTS, n=1) for name in unknown}
+        named = ", ".join(
+            f"{name!r}" + (f" (did you mean {h[0]!r}?)" if h else "") for name, h in hints.items()
+        )
+        pytest.fail(
+            f"@pytest.mark.mockhog: unknown argument {named}; valid arguments: {valid}", pytrace=False
+        )
+    fixtures = marker.kwargs.get("fixtures", [])
+    if isinstance(fixtures, str | Path):
+        pytest.fail("@pytest.mark.mockhog(fixtures=...) takes a list of files", pytrace=False)
+    return dict(marker.kwargs)
+
+
+def _fixture_path(node: pytest.Item, name: str | Path) -> Path:
+    """A marker's fixture file: as given if absolute, else beside the test file, else under rootdir."""
+    path = Path(name)
+    if path.is_absolute():
+        candidates = [path]
+    else:
+        candidates = [Path(node.path).parent / path, node.config.rootpath / path]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    tried = ", ".join(str(c) for c in dict.fromkeys(candidates))
+    pytest.fail(
+        f"@pytest.mark.mockhog: fixture file {str(name)!r} not found (looked at {tried})", pytrace=False
+    )
 
 
 _HANDLE = pytest.StashKey[tuple[MockHog, bool]]()
@@ -140,14 +190,30 @@ def _default_seed(config: pytest.Config) -> int:
 def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     outcome = yield
     found = item.stash.get(_HANDLE, None)
-    if found is None or outcome.excinfo is not None:
+    if found is None:
         return
     handle, expected = found
-    violations = handle.violations()
-    if violations and not expected:
-        details = "\n\n".join(describe(entry) for entry in violations)
-        header = f"{len(violations)} PostHog contract violation(s) (seed {handle.seed}):"
-        outcome.force_exception(pytest.fail.Exception(f"{header}\n{details}", pytrace=False))
+    violations = [] if expected else handle.violations()
+    if not violations:
+        return
+    details = "\n\n".join(describe(entry) for entry in violations)
+    header = f"{len(violations)} PostHog contract violation(s) (seed {handle.seed})"
+    if outcome.excinfo is None:
+        outcome.force_exception(pytest.fail.Exception(f"{header}:\n{details}", pytrace=False))
+    else:
+        # the test failed on its own: the violation (a forgotten key's 401) is likely why
+        item.stash[_SHOWN] = (header, details)
+
+
+_SHOWN = pytest.StashKey[tuple[str, str]]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    shown = item.stash.get(_SHOWN, None)
+    if shown is not None and call.when == "call":
+        outcome.get_result().sections.append((f"mockhog: {shown[0]}", shown[1]))
 
 
 # -- the run's report ----------------------------------------------------------------------------
@@ -180,14 +246,17 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
 def _report(stats: Stats) -> dict[str, Any]:
     operations = all_operations()
     exercised = [name for name in operations if stats.calls[name]]
-    per_operation = {
-        name: stats.to_json().get(name, {"calls": 0, "statuses": {}, "violations": 0}) for name in operations
-    }
+    seen = stats.to_json()
+    empty = {"calls": 0, "statuses": {}, "violations": 0, "expected_violations": 0}
+    per_operation = {name: seen.get(name, empty) for name in operations}
+    if UNDOCUMENTED in seen:
+        per_operation[UNDOCUMENTED] = seen[UNDOCUMENTED]
     return {
         "exercised": len(exercised),
         "total": len(operations),
         "coverage": round(100 * len(exercised) / len(operations), 1),
         "violations": sum(stats.violations.values()),
+        "expected_violations": sum(stats.expected.values()),
         "never_called": [name for name in operations if not stats.calls[name]],
         "operations": per_operation,
     }
@@ -195,17 +264,23 @@ def _report(stats: Stats) -> dict[str, Any]:
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     stats = config.stash[_STATS]
-    if not stats.calls and not stats.violations:
+    if not stats.calls and not stats.violations and not stats.expected:
         return
     report = _report(stats)
     write = terminalreporter.write_line
     terminalreporter.section("mockhog")
+    expected = f" ({report['expected_violations']} expected)" if report["expected_violations"] else ""
     write(
         f"mockhog: {report['exercised']} of {report['total']} operations exercised "
-        f"({report['coverage']}%), {report['violations']} contract violations"
+        f"({report['coverage']}%), {report['violations']} contract violations{expected}"
     )
-    if report["never_called"]:
-        write("never called: " + ", ".join(report["never_called"]))
+    never = report["never_called"]
+    if never and config.get_verbosity() > 0:
+        write(f"never called ({len(never)}):")
+        for line in textwrap.wrap(", ".join(never), width=100):
+            write(f"  {line}")
+    elif never:
+        write(f"never called: {len(never)} operations (-v lists them, as does --mockhog-report=FILE)")
     minimum = config.stash.get(_BELOW, None)
     if minimum is not None:
         write(

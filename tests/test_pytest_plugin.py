@@ -190,7 +190,12 @@ def test_json_report_and_coverage_gate(pytester):
     result.stdout.fnmatch_lines(["*coverage * is below --mockhog-min-coverage=90*"])
     report = json.loads((pytester.path / "report.json").read_text())
     assert report["exercised"] == 2 and report["violations"] == 0
-    assert report["operations"]["persons_list"] == {"calls": 1, "statuses": {"200": 1}, "violations": 0}
+    assert report["operations"]["persons_list"] == {
+        "calls": 1,
+        "statuses": {"200": 1},
+        "violations": 0,
+        "expected_violations": 0,
+    }
     assert "groups_list" in report["never_called"]
     assert pytester.runpytest("--mockhog-min-coverage=1").ret == 0
 
@@ -211,3 +216,107 @@ def test_xdist_workers_are_isolated_and_reported_together(pytester):
     result.assert_outcomes(passed=6)
     report = json.loads((pytester.path / "r.json").read_text())
     assert report["operations"]["exports_create"]["calls"] == 6
+
+
+def test_a_misspelt_marker_argument_is_an_error_naming_the_valid_ones(pytester):
+    pytester.makepyfile(
+        test_inner_typo="""
+        import pytest
+
+        @pytest.mark.mockhog(sead=7)
+        def test_typo(mockhog):
+            pass
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*@pytest.mark.mockhog: unknown argument 'sead' (did you mean 'seed'?); "
+            "valid arguments: seed, fixtures, strict, expect_violations*"
+        ]
+    )
+
+
+def test_marker_fixture_paths_resolve_beside_the_test_then_under_rootdir(pytester):
+    records = {"records": {"1": {"insights": [{"id": 60, "name": "Beside the test"}]}}}
+    (pytester.path / "suite" / "deep").mkdir(parents=True)
+    (pytester.path / "suite" / "deep" / "beside.json").write_text(json.dumps(records))
+    records["records"]["1"]["insights"][0].update(id=61, name="At the root")
+    (pytester.path / "at_root.json").write_text(json.dumps(records))
+    (pytester.path / "suite" / "deep" / "test_inner_paths.py").write_text(
+        """
+import pytest, requests
+
+@pytest.mark.mockhog(fixtures=["beside.json", "at_root.json"])
+def test_both(mockhog):
+    names = {row["name"] for row in mockhog.backend.store.table(1, "insights").values()}
+    assert {"Beside the test", "At the root"} <= names
+
+@pytest.mark.mockhog(fixtures=["missing.json"])
+def test_missing(mockhog):
+    pass
+"""
+    )
+    elsewhere = pytester.mkdir("elsewhere")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(elsewhere)  # relative paths must not depend on where pytest runs
+        result = pytester.runpytest(pytester.path / "suite", "--rootdir", pytester.path)
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines(
+        ["*fixture file 'missing.json' not found (looked at */suite/deep/missing.json, *"]
+    )
+    result.stdout.no_fnmatch_line("*FileNotFoundError*")
+
+
+def test_a_test_failing_on_its_own_assertion_shows_the_violation_behind_it(pytester):
+    pytester.makepyfile(
+        test_inner_forgot_key="""
+        import requests
+
+        def test_forgets_the_key(mockhog):
+            answer = requests.get(f"{mockhog.url}/api/projects/1/persons/")
+            assert answer.status_code == 200
+        """
+    )
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*assert 401 == 200*",
+            "*mockhog: 1 PostHog contract violation(s) (seed 0)*",
+            "*mockhog: persons_list — GET /api/projects/1/persons/*",
+            "*rule broken: missing or unknown personal API key*",
+        ]
+    )
+
+
+def test_the_summary_is_short_folds_the_never_called_list_and_counts_expected_apart(pytester):
+    pytester.makepyfile(test_inner_client=CLIENT_TESTS)
+    pytester.makepyfile(
+        test_inner_meant="""
+        import requests
+
+        def test_means_it(mockhog):
+            with mockhog.expect_violation():
+                requests.get(f"{mockhog.url}/api/projects/1/exports/")
+        """
+    )
+    result = pytester.runpytest("--mockhog-report=report.json")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "mockhog: 3 of 87 operations exercised (3.4%), 0 contract violations (1 expected)",
+            "never called: 84 operations (-v lists them, as does --mockhog-report=FILE)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*groups_list*")
+    section = result.outlines[next(i for i, line in enumerate(result.outlines) if " mockhog " in line) :]
+    assert max(len(line) for line in section) <= 100
+    report = json.loads((pytester.path / "report.json").read_text())
+    assert report["violations"] == 0 and report["expected_violations"] == 1
+    assert report["operations"]["exports_list"]["expected_violations"] == 1
+    assert len(report["never_called"]) == 84
+
+    verbose = pytester.runpytest("-v")
+    verbose.stdout.fnmatch_lines(["never called (84):", "  *groups_list*"])
