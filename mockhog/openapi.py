@@ -31,6 +31,7 @@ ERROR_STATUSES = {
     "404": "Unknown project or object",
 }
 JSON_TYPE = "application/json"
+NO_NULL_CHARACTER = "^[^\\x00]*$"
 COMPONENTS = "#/components/schemas/"
 PROJECT_ID = {
     "name": "project_id",
@@ -267,11 +268,8 @@ class Document:
     # -- the document ----------------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
         components = {name: self.components[name] for name in self._reached()}
-        if self.strict:
-            # --strict refuses unknown top-level body fields (400 naming the field)
-            for name in self._bodies:
-                if components[name].get("properties") and "additionalProperties" not in components[name]:
-                    components[name] = {**components[name], "additionalProperties": False}
+        for name in self._bodies:
+            components[name] = self._closed_body(components[name])
         return {
             "openapi": "3.1.0",
             "info": {
@@ -290,6 +288,20 @@ class Document:
             },
             "security": [{"PersonalAPIKeyAuth": []}],
         }
+
+    def _closed_body(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """A request body as the server reads it: no null character in a top-level string (DRF's
+        CharField refuses one), and under --strict no unknown top-level field."""
+        properties = schema.get("properties", {})
+        if not properties:
+            return schema
+        out = {**schema, "properties": dict(properties)}
+        for name, prop in properties.items():
+            if "string" in _types(prop) and "pattern" not in prop and "enum" not in prop:
+                out["properties"][name] = {**prop, "pattern": NO_NULL_CHARACTER}
+        if self.strict and "additionalProperties" not in schema:
+            out["additionalProperties"] = False
+        return out
 
     def _reached(self) -> set[str]:
         """The components the paths refer to, directly or through other components."""
