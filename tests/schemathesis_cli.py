@@ -1,0 +1,178 @@
+"""Schemathesis' own CLI against a served mockhog, from outside the suite: does the published schema
+match what the server does?
+
+    python tests/schemathesis_cli.py                      # --checks all --max-examples 10, all of it
+    python tests/schemathesis_cli.py --max-examples 2 --phases coverage --include-path-regex groups
+
+Starts ``mockhog serve`` and ``mockhog serve --strict`` on free loopback ports, runs
+``schemathesis run http://127.0.0.1:PORT/api/schema/ --checks all`` against each (in parallel, one
+JUnit report each), and prints every failure. The run passes when the only failures are "schema-
+valid request rejected" answered by one of PostHog's business rules (tests/test_business_rules.py
+names each with its source); anything else exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ElementTree
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+API_KEY = "phx_mockhog_default_key"
+# What PostHog answers when a rule no schema can state refuses a schema-valid request.
+BUSINESS_RULES = {
+    "a project secret key label is unique": r"Project secret API key with label .* already exists",
+    "a group key is unique per group type": r"A group with this key already exists",
+    "only a property the group has can be deleted": r"Property .* does not exist on this group",
+    "count is an action on folders only": r"Count can only be called on folders",
+    "only a deleted object can be restored": r"Couldn't restore this",
+    "an export needs a dashboard, an insight or a context": r"Either dashboard, insight or export_context",
+    "a referenced object exists": r"Invalid pk .* object does not exist",
+    "one persisted folder of each type": r"You already have a \w+ folder",
+}
+SCHEMA_VALID_REJECTED = "ST202"
+
+
+@dataclass
+class Failure:
+    operation: str
+    code: str
+    title: str
+    answer: str
+
+    @property
+    def rule(self) -> str | None:
+        """The business rule that explains it, if any."""
+        if self.code != SCHEMA_VALID_REJECTED:
+            return None
+        return next(
+            (name for name, pattern in BUSINESS_RULES.items() if re.search(pattern, self.answer)), None
+        )
+
+
+def parse_report(path: Path) -> list[Failure]:
+    """Every failure in a Schemathesis JUnit report: one per check that failed, with the answer."""
+    failures = []
+    for case in ElementTree.parse(path).iter("testcase"):
+        for element in [*case.iter("failure"), *case.iter("error")]:
+            text = element.text or element.get("message") or ""
+            for block in re.split(r"\n(?=- ST\d+ )", "\n" + text):
+                found = re.match(r"- (ST\d+) ([^\n]+)", block.strip())
+                if found:
+                    answer = re.search(r"\[\d{3}\][^\n]*\n\s*\n?\s*`?([^\n]*)", block)
+                    failures.append(
+                        Failure(case.get("name", "?"), found[1], found[2], answer[1] if answer else "")
+                    )
+    return failures
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def serve(*flags: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    command = [sys.executable, "-m", "mockhog", "serve", "--port", str(port), "--api-key", API_KEY, *flags]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/_mockhog/health", timeout=2).ok:
+                return process, url
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"mockhog serve {' '.join(flags)} did not start on port {port}")
+
+
+def schemathesis_command(url: str, report: Path, options: argparse.Namespace, extra: list[str]) -> list[str]:
+    binary = Path(sys.executable).with_name("schemathesis")
+    command = [str(binary) if binary.exists() else "schemathesis", "run", f"{url}/api/schema/"]
+    command += ["--checks", "all", "--max-examples", str(options.max_examples), "--no-color"]
+    command += [
+        "-H",
+        f"Authorization: Bearer {API_KEY}",
+        "--report",
+        "junit",
+        "--report-junit-path",
+        str(report),
+    ]
+    if options.phases:
+        command += ["--phases", options.phases]
+    if options.include_path_regex:
+        command += ["--include-path-regex", options.include_path_regex]
+    if options.exclude_deprecated:
+        command.append("--exclude-deprecated")
+    return command + extra
+
+
+def run(options: argparse.Namespace, extra: list[str]) -> dict[str, list[Failure]]:
+    """Both servers, both runs; the failures found against each."""
+    results: dict[str, list[Failure]] = {}
+    servers = {"default": serve(), "--strict": serve("--strict")}
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            runs = {}
+            for name, (_, url) in servers.items():
+                report = Path(folder) / f"{name.strip('-')}.xml"
+                command = schemathesis_command(url, report, options, extra)
+                # in the temporary folder: schemathesis keeps its example database in the cwd
+                process = subprocess.Popen(
+                    command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=folder
+                )
+                runs[name] = (process, report)
+            for name, (process, report) in runs.items():
+                output, _ = process.communicate(timeout=options.timeout)
+                if not report.exists():
+                    raise RuntimeError(
+                        f"schemathesis wrote no report ({name}):\n{output.decode(errors='replace')}"
+                    )
+                results[name] = parse_report(report)
+    finally:
+        for process, _ in servers.values():
+            process.terminate()
+            process.wait(timeout=10)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--max-examples", type=int, default=10)
+    parser.add_argument("--phases", help="Schemathesis phases (default: all)")
+    parser.add_argument("--include-path-regex", help="only the operations whose path matches")
+    parser.add_argument(
+        "--exclude-deprecated", action="store_true", help="skip the /api/environments/ aliases"
+    )
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds each run may take")
+    options, extra = parser.parse_known_args(argv)
+    unexplained = 0
+    for name, failures in run(options, extra).items():
+        rules = Counter(f.rule for f in failures if f.rule)
+        others = [f for f in failures if not f.rule]
+        unexplained += len(others)
+        print(
+            f"mockhog serve {name}: {len(failures)} failures, {len(others)} not explained by a business rule"
+        )
+        for rule, count in sorted(rules.items()):
+            print(f"  business rule ({count}): {rule}")
+        for failure in others:
+            print(f"  {failure.code} {failure.title}: {failure.operation}: {failure.answer[:200]}")
+    return 1 if unexplained else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
