@@ -98,15 +98,10 @@ def variant_for(flag: Mapping[str, Any], identifier: str) -> str | None:
 
 
 def payload_for(flag: Mapping[str, Any], value: bool | str) -> Any:
-    """The payload stored for the value (``"true"`` for a boolean flag), parsed from its JSON text."""
+    """The payload stored for the value (``"true"`` for a boolean flag) as stored: its JSON text,
+    which the flags service passes through and the SDKs parse."""
     payloads = (flag.get("filters") or {}).get("payloads") or {}
-    raw = payloads.get("true" if value is True else value) if value is not False else None
-    if isinstance(raw, str):
-        try:
-            return json.loads(raw)
-        except ValueError:
-            return raw
-    return raw
+    return payloads.get("true" if value is True else value) if value is not False else None
 
 
 def evaluate(

@@ -22,11 +22,14 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import errors, flags
 from ..store import Record
 from .base import Call, Reply, Resource
+
+if TYPE_CHECKING:
+    from ..backend import Backend
 
 KEY_PATTERN = re.compile(r"^[a-zA-Z0-9_-]+$")
 MAX_PROPERTY_VALUES = 1000
@@ -265,7 +268,8 @@ class FeatureFlags(Resource):
     def local_evaluation(self, call: Call) -> Any:
         raw = call.query_lists.get("send_cohorts")
         include_cohorts = raw is not None and raw[-1].lower() in ("", "true", "1", "yes")
-        return local_evaluation(call, include_cohorts)
+        assert call.project_id is not None
+        return local_evaluation_body(call.backend, call.project_id, include_cohorts)
 
     def status(self, call: Call) -> Any:
         record = self.get(call)
@@ -386,23 +390,23 @@ SEED_FLAGS = [
 ]
 
 
-def local_evaluation(call: Call, include_cohorts: bool) -> dict[str, Any]:
-    """``_get_flags_response_for_local_evaluation`` for the call's project."""
-    rows = sorted(call.table("feature_flags").values(), key=lambda row: row["id"])
+def local_evaluation_body(backend: Backend, project_id: int, include_cohorts: bool) -> dict[str, Any]:
+    """``_get_flags_response_for_local_evaluation`` for one project."""
+    rows = sorted(backend.store.table(project_id, "feature_flags").values(), key=lambda row: row["id"])
     served = [row for row in rows if not row.get("deleted") and not row.get("is_remote_configuration")]
     cohorts: dict[str, Any] = {}
     if include_cohorts:
-        cohort_rows = call.table("cohorts")
-        for row in served:
-            for prop in _properties(row):
-                if prop.get("type") != "cohort":
-                    continue
-                cohort = cohort_rows.get(_int(prop.get("value")))
-                if cohort and not cohort.get("deleted") and not cohort.get("is_static"):
-                    cohorts[str(cohort["id"])] = cohort_properties(cohort)
+        every = cohort_definitions(backend, project_id)
+        used = {
+            str(prop.get("value"))
+            for row in served
+            for prop in _properties(row)
+            if prop.get("type") == "cohort"
+        }
+        cohorts = {key: value for key, value in every.items() if key in used}
     return {
-        "flags": [minimal(row, call.project_id) for row in served],
-        "group_type_mapping": group_type_mapping(call),
+        "flags": [minimal(row, project_id) for row in served],
+        "group_type_mapping": group_type_mapping(backend),
         "cohorts": cohorts,
     }
 
@@ -413,20 +417,21 @@ def minimal(row: Record, project_id: int | None) -> dict[str, Any]:
     return view
 
 
-def cohort_properties(cohort: Record) -> dict[str, Any]:
-    """A cohort's property group as the flags service reads it (``filters.properties``)."""
-    found = (cohort.get("filters") or {}).get("properties")
-    return found if isinstance(found, dict) else {"type": "AND", "values": []}
+def cohort_definitions(backend: Backend, project_id: int) -> dict[str, Any]:
+    """The project's dynamic cohorts as the flags service reads them: ``filters.properties``."""
+    definitions = {}
+    for cohort in backend.store.table(project_id, "cohorts").values():
+        if cohort.get("deleted") or cohort.get("is_static"):
+            continue
+        found = (cohort.get("filters") or {}).get("properties")
+        definitions[str(cohort["id"])] = found if isinstance(found, dict) else {"type": "AND", "values": []}
+    return definitions
 
 
-def group_type_mapping(call: Call) -> dict[str, str]:
-    groups = call.backend.resources.get("groups")
+def group_type_mapping(backend: Backend) -> dict[str, str]:
+    groups = backend.resources.get("groups")
     mapping = getattr(groups, "group_types", {}) if groups is not None else {}
     return {str(index): name for index, name in sorted(mapping.items())}
-
-
-def project_flags(call: Call) -> list[Record]:
-    return sorted(call.table("feature_flags").values(), key=lambda row: row["id"])
 
 
 def _check_payloads(filters: dict[str, Any], variants: set[Any]) -> dict[str, Any]:
