@@ -263,6 +263,44 @@ def captured(backend: Backend, project_id: int | None = None) -> list[Record]:
     return sorted(rows, key=lambda row: row["_received_at"])
 
 
+def captured_view(row: Record, project_id: int | None = None) -> dict[str, Any]:
+    """A captured event as tests and the control plane show it."""
+    view = {
+        "uuid": row["id"],
+        "event": row["event"],
+        "distinct_id": row["distinct_id"],
+        "properties": row.get("properties") or {},
+        "timestamp": row["timestamp"],
+        "received_at": row.get("_received_at"),
+    }
+    return {**view, "project": project_id} if project_id is not None else view
+
+
+def find_captured(
+    backend: Backend,
+    event: str | None = None,
+    distinct_id: str | None = None,
+    properties: dict[str, Any] | None = None,
+    project_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """Captured events matching the event name, the distinct id and a subset of properties."""
+    found = []
+    for pid in [project_id] if project_id is not None else list(backend.projects):
+        for row in captured(backend, pid):
+            if event is not None and row["event"] != event:
+                continue
+            if distinct_id is not None and row["distinct_id"] != distinct_id:
+                continue
+            have = row.get("properties") or {}
+            if properties and any(have.get(key, _ABSENT) != value for key, value in properties.items()):
+                continue
+            found.append(captured_view(row, pid))
+    return sorted(found, key=lambda view: view["received_at"] or "")
+
+
+_ABSENT = object()
+
+
 def clear_captured(backend: Backend, project_id: int | None = None) -> int:
     """Forget captured events (persons, groups and definitions they made stay); returns how many."""
     rows = captured(backend, project_id)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors, flags
 from ..store import Record
-from .base import Call, Reply, Resource
+from .base import Call, Reply, Resource, iso
 
 if TYPE_CHECKING:
     from ..backend import Backend
@@ -388,6 +388,68 @@ SEED_FLAGS = [
         },
     ),
 ]
+
+
+def declare_flag(
+    backend: Backend,
+    project_id: int,
+    key: str,
+    value: bool | str = True,
+    rollout: int = 100,
+    variants: dict[str, int] | None = None,
+    payload: Any = None,
+    person_properties: dict[str, Any] | None = None,
+) -> Record:
+    """Store a flag quickly (a test's ``set_flag``): on for ``rollout`` % of everyone matching
+    ``person_properties`` (exact matches), off when ``value`` is False, one variant for all when
+    ``value`` names it, or split by ``variants`` ({key: percentage}). Replaces a flag of that key."""
+    if not KEY_PATTERN.match(key):
+        raise ValueError(f"set_flag: {key!r}: only letters, numbers, hyphens (-) & underscores (_)")
+    if isinstance(value, str) and variants is None:
+        variants = {value: 100}
+    if variants is not None and sum(variants.values()) != 100:
+        raise ValueError(f"set_flag: {key!r}: variant rollout percentages must sum to 100")
+    properties = [
+        {
+            "key": name,
+            "type": "person",
+            "value": wanted if isinstance(wanted, list) else [wanted],
+            "operator": "exact",
+        }
+        for name, wanted in (person_properties or {}).items()
+    ]
+    payloads: dict[str, Any] = {}
+    if payload is not None:
+        keyed = payload if variants and isinstance(payload, dict) and set(payload) <= set(variants) else None
+        items = keyed.items() if keyed else [(next(iter(variants)) if variants else "true", payload)]
+        payloads = {name: item if isinstance(item, str) else json.dumps(item) for name, item in items}
+    filters = {
+        "groups": [{"properties": properties, "rollout_percentage": rollout}],
+        "payloads": payloads,
+        "multivariate": {"variants": [{"key": k, "rollout_percentage": p} for k, p in variants.items()]}
+        if variants
+        else None,
+    }
+    table = backend.store.table(project_id, "feature_flags")
+    existing = next((row for row in table.values() if row["key"] == key and not row.get("deleted")), None)
+    now = iso(datetime.now(UTC))
+    user = user_basic(backend.user)
+    record = {
+        **(existing or EMPTY_RELATIONS),
+        "id": existing["id"] if existing else table.allocate_id(),
+        "name": key,
+        "key": key,
+        "filters": filters,
+        "deleted": False,
+        "active": value is not False,
+        "created_by": (existing or {}).get("created_by", user),
+        "last_modified_by": user,
+        "created_at": (existing or {}).get("created_at", now),
+        "updated_at": now,
+        "version": ((existing or {}).get("version") or 0) + 1,
+    }
+    table.put(record["id"], record)
+    return record
 
 
 def local_evaluation_body(backend: Backend, project_id: int, include_cohorts: bool) -> dict[str, Any]:
