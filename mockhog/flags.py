@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from .resources.base import parse_time
+
 LONG_SCALE = float(0xFFFFFFFFFFFFFFF)
 NUMERIC_OPERATORS = ("gt", "gte", "lt", "lte")
 DATE_OPERATORS = ("is_date_before", "is_date_after", "is_date_exact")
@@ -220,11 +222,7 @@ def _moment(value: Any, now: datetime) -> datetime | None:
         amount, unit = int(relative.group(1)), relative.group(2)
         days = {"h": amount / 24, "d": amount, "w": 7 * amount, "m": 30 * amount, "y": 365 * amount}[unit]
         return now - timedelta(days=days)
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return parse_time(value)
 
 
 def match_property(prop: Mapping[str, Any], properties: Mapping[str, Any]) -> bool:

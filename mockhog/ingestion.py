@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from .capture import Payload
-from .resources.base import iso
+from .resources.base import iso, parse_time
 from .resources.identity import api_token
 from .store import Record, Table
 
@@ -106,8 +106,8 @@ class _Pipeline:
 
     def timestamp(self, event: dict[str, Any], sent_at: str | None) -> str:
         """The event time as ingestion computes it, with the client's clock skew removed."""
-        stamp = _parse(event.get("timestamp"))
-        sent = _parse(event.get("sent_at") or sent_at)
+        stamp = parse_time(event.get("timestamp"))
+        sent = parse_time(event.get("sent_at") or sent_at)
         offset = event.get("offset")
         if stamp and sent:
             return iso(self.now + (stamp - sent))
@@ -311,13 +311,3 @@ def clear_captured(backend: Backend, project_id: int | None = None) -> int:
                 if row.get("_captured"):
                     table.delete(row["id"])
     return len(rows)
-
-
-def _parse(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors, flags
 from ..store import Record
-from .base import Call, Reply, Resource, iso
+from .base import Call, Reply, Resource, iso, parse_time
 
 if TYPE_CHECKING:
     from ..backend import Backend
@@ -537,20 +537,10 @@ def _status(row: Record, now: datetime) -> str:
     variants = _variants(row)
     if variants:
         full = full and any(v.get("rollout_percentage") == 100 for v in variants)
-    created = _parse(row.get("created_at"))
+    created = parse_time(row.get("created_at"))
     if row.get("active") and full and created is not None and now - created > STALE_AFTER:
         return "STALE"
     return "ACTIVE"
-
-
-def _parse(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _sort_key(value: Any) -> tuple[int, Any]:
