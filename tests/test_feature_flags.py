@@ -225,3 +225,24 @@ def test_local_evaluation_with_a_project_secret_key(client, backend):
     assert wrong.status_code == 401
     other = anonymous.get(f"{BASE}", headers={"Authorization": f"Bearer {secret}"})
     assert other.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("filters", "detail"),
+    [
+        (
+            {"groups": [{"rollout_percentage": "half"}]},
+            "Filters are not valid (rollout_percentage must be a number or null)",
+        ),
+        (
+            {"groups": [{}], "multivariate": "x"},
+            "Filters are not valid (multivariate.variants must be a list of {key, rollout_percentage})",
+        ),
+        ({"groups": [{"properties": 3}]}, "Filters are not valid (properties must be a list)"),
+        ({"groups": "all"}, "Filters are not valid (groups must be a list of condition sets)"),
+    ],
+)
+def test_shapes_posthog_would_fail_on_are_refused(refused, filters, detail):
+    """validate_filters assumes these shapes (posthog/api/feature_flag.py raises a 500 on them);
+    mockhog answers a 400 in the same envelope instead (docs/divergences.md)."""
+    refused("post", BASE, {"key": "odd", "filters": filters}, "invalid_input", "filters", detail)

@@ -216,9 +216,27 @@ class FeatureFlags(Resource):
         groups = groups or []
         if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
             raise invalid_filters("Filters are not valid (groups must be a list of condition sets)")
+        # Shapes PostHog's serializer assumes (a wrong one is a 500 there): refused here instead.
+        if not all(isinstance(group.get("properties") or [], list) for group in groups):
+            raise invalid_filters("Filters are not valid (properties must be a list)")
         properties = [prop for group in groups for prop in (group.get("properties") or [])]
         if not all(isinstance(prop, dict) for prop in properties):
             raise invalid_filters("Filters are not valid (properties must be objects)")
+        if not all(_percentage(group.get("rollout_percentage"), True) for group in groups):
+            raise invalid_filters("Filters are not valid (rollout_percentage must be a number or null)")
+        multivariate = filters.get("multivariate")
+        variant_list = (
+            (multivariate or {}).get("variants") or [] if isinstance(multivariate, dict | None) else None
+        )
+        if not isinstance(variant_list, list) or not all(
+            isinstance(v, dict)
+            and isinstance(v.get("key"), str)
+            and _percentage(v.get("rollout_percentage", 0))
+            for v in variant_list
+        ):
+            raise invalid_filters(
+                "Filters are not valid (multivariate.variants must be a list of {key, rollout_percentage})"
+            )
         aggregation = filters.get("aggregation_group_type_index")
         if aggregation is None:
             if any(prop.get("type") not in ("person", "cohort", "flag") for prop in properties):
@@ -229,14 +247,15 @@ class FeatureFlags(Resource):
                 raise invalid_filters("Flag properties must use the 'flag_evaluates_to' operator")
         elif any(p.get("type") != "group" or p.get("group_type_index") != aggregation for p in properties):
             raise invalid_filters("Filters are not valid (can only use group properties)")
-        variant_list = (filters.get("multivariate") or {}).get("variants") or []
-        variants = {variant.get("key") for variant in variant_list}
+        variants = {variant["key"] for variant in variant_list}
         if variant_list and sum(v.get("rollout_percentage", 0) for v in variant_list) != 100:
             raise invalid_filters(
                 "Invalid variant definitions: Variant rollout percentages must sum to 100.", "invalid_input"
             )
         for group in groups:
-            if group.get("variant") and group["variant"] not in variants:
+            if group.get("variant") and (
+                not isinstance(group["variant"], str) or group["variant"] not in variants
+            ):
                 raise invalid_filters("Filters are not valid (variant override does not exist)")
             for prop in group.get("properties") or []:
                 self.check_property(call, prop)
@@ -522,6 +541,12 @@ def _check_payloads(filters: dict[str, Any], variants: set[Any]) -> dict[str, An
 
 def _properties(row: Record) -> list[dict[str, Any]]:
     return [p for g in (row.get("filters") or {}).get("groups") or [] for p in g.get("properties") or []]
+
+
+def _percentage(value: Any, nullable: bool = False) -> bool:
+    if value is None:
+        return nullable
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _variants(row: Record) -> list[Any]:
