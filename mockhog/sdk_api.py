@@ -31,12 +31,21 @@ UNKNOWN_TOKEN = "token matches no project: PostHog accepts the request and drops
 NO_TOKEN = "No API token provided. Please include a valid API token in your request."
 BAD_TOKEN = "The provided API key is invalid or has expired. Please check your API key and try again."
 FLAGS_ALLOW = "GET, POST, OPTIONS, HEAD"
-CONFIG = {
+# What the flags service adds for config=true when it has no cached project config (ConfigResponse
+# ::fallback), and the smaller set a GET answers with (get_minimal_flags_response).
+MINIMAL_CONFIG = {
     "supportedCompression": ["gzip", "gzip-js"],
     "config": {"enable_collect_everything": True},
     "toolbarParams": {},
     "isAuthenticated": False,
     "sessionRecording": False,
+}
+FALLBACK_CONFIG = {
+    **MINIMAL_CONFIG,
+    "surveys": False,
+    "heatmaps": False,
+    "capturePerformance": False,
+    "autocaptureExceptions": False,
 }
 
 
@@ -194,7 +203,7 @@ def _subject(app: Backend, project_id: int, body: dict[str, Any]) -> flags.Subje
         else {}
     )
     passed = body.get("group_properties") if isinstance(body.get("group_properties"), dict) else {}
-    mapping = {name: index for index, name in getattr(app.resources.get("groups"), "group_types", {}).items()}
+    mapping = {name: int(index) for index, name in group_type_mapping(app).items()}
     stored_groups = store.table(project_id, "groups").values()
     group_properties: dict[str, dict[str, Any]] = {}
     for group_type, key in groups.items():
@@ -232,31 +241,29 @@ def _details(result: flags.FlagResult) -> dict[str, Any]:
 
 
 def _shape(
-    results: dict[str, flags.FlagResult], version: int, from_decide: bool, config: bool
+    results: dict[str, flags.FlagResult], version: int, from_decide: bool, config: dict[str, Any] | None
 ) -> dict[str, Any]:
-    """``get_versioned_response``: which of the services' response formats the client asked for."""
+    """``get_versioned_response``: the response format the client asked for. Through decide, v=1
+    (and unknown versions) lists the enabled keys, v=2 maps them to values, v=3 is the legacy flags
+    response and v>=4 the current one; otherwise v>=2 is the current one and v=1 the legacy one."""
     common: dict[str, Any] = {
         "requestId": str(uuid.uuid4()),
         "evaluatedAt": int(datetime.now(UTC).timestamp() * 1000),
+        **(config or {}),
     }
-    if config:
-        common.update(CONFIG)
-    legacy_values = {key: result.value for key, result in results.items()}
-    if from_decide and version in (1, 2) or (from_decide and version <= 0):
-        enabled = {key: result.value for key, result in results.items() if result.enabled}
-        return {"featureFlags": sorted(enabled) if version != 2 else enabled, **common}
-    if version >= (4 if from_decide else 2):
+    current = version >= 4 if from_decide else version >= 2
+    if current:
+        details = {key: _details(result) for key, result in results.items()}
+        return {"errorsWhileComputingFlags": False, "flags": details, **common}
+    if not from_decide or version == 3:
         return {
             "errorsWhileComputingFlags": False,
-            "flags": {key: _details(result) for key, result in results.items()},
+            "featureFlags": {key: result.value for key, result in results.items()},
+            "featureFlagPayloads": {k: r.payload for k, r in results.items() if r.payload is not None},
             **common,
         }
-    return {
-        "errorsWhileComputingFlags": False,
-        "featureFlags": legacy_values,
-        "featureFlagPayloads": {k: r.payload for k, r in results.items() if r.payload is not None},
-        **common,
-    }
+    enabled = {key: result.value for key, result in results.items() if result.enabled}
+    return {"featureFlags": enabled if version == 2 else sorted(enabled), **common}
 
 
 def _project_for(app: Backend, token: Any) -> int:
@@ -282,12 +289,9 @@ def _evaluate(from_decide: bool) -> Response:
     operation = "decide" if from_decide else "flags"
     app = backend()
     version = _version(request.args.get("v"))
-    config_raw = request.args.get("config")
-    config = config_raw in ("true", "1") if config_raw is not None else from_decide
-    if version is None and config_raw is None and not from_decide:
-        version, config = 2, True
     if request.method in ("GET", "HEAD"):
-        body = _shape({}, version or 1, from_decide, True)
+        # get_minimal_flags_response: v>=2 is the current format, else the legacy one
+        body = _shape({}, version or 1, False, MINIMAL_CONFIG)
         journal(operation, 200, started, None)
         return (
             Response(status=200, content_type="application/json")
@@ -296,6 +300,10 @@ def _evaluate(from_decide: bool) -> Response:
         )
     if request.method == "OPTIONS":
         return Response(status=204, headers={"Allow": FLAGS_ALLOW})
+    config_raw = request.args.get("config")
+    wants_config = config_raw in ("true", "1") if config_raw is not None else from_decide
+    if version is None and config_raw is None and not from_decide:
+        version, wants_config = 2, True  # the service's default: the latest format, with config
     body: dict[str, Any] = {}
     try:
         body = _flags_body()
@@ -319,6 +327,7 @@ def _evaluate(from_decide: bool) -> Response:
             else flags.evaluate_all(stored, subject, mapping, cohorts, only)
         )
     journal(operation, 200, started, body, project_id=project_id)
+    config = {**FALLBACK_CONFIG, "hasFeatureFlags": bool(stored)} if wants_config else None
     return as_json(_shape(results, version or 1, from_decide, config))
 
 

@@ -173,6 +173,8 @@ def test_get_is_the_minimal_response(anonymous):
     """GET answers an empty flags response with the minimal config (get_minimal_flags_response)."""
     body = anonymous.get("/flags/?v=2").get_json()
     assert body["flags"] == {} and body["isAuthenticated"] is False
+    legacy = anonymous.get("/flags/").get_json()
+    assert legacy["featureFlags"] == {} and legacy["featureFlagPayloads"] == {}
     assert anonymous.put("/flags/").status_code == 405
 
 
