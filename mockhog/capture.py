@@ -30,6 +30,7 @@ import json
 import re
 import zlib
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -106,7 +107,17 @@ def decode(request: Request) -> Payload:
     text, compression = _decompress(data, hint)
     payload = _parse(text)
     payload.compression = compression
+    if payload.sent_at is None:
+        payload.sent_at = _query_sent_at(request.query.get("_"))
     return payload
+
+
+def _query_sent_at(raw: str | None) -> str | None:
+    """``EventQuery::sent_at``: posthog-js's ``_=<milliseconds>``; seconds (older SDKs) are ignored."""
+    if not raw or not raw.isdigit():
+        return None
+    moment = datetime.fromtimestamp(int(raw) / 1000, UTC)
+    return moment.isoformat() if moment.year > 2020 else None
 
 
 def _looks_like_form(raw: bytes) -> bool:

@@ -190,3 +190,11 @@ def test_capture_is_journaled(anonymous, backend, token):
         ("capture_batch", 200, None),
         ("capture_batch", 401, "auth"),
     ]
+
+
+def test_query_sent_at_corrects_the_clock(anonymous, backend, token):
+    """posthog-js's _=<ms> is sent_at when the body has none (EventQuery::sent_at); ingestion then
+    shifts the event by now - sent_at."""
+    event = {**_event(token, "js"), "timestamp": "2021-03-01T00:00:00Z"}
+    assert anonymous.post("/e/?_=1614556810000", json=event).get_json() == OK  # sent 10 s after
+    assert captured(backend)[0]["timestamp"] > "2025-01-01"
