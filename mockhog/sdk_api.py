@@ -16,7 +16,7 @@ import zlib
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, current_app, request
 
 from . import flags, ingestion
 from .api import encode_json
@@ -128,10 +128,11 @@ def capture(kind: str = "i/v0/e") -> Response:
         warnings.append(UNKNOWN_TOKEN)
     else:
         ingestion.ingest(app, project_id, payload)
-    g.mockhog_events = payload.events
-    journal(
-        operation, 200, started, {"events": len(payload.events)}, project_id=project_id, warnings=warnings
-    )
+    summary = {
+        "compression": payload.compression,
+        "events": [{"event": e["event"], "distinct_id": e["distinct_id"]} for e in payload.events],
+    }
+    journal(operation, 200, started, summary, project_id=project_id, warnings=warnings)
     if request.args.get("beacon") in ("1", "true"):
         return Response(status=204)
     response = as_json({"status": "Ok"})

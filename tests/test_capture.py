@@ -190,6 +190,8 @@ def test_capture_is_journaled(anonymous, backend, token):
         ("capture_batch", 200, None),
         ("capture_batch", 401, "auth"),
     ]
+    assert entries[0].body == {"compression": "none", "events": [{"event": "e", "distinct_id": "d"}]}
+    assert entries[1].error == "event submitted without an api_key"
 
 
 def test_query_sent_at_corrects_the_clock(anonymous, backend, token):
