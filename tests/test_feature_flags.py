@@ -246,3 +246,27 @@ def test_shapes_posthog_would_fail_on_are_refused(refused, filters, detail):
     """validate_filters assumes these shapes (posthog/api/feature_flag.py raises a 500 on them);
     mockhog answers a 400 in the same envelope instead (docs/divergences.md)."""
     refused("post", BASE, {"key": "odd", "filters": filters}, "invalid_input", "filters", detail)
+
+
+def test_remote_config(client, backend):
+    """remote_config: by id or key, the "true" payload as stored, 404 without a body for a flag that
+    is not a remote configuration; a project secret key may call it (posthog/api/feature_flag.py)."""
+    body = {
+        "key": "site-config",
+        "is_remote_configuration": True,
+        "filters": {"groups": [{}], "payloads": {"true": {"theme": "dark"}}},
+    }
+    flag = client.post(BASE, json=body).get_json()
+    by_key = client.get(f"{BASE}site-config/remote_config/")
+    assert by_key.status_code == 200 and by_key.get_json() == '{"theme": "dark"}'
+    assert client.get(f"{BASE}{flag['id']}/remote_config/").get_json() == '{"theme": "dark"}'
+    plain = client.get(f"{BASE}new-onboarding/remote_config/")
+    assert plain.status_code == 404 and plain.data == b""
+    secret = client.post(
+        "/api/projects/1/project_secret_api_keys/", json={"label": "rc", "scopes": ["endpoint:read"]}
+    )
+    headers = {"Authorization": f"Bearer {secret.get_json()['value']}"}
+    answer = client.application.test_client().get(
+        "/api/projects/@current/feature_flags/site-config/remote_config/", headers=headers
+    )
+    assert answer.get_json() == '{"theme": "dark"}'

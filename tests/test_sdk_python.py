@@ -138,3 +138,22 @@ def test_set_flag_is_seen_by_local_evaluation(mockhog):
     )
     assert local.get_feature_flag("kill-switch", "x", only_evaluate_locally=True) is False
     local.shutdown()
+
+
+def test_remote_config_payload(mockhog):
+    """get_remote_config_payload: GET .../feature_flags/<key>/remote_config?token=... with the key."""
+    body = {
+        "key": "site-config",
+        "is_remote_configuration": True,
+        "filters": {"groups": [{}], "payloads": {"true": {"theme": "dark"}}},
+    }
+    created = requests.post(
+        f"{mockhog.url}/api/projects/1/feature_flags/", json=body, headers=mockhog.headers
+    )
+    assert created.status_code == 201
+    client = Posthog(
+        mockhog.project_token, host=mockhog.url, personal_api_key=mockhog.api_key, sync_mode=True
+    )
+    assert client.get_remote_config_payload("site-config") == '{"theme": "dark"}'
+    mockhog.assert_called("feature_flags_remote_config_retrieve", times=1)
+    client.shutdown()

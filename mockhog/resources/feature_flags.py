@@ -290,6 +290,20 @@ class FeatureFlags(Resource):
         assert call.project_id is not None
         return local_evaluation_body(call.backend, call.project_id, include_cohorts)
 
+    def remote_config(self, call: Call) -> Any:
+        """The flag's ``"true"`` payload as stored (its JSON text), by id or key; 404 with no body
+        unless it is a remote configuration (``remote_config``)."""
+        raw = str(call.params["key"])
+        table = self.table(call)
+        found = (
+            table.get(int(raw))
+            if raw.isdigit()
+            else next((r for r in table.values() if r["key"] == raw), None)
+        )
+        if found is None or not found.get("is_remote_configuration"):
+            return Reply(body=b"", status=404, content_type="application/json")
+        return ((found.get("filters") or {}).get("payloads") or {}).get("true") or None
+
     def status(self, call: Call) -> Any:
         record = self.get(call)
         state = _status(record, call.now)
