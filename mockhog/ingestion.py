@@ -31,6 +31,14 @@ EVENTS = "events"
 PERSON_EVENTS = ("$identify", "$create_alias", "$merge_dangerously")
 
 
+def persons_by_distinct_id(persons: Table) -> dict[str, Record]:
+    """Every distinct id's person, kept with the table until it changes."""
+    derived = persons.derived
+    if "by_distinct_id" not in derived:
+        derived["by_distinct_id"] = {did: p for p in persons.values() for did in p.get("distinct_ids") or []}
+    return derived["by_distinct_id"]
+
+
 def project_for_token(backend: Backend, token: str) -> int | None:
     """The project whose public ``api_token`` this is, or None."""
     for project_id, project in backend.projects.items():
@@ -117,7 +125,7 @@ class _Pipeline:
 
     # -- persons -----------------------------------------------------------------------------
     def find_person(self, distinct_id: str) -> Record | None:
-        return next((p for p in self.persons.values() if distinct_id in (p.get("distinct_ids") or [])), None)
+        return persons_by_distinct_id(self.persons).get(distinct_id)
 
     def person_for(self, distinct_id: str) -> Record:
         return self.find_person(distinct_id) or self.create_person([distinct_id])

@@ -8,6 +8,7 @@ text with the status the Rust services use, successes are their JSON.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import time
@@ -26,7 +27,6 @@ from .journal import Entry, redact
 from .resources.feature_flags import cohort_definitions, group_type_mapping, local_evaluation_body
 
 bp = Blueprint("sdk", __name__)
-CAPTURE_PATHS = ("batch", "i/v0/e", "e", "capture", "track", "engage")
 UNKNOWN_TOKEN = "token matches no project: PostHog accepts the request and drops its events"
 NO_TOKEN = "No API token provided. Please include a valid API token in your request."
 BAD_TOKEN = "The provided API key is invalid or has expired. Please check your API key and try again."
@@ -154,8 +154,6 @@ def _flags_body() -> dict[str, Any]:
         if raw.startswith(b"\x1f\x8b") or hint in ("gzip", "gzip-js"):
             raw = gzip.decompress(raw)
         elif hint == "base64":
-            import base64
-
             raw = base64.b64decode(raw)
     except (OSError, EOFError, zlib.error, ValueError) as exc:
         raise Refused(
@@ -188,14 +186,7 @@ def _subject(app: Backend, project_id: int, body: dict[str, Any]) -> flags.Subje
             400, "The distinct_id field cannot be empty. Please provide a valid identifier.", "schema"
         )
     store = app.store
-    person = next(
-        (
-            p
-            for p in store.table(project_id, "persons").values()
-            if distinct_id in (p.get("distinct_ids") or [])
-        ),
-        None,
-    )
+    person = ingestion.persons_by_distinct_id(store.table(project_id, "persons")).get(distinct_id)
     overrides = body.get("person_properties") if isinstance(body.get("person_properties"), dict) else {}
     person_properties = {**((person or {}).get("properties") or {}), **overrides}
     groups = (

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from .. import errors
+from ..ingestion import persons_by_distinct_id
 from ..store import Record
 from .base import Call, Resource
 from .persons import matches
@@ -64,14 +65,7 @@ class Events(Resource):
         return next((p for p in table.values() if p.get("uuid") == raw), None)
 
     def persons_by_distinct_id(self, call: Call) -> dict[str, Record]:
-        derived = call.table("persons").derived
-        if "by_distinct_id" not in derived:
-            derived["by_distinct_id"] = {
-                did: person
-                for person in call.table("persons").values()
-                for did in person.get("distinct_ids") or []
-            }
-        return derived["by_distinct_id"]
+        return persons_by_distinct_id(call.table("persons"))
 
     def person_properties(self, call: Call, row: Record) -> dict[str, Any]:
         person = self.persons_by_distinct_id(call).get(row["distinct_id"])
