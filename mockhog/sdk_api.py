@@ -24,7 +24,7 @@ from .api import encode_json
 from .backend import Backend
 from .capture import CaptureError, Request, decode
 from .journal import Entry, redact
-from .resources.feature_flags import cohort_definitions, group_type_mapping, local_evaluation_body
+from .resources.feature_flags import evaluate_project, local_evaluation_body, subject_for
 
 bp = Blueprint("sdk", __name__)
 UNKNOWN_TOKEN = "token matches no project: PostHog accepts the request and drops its events"
@@ -185,31 +185,14 @@ def _subject(app: Backend, project_id: int, body: dict[str, Any]) -> flags.Subje
         raise Refused(
             400, "The distinct_id field cannot be empty. Please provide a valid identifier.", "schema"
         )
-    store = app.store
-    person = ingestion.persons_by_distinct_id(store.table(project_id, "persons")).get(distinct_id)
-    overrides = body.get("person_properties") if isinstance(body.get("person_properties"), dict) else {}
-    person_properties = {**((person or {}).get("properties") or {}), **overrides}
-    groups = (
-        {str(k): str(v) for k, v in (body.get("groups") or {}).items()}
-        if isinstance(body.get("groups"), dict)
-        else {}
+    return subject_for(
+        app,
+        project_id,
+        distinct_id,
+        body.get("person_properties"),
+        body.get("groups"),
+        body.get("group_properties"),
     )
-    passed = body.get("group_properties") if isinstance(body.get("group_properties"), dict) else {}
-    mapping = {name: int(index) for index, name in group_type_mapping(app).items()}
-    stored_groups = store.table(project_id, "groups").values()
-    group_properties: dict[str, dict[str, Any]] = {}
-    for group_type, key in groups.items():
-        stored = next(
-            (
-                row["group_properties"]
-                for row in stored_groups
-                if row["group_type_index"] == mapping.get(group_type) and row["group_key"] == key
-            ),
-            {},
-        )
-        extra = passed.get(group_type) if isinstance(passed.get(group_type), dict) else {}
-        group_properties[group_type] = {**stored, **extra}
-    return flags.Subject(distinct_id, person_properties, groups, group_properties)
 
 
 def _details(result: flags.FlagResult) -> dict[str, Any]:
@@ -306,20 +289,14 @@ def _evaluate(from_decide: bool) -> Response:
         return text(refused.status, refused.message)
     only = body.get("flag_keys_to_evaluate") if isinstance(body.get("flag_keys_to_evaluate"), list) else None
     with app.store.lock:
-        stored = [
-            row
-            for row in app.store.table(project_id, "feature_flags").values()
-            if row.get("active") and not row.get("deleted")
-        ]
-        mapping = group_type_mapping(app)
-        cohorts = cohort_definitions(app, project_id)
         results = (
-            {}
-            if body.get("disable_flags") is True
-            else flags.evaluate_all(stored, subject, mapping, cohorts, only)
+            {} if body.get("disable_flags") is True else evaluate_project(app, project_id, subject, only)
+        )
+        has_flags = any(
+            not row.get("deleted") for row in app.store.table(project_id, "feature_flags").values()
         )
     journal(operation, 200, started, body, project_id=project_id)
-    config = {**FALLBACK_CONFIG, "hasFeatureFlags": bool(stored)} if wants_config else None
+    config = {**FALLBACK_CONFIG, "hasFeatureFlags": has_flags} if wants_config else None
     return as_json(_shape(results, version or 1, from_decide, config))
 
 

@@ -270,3 +270,37 @@ def test_remote_config(client, backend):
         "/api/projects/@current/feature_flags/site-config/remote_config/", headers=headers
     )
     assert answer.get_json() == '{"theme": "dark"}'
+
+
+def test_my_flags_evaluates_for_the_user(client):
+    """my_flags: every undeleted flag, newest first, with the value for request.user.distinct_id
+    (posthog/api/feature_flag.py; values from the same evaluation as /flags/)."""
+    from mockhog.flags import bucket
+
+    client.patch(f"{BASE}3/", json={"active": False})
+    answer = client.get(f"{BASE}my_flags/").get_json()
+    assert [row["feature_flag"]["key"] for row in answer] == [
+        flag["key"] for flag in client.get(BASE).get_json()["results"]
+    ]
+    values = {row["feature_flag"]["key"]: row["value"] for row in answer}
+    assert values["paid-features"] is False  # inactive: not evaluated, so False
+    assert values["new-onboarding"] is (bucket("new-onboarding", "mockhog-user-1") <= 0.5)
+    assert values["pricing-page-test"] in ("control", "test-a", "test-b")
+
+
+def test_evaluation_reasons(client):
+    """evaluation_reasons: value and {reason, condition_index} per flag, disabled flags added with
+    reason "disabled" (posthog/api/feature_flag.py)."""
+    client.patch(f"{BASE}3/", json={"active": False})
+    answer = client.get(f"{BASE}evaluation_reasons/?distinct_id=someone").get_json()
+    assert answer["paid-features"] == {
+        "value": False,
+        "evaluation": {"reason": "disabled", "condition_index": None},
+    }
+    assert answer["pricing-page-test"]["evaluation"] == {"reason": "condition_match", "condition_index": 0}
+    assert answer["homepage-banner"] == {
+        "value": False,
+        "evaluation": {"reason": "no_condition_match", "condition_index": 0},
+    }
+    bad = client.get(f"{BASE}evaluation_reasons/?distinct_id=x&groups=[1]")
+    assert bad.status_code == 400 and bad.get_json()["detail"] == "groups must be a JSON object"

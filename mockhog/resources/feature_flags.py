@@ -304,6 +304,49 @@ class FeatureFlags(Resource):
             return Reply(body=b"", status=404, content_type="application/json")
         return ((found.get("filters") or {}).get("payloads") or {}).get("true") or None
 
+    def my_flags(self, call: Call) -> Any:
+        """Every undeleted flag (newest first) with its value for the requesting user's distinct id."""
+        assert call.project_id is not None
+        subject = subject_for(
+            call.backend,
+            call.project_id,
+            call.user["distinct_id"],
+            groups=_json_object(call.query.get("groups")),
+        )
+        results = evaluate_project(call.backend, call.project_id, subject)
+        rows = sorted(self.rows(call), key=lambda row: (row["created_at"], row["id"]), reverse=True)
+        return [
+            {
+                "feature_flag": minimal(row, call.project_id),
+                "value": results[row["key"]].value if row["key"] in results else False,
+            }
+            for row in rows
+        ]
+
+    def evaluation_reasons(self, call: Call) -> Any:
+        """Each evaluated flag's value and reason for ``distinct_id``; disabled flags say ``disabled``."""
+        assert call.project_id is not None
+        distinct_id = call.query.get("distinct_id")
+        if not distinct_id:
+            raise errors.validation_error("This field is required.", "distinct_id", "required")
+        subject = subject_for(
+            call.backend, call.project_id, distinct_id, groups=_json_object(call.query.get("groups"))
+        )
+        answer = {
+            key: {
+                "value": result.value,
+                "evaluation": {"reason": result.reason, "condition_index": result.condition_index},
+            }
+            for key, result in evaluate_project(call.backend, call.project_id, subject).items()
+        }
+        for row in self.rows(call):
+            if not row.get("active"):
+                answer[row["key"]] = {
+                    "value": False,
+                    "evaluation": {"reason": "disabled", "condition_index": None},
+                }
+        return answer
+
     def status(self, call: Call) -> Any:
         record = self.get(call)
         state = _status(record, call.now)
@@ -506,6 +549,52 @@ def local_evaluation_body(backend: Backend, project_id: int, include_cohorts: bo
     }
 
 
+def subject_for(
+    backend: Backend,
+    project_id: int,
+    distinct_id: str,
+    person_properties: Any = None,
+    groups: Any = None,
+    group_properties: Any = None,
+) -> flags.Subject:
+    """Who a flag is evaluated for: the stored person's properties overridden by the ones passed,
+    and each named group's stored properties overridden by the ones passed."""
+    from ..ingestion import persons_by_distinct_id
+
+    store = backend.store
+    person = persons_by_distinct_id(store.table(project_id, "persons")).get(distinct_id)
+    overrides = person_properties if isinstance(person_properties, dict) else {}
+    properties = {**((person or {}).get("properties") or {}), **overrides}
+    named = {str(k): str(v) for k, v in groups.items()} if isinstance(groups, dict) else {}
+    passed = group_properties if isinstance(group_properties, dict) else {}
+    indexes = {name: int(index) for index, name in group_type_mapping(backend).items()}
+    stored_groups = store.table(project_id, "groups").values()
+    values: dict[str, dict[str, Any]] = {}
+    for group_type, key in named.items():
+        stored = next(
+            (
+                row["group_properties"]
+                for row in stored_groups
+                if row["group_type_index"] == indexes.get(group_type) and row["group_key"] == key
+            ),
+            {},
+        )
+        extra = passed.get(group_type) if isinstance(passed.get(group_type), dict) else {}
+        values[group_type] = {**stored, **extra}
+    return flags.Subject(distinct_id, properties, named, values)
+
+
+def evaluate_project(
+    backend: Backend, project_id: int, subject: flags.Subject, only: list[str] | None = None
+) -> dict[str, flags.FlagResult]:
+    """The flags service's answer: every active, undeleted flag of the project evaluated."""
+    rows = sorted(backend.store.table(project_id, "feature_flags").values(), key=lambda row: row["id"])
+    served = [row for row in rows if row.get("active") and not row.get("deleted")]
+    return flags.evaluate_all(
+        served, subject, group_type_mapping(backend), cohort_definitions(backend, project_id), only
+    )
+
+
 def minimal(row: Record, project_id: int | None) -> dict[str, Any]:
     view = {name: row.get(name) for name in MINIMAL_FIELDS}
     view.update(team_id=project_id, evaluation_tags=[], filters=row.get("filters") or {})
@@ -591,6 +680,19 @@ def _int(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def _json_object(raw: str | None) -> dict[str, Any]:
+    """GroupsJSONField: a JSON object string; anything else is the serializer's 400."""
+    if not raw:
+        return {}
+    try:
+        loaded = json.loads(raw)
+    except ValueError:
+        raise errors.validation_error("Invalid JSON in groups parameter", "groups") from None
+    if not isinstance(loaded, dict):
+        raise errors.validation_error("groups must be a JSON object", "groups")
+    return loaded
 
 
 def _json_list(raw: str | None) -> list[Any]:
