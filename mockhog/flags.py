@@ -50,6 +50,7 @@ class FlagResult:
     payload: Any
     flag_id: int
     version: int
+    failed: bool = False  # the evaluation hit an error (errorsWhileComputingFlags)
 
     @property
     def value(self) -> bool | str:
@@ -64,11 +65,16 @@ class FlagResult:
 
 
 REASON_DESCRIPTIONS = {
+    "dependency_not_found_cohort": "Cohort dependency not found",
     "no_condition_match": "No matching condition set",
     "out_of_rollout_bound": "Out of rollout bound",
     "no_group_type": "No group type",
     "flag_disabled": "Feature flag is disabled",
 }
+
+
+class MissingCohort(Exception):
+    """A condition names a cohort the project does not have (the service's DependencyNotFound)."""
 
 
 @dataclass
@@ -115,9 +121,12 @@ def evaluate(
     """Evaluate one stored flag for one subject."""
     filters = flag.get("filters") or {}
 
-    def result(enabled: bool, variant: str | None, reason: str, index: int | None) -> FlagResult:
+    def result(
+        enabled: bool, variant: str | None, reason: str, index: int | None, failed: bool = False
+    ) -> FlagResult:
         value: bool | str = variant if variant is not None else enabled
         return FlagResult(
+            failed=failed,
             key=flag["key"],
             enabled=enabled,
             variant=variant,
@@ -146,7 +155,11 @@ def evaluate(
     best_reason, best_index = "no_condition_match", None
     for index, condition in enumerate(filters.get("groups") or []):
         props = condition.get("properties") or []
-        if not all(matches_filter(prop, properties, cohorts) for prop in props):
+        try:
+            held = all(matches_filter(prop, properties, cohorts) for prop in props)
+        except MissingCohort:
+            return result(False, None, "dependency_not_found_cohort", index, failed=True)
+        if not held:
             if best_index is None:
                 best_index = index
             continue
@@ -166,7 +179,10 @@ def matches_filter(
 ) -> bool:
     """One property filter of a condition: a person/group property, or a cohort."""
     if prop.get("type") == "cohort":
-        definition = cohorts.get(str(prop.get("value")))
+        key = str(prop.get("value"))
+        if key not in cohorts:
+            raise MissingCohort(key)
+        definition = cohorts[key]  # None: a static cohort, whose members mockhog does not know
         inside = definition is not None and matches_group(definition, properties, cohorts)
         return inside != (prop.get("operator") == "not_in")
     return match_property(prop, properties)

@@ -25,9 +25,11 @@ from .backend import Backend
 from .capture import CaptureError, Request, decode
 from .journal import Entry, redact
 from .resources.feature_flags import evaluate_project, local_evaluation_body, subject_for
+from .resources.project_secret_api_keys import hash_secret
 
 bp = Blueprint("sdk", __name__)
 UNKNOWN_TOKEN = "token matches no project: PostHog accepts the request and drops its events"
+MISSING_DISTINCT_ID = "The distinct_id field is missing from the request. Please include a valid identifier."
 NO_TOKEN = "No API token provided. Please include a valid API token in your request."
 BAD_TOKEN = "The provided API key is invalid or has expired. Please check your API key and try again."
 FLAGS_ALLOW = "GET, POST, OPTIONS, HEAD"
@@ -54,11 +56,22 @@ def backend() -> Backend:
 
 
 class Refused(Exception):
-    """A plain-text answer of the Rust services."""
+    """A refusal of the Rust services: plain text, or (``code`` set) the DRF-shaped JSON the flags
+    service sends for authentication errors (``AuthenticationErrorResponse``)."""
 
-    def __init__(self, status: int, message: str, rule: str | None = None) -> None:
+    def __init__(self, status: int, message: str, rule: str | None = None, code: str | None = None) -> None:
         super().__init__(message)
-        self.status, self.message, self.rule = status, message, rule
+        self.status, self.message, self.rule, self.code = status, message, rule, code
+
+    def response(self) -> Response:
+        if self.code is None:
+            return text(self.status, self.message)
+        kind = "authentication_error"
+        return as_json({"type": kind, "code": self.code, "detail": self.message, "attr": None}, self.status)
+
+
+def auth_refused(status: int, message: str, code: str, rule: str = "auth") -> Refused:
+    return Refused(status, message, rule, code)
 
 
 def text(status: int, message: str) -> Response:
@@ -175,16 +188,10 @@ def _flags_body() -> dict[str, Any]:
 def _subject(app: Backend, project_id: int, body: dict[str, Any]) -> flags.Subject:
     distinct_id = body.get("distinct_id")
     if distinct_id is None:
-        raise Refused(
-            400,
-            "The distinct_id field is missing from the request. Please include a valid identifier.",
-            "schema",
-        )
+        raise Refused(400, MISSING_DISTINCT_ID, "schema")
     distinct_id = distinct_id if isinstance(distinct_id, str) else json.dumps(distinct_id)
     if not distinct_id:
-        raise Refused(
-            400, "The distinct_id field cannot be empty. Please provide a valid identifier.", "schema"
-        )
+        raise Refused(400, MISSING_DISTINCT_ID, "schema")
     return subject_for(
         app,
         project_id,
@@ -196,10 +203,12 @@ def _subject(app: Backend, project_id: int, body: dict[str, Any]) -> flags.Subje
 
 
 def _details(result: flags.FlagResult) -> dict[str, Any]:
+    failed = {"failed": True} if result.failed else {}  # serialized only when true
     return {
         "key": result.key,
         "enabled": result.enabled,
         "variant": result.variant,
+        **failed,
         "reason": {
             "code": result.reason,
             "condition_index": result.condition_index,
@@ -226,13 +235,14 @@ def _shape(
         "evaluatedAt": int(datetime.now(UTC).timestamp() * 1000),
         **(config or {}),
     }
+    errors = any(result.failed for result in results.values())
     current = version >= 4 if from_decide else version >= 2
     if current:
         details = {key: _details(result) for key, result in results.items()}
-        return {"errorsWhileComputingFlags": False, "flags": details, **common}
+        return {"errorsWhileComputingFlags": errors, "flags": details, **common}
     if not from_decide or version == 3:
         return {
-            "errorsWhileComputingFlags": False,
+            "errorsWhileComputingFlags": errors,
             "featureFlags": {key: result.value for key, result in results.items()},
             "featureFlagPayloads": {k: r.payload for k, r in results.items() if r.payload is not None},
             **common,
@@ -243,10 +253,10 @@ def _shape(
 
 def _project_for(app: Backend, token: Any) -> int:
     if not isinstance(token, str) or not token:
-        raise Refused(401, NO_TOKEN, "auth")
+        raise auth_refused(401, NO_TOKEN, "not_authenticated")
     project_id = ingestion.project_for_token(app, token)
     if project_id is None:
-        raise Refused(401, BAD_TOKEN, "auth")
+        raise auth_refused(401, BAD_TOKEN, "authentication_failed")
     return project_id
 
 
@@ -286,7 +296,7 @@ def _evaluate(from_decide: bool) -> Response:
         subject = _subject(app, project_id, body)
     except Refused as refused:
         journal(operation, refused.status, started, body, refused.rule, refused.message)
-        return text(refused.status, refused.message)
+        return refused.response()
     only = body.get("flag_keys_to_evaluate") if isinstance(body.get("flag_keys_to_evaluate"), list) else None
     with app.store.lock:
         results = (
@@ -324,25 +334,27 @@ def _definitions_project(app: Backend) -> int:
     header = request.headers.get("Authorization", "")
     secret = header[7:].strip() if header.startswith("Bearer ") else ""
     if not secret:
-        raise Refused(401, "No personal API key provided", "auth")
+        raise auth_refused(401, "Authentication credentials were not provided.", "not_authenticated")
     project_id = _project_for(app, request.args.get("token"))
     key = app.keys.find(secret)
     if key is not None:
         if not key.allows_project(project_id) or key.missing_scope(("feature_flag:read",)):
-            raise Refused(
-                403, "Personal API key does not have feature_flag:read access to this project", "scope"
+            raise auth_refused(
+                403,
+                "Personal API key lacks required scopes (feature_flag:read or feature_flag:write).",
+                "permission_denied",
+                "scope",
             )
         return project_id
     if secret.startswith("phs_"):
-        from .resources.project_secret_api_keys import hash_secret
-
         wanted = hash_secret(secret)
         if any(
             row.get("_secure_value") == wanted
             for row in app.store.table(project_id, "project_secret_api_keys").values()
         ):
             return project_id
-    raise Refused(401, "Invalid personal API key", "auth")
+        raise auth_refused(401, "Secret API token is invalid.", "authentication_failed")
+    raise auth_refused(401, "Personal API key is invalid.", "authentication_failed")
 
 
 @bp.get("/flags/definitions", strict_slashes=False)
@@ -355,7 +367,7 @@ def definitions() -> Response:
         project_id = _definitions_project(app)
     except Refused as refused:
         journal("flag_definitions", refused.status, started, None, refused.rule, refused.message)
-        return text(refused.status, refused.message)
+        return refused.response()
     raw = request.args.getlist("send_cohorts")
     include = bool(raw) and raw[-1].lower() in ("", "true", "1", "yes")
     with app.store.lock:

@@ -147,26 +147,72 @@ def test_gzip_request_body(anonymous, token):
     assert response.status_code == 200 and "flags" in response.get_json()
 
 
-ERRORS = [
-    ({"distinct_id": "d"}, 401, "No API token provided. Please include a valid API token in your request."),
-    (
-        {"token": "phc_nobody", "distinct_id": "d"},
-        401,
+def _auth_error(code, detail):
+    return {"type": "authentication_error", "code": code, "detail": detail, "attr": None}
+
+
+def test_token_errors_are_drf_shaped_json(anonymous):
+    """NoTokenError and TokenValidationError answer AuthenticationErrorResponse JSON (api/errors.rs)."""
+    missing = anonymous.post("/flags/?v=4", json={"distinct_id": "d"})
+    assert missing.status_code == 401
+    assert missing.get_json() == _auth_error(
+        "not_authenticated", "No API token provided. Please include a valid API token in your request."
+    )
+    wrong = anonymous.post("/flags/?v=4", json={"token": "phc_nobody", "distinct_id": "d"})
+    assert wrong.status_code == 401
+    assert wrong.get_json() == _auth_error(
+        "authentication_failed",
         "The provided API key is invalid or has expired. Please check your API key and try again.",
-    ),
-    ("TOKEN", 400, "The distinct_id field is missing from the request. Please include a valid identifier."),
-]
+    )
 
 
-@pytest.mark.parametrize(("body", "status", "message"), ERRORS)
-def test_errors_are_plain_text(anonymous, token, body, status, message):
-    """FlagError's IntoResponse: status and plain-text message (api/errors.rs)."""
-    response = anonymous.post("/flags/?v=4", json={"token": token} if body == "TOKEN" else body)
+@pytest.mark.parametrize("distinct_id", [None, ""])
+def test_missing_distinct_id_is_plain_text(anonymous, token, distinct_id):
+    """MissingDistinctId: 400 with the plain-text message (api/errors.rs)."""
+    body = {"token": token} if distinct_id is None else {"token": token, "distinct_id": distinct_id}
+    response = anonymous.post("/flags/?v=4", json=body)
+    message = "The distinct_id field is missing from the request. Please include a valid identifier."
     assert (response.status_code, response.get_data(as_text=True), response.mimetype) == (
-        status,
+        400,
         message,
         "text/plain",
     )
+
+
+def test_cohort_conditions_and_a_missing_cohort(client, backend, token):
+    """A cohort condition matches the cohort's property group; a cohort that is gone fails the flag
+    (failed: true, reason dependency_not_found_cohort) and sets errorsWhileComputingFlags
+    (api/types.rs FlagDetails::create_error, api/errors.rs evaluation_error_code)."""
+    cohorts = backend.store.table(1, "cohorts")
+    rule = {"key": "plan", "type": "person", "value": ["team"]}
+    group = {"type": "OR", "values": [{"type": "AND", "values": [rule]}]}
+    cohorts.put(
+        70,
+        {"id": 70, "name": "Teams", "filters": {"properties": group}, "is_static": False, "deleted": False},
+    )
+    filters = {
+        "groups": [{"properties": [{"key": "id", "type": "cohort", "value": 70}], "rollout_percentage": 100}]
+    }
+    assert (
+        client.post(
+            "/api/projects/1/feature_flags/", json={"key": "for-teams", "filters": filters}
+        ).status_code
+        == 201
+    )
+    team = _flags(client, token, person_properties={"plan": "team"}).get_json()
+    assert team["flags"]["for-teams"]["enabled"] is True and team["errorsWhileComputingFlags"] is False
+    definitions = client.get(f"/flags/definitions?token={token}&send_cohorts").get_json()
+    assert definitions["cohorts"] == {"70": group}
+    cohorts.put(70, {**cohorts.get(70), "deleted": True})
+    gone = _flags(client, token).get_json()
+    assert gone["errorsWhileComputingFlags"] is True
+    assert gone["flags"]["for-teams"]["failed"] is True and gone["flags"]["for-teams"]["enabled"] is False
+    assert gone["flags"]["for-teams"]["reason"] == {
+        "code": "dependency_not_found_cohort",
+        "condition_index": 0,
+        "description": "Cohort dependency not found",
+    }
+    assert "failed" not in gone["flags"]["new-onboarding"]
 
 
 def test_get_is_the_minimal_response(anonymous):
@@ -181,9 +227,16 @@ def test_get_is_the_minimal_response(anonymous):
 def test_definitions_need_a_key_and_a_token(anonymous, token):
     """/flags/definitions: personal or project secret key, and the project token (flag_definitions)."""
     url = f"/flags/definitions?token={token}&send_cohorts"
-    assert anonymous.get(url).get_data(as_text=True) == "No personal API key provided"
+    none = anonymous.get(url)
+    assert none.status_code == 401
+    assert none.get_json() == _auth_error(
+        "not_authenticated", "Authentication credentials were not provided."
+    )
     bad = anonymous.get(url, headers={"Authorization": "Bearer phx_wrong"})
-    assert (bad.status_code, bad.get_data(as_text=True)) == (401, "Invalid personal API key")
+    assert bad.status_code == 401
+    assert bad.get_json() == _auth_error("authentication_failed", "Personal API key is invalid.")
+    secret = anonymous.get(url, headers={"Authorization": "Bearer phs_wrong"})
+    assert secret.get_json() == _auth_error("authentication_failed", "Secret API token is invalid.")
     good = anonymous.get(url, headers={"Authorization": "Bearer phx_mockhog_default_key"})
     assert good.status_code == 200 and set(good.get_json()) == {"flags", "group_type_mapping", "cohorts"}
     legacy = anonymous.get(

@@ -590,9 +590,13 @@ def evaluate_project(
     """The flags service's answer: every active, undeleted flag of the project evaluated."""
     rows = sorted(backend.store.table(project_id, "feature_flags").values(), key=lambda row: row["id"])
     served = [row for row in rows if row.get("active") and not row.get("deleted")]
-    return flags.evaluate_all(
-        served, subject, group_type_mapping(backend), cohort_definitions(backend, project_id), only
-    )
+    cohorts: dict[str, Any] = {
+        str(row["id"]): None
+        for row in backend.store.table(project_id, "cohorts").values()
+        if not row.get("deleted") and row.get("is_static")
+    }
+    cohorts.update(cohort_definitions(backend, project_id))
+    return flags.evaluate_all(served, subject, group_type_mapping(backend), cohorts, only)
 
 
 def minimal(row: Record, project_id: int | None) -> dict[str, Any]:
