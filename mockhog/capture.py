@@ -156,9 +156,29 @@ def _decompress(data: bytes, hint: str) -> tuple[str, str]:
         raise decoding_error("invalid body encoding") from None
 
 
-def _parse(text: str) -> Payload:
+def load_json(text: str) -> Any:
+    """JSON as the services read it; lone surrogate escapes become U+FFFD (passes/invalid_surrogates.rs)
+    so that nothing stored is text that cannot be written back out. Raises ValueError."""
     try:
         loaded = json.loads(text)
+    except RecursionError:
+        raise ValueError("recursion limit exceeded") from None
+    return clean_surrogates(loaded) if "\\u" in text.lower() else loaded
+
+
+def clean_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {clean_surrogates(k): clean_surrogates(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [clean_surrogates(item) for item in value]
+    return value
+
+
+def _parse(text: str) -> Payload:
+    try:
+        loaded = load_json(text)
     except ValueError as exc:
         raise parsing_error(str(exc)) from None
     batch_token: Any = None

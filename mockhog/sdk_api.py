@@ -22,7 +22,7 @@ from flask import Blueprint, Response, current_app, request
 from . import flags, ingestion
 from .api import encode_json
 from .backend import Backend
-from .capture import CaptureError, Request, decode
+from .capture import CaptureError, Request, decode, load_json
 from .journal import Entry, redact
 from .resources.feature_flags import evaluate_project, local_evaluation_body, subject_for
 from .resources.project_secret_api_keys import hash_secret
@@ -173,8 +173,8 @@ def _flags_body() -> dict[str, Any]:
             400, f"Failed to decode request: {exc}. Please check your request format and try again.", "parse"
         ) from None
     try:
-        body = json.loads(raw or b"{}")
-    except ValueError as exc:
+        body = load_json(raw.decode("utf-8") if raw else "{}")
+    except (ValueError, UnicodeDecodeError) as exc:
         message = (
             f"Failed to parse request: {exc}. Please ensure your request is properly formatted and all "
             "required fields are present."

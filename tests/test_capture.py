@@ -200,3 +200,18 @@ def test_query_sent_at_corrects_the_clock(anonymous, backend, token):
     event = {**_event(token, "js"), "timestamp": "2021-03-01T00:00:00Z"}
     assert anonymous.post("/e/?_=1614556810000", json=event).get_json() == OK  # sent 10 s after
     assert captured(backend)[0]["timestamp"] > "2025-01-01"
+
+
+def test_hostile_json(anonymous, backend, token):
+    """Deep nesting is a parse error, not a crash; lone surrogates are replaced
+    (passes/invalid_surrogates.rs), so the stored event reads back through REST."""
+    deep = "[" * 100_000 + "]" * 100_000
+    status, message, _ = _text(anonymous.post("/batch/", data=deep, content_type="application/json"))
+    assert status == 400 and message.startswith("failed to parse request: ")
+    event = json.dumps({"event": "odd", "distinct_id": "s", "properties": {"x": "a-SURROGATE-b"}})
+    body = json.dumps({"api_key": token, "batch": []})[:-2] + event + "]}"
+    body = body.replace("-SURROGATE-", "\\ud800")
+    assert anonymous.post("/batch/", data=body, content_type="application/json").get_json() == OK
+    assert captured(backend)[0]["properties"]["x"] == "a\ufffdb"
+    auth = {"Authorization": "Bearer phx_mockhog_default_key"}
+    assert anonymous.get("/api/projects/1/events/?event=odd", headers=auth).status_code == 200
