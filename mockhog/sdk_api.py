@@ -20,7 +20,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 
 from . import flags, ingestion
-from .api import encode_json
+from .api import _dropped as dropped
+from .api import encode_json, render
 from .backend import Backend
 from .capture import CaptureError, Request, decode, load_json
 from .journal import Entry, redact
@@ -84,7 +85,7 @@ def as_json(body: Any, status: int = 200) -> Response:
 
 def journal(
     operation: str, status: int, started: float, body: Any, rule: str | None = None, error: Any = None,
-    project_id: int | None = None, warnings: list[str] | None = None,
+    project_id: int | None = None, warnings: list[str] | None = None, fault: str | None = None,
 ) -> None:  # fmt: skip
     app = backend()
     app.journal.record(
@@ -102,8 +103,35 @@ def journal(
             error=error,
             rule=rule,
             warnings=warnings or [],
+            fault=fault,
         )
     )
+
+
+def faulted(operation: str, started: float) -> Response | None:
+    """The control plane's fault rules apply here too (match them by ``path`` or by operation,
+    e.g. ``capture_batch``, ``flags``): latency, a status answer, or a dropped connection."""
+    app = backend()
+    fired = app.faults.fire(request.method, request.path, operation, None, request.headers)
+    if fired is None:
+        return None
+    rule, delay = fired
+    if delay:
+        app.faults.sleep(rule, delay)
+    error = rule.error()
+    if error is None and not rule.drop:
+        return None
+    response = render(error.body, error.status, error.headers) if error else as_json({"status": "Ok"})
+    journal(
+        operation,
+        response.status_code,
+        started,
+        None,
+        "fault",
+        error.body if error else None,
+        fault=f"rule {rule.id}",
+    )
+    return dropped(response) if rule.drop else response
 
 
 # -- capture -------------------------------------------------------------------------------------
@@ -123,6 +151,9 @@ def capture(kind: str = "i/v0/e") -> Response:
     operation = f"capture_{kind.replace('/', '_')}"
     if request.method == "OPTIONS":
         return as_json({"status": "Ok"})
+    fault = faulted(operation, started)
+    if fault is not None:
+        return fault
     wire = Request(
         body=request.get_data(cache=True),
         query={k: request.args.getlist(k)[-1] for k in request.args},
@@ -273,6 +304,9 @@ def _evaluate(from_decide: bool) -> Response:
     started = time.perf_counter()
     operation = "decide" if from_decide else "flags"
     app = backend()
+    fault = faulted(operation, started)
+    if fault is not None:
+        return fault
     version = _version(request.args.get("v"))
     if request.method in ("GET", "HEAD"):
         # get_minimal_flags_response: v>=2 is the current format, else the legacy one
@@ -363,6 +397,9 @@ def definitions() -> Response:
     """What SDKs poll for local evaluation (``/flags/definitions`` today, the older path before)."""
     started = time.perf_counter()
     app = backend()
+    fault = faulted("flag_definitions", started)
+    if fault is not None:
+        return fault
     try:
         project_id = _definitions_project(app)
     except Refused as refused:

@@ -215,3 +215,18 @@ def test_hostile_json(anonymous, backend, token):
     assert captured(backend)[0]["properties"]["x"] == "a\ufffdb"
     auth = {"Authorization": "Bearer phx_mockhog_default_key"}
     assert anonymous.get("/api/projects/1/events/?event=odd", headers=auth).status_code == 200
+
+
+def test_fault_rules_apply_to_capture_and_flags(anonymous, backend, token):
+    """The control plane's fault rules reach the SDK endpoints: by operation or path, counted."""
+    backend.faults.add({"operation_id": "capture_batch", "status": 503, "count": 1})
+    body = {"api_key": token, "batch": [{"event": "retried", "distinct_id": "d"}]}
+    first = anonymous.post("/batch/", json=body)
+    assert first.status_code == 503 and captured(backend) == []
+    assert anonymous.post("/batch/", json=body).get_json() == OK
+    assert _names(backend) == [("retried", "d")]
+    backend.faults.add({"path": "^/flags", "status": 429, "retry_after": 2})
+    throttled = anonymous.post("/flags/?v=4", json={"token": token, "distinct_id": "d"})
+    assert throttled.status_code == 429 and throttled.headers["Retry-After"] == "2"
+    entry = backend.journal.find(path="/flags/")[-1]
+    assert entry.fault and entry.status == 429

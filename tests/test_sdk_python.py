@@ -157,3 +157,15 @@ def test_remote_config_payload(mockhog):
     assert client.get_remote_config_payload("site-config") == '{"theme": "dark"}'
     mockhog.assert_called("feature_flags_remote_config_retrieve", times=1)
     client.shutdown()
+
+
+def test_the_sdk_retries_a_failed_batch(mockhog):
+    """A fault rule (503 once) on capture: the SDK's own retry delivers the event."""
+    mockhog.fault(operation_id="capture_batch", status=503, count=1)
+    client = Posthog(mockhog.project_token, host=mockhog.url)
+    client.capture("retried_event", distinct_id="patient-user")
+    client.flush()
+    client.shutdown()
+    mockhog.assert_captured("retried_event", distinct_id="patient-user", times=1)
+    statuses = [entry.status for entry in mockhog.calls(path="/batch/")]
+    assert statuses[:2] == [503, 200]
