@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 EVENTS = "events"
 PERSON_EVENTS = ("$identify", "$create_alias", "$merge_dangerously")
+FUTURE_LIMIT = timedelta(hours=23)
 
 
 def persons_by_distinct_id(persons: Table) -> dict[str, Record]:
@@ -90,6 +91,8 @@ class _Pipeline:
             person = self.update_person(person or self.person_for(distinct_id), properties, moment)
         if name == "$groupidentify":
             self.identify_group(properties)
+        if name == "$feature_flag_called":
+            self.flag_called(properties.get("$feature_flag"), moment)
         self.see_definition(name, moment)
         record = {
             "id": self.valid_uuid(event.get("uuid")) or self.new_uuid(),
@@ -113,15 +116,18 @@ class _Pipeline:
             return None
 
     def timestamp(self, event: dict[str, Any], sent_at: str | None) -> str:
-        """The event time as ingestion computes it, with the client's clock skew removed."""
+        """The event time as ingestion computes it: the client's clock skew removed, and a time
+        more than 23 hours ahead replaced by now (parseEventTimestamp)."""
         stamp = parse_time(event.get("timestamp"))
         sent = parse_time(event.get("sent_at") or sent_at)
         offset = event.get("offset")
         if stamp and sent:
-            return iso(self.now + (stamp - sent))
-        if isinstance(offset, int | float) and not isinstance(offset, bool):
-            return iso(self.now - timedelta(milliseconds=offset))
-        return iso(stamp or self.now)
+            moment = self.now + (stamp - sent)
+        elif isinstance(offset, int | float) and not isinstance(offset, bool):
+            moment = self.now - timedelta(milliseconds=offset)
+        else:
+            moment = stamp or self.now
+        return iso(self.now if moment > self.now + FUTURE_LIMIT else moment)
 
     # -- persons -----------------------------------------------------------------------------
     def find_person(self, distinct_id: str) -> Record | None:
@@ -223,6 +229,14 @@ class _Pipeline:
             )
         elif updates:
             table.put(found["_pk"], {**found, "group_properties": {**found["group_properties"], **updates}})
+
+    # -- feature flags -----------------------------------------------------------------------
+    def flag_called(self, key: Any, moment: str) -> None:
+        """``last_called_at`` of the flag the SDK reports calling (PostHog syncs it from these events)."""
+        table = self.table("feature_flags")
+        flag = next((row for row in table.values() if row["key"] == key and not row.get("deleted")), None)
+        if flag is not None and (flag.get("last_called_at") or "") < moment:
+            table.put(flag["id"], {**flag, "last_called_at": moment})
 
     # -- event definitions -------------------------------------------------------------------
     def see_definition(self, name: str, moment: str) -> None:

@@ -158,16 +158,16 @@ def test_events_next_only_pagination(client):
 def test_events_filters(client, send):
     """event, distinct_id, after/before and properties filters (posthog/api/event.py _filter_request)."""
     send(
-        {"event": "f", "distinct_id": "one", "timestamp": "2030-01-01T00:00:00Z", "properties": {"size": 5}},
-        {"event": "f", "distinct_id": "two", "timestamp": "2030-01-02T00:00:00Z", "properties": {"size": 50}},
+        {"event": "f", "distinct_id": "one", "timestamp": "2024-01-01T00:00:00Z", "properties": {"size": 5}},
+        {"event": "f", "distinct_id": "two", "timestamp": "2024-01-02T00:00:00Z", "properties": {"size": 50}},
     )
 
     def ids(query):
         return [e["distinct_id"] for e in client.get(f"{EVENTS}?event=f&{query}").get_json()["results"]]
 
     assert ids("distinct_id=one") == ["one"]
-    assert ids("after=2030-01-01T12:00:00Z") == ["two"]
-    assert ids("before=2030-01-01T12:00:00Z") == ["one"]
+    assert ids("after=2024-01-01T12:00:00Z") == ["two"]
+    assert ids("before=2024-01-01T12:00:00Z") == ["one"]
     assert ids('properties=[{"key":"size","value":10,"operator":"gt","type":"event"}]') == ["two"]
 
 
@@ -181,3 +181,23 @@ def test_event_retrieve_errors(client):
     assert (
         missing.get_json()["detail"] == "No events exist for event UUID 0190a000-0000-7000-8000-0000000000ff"
     )
+
+
+def test_a_time_far_ahead_becomes_now(client, send):
+    """More than 23 hours in the future is replaced by the time of ingestion (parseEventTimestamp)."""
+    send({"event": "from_the_future", "distinct_id": "u", "timestamp": "2999-01-01T00:00:00Z"})
+    event = client.get(f"{EVENTS}?event=from_the_future").get_json()["results"][0]
+    assert event["timestamp"] < "2100"
+
+
+def test_feature_flag_called_moves_last_called_at(client, send):
+    """$feature_flag_called sets the flag's last_called_at (the "from $feature_flag_called events" field)."""
+    assert client.get("/api/projects/1/feature_flags/1/").get_json()["last_called_at"] is None
+    send(
+        {
+            "event": "$feature_flag_called",
+            "distinct_id": "u",
+            "properties": {"$feature_flag": "new-onboarding"},
+        }
+    )
+    assert client.get("/api/projects/1/feature_flags/1/").get_json()["last_called_at"] is not None

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from .. import errors
 from ..ingestion import persons_by_distinct_id
 from ..store import Record
-from .base import Call, Resource
+from .base import Call, Resource, iso
 from .persons import matches
 
 DEFAULT_LIMIT = 100
@@ -37,6 +37,8 @@ class Events(Resource):
 
     def filter(self, call: Call, rows: list[Record]) -> list[Record]:
         query = call.query
+        horizon = iso(call.now + timedelta(seconds=5))  # "don't allow events too far into the future"
+        rows = [row for row in rows if row["timestamp"] <= horizon]
         if query.get("event"):
             rows = [row for row in rows if row["event"] == query["event"]]
         if query.get("distinct_id"):
