@@ -304,3 +304,19 @@ def test_evaluation_reasons(client):
     }
     bad = client.get(f"{BASE}evaluation_reasons/?distinct_id=x&groups=[1]")
     assert bad.status_code == 400 and bad.get_json()["detail"] == "groups must be a JSON object"
+
+
+def test_status_follows_the_stale_rule(client, backend):
+    """_apply_filters' STALE: last_called_at over 30 days ago, else fully rolled out and 30 days old;
+    a multivariate flag needs a variant at 100 % too (posthog/api/feature_flag.py)."""
+    table = backend.store.table(1, "feature_flags")
+    old = "2020-01-01T00:00:00.000000Z"
+    full = {"groups": [{"properties": [], "rollout_percentage": 100}], "payloads": {}}
+    table.put(1, {**table.get(1), "created_at": old, "filters": full})
+    table.put(2, {**table.get(2), "created_at": old})  # 100 % but split 34/33/33: still active
+    table.put(4, {**table.get(4), "last_called_at": old})
+    assert client.get(f"{BASE}1/").get_json()["status"] == "STALE"
+    assert client.get(f"{BASE}2/").get_json()["status"] == "ACTIVE"
+    assert client.get(f"{BASE}4/").get_json()["status"] == "STALE"
+    stale = {flag["key"] for flag in client.get(f"{BASE}?active=STALE").get_json()["results"]}
+    assert stale == {"new-onboarding", "homepage-banner"}

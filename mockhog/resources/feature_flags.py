@@ -661,9 +661,13 @@ def _variants(row: Record) -> list[Any]:
 
 
 def _status(row: Record, now: datetime) -> str:
-    """FeatureFlagStatusChecker: deleted, stale (fully rolled out for 30 days), else active."""
+    """The STALE rule of ``_apply_filters``: not called for 30 days when it has been called, else
+    fully rolled out and created 30 days ago; DELETED when soft-deleted; otherwise ACTIVE."""
     if row.get("deleted"):
         return "DELETED"
+    called = parse_time(row.get("last_called_at"))
+    if called is not None:
+        return "STALE" if row.get("active") and now - called > STALE_AFTER else "ACTIVE"
     groups = (row.get("filters") or {}).get("groups") or []
     full = any(g.get("rollout_percentage") in (100, None) and not g.get("properties") for g in groups)
     variants = _variants(row)
