@@ -389,9 +389,26 @@ def _authenticate(app: Backend, op: Operation | None) -> ApiKey:
     else:
         raise errors.not_authenticated()
     key = app.keys.find(value)
+    if key is None and value.startswith("phs_") and op is not None:
+        key = _project_secret_key(app, op, value)
     if key is None:
         raise errors.authentication_failed(source)
     return key
+
+
+def _project_secret_key(app: Backend, op: Operation, value: str) -> ApiKey | None:
+    """ProjectSecretAPIKeyAuthentication, on the actions whose resource allows it: the key stands
+    for its own project, with the scopes it was given."""
+    if op.action not in getattr(app.resource(op), "secret_key_actions", ()):
+        return None
+    from .resources.project_secret_api_keys import hash_secret
+
+    wanted = hash_secret(value)
+    for project_id in app.projects:
+        for row in app.store.table(project_id, "project_secret_api_keys").values():
+            if row.get("_secure_value") == wanted:
+                return ApiKey(row["id"], row["label"], value, ["feature_flag:read"], [project_id])
+    return None
 
 
 def _project(app: Backend, raw: str | None, key: ApiKey) -> int:

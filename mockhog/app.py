@@ -7,7 +7,7 @@ from pathlib import Path
 
 from flask import Flask, Response
 
-from . import api, control, cors, errors
+from . import api, control, cors, errors, sdk_api
 from .backend import Backend
 
 
@@ -31,6 +31,7 @@ def create_app(
     app.extensions["mockhog"] = backend or Backend(
         seed=seed, api_key=api_key, fixtures=fixtures, strict=strict
     )
+    app.register_blueprint(sdk_api.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(control.bp)
     app.register_error_handler(errors.ApiError, api._api_error)

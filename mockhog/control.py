@@ -49,6 +49,8 @@ Control plane (JSON, under /_mockhog/; loopback only unless --admin-token):
                                                              "seconds"}}
   POST   /_mockhog/advance      {"kind", "project"?}  finish pending async work now
   POST   /_mockhog/personal_api_keys {"label", "scopes", "scoped_teams"?}  mint a key
+  GET    /_mockhog/captured?event=&distinct_id=&project=  events captured via the SDK endpoints
+  DELETE /_mockhog/captured                    forget captured events
 """
 
 
@@ -320,6 +322,20 @@ def advance() -> Response:
         raise errors.validation_error(f'"{kind}" is not a valid choice.', "kind", "invalid_choice")
     count = backend().advance(kind, _project(body.get("project")))
     return render({"kind": kind, "advanced": count}, 200)
+
+
+@bp.route("/captured", methods=["GET", "DELETE"])
+def captured() -> Response:
+    """Events captured through the SDK endpoints (``?event=&distinct_id=&project=``), or forget them."""
+    from .ingestion import clear_captured, find_captured
+
+    app = backend()
+    raw = request.args.get("project")
+    project = _project(int(raw) if raw and raw.isdigit() else raw)
+    if request.method == "DELETE":
+        return render({"deleted": clear_captured(app, project)}, 200)
+    found = find_captured(app, request.args.get("event"), request.args.get("distinct_id"), None, project)
+    return render({"count": len(found), "results": found}, 200)
 
 
 @bp.post("/personal_api_keys")

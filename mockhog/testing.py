@@ -20,6 +20,7 @@ from .backend import Backend
 from .journal import Entry
 from .keys import check_scopes
 from .resources.base import iso
+from .sdk_testing import SdkHelpers
 from .seed import load_records
 from .serving import create_server
 
@@ -86,7 +87,7 @@ class Violation(AssertionError):
     """A request PostHog would refuse, or a response that breaks mockhog's own contract."""
 
 
-class MockHog:
+class MockHog(SdkHelpers):
     """What a test gets: the server's address and key, and ways to shape and inspect its state."""
 
     def __init__(self, server: Server, seed: int) -> None:

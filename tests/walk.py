@@ -11,6 +11,7 @@ PLACEHOLDERS = {
     "dashboard_id": "1",
     "recording_id": "0197a3d0-walk",
     "password_id": "1",
+    "key": "new-onboarding",  # a feature flag key (remote_config looks flags up by id or key)
 }
 ROOT_IDS = {"users": "@me", "projects": "1", "organizations": "@current", "personal_api_keys": "@current"}
 

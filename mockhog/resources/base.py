@@ -86,6 +86,17 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def parse_time(value: Any) -> datetime | None:
+    """An ISO 8601 time (``Z`` allowed, naive taken as UTC), or None when it is not one."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def public(record: Record) -> dict[str, Any]:
     """A stored record without its private (``_``-prefixed) bookkeeping fields."""
     return {k: v for k, v in record.items() if not k.startswith("_")}

@@ -18,6 +18,11 @@ def _token(prefix: str, *parts: Any) -> str:
     return prefix + hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()[:40]
 
 
+def api_token(seed: int, project: dict[str, Any]) -> str:
+    """The project's public token (``phc_``), as capture and ``/flags/`` receive it from SDKs."""
+    return project.get("api_token") or _token("phc_", seed, project["id"])
+
+
 def _uuid(*parts: Any) -> str:
     return str(uuid.UUID(hashlib.md5(":".join(map(str, parts)).encode()).hexdigest()))
 
@@ -38,7 +43,7 @@ class _Identity(Resource):
             "id": project["id"],
             "uuid": _uuid("project", project["id"]),
             "organization": organization["id"],
-            "api_token": project.get("api_token") or _token("phc_", call.backend.seed, project["id"]),
+            "api_token": api_token(call.backend.seed, project),
             "name": project["name"],
             "created_at": project.get("created_at", "2024-01-15T09:00:00.000000Z"),
             "timezone": project.get("timezone", "UTC"),

@@ -1,0 +1,728 @@
+"""Feature flags: PostHog's FeatureFlagViewSet (posthog/api/feature_flag.py), verified tier.
+
+What the source does and this module restates:
+- ``validate_key``: a key used by another undeleted flag of the project is refused (``unique``);
+  only letters, digits, ``-`` and ``_`` (``invalid_key``).
+- ``validate_filters``: a create needs at least one condition set; without
+  ``aggregation_group_type_index`` properties may only be person, cohort and flag ones (flag ones
+  with ``flag_evaluates_to``), with it only group properties of that index; variant rollout
+  percentages sum to 100; a condition's variant override names a variant; regex, icontains, gt...
+  take strings; ``in``/``not_in`` only on cohorts; cohorts must exist; dates must parse; payloads are
+  a dict of JSON (objects are stored as their JSON text) keyed ``"true"`` or by variant.
+- ``ForbidDestroyModel``: DELETE is a bare 405; soft delete is ``PATCH {"deleted": true}``, and a
+  soft-deleted flag's key may be taken again (the create hard-deletes the old one).
+- list: undeleted flags, ``-created_at`` unless ``?order=``, ``_apply_filters``' parameters.
+- ``local_evaluation``: every undeleted flag except remote configurations, in
+  MinimalFeatureFlagSerializer's shape, the project's group type mapping and, with
+  ``send_cohorts``, the dynamic cohorts the flags use.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from .. import errors, flags
+from ..store import Record
+from .base import Call, Reply, Resource, iso, parse_time
+
+if TYPE_CHECKING:
+    from ..backend import Backend
+
+KEY_PATTERN = re.compile(r"^[a-zA-Z0-9_-]+$")
+MAX_PROPERTY_VALUES = 1000
+STRING_OPERATORS = ("regex", "icontains", "not_regex", "not_icontains", "gte", "lte", "gt", "lt")
+MINIMAL_FIELDS = (
+    "id",
+    "team_id",
+    "name",
+    "key",
+    "filters",
+    "deleted",
+    "active",
+    "ensure_experience_continuity",
+    "has_encrypted_payloads",
+    "version",
+    "evaluation_runtime",
+    "bucketing_identifier",
+    "evaluation_tags",
+)
+STALE_AFTER = timedelta(days=30)
+
+
+def invalid_filters(detail: str, code: str = "invalid") -> errors.ApiError:
+    return errors.validation_error(detail, "filters", code)
+
+
+class FeatureFlags(Resource):
+    query_ordering = True
+    # project secret API keys (phs_) may call these actions, as ProjectSecretAPIKeyAuthentication allows
+    secret_key_actions = ("local_evaluation", "remote_config")
+
+    # -- reads -----------------------------------------------------------------------------
+    def rows(self, call: Call) -> list[Record]:
+        return [row for row in self.table(call).values() if not row.get("deleted")]
+
+    def get(self, call: Call, key: Any = None) -> Record:
+        # retrieve and PATCH see soft-deleted flags too: the viewset's queryset filters only lists
+        record = self.table(call).get(call.params.get("id") if key is None else key)
+        if record is None:
+            raise errors.not_found()
+        return record
+
+    def order(self, call: Call, rows: list[Record]) -> list[Record]:
+        order = call.query.get("order")
+        if not order:
+            return sorted(rows, key=lambda row: (row["created_at"], row["id"]), reverse=True)
+        name = order.lstrip("-")
+        return sorted(rows, key=lambda row: _sort_key(row.get(name)), reverse=order.startswith("-"))
+
+    def filter(self, call: Call, rows: list[Record]) -> list[Record]:
+        query = call.query
+        active = query.get("active")
+        if active == "STALE":
+            rows = [row for row in rows if _status(row, call.now) == "STALE"]
+        elif active is not None:
+            rows = [row for row in rows if row.get("active") == (active == "true")]
+        if query.get("created_by_id"):
+            rows = [
+                row for row in rows if str((row.get("created_by") or {}).get("id")) == query["created_by_id"]
+            ]
+        if query.get("search"):
+            needle = query["search"].lower()
+            rows = [r for r in rows if needle in r["key"].lower() or needle in (r.get("name") or "").lower()]
+        kind = query.get("type")
+        if kind == "boolean":
+            rows = [row for row in rows if not _variants(row)]
+        elif kind == "multivariant":
+            rows = [row for row in rows if _variants(row)]
+        elif kind == "experiment":
+            rows = [row for row in rows if row.get("experiment_set")]
+        elif kind == "remote_config":
+            rows = [row for row in rows if row.get("is_remote_configuration")]
+        if query.get("evaluation_runtime"):
+            rows = [row for row in rows if row.get("evaluation_runtime") == query["evaluation_runtime"]]
+        excluded = _json_list(query.get("excluded_properties"))
+        if excluded:
+            rows = [row for row in rows if row["key"] not in excluded]
+        tags = _json_list(query.get("tags"))
+        if tags:
+            rows = [row for row in rows if set(row.get("tags") or []) & set(tags)]
+        if query.get("has_evaluation_tags") is not None:
+            wanted = query["has_evaluation_tags"].lower() in ("true", "1", "yes")
+            rows = [row for row in rows if bool(row.get("evaluation_tags")) == wanted]
+        return rows
+
+    def serialize(self, call: Call, record: Record) -> dict[str, Any]:
+        view = {
+            **record,
+            "filters": self.filters_view(call, record.get("filters") or {}),
+            "status": _status(record, call.now),
+            # evaluation tags are shown only to users with the flag-evaluation-tags feature
+            "evaluation_tags": [],
+        }
+        return super().serialize(call, view)
+
+    def filters_view(self, call: Call, filters: dict[str, Any]) -> dict[str, Any]:
+        """``to_representation``: each cohort property carries the cohort's name (or None)."""
+        names = {row.get("id"): row.get("name") for row in call.table("cohorts").values()}
+        groups = []
+        for group in filters.get("groups") or []:
+            properties = [
+                {**prop, "cohort_name": names.get(_int(prop.get("value")))}
+                if prop.get("type") == "cohort"
+                else prop
+                for prop in group.get("properties") or []
+            ]
+            groups.append({**group, "properties": properties} if "properties" in group else group)
+        return {**filters, "groups": groups} if "groups" in filters else filters
+
+    # -- writes ------------------------------------------------------------------------------
+    def create(self, call: Call) -> Any:
+        data = self.validated(call, call.body, None)
+        table = self.table(call)
+        for row in table.values():
+            if row["key"] == data["key"] and row.get("deleted"):
+                table.delete(row["id"])
+        user = user_basic(call.user)
+        record = self.build(call, {k: v for k, v in data.items() if k in self.fields})
+        record = {**EMPTY_RELATIONS, "deleted": False, "active": True, **record}
+        record.update(
+            created_by=user,
+            last_modified_by=user,
+            created_at=call.timestamp(),
+            updated_at=call.timestamp(),
+            version=1,
+            filters=data.get("filters") or {},
+            name=data.get("name", ""),
+        )
+        return self.serialize(call, self.save(call, record))
+
+    def update(self, call: Call) -> Any:
+        record = self.get(call)
+        data = self.validated(call, call.body, record)
+        changed = {**record, **{k: v for k, v in data.items() if k in self.fields}}
+        if data.get("deleted") is True and record.get("experiment_set"):
+            ids = ", ".join(map(str, record["experiment_set"]))
+            raise errors.validation_error(
+                f"Cannot delete a feature flag that is linked to active experiment(s) with ID(s): {ids}. "
+                "Please delete the experiment(s) before deleting the flag."
+            )
+        if data.get("active"):
+            changed["performed_rollback"] = False
+        changed.update(
+            last_modified_by=user_basic(call.user),
+            updated_at=call.timestamp(),
+            version=(record.get("version") or 0) + 1,
+        )
+        return self.serialize(call, self.save(call, changed))
+
+    def destroy(self, call: Call) -> Any:
+        self.get(call)
+        # ForbidDestroyModel: Response(status=405) with no data, so an empty body
+        return Reply(body=b"", status=405, content_type="application/json")
+
+    def validated(self, call: Call, body: dict[str, Any], instance: Record | None) -> dict[str, Any]:
+        """FeatureFlagSerializer's field validators, in DRF's order (fields first, then filters)."""
+        data = dict(body)
+        if "key" in data:
+            self.check_key(call, data["key"], instance)
+        if "filters" in data:
+            filters = data["filters"]
+            if "groups" not in filters and call.op.method == "PATCH" and instance is not None:
+                data["filters"] = instance.get("filters") or {}
+            else:
+                data["filters"] = self.check_filters(call, filters, instance is None)
+        return data
+
+    def check_key(self, call: Call, key: str, instance: Record | None) -> None:
+        own = instance["id"] if instance else None
+        for row in self.table(call).values():
+            if row["key"] == key and not row.get("deleted") and row["id"] != own:
+                raise errors.validation_error(
+                    "There is already a feature flag with this key.", "key", "unique"
+                )
+        if not KEY_PATTERN.match(key):
+            raise errors.validation_error(
+                "Only letters, numbers, hyphens (-) & underscores (_) are allowed.", "key", "invalid_key"
+            )
+
+    def check_filters(self, call: Call, filters: dict[str, Any], creating: bool) -> dict[str, Any]:
+        groups = filters.get("groups")
+        if creating and not groups:
+            raise invalid_filters("Feature flags must have at least one condition set (group).")
+        groups = groups or []
+        if not isinstance(groups, list) or not all(isinstance(g, dict) for g in groups):
+            raise invalid_filters("Filters are not valid (groups must be a list of condition sets)")
+        # Shapes PostHog's serializer assumes (a wrong one is a 500 there): refused here instead.
+        if not all(isinstance(group.get("properties") or [], list) for group in groups):
+            raise invalid_filters("Filters are not valid (properties must be a list)")
+        properties = [prop for group in groups for prop in (group.get("properties") or [])]
+        if not all(isinstance(prop, dict) for prop in properties):
+            raise invalid_filters("Filters are not valid (properties must be objects)")
+        if not all(_percentage(group.get("rollout_percentage"), True) for group in groups):
+            raise invalid_filters("Filters are not valid (rollout_percentage must be a number or null)")
+        multivariate = filters.get("multivariate")
+        variant_list = (
+            (multivariate or {}).get("variants") or [] if isinstance(multivariate, dict | None) else None
+        )
+        if not isinstance(variant_list, list) or not all(
+            isinstance(v, dict)
+            and isinstance(v.get("key"), str)
+            and _percentage(v.get("rollout_percentage", 0))
+            for v in variant_list
+        ):
+            raise invalid_filters(
+                "Filters are not valid (multivariate.variants must be a list of {key, rollout_percentage})"
+            )
+        aggregation = filters.get("aggregation_group_type_index")
+        if aggregation is None:
+            if any(prop.get("type") not in ("person", "cohort", "flag") for prop in properties):
+                raise invalid_filters(
+                    "Filters are not valid (can only use person, cohort, and flag properties)"
+                )
+            if any(p.get("type") == "flag" and p.get("operator") != "flag_evaluates_to" for p in properties):
+                raise invalid_filters("Flag properties must use the 'flag_evaluates_to' operator")
+        elif any(p.get("type") != "group" or p.get("group_type_index") != aggregation for p in properties):
+            raise invalid_filters("Filters are not valid (can only use group properties)")
+        variants = {variant["key"] for variant in variant_list}
+        if variant_list and sum(v.get("rollout_percentage", 0) for v in variant_list) != 100:
+            raise invalid_filters(
+                "Invalid variant definitions: Variant rollout percentages must sum to 100.", "invalid_input"
+            )
+        for group in groups:
+            if group.get("variant") and (
+                not isinstance(group["variant"], str) or group["variant"] not in variants
+            ):
+                raise invalid_filters("Filters are not valid (variant override does not exist)")
+            for prop in group.get("properties") or []:
+                self.check_property(call, prop)
+        return {**filters, "payloads": _check_payloads(filters, variants)}
+
+    def check_property(self, call: Call, prop: dict[str, Any]) -> None:
+        value, operator = prop.get("value"), prop.get("operator")
+        if isinstance(value, list) and len(value) > MAX_PROPERTY_VALUES:
+            raise invalid_filters(
+                f"Property group expressions of type {prop.get('key')} cannot contain more than "
+                f"{MAX_PROPERTY_VALUES} values."
+            )
+        if prop.get("type") == "cohort":
+            cohort = call.table("cohorts").get(_int(value))
+            if cohort is None or cohort.get("deleted"):
+                raise invalid_filters(f"Cohort with id {value} does not exist", "cohort_does_not_exist")
+        if operator in ("is_date_before", "is_date_after") and flags._moment(value, call.now) is None:
+            raise invalid_filters(f"Invalid date value: {value}", "invalid_date")
+        if operator in STRING_OPERATORS and not isinstance(value, str):
+            raise invalid_filters(f"Invalid value for operator {operator}: {value}", "invalid_value")
+        if operator in ("in", "not_in") and prop.get("type") != "cohort":
+            raise invalid_filters(
+                f"The '{operator}' operator is only valid for cohort properties, not '{prop.get('type')}' "
+                "properties.",
+                "invalid_operator",
+            )
+
+    # -- actions -----------------------------------------------------------------------------
+    def local_evaluation(self, call: Call) -> Any:
+        raw = call.query_lists.get("send_cohorts")
+        include_cohorts = raw is not None and raw[-1].lower() in ("", "true", "1", "yes")
+        assert call.project_id is not None
+        return local_evaluation_body(call.backend, call.project_id, include_cohorts)
+
+    def remote_config(self, call: Call) -> Any:
+        """The flag's ``"true"`` payload as stored (its JSON text), by id or key; 404 with no body
+        unless it is a remote configuration (``remote_config``)."""
+        raw = str(call.params["key"])
+        table = self.table(call)
+        found = (
+            table.get(int(raw))
+            if raw.isdigit()
+            else next((r for r in table.values() if r["key"] == raw), None)
+        )
+        if found is None or not found.get("is_remote_configuration"):
+            return Reply(body=b"", status=404, content_type="application/json")
+        return ((found.get("filters") or {}).get("payloads") or {}).get("true") or None
+
+    def my_flags(self, call: Call) -> Any:
+        """Every undeleted flag (newest first) with its value for the requesting user's distinct id."""
+        assert call.project_id is not None
+        subject = subject_for(
+            call.backend,
+            call.project_id,
+            call.user["distinct_id"],
+            groups=_json_object(call.query.get("groups")),
+        )
+        results = evaluate_project(call.backend, call.project_id, subject)
+        rows = sorted(self.rows(call), key=lambda row: (row["created_at"], row["id"]), reverse=True)
+        return [
+            {
+                "feature_flag": minimal(row, call.project_id),
+                "value": results[row["key"]].value if row["key"] in results else False,
+            }
+            for row in rows
+        ]
+
+    def evaluation_reasons(self, call: Call) -> Any:
+        """Each evaluated flag's value and reason for ``distinct_id``; disabled flags say ``disabled``."""
+        assert call.project_id is not None
+        distinct_id = call.query.get("distinct_id")
+        if not distinct_id:
+            raise errors.validation_error("This field is required.", "distinct_id", "required")
+        subject = subject_for(
+            call.backend, call.project_id, distinct_id, groups=_json_object(call.query.get("groups"))
+        )
+        answer = {
+            key: {
+                "value": result.value,
+                "evaluation": {"reason": result.reason, "condition_index": result.condition_index},
+            }
+            for key, result in evaluate_project(call.backend, call.project_id, subject).items()
+        }
+        for row in self.rows(call):
+            if not row.get("active"):
+                answer[row["key"]] = {
+                    "value": False,
+                    "evaluation": {"reason": "disabled", "condition_index": None},
+                }
+        return answer
+
+    def status(self, call: Call) -> Any:
+        record = self.get(call)
+        state = _status(record, call.now)
+        reasons = {
+            "DELETED": "Flag has been deleted",
+            "STALE": "Flag has been fully rolled out for more than 30 days",
+            "ACTIVE": "Flag is not fully rolled out and may still be active",
+        }
+        return {"status": state, "reason": reasons[state]}
+
+    # -- seed data ---------------------------------------------------------------------------
+    def seed(self, ctx: Any) -> list[Record]:
+        user = user_basic(ctx.user)
+        records = []
+        for index, (key, name, filters) in enumerate(SEED_FLAGS, start=1):
+            created = ctx.moment(120, 40)
+            records.append(
+                {
+                    **self.defaults,
+                    "id": index,
+                    "name": name,
+                    "key": key,
+                    "filters": filters,
+                    "deleted": False,
+                    "active": True,
+                    "created_by": user,
+                    "last_modified_by": user,
+                    "created_at": created,
+                    "updated_at": created,
+                    "version": 1,
+                    **EMPTY_RELATIONS,
+                }
+            )
+        return records
+
+
+EMPTY_RELATIONS = {
+    "ensure_experience_continuity": False,
+    "experiment_set": [],
+    "surveys": [],
+    "features": [],
+    "rollback_conditions": None,
+    "performed_rollback": None,
+    "can_edit": True,
+    "tags": [],
+    "evaluation_tags": [],
+    "usage_dashboard": None,
+    "analytics_dashboards": [],
+    "has_enriched_analytics": False,
+    "user_access_level": "editor",
+    "is_remote_configuration": False,
+    "has_encrypted_payloads": False,
+    "evaluation_runtime": "all",
+    "bucketing_identifier": None,
+    "last_called_at": None,
+}
+
+# The seeded flags: each one reads properties the seeded persons have (plan, $geoip_country_code).
+SEED_FLAGS = [
+    (
+        "new-onboarding",
+        "New onboarding flow, half of everyone",
+        {"groups": [{"properties": [], "rollout_percentage": 50}], "payloads": {}, "multivariate": None},
+    ),
+    (
+        "pricing-page-test",
+        "Pricing page experiment: control and two tests",
+        {
+            "groups": [{"properties": [], "rollout_percentage": 100}],
+            "payloads": {},
+            "multivariate": {
+                "variants": [
+                    {"key": "control", "name": "Control", "rollout_percentage": 34},
+                    {"key": "test-a", "name": "Shorter page", "rollout_percentage": 33},
+                    {"key": "test-b", "name": "Annual first", "rollout_percentage": 33},
+                ]
+            },
+        },
+    ),
+    (
+        "paid-features",
+        "Features for paying plans",
+        {
+            "groups": [
+                {
+                    "properties": [
+                        {
+                            "key": "plan",
+                            "type": "person",
+                            "value": ["pro", "team", "enterprise"],
+                            "operator": "exact",
+                        }
+                    ],
+                    "rollout_percentage": 100,
+                }
+            ],
+            "payloads": {},
+            "multivariate": None,
+        },
+    ),
+    (
+        "homepage-banner",
+        "Homepage banner copy (payload), US visitors",
+        {
+            "groups": [
+                {
+                    "properties": [
+                        {"key": "$geoip_country_code", "type": "person", "value": ["US"], "operator": "exact"}
+                    ],
+                    "rollout_percentage": 100,
+                }
+            ],
+            "payloads": {"true": json.dumps({"headline": "Share files in one click", "color": "blue"})},
+            "multivariate": None,
+        },
+    ),
+]
+
+
+def declare_flag(
+    backend: Backend,
+    project_id: int,
+    key: str,
+    value: bool | str = True,
+    rollout: int = 100,
+    variants: dict[str, int] | None = None,
+    payload: Any = None,
+    person_properties: dict[str, Any] | None = None,
+) -> Record:
+    """Store a flag quickly (a test's ``set_flag``): on for ``rollout`` % of everyone matching
+    ``person_properties`` (exact matches), off when ``value`` is False, one variant for all when
+    ``value`` names it, or split by ``variants`` ({key: percentage}). Replaces a flag of that key."""
+    if not KEY_PATTERN.match(key):
+        raise ValueError(f"set_flag: {key!r}: only letters, numbers, hyphens (-) & underscores (_)")
+    if isinstance(value, str) and variants is None:
+        variants = {value: 100}
+    if variants is not None and sum(variants.values()) != 100:
+        raise ValueError(f"set_flag: {key!r}: variant rollout percentages must sum to 100")
+    properties = [
+        {
+            "key": name,
+            "type": "person",
+            "value": wanted if isinstance(wanted, list) else [wanted],
+            "operator": "exact",
+        }
+        for name, wanted in (person_properties or {}).items()
+    ]
+    payloads: dict[str, Any] = {}
+    if payload is not None:
+        keyed = payload if variants and isinstance(payload, dict) and set(payload) <= set(variants) else None
+        items = keyed.items() if keyed else [(next(iter(variants)) if variants else "true", payload)]
+        payloads = {name: item if isinstance(item, str) else json.dumps(item) for name, item in items}
+    filters = {
+        "groups": [{"properties": properties, "rollout_percentage": rollout}],
+        "payloads": payloads,
+        "multivariate": {"variants": [{"key": k, "rollout_percentage": p} for k, p in variants.items()]}
+        if variants
+        else None,
+    }
+    table = backend.store.table(project_id, "feature_flags")
+    existing = next((row for row in table.values() if row["key"] == key and not row.get("deleted")), None)
+    now = iso(datetime.now(UTC))
+    user = user_basic(backend.user)
+    record = {
+        **(existing or EMPTY_RELATIONS),
+        "id": existing["id"] if existing else table.allocate_id(),
+        "name": key,
+        "key": key,
+        "filters": filters,
+        "deleted": False,
+        "active": value is not False,
+        "created_by": (existing or {}).get("created_by", user),
+        "last_modified_by": user,
+        "created_at": (existing or {}).get("created_at", now),
+        "updated_at": now,
+        "version": ((existing or {}).get("version") or 0) + 1,
+    }
+    table.put(record["id"], record)
+    return record
+
+
+def local_evaluation_body(backend: Backend, project_id: int, include_cohorts: bool) -> dict[str, Any]:
+    """``_get_flags_response_for_local_evaluation`` for one project."""
+    rows = sorted(backend.store.table(project_id, "feature_flags").values(), key=lambda row: row["id"])
+    served = [row for row in rows if not row.get("deleted") and not row.get("is_remote_configuration")]
+    cohorts: dict[str, Any] = {}
+    if include_cohorts:
+        every = cohort_definitions(backend, project_id)
+        used = {
+            str(prop.get("value"))
+            for row in served
+            for prop in _properties(row)
+            if prop.get("type") == "cohort"
+        }
+        cohorts = {key: value for key, value in every.items() if key in used}
+    return {
+        "flags": [minimal(row, project_id) for row in served],
+        "group_type_mapping": group_type_mapping(backend),
+        "cohorts": cohorts,
+    }
+
+
+def subject_for(
+    backend: Backend,
+    project_id: int,
+    distinct_id: str,
+    person_properties: Any = None,
+    groups: Any = None,
+    group_properties: Any = None,
+) -> flags.Subject:
+    """Who a flag is evaluated for: the stored person's properties overridden by the ones passed,
+    and each named group's stored properties overridden by the ones passed."""
+    from ..ingestion import persons_by_distinct_id
+
+    store = backend.store
+    person = persons_by_distinct_id(store.table(project_id, "persons")).get(distinct_id)
+    overrides = person_properties if isinstance(person_properties, dict) else {}
+    properties = {**((person or {}).get("properties") or {}), **overrides}
+    named = {str(k): str(v) for k, v in groups.items()} if isinstance(groups, dict) else {}
+    passed = group_properties if isinstance(group_properties, dict) else {}
+    indexes = {name: int(index) for index, name in group_type_mapping(backend).items()}
+    stored_groups = store.table(project_id, "groups").values()
+    values: dict[str, dict[str, Any]] = {}
+    for group_type, key in named.items():
+        stored = next(
+            (
+                row["group_properties"]
+                for row in stored_groups
+                if row["group_type_index"] == indexes.get(group_type) and row["group_key"] == key
+            ),
+            {},
+        )
+        extra = passed.get(group_type) if isinstance(passed.get(group_type), dict) else {}
+        values[group_type] = {**stored, **extra}
+    return flags.Subject(distinct_id, properties, named, values)
+
+
+def evaluate_project(
+    backend: Backend, project_id: int, subject: flags.Subject, only: list[str] | None = None
+) -> dict[str, flags.FlagResult]:
+    """The flags service's answer: every active, undeleted flag of the project evaluated."""
+    rows = sorted(backend.store.table(project_id, "feature_flags").values(), key=lambda row: row["id"])
+    served = [row for row in rows if row.get("active") and not row.get("deleted")]
+    cohorts: dict[str, Any] = {
+        str(row["id"]): None
+        for row in backend.store.table(project_id, "cohorts").values()
+        if not row.get("deleted") and row.get("is_static")
+    }
+    cohorts.update(cohort_definitions(backend, project_id))
+    return flags.evaluate_all(served, subject, group_type_mapping(backend), cohorts, only)
+
+
+def minimal(row: Record, project_id: int | None) -> dict[str, Any]:
+    view = {name: row.get(name) for name in MINIMAL_FIELDS}
+    view.update(team_id=project_id, evaluation_tags=[], filters=row.get("filters") or {})
+    return view
+
+
+def cohort_definitions(backend: Backend, project_id: int) -> dict[str, Any]:
+    """The project's dynamic cohorts as the flags service reads them: ``filters.properties``."""
+    definitions = {}
+    for cohort in backend.store.table(project_id, "cohorts").values():
+        if cohort.get("deleted") or cohort.get("is_static"):
+            continue
+        found = (cohort.get("filters") or {}).get("properties")
+        definitions[str(cohort["id"])] = found if isinstance(found, dict) else {"type": "AND", "values": []}
+    return definitions
+
+
+def group_type_mapping(backend: Backend) -> dict[str, str]:
+    groups = backend.resources.get("groups")
+    mapping = getattr(groups, "group_types", {}) if groups is not None else {}
+    return {str(index): name for index, name in sorted(mapping.items())}
+
+
+def _check_payloads(filters: dict[str, Any], variants: set[Any]) -> dict[str, Any]:
+    payloads = filters.get("payloads", {})
+    if payloads is None:
+        payloads = {}
+    if not isinstance(payloads, dict):
+        raise invalid_filters("Payloads must be passed as a dictionary")
+    stored = {}
+    for key, value in payloads.items():
+        if isinstance(value, dict):
+            value = json.dumps(value)
+        elif isinstance(value, str):
+            try:
+                json.loads(value)
+            except ValueError:
+                raise invalid_filters("Payload value is not valid JSON") from None
+        stored[key] = value
+    if filters.get("multivariate"):
+        if not all(key in variants for key in stored):
+            raise invalid_filters("Payload keys must match a variant key for multivariate flags")
+    elif len(stored) > 1 or any(key != "true" for key in stored):
+        raise invalid_filters("Payload keys must be 'true' for boolean flags")
+    return stored
+
+
+def _properties(row: Record) -> list[dict[str, Any]]:
+    return [p for g in (row.get("filters") or {}).get("groups") or [] for p in g.get("properties") or []]
+
+
+def _percentage(value: Any, nullable: bool = False) -> bool:
+    if value is None:
+        return nullable
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _variants(row: Record) -> list[Any]:
+    return ((row.get("filters") or {}).get("multivariate") or {}).get("variants") or []
+
+
+def _status(row: Record, now: datetime) -> str:
+    """The STALE rule of ``_apply_filters``: not called for 30 days when it has been called, else
+    fully rolled out and created 30 days ago; DELETED when soft-deleted; otherwise ACTIVE."""
+    if row.get("deleted"):
+        return "DELETED"
+    called = parse_time(row.get("last_called_at"))
+    if called is not None:
+        return "STALE" if row.get("active") and now - called > STALE_AFTER else "ACTIVE"
+    groups = (row.get("filters") or {}).get("groups") or []
+    full = any(g.get("rollout_percentage") in (100, None) and not g.get("properties") for g in groups)
+    variants = _variants(row)
+    if variants:
+        full = full and any(v.get("rollout_percentage") == 100 for v in variants)
+    created = parse_time(row.get("created_at"))
+    if row.get("active") and full and created is not None and now - created > STALE_AFTER:
+        return "STALE"
+    return "ACTIVE"
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    return (0, "") if value is None else (1, value if isinstance(value, int | float | str) else str(value))
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _json_object(raw: str | None) -> dict[str, Any]:
+    """GroupsJSONField: a JSON object string; anything else is the serializer's 400."""
+    if not raw:
+        return {}
+    try:
+        loaded = json.loads(raw)
+    except ValueError:
+        raise errors.validation_error("Invalid JSON in groups parameter", "groups") from None
+    if not isinstance(loaded, dict):
+        raise errors.validation_error("groups must be a JSON object", "groups")
+    return loaded
+
+
+def _json_list(raw: str | None) -> list[Any]:
+    if not raw:
+        return []
+    try:
+        loaded = json.loads(raw)
+    except ValueError:
+        return []
+    return loaded if isinstance(loaded, list) else []
+
+
+def user_basic(user: dict[str, Any]) -> dict[str, Any]:
+    """UserBasicSerializer of the seeded user."""
+    return {
+        "id": user["id"],
+        "uuid": user["uuid"],
+        "distinct_id": user.get("distinct_id"),
+        "first_name": user.get("first_name", ""),
+        "last_name": user.get("last_name", ""),
+        "email": user["email"],
+        "is_email_verified": user.get("is_email_verified"),
+        "hedgehog_config": None,
+        "role_at_organization": user.get("role_at_organization"),
+    }

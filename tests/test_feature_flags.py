@@ -1,0 +1,322 @@
+"""Feature flags REST: validation, soft delete, list filters, local evaluation.
+
+Each test names the PostHog source it restates."""
+
+import pytest
+
+BASE = "/api/projects/1/feature_flags/"
+SIMPLE = {"groups": [{"properties": [], "rollout_percentage": 30}]}
+
+
+def _create(client, key="my-flag", filters=None, **extra):
+    return client.post(BASE, json={"key": key, "filters": SIMPLE if filters is None else filters, **extra})
+
+
+def test_create_answers_the_serializer_fields(client):
+    """FeatureFlagSerializer.create (posthog/api/feature_flag.py): version 1, created_by the user,
+    payloads normalised to {}, status ACTIVE."""
+    response = _create(client, name="A test flag")
+    assert response.status_code == 201
+    flag = response.get_json()
+    assert flag["key"] == "my-flag" and flag["name"] == "A test flag"
+    assert flag["version"] == 1 and flag["active"] is True and flag["deleted"] is False
+    assert flag["created_by"]["email"] == "max@hedgebox.dev"
+    assert flag["filters"] == {**SIMPLE, "payloads": {}}
+    assert flag["status"] == "ACTIVE" and flag["experiment_set"] == []
+    assert client.get(f"{BASE}{flag['id']}/").get_json() == flag
+
+
+def test_key_is_required(refused):
+    """DRF's required field: key is a model field without a default (posthog/api/feature_flag.py)."""
+    refused("post", BASE, {"filters": SIMPLE}, "required", "key", "This field is required.")
+
+
+@pytest.mark.parametrize("key", ["has space", "dots.not.ok", "emoji-🚀"])
+def test_key_format(refused, key):
+    """FeatureFlagSerializer.validate_key: ^[a-zA-Z0-9_-]+$ (posthog/api/feature_flag.py)."""
+    detail = "Only letters, numbers, hyphens (-) & underscores (_) are allowed."
+    refused("post", BASE, {"key": key, "filters": SIMPLE}, "invalid_key", "key", detail)
+
+
+def test_duplicate_key_in_project(refused):
+    """validate_key: another undeleted flag of the project holds the key (posthog/api/feature_flag.py)."""
+    body = {"key": "new-onboarding", "filters": SIMPLE}
+    refused("post", BASE, body, "unique", "key", "There is already a feature flag with this key.")
+
+
+def test_a_soft_deleted_key_can_be_taken_again(client):
+    """create() hard-deletes soft-deleted flags with the key first (posthog/api/feature_flag.py)."""
+    assert client.patch(f"{BASE}1/", json={"deleted": True}).status_code == 200
+    response = _create(client, key="new-onboarding")
+    assert response.status_code == 201
+    assert client.get(f"{BASE}1/").status_code == 404
+
+
+def test_delete_is_refused_and_patch_deletes(client):
+    """ForbidDestroyModel.destroy answers a bare 405 (posthog/api/forbid_destroy_model.py); soft delete is
+    PATCH {"deleted": true}, after which the list leaves the flag out (safely_get_queryset)."""
+    response = client.delete(f"{BASE}1/")
+    assert response.status_code == 405 and response.data == b""
+    assert client.get(f"{BASE}1/").get_json()["deleted"] is False
+    patched = client.patch(f"{BASE}1/", json={"deleted": True}).get_json()
+    assert patched["deleted"] is True and patched["status"] == "DELETED" and patched["version"] == 2
+    keys = [flag["key"] for flag in client.get(BASE).get_json()["results"]]
+    assert "new-onboarding" not in keys
+
+
+FILTER_RULES = [
+    ({}, "invalid_input", "Feature flags must have at least one condition set (group)."),
+    (
+        {"groups": [{"properties": [{"key": "x", "type": "event", "value": "y"}]}]},
+        "invalid_input",
+        "Filters are not valid (can only use person, cohort, and flag properties)",
+    ),
+    (
+        {"groups": [{"properties": [{"key": "1", "type": "flag", "value": True, "operator": "exact"}]}]},
+        "invalid_input",
+        "Flag properties must use the 'flag_evaluates_to' operator",
+    ),
+    (
+        {
+            "aggregation_group_type_index": 0,
+            "groups": [{"properties": [{"key": "plan", "type": "person", "value": "pro"}]}],
+        },
+        "invalid_input",
+        "Filters are not valid (can only use group properties)",
+    ),
+    (
+        {
+            "groups": [{"rollout_percentage": 100}],
+            "multivariate": {
+                "variants": [{"key": "a", "rollout_percentage": 50}, {"key": "b", "rollout_percentage": 40}]
+            },
+        },
+        "invalid_input",
+        "Invalid variant definitions: Variant rollout percentages must sum to 100.",
+    ),
+    (
+        {
+            "groups": [{"rollout_percentage": 100, "variant": "c"}],
+            "multivariate": {"variants": [{"key": "a", "rollout_percentage": 100}]},
+        },
+        "invalid_input",
+        "Filters are not valid (variant override does not exist)",
+    ),
+    (
+        {"groups": [{"properties": [{"key": "age", "type": "person", "value": 30, "operator": "gt"}]}]},
+        "invalid_value",
+        "Invalid value for operator gt: 30",
+    ),
+    (
+        {"groups": [{"properties": [{"key": "plan", "type": "person", "value": ["pro"], "operator": "in"}]}]},
+        "invalid_operator",
+        "The 'in' operator is only valid for cohort properties, not 'person' properties.",
+    ),
+    (
+        {"groups": [{"properties": [{"key": "id", "type": "cohort", "value": 99999}]}]},
+        "cohort_does_not_exist",
+        "Cohort with id 99999 does not exist",
+    ),
+    (
+        {
+            "groups": [
+                {"properties": [{"key": "d", "type": "person", "value": "soon", "operator": "is_date_after"}]}
+            ]
+        },
+        "invalid_date",
+        "Invalid date value: soon",
+    ),
+    ({"groups": [{}], "payloads": {"true": "{not json"}}, "invalid_input", "Payload value is not valid JSON"),
+    (
+        {"groups": [{}], "payloads": {"yes": "1"}},
+        "invalid_input",
+        "Payload keys must be 'true' for boolean flags",
+    ),
+    (
+        {
+            "groups": [{}],
+            "multivariate": {"variants": [{"key": "a", "rollout_percentage": 100}]},
+            "payloads": {"b": "1"},
+        },
+        "invalid_input",
+        "Payload keys must match a variant key for multivariate flags",
+    ),
+]
+
+
+@pytest.mark.parametrize(("filters", "code", "detail"), FILTER_RULES)
+def test_filters_validation(refused, filters, code, detail):
+    """FeatureFlagSerializer.validate_filters, each rule and message (posthog/api/feature_flag.py)."""
+    refused("post", BASE, {"key": "checked", "filters": filters}, code, "filters", detail)
+
+
+def test_object_payloads_are_stored_as_json_text(client):
+    """validate_filters normalises dict payloads with json.dumps (posthog/api/feature_flag.py)."""
+    flag = _create(client, filters={"groups": [{}], "payloads": {"true": {"a": 1}}}).get_json()
+    assert flag["filters"]["payloads"] == {"true": '{"a": 1}'}
+
+
+def test_patch_without_groups_keeps_the_filters(client):
+    """validate_filters: a PATCH whose filters lack "groups" keeps the stored ones
+    (posthog/api/feature_flag.py)."""
+    before = client.get(f"{BASE}2/").get_json()["filters"]
+    after = client.patch(f"{BASE}2/", json={"filters": {"payloads": {}}}).get_json()
+    assert after["filters"] == before and after["version"] == 2
+
+
+def test_list_filters_and_search(client):
+    """FeatureFlagViewSet._apply_filters: active, search (key or name, case-insensitive), type,
+    excluded_properties (posthog/api/feature_flag.py)."""
+    client.patch(f"{BASE}3/", json={"active": False})
+
+    def keys(query):
+        return {flag["key"] for flag in client.get(f"{BASE}?{query}").get_json()["results"]}
+
+    assert keys("active=false") == {"paid-features"}
+    assert "paid-features" not in keys("active=true")
+    assert keys("search=BANNER") == {"homepage-banner"}
+    assert keys("search=half of") == {"new-onboarding"}
+    assert keys("type=multivariant") == {"pricing-page-test"}
+    assert "pricing-page-test" not in keys("type=boolean")
+    assert keys('excluded_properties=["new-onboarding","paid-features"]') == {
+        "pricing-page-test",
+        "homepage-banner",
+    }
+
+
+def test_list_order(client):
+    """safely_get_queryset: -created_at unless ?order= (posthog/api/feature_flag.py)."""
+    results = client.get(BASE).get_json()["results"]
+    created = [flag["created_at"] for flag in results]
+    assert created == sorted(created, reverse=True)
+    by_key = [flag["key"] for flag in client.get(f"{BASE}?order=key").get_json()["results"]]
+    assert by_key == sorted(by_key)
+
+
+def test_local_evaluation_shape(client):
+    """_get_flags_response_for_local_evaluation: MinimalFeatureFlagSerializer rows, the group type
+    mapping, cohorts (posthog/models/feature_flag/local_evaluation.py); soft-deleted flags left out."""
+    client.patch(f"{BASE}1/", json={"deleted": True})
+    body = client.get(f"{BASE}local_evaluation/?send_cohorts").get_json()
+    assert set(body) == {"flags", "group_type_mapping", "cohorts"}
+    assert body["group_type_mapping"] == {"0": "organization", "1": "instance"}
+    assert [flag["key"] for flag in body["flags"]] == [
+        "pricing-page-test",
+        "paid-features",
+        "homepage-banner",
+    ]
+    assert set(body["flags"][0]) == {
+        "id", "team_id", "name", "key", "filters", "deleted", "active", "ensure_experience_continuity",
+        "has_encrypted_payloads", "version", "evaluation_runtime", "bucketing_identifier", "evaluation_tags",
+    }  # fmt: skip
+
+
+def test_local_evaluation_with_a_project_secret_key(client, backend):
+    """local_evaluation allows ProjectSecretAPIKeyAuthentication (posthog/api/feature_flag.py); the key
+    answers only for its own project, and a personal key still works."""
+    created = client.post(
+        "/api/projects/1/project_secret_api_keys/", json={"label": "flags", "scopes": ["endpoint:read"]}
+    )
+    secret = created.get_json()["value"]
+    anonymous = client.application.test_client()
+    answer = anonymous.get(f"{BASE}local_evaluation/", headers={"Authorization": f"Bearer {secret}"})
+    assert answer.status_code == 200 and len(answer.get_json()["flags"]) == 4
+    wrong = anonymous.get(f"{BASE}local_evaluation/", headers={"Authorization": "Bearer phs_not_a_key"})
+    assert wrong.status_code == 401
+    other = anonymous.get(f"{BASE}", headers={"Authorization": f"Bearer {secret}"})
+    assert other.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("filters", "detail"),
+    [
+        (
+            {"groups": [{"rollout_percentage": "half"}]},
+            "Filters are not valid (rollout_percentage must be a number or null)",
+        ),
+        (
+            {"groups": [{}], "multivariate": "x"},
+            "Filters are not valid (multivariate.variants must be a list of {key, rollout_percentage})",
+        ),
+        ({"groups": [{"properties": 3}]}, "Filters are not valid (properties must be a list)"),
+        ({"groups": "all"}, "Filters are not valid (groups must be a list of condition sets)"),
+    ],
+)
+def test_shapes_posthog_would_fail_on_are_refused(refused, filters, detail):
+    """validate_filters assumes these shapes (posthog/api/feature_flag.py raises a 500 on them);
+    mockhog answers a 400 in the same envelope instead (docs/divergences.md)."""
+    refused("post", BASE, {"key": "odd", "filters": filters}, "invalid_input", "filters", detail)
+
+
+def test_remote_config(client, backend):
+    """remote_config: by id or key, the "true" payload as stored, 404 without a body for a flag that
+    is not a remote configuration; a project secret key may call it (posthog/api/feature_flag.py)."""
+    body = {
+        "key": "site-config",
+        "is_remote_configuration": True,
+        "filters": {"groups": [{}], "payloads": {"true": {"theme": "dark"}}},
+    }
+    flag = client.post(BASE, json=body).get_json()
+    by_key = client.get(f"{BASE}site-config/remote_config/")
+    assert by_key.status_code == 200 and by_key.get_json() == '{"theme": "dark"}'
+    assert client.get(f"{BASE}{flag['id']}/remote_config/").get_json() == '{"theme": "dark"}'
+    plain = client.get(f"{BASE}new-onboarding/remote_config/")
+    assert plain.status_code == 404 and plain.data == b""
+    secret = client.post(
+        "/api/projects/1/project_secret_api_keys/", json={"label": "rc", "scopes": ["endpoint:read"]}
+    )
+    headers = {"Authorization": f"Bearer {secret.get_json()['value']}"}
+    answer = client.application.test_client().get(
+        "/api/projects/@current/feature_flags/site-config/remote_config/", headers=headers
+    )
+    assert answer.get_json() == '{"theme": "dark"}'
+
+
+def test_my_flags_evaluates_for_the_user(client):
+    """my_flags: every undeleted flag, newest first, with the value for request.user.distinct_id
+    (posthog/api/feature_flag.py; values from the same evaluation as /flags/)."""
+    from mockhog.flags import bucket
+
+    client.patch(f"{BASE}3/", json={"active": False})
+    answer = client.get(f"{BASE}my_flags/").get_json()
+    assert [row["feature_flag"]["key"] for row in answer] == [
+        flag["key"] for flag in client.get(BASE).get_json()["results"]
+    ]
+    values = {row["feature_flag"]["key"]: row["value"] for row in answer}
+    assert values["paid-features"] is False  # inactive: not evaluated, so False
+    assert values["new-onboarding"] is (bucket("new-onboarding", "mockhog-user-1") <= 0.5)
+    assert values["pricing-page-test"] in ("control", "test-a", "test-b")
+
+
+def test_evaluation_reasons(client):
+    """evaluation_reasons: value and {reason, condition_index} per flag, disabled flags added with
+    reason "disabled" (posthog/api/feature_flag.py)."""
+    client.patch(f"{BASE}3/", json={"active": False})
+    answer = client.get(f"{BASE}evaluation_reasons/?distinct_id=someone").get_json()
+    assert answer["paid-features"] == {
+        "value": False,
+        "evaluation": {"reason": "disabled", "condition_index": None},
+    }
+    assert answer["pricing-page-test"]["evaluation"] == {"reason": "condition_match", "condition_index": 0}
+    assert answer["homepage-banner"] == {
+        "value": False,
+        "evaluation": {"reason": "no_condition_match", "condition_index": 0},
+    }
+    bad = client.get(f"{BASE}evaluation_reasons/?distinct_id=x&groups=[1]")
+    assert bad.status_code == 400 and bad.get_json()["detail"] == "groups must be a JSON object"
+
+
+def test_status_follows_the_stale_rule(client, backend):
+    """_apply_filters' STALE: last_called_at over 30 days ago, else fully rolled out and 30 days old;
+    a multivariate flag needs a variant at 100 % too (posthog/api/feature_flag.py)."""
+    table = backend.store.table(1, "feature_flags")
+    old = "2020-01-01T00:00:00.000000Z"
+    full = {"groups": [{"properties": [], "rollout_percentage": 100}], "payloads": {}}
+    table.put(1, {**table.get(1), "created_at": old, "filters": full})
+    table.put(2, {**table.get(2), "created_at": old})  # 100 % but split 34/33/33: still active
+    table.put(4, {**table.get(4), "last_called_at": old})
+    assert client.get(f"{BASE}1/").get_json()["status"] == "STALE"
+    assert client.get(f"{BASE}2/").get_json()["status"] == "ACTIVE"
+    assert client.get(f"{BASE}4/").get_json()["status"] == "STALE"
+    stale = {flag["key"] for flag in client.get(f"{BASE}?active=STALE").get_json()["results"]}
+    assert stale == {"new-onboarding", "homepage-banner"}
