@@ -11,7 +11,7 @@ import difflib
 import json
 import textwrap
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,7 @@ class Stats:
         self.violations: Counter[str] = Counter()
         self.expected: Counter[str] = Counter()  # violations a test said it meant to send
 
-    def add(self, entries: list[Any], expected: set[int] | None = frozenset()) -> None:
+    def add(self, entries: list[Any], expected: Collection[int] | None = ()) -> None:
         """One test's journal; ``expected`` holds the ids it meant to violate (None: all of them)."""
         for entry in entries:
             name = _shape(entry.operation_id) if entry.operation_id else UNDOCUMENTED
