@@ -104,7 +104,7 @@ class _Indexes:
         maps: list[dict[Any, Any]],
         place: dict[Any, int],
         next_place: int,
-        shared: list[set[Any]] | None,
+        owned: list[set[Any]] | None,
     ) -> None:
         self.specs = specs
         self.by_name = {spec.name: number for number, spec in enumerate(specs)}
@@ -113,7 +113,8 @@ class _Indexes:
         self.keeps_order = any(not spec.unique for spec in specs)
         self.place = place
         self.next_place = next_place
-        self._shared = shared  # per lookup index: keys whose bucket still belongs to the source
+        # per lookup index: keys whose bucket this copy made its own (None: it built them all)
+        self._owned = owned
 
     @classmethod
     def build(cls, specs: Sequence[Index], rows: Rows, where: str) -> _Indexes:
@@ -142,8 +143,7 @@ class _Indexes:
 
     def copy(self) -> _Indexes:
         maps = [dict(index) for index in self.maps]
-        shared = [set() if spec.unique else set(index) for spec, index in zip(self.specs, maps, strict=True)]
-        return _Indexes(self.specs, maps, dict(self.place), self.next_place, shared)
+        return _Indexes(self.specs, maps, dict(self.place), self.next_place, [set() for _ in self.specs])
 
     def placed(self, key: Any) -> None:
         """``key`` is (again) the table's newest row."""
@@ -192,10 +192,10 @@ class _Indexes:
     def _bucket(self, number: int, k: Any) -> dict[Any, None]:
         """The lookup bucket of key ``k``, made this copy's own before it is changed."""
         index = self.maps[number]
-        shared = self._shared[number] if self._shared is not None else None
-        if shared is not None and k in shared:
-            shared.discard(k)
-            index[k] = dict(index[k])
+        if self._owned is not None and k not in self._owned[number]:
+            self._owned[number].add(k)
+            index[k] = dict(index.get(k, ()))
+            return index[k]
         return index.setdefault(k, {})
 
     def keys_for(self, name: str, value: Any) -> list[Any]:

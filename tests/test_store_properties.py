@@ -4,6 +4,7 @@ behave exactly like a plain dict model; rollback, reset and copy-on-write never 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,14 +130,15 @@ def apply_to_model(rows: Model, next_ids: NextIds, op: Op) -> None:
         table[allocated] = {"id": allocated, "v": "allocated"}
 
 
-def run(store: Store, transaction: Transaction) -> bool:
-    """Run one transaction on the store; True if it committed."""
+def run(store: Store, transaction: Transaction, apply: Callable[[Store, Any], None] | None = None) -> bool:
+    """Run one transaction on the store (each op by ``apply``); True if it committed."""
+    apply = apply or apply_to_store
     try:
         with store.transaction():
             for index, op in enumerate(transaction.ops):
                 if transaction.fail_after == index:
                     raise Boom
-                apply_to_store(store, op)
+                apply(store, op)
             if transaction.fail_after is not None and transaction.fail_after >= len(transaction.ops):
                 raise Boom
     except Boom:
@@ -448,16 +450,7 @@ def run_step(store: Store, step: Transaction | Reset) -> None:
         else:
             store.reset_project(step.project)
         return
-    try:
-        with store.transaction():
-            for index, op in enumerate(step.ops):
-                if step.fail_after == index:
-                    raise Boom
-                apply_person(store, op)
-            if step.fail_after is not None and step.fail_after >= len(step.ops):
-                raise Boom
-    except Boom:
-        pass
+    run(store, step, apply_person)
 
 
 def assert_indexes_agree_with_scans(store: Store) -> None:
