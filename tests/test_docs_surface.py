@@ -67,11 +67,15 @@ def test_every_documented_shape_is_served_under_both_prefixes():
             assert (prefix, method, path) in served
 
 
+# Where today's PostHog asks for another scope than the docs name (docs/divergences.md).
+SCOPE_CHANGED = {("POST", "max_tools/create_and_query_insight/"), ("POST", "logs/query/")}
+
+
 def test_documented_scopes_are_required_where_the_docs_name_them():
     catalog = {(op.prefix, op.method, op.path): op for op in Catalog.load().operations}
     for doc in DOCUMENTED:
         op = catalog[doc.key]
-        if doc.scopes and (doc.method, doc.path) != ("POST", "max_tools/create_and_query_insight/"):
+        if doc.scopes and (doc.method, doc.path) not in SCOPE_CHANGED:
             assert set(doc.scopes) <= set(op.scopes), (doc.key, doc.scopes, op.scopes)
 
 
