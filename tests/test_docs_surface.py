@@ -38,6 +38,17 @@ NOT_SENT = {
     ("GET", "external_data_sources/"): {"client_secret", "account_id", "schemas"},
     ("GET", "external_data_sources/{id}/"): {"client_secret", "account_id", "schemas"},
     ("PATCH", "external_data_sources/{id}/"): {"client_secret", "account_id", "schemas"},
+    # created_by: a UserBasic today, an id in the docs (docs/divergences.md)
+    **{
+        (method, path): {"created_by"}
+        for method, path in [
+            ("GET", "project_secret_api_keys/"),
+            ("GET", "project_secret_api_keys/{id}/"),
+            ("POST", "project_secret_api_keys/"),
+            ("PATCH", "project_secret_api_keys/{id}/"),
+            ("POST", "project_secret_api_keys/{id}/roll/"),
+        ]
+    },
 }
 
 
