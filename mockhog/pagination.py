@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from itertools import takewhile
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -66,28 +67,47 @@ def limit_offset_page(
     }
 
 
+# DRF's CursorPagination caps the offset a cursor may carry.
+CURSOR_OFFSET_CUTOFF = 1000
+
+
 def encode_cursor(offset: int, reverse: bool, position: str | None) -> str:
+    """DRF's cursor: base64 of ``o``, ``r``, ``p``; a datetime position is written as Python's
+    ``str()`` of it (``2025-05-01 12:00:00.123456+00:00``), as DRF's ``_get_position_from_instance``
+    does."""
     parts = []
     if offset:
         parts.append(("o", str(offset)))
     if reverse:
         parts.append(("r", "1"))
     if position is not None:
-        parts.append(("p", position))
+        parts.append(("p", str(_as_datetime(position))))
     return base64.b64encode(urlencode(parts).encode()).decode()
 
 
 def decode_cursor(raw: str) -> tuple[int, bool, str | None]:
-    """(offset, reverse, position) from DRF's cursor; a bad cursor is 404 "Invalid cursor"."""
+    """(offset, reverse, ISO position) from a cursor, as DRF's ``decode_cursor`` reads it: a
+    cursor without the keys (one this server never issued, still base64 of ASCII) is the first
+    page; undecodable text, a bad offset or reverse flag is 404 "Invalid cursor"."""
     try:
-        decoded = base64.b64decode(raw.encode(), validate=False).decode()
+        decoded = base64.b64decode(raw.encode("ascii")).decode("ascii")
         parts = parse_qs(decoded, keep_blank_values=True)
-        offset = positive_int(parts.get("o", ["0"])[0], 0)
+        offset = int(parts.get("o", ["0"])[0])
+        if offset < 0:
+            raise ValueError(offset)
         reverse = bool(int(parts.get("r", ["0"])[0]))
         position = parts.get("p", [None])[0]
-    except (TypeError, ValueError, UnicodeDecodeError) as exc:
+        if position is not None:
+            # PostHog's ORM would fail on a position that is no datetime (a 500); a 404 here.
+            position = _as_datetime(position).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    except (TypeError, ValueError) as exc:
         raise errors.not_found("Invalid cursor") from exc
-    return offset, reverse, position
+    return min(offset, CURSOR_OFFSET_CUTOFF), reverse, position
+
+
+def _as_datetime(value: str) -> datetime:
+    moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def cursor_page(
@@ -97,7 +117,7 @@ def cursor_page(
     url: PageUrl,
     page_size: int = DEFAULT_LIMIT,
 ) -> dict[str, Any]:
-    """DRF's CursorPagination, forward only, over rows sorted by descending position.
+    """DRF's CursorPagination, forward only, over rows sorted by descending datetime position.
 
     A cursor holds the position of the last row shown whose position differs from the next
     page's first row, and how many rows after it were shown already: pages stay disjoint even

@@ -38,6 +38,17 @@ NOT_SENT = {
     ("GET", "external_data_sources/"): {"client_secret", "account_id", "schemas"},
     ("GET", "external_data_sources/{id}/"): {"client_secret", "account_id", "schemas"},
     ("PATCH", "external_data_sources/{id}/"): {"client_secret", "account_id", "schemas"},
+    # created_by: a UserBasic today, an id in the docs (docs/divergences.md)
+    **{
+        (method, path): {"created_by"}
+        for method, path in [
+            ("GET", "project_secret_api_keys/"),
+            ("GET", "project_secret_api_keys/{id}/"),
+            ("POST", "project_secret_api_keys/"),
+            ("PATCH", "project_secret_api_keys/{id}/"),
+            ("POST", "project_secret_api_keys/{id}/roll/"),
+        ]
+    },
 }
 
 
@@ -67,11 +78,15 @@ def test_every_documented_shape_is_served_under_both_prefixes():
             assert (prefix, method, path) in served
 
 
+# Where today's PostHog asks for another scope than the docs name (docs/divergences.md).
+SCOPE_CHANGED = {("POST", "max_tools/create_and_query_insight/"), ("POST", "logs/query/")}
+
+
 def test_documented_scopes_are_required_where_the_docs_name_them():
     catalog = {(op.prefix, op.method, op.path): op for op in Catalog.load().operations}
     for doc in DOCUMENTED:
         op = catalog[doc.key]
-        if doc.scopes and (doc.method, doc.path) != ("POST", "max_tools/create_and_query_insight/"):
+        if doc.scopes and (doc.method, doc.path) not in SCOPE_CHANGED:
             assert set(doc.scopes) <= set(op.scopes), (doc.key, doc.scopes, op.scopes)
 
 

@@ -217,11 +217,59 @@ def test_delete_is_hard(client):
     assert client.delete(f"{BASE}{target['id']}/").status_code == 404
 
 
-def test_no_create_through_this_route(client, backend):
-    before = backend.store.dump()
-    response = client.post(BASE, json={"name": "new_event"})
-    assert response.status_code == 405 and response.get_json()["code"] == "method_not_allowed"
-    assert backend.store.dump() == before
+def test_create_makes_a_definition_no_event_has_reached_yet(client):
+    """POST event_definitions/ (PostHog's CLI event-definition-create): EventDefinitionViewSet takes
+    CreateModelMixin, and EnterpriseEventDefinitionSerializer makes name writable on POST and
+    leaves created_at and last_seen_at null until ingestion sees the event
+    (posthog/api/event_definition.py, ee/api/ee_event_definition.py)."""
+    response = client.post(BASE, json={"name": " user_signed_up ", "description": "Signup", "verified": True})
+    assert response.status_code == 201
+    made = response.get_json()
+    assert list(made) == ALWAYS
+    assert made == {
+        "id": made["id"], "name": "user_signed_up", "owner": None, "description": "Signup", "tags": [],
+        "created_at": None, "updated_at": made["updated_at"], "updated_by": USER, "last_seen_at": None,
+        "verified": True, "verified_at": made["updated_at"], "verified_by": USER, "hidden": False,
+        "enforcement_mode": "allow", "is_action": False, "post_to_slack": False, "default_columns": [],
+        "media_preview_urls": [], "primary_property": None,
+    }  # fmt: skip
+    assert client.get(f"{BASE}{made['id']}/").get_json() == made
+    assert _by_name(client, "user_signed_up")["id"] == made["id"]
+    assert client.get(BASE).get_json()["count"] == 23
+
+
+def test_create_hidden_is_never_verified(client):
+    """ee/api/ee_event_definition.py (create): a hidden definition is stored unverified, and
+    hidden with verified together is refused."""
+    made = client.post(BASE, json={"name": "old_event", "hidden": True}).get_json()
+    assert made["hidden"] is True and made["verified"] is False and made["verified_by"] is None
+    response = client.post(BASE, json={"name": "both", "hidden": True, "verified": True})
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "type": "validation_error", "code": "invalid_input", "attr": None,
+        "detail": "An event cannot be both hidden and verified",
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "body, code, attr, detail",
+    [
+        ({}, "required", "name", "This field is required."),
+        ({"name": "  "}, "blank", "name", "This field may not be blank."),
+        ({"name": "x" * 401}, "max_length", "name", "Ensure this field has no more than 400 characters."),
+        (
+            {"name": "signed_up"},
+            "invalid_input",
+            "name",
+            "Event definition with name 'signed_up' already exists",
+        ),
+    ],
+)
+def test_create_refusals(refused, body, code, attr, detail):
+    """The model's name is a required CharField(max_length=400), unique per project
+    (posthog/models/event_definition.py); the duplicate message is the one
+    posthog/api/event_definition.py's serializer gives (the enterprise path would hit the index)."""
+    refused("post", BASE, body, code, attr, detail)
 
 
 def test_metrics_are_a_stable_count(client):

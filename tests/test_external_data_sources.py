@@ -387,3 +387,37 @@ def test_wizard_covers_every_source_type(client):
     assert (
         wizard["GoogleAds"]["label"] == "Google Ads" and wizard["GoogleAds"]["fields"][0]["type"] == "oauth"
     )
+
+
+def _any_source(backend):
+    return next(iter(backend.store.table(1, "external_data_sources").values()))
+
+
+@pytest.mark.parametrize("after", ["2025-06-01", "2025-06-01T00:00:00", "2025-06-01T00:00:00Z"])
+def test_jobs_after_a_date_or_naive_time_is_utc(client, backend, after):
+    """ExternalDataSourceViewSet.jobs parses ?after=/?before= with dateutil and Django takes a naive
+    result as UTC (products/data_warehouse/backend/api/external_data_source.py): no 500."""
+    source = _any_source(backend)["id"]
+    everything = client.get(f"/api/projects/1/external_data_sources/{source}/jobs/").get_json()
+    response = client.get(f"/api/projects/1/external_data_sources/{source}/jobs/?after={after}")
+    assert response.status_code == 200
+    assert response.get_json() == [job for job in everything if job["created_at"] > "2025-06-01T00:00:00"]
+    before = client.get(f"/api/projects/1/external_data_sources/{source}/jobs/?before=2025-06-01").get_json()
+    assert before == [job for job in everything if job["created_at"] < "2025-06-01T00:00:00"]
+
+
+def test_wizard_answers_only_the_asked_source_types(client):
+    """ExternalDataSourceViewSet.wizard honours ?source_type=A,B, refuses unknown types with a bare
+    400 message, and marks the answer private for ten minutes
+    (products/data_warehouse/backend/api/external_data_source.py)."""
+    response = client.get("/api/projects/1/external_data_sources/wizard/?source_type=Stripe, Postgres")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "private, max-age=600"
+    body = response.get_json()
+    assert set(body) == {"Stripe", "Postgres"} and body["Stripe"]["name"] == "Stripe"
+    whole = client.get("/api/projects/1/external_data_sources/wizard/").get_json()
+    assert body["Postgres"] == whole["Postgres"] and len(whole) > 2
+    unknown = client.get("/api/projects/1/external_data_sources/wizard/?source_type=Stripe,Nope,Acme")
+    assert unknown.status_code == 400
+    assert unknown.get_json() == {
+        "message": "Unknown source_type(s): Acme, Nope. Omit source_type to list every available type."
+    }

@@ -1,5 +1,9 @@
 """Groups: cursor-paged list with its filters, create, find, property edits, activity and property stats."""
 
+import base64
+from datetime import datetime
+from urllib.parse import parse_qs, urlparse
+
 import pytest
 
 BASE = "/api/projects/1/groups/"
@@ -65,9 +69,48 @@ def test_cursor_pages_are_disjoint_and_forward_only(client):
     assert keys[:75] == [f"bulk-{n:03d}" for n in reversed(range(75))]
 
 
-def test_invalid_cursor_is_404(client):
-    response = client.get(f"{BASE}?group_type_index=0&cursor=cj14")  # base64 of "r=x"
-    assert response.status_code == 404 and response.get_json()["detail"] == "Invalid cursor"
+def _cursor(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def test_next_cursor_is_drfs_format(client):
+    """GroupsViewSet pages with GroupCursorPagination, a plain DRF CursorPagination ordered by
+    -created_at (ee/clickhouse/views/groups.py): the cursor is base64 of ``o``/``p`` where ``p`` is
+    ``str()`` of the last shown row's created_at (DRF's _get_position_from_instance)."""
+    for number in range(75):
+        _create(client, f"bulk-{number:03d}", {"n": number})
+    page = client.get(f"{BASE}?group_type_index=0").get_json()
+    cursor = parse_qs(urlparse(page["next"]).query)["cursor"][0]
+    tokens = parse_qs(base64.b64decode(cursor).decode())
+    last = page["results"][-1]["created_at"]
+    expected = str(datetime.fromisoformat(last.replace("Z", "+00:00")))
+    assert tokens == {"p": [expected]} and " " in expected and expected.endswith("+00:00")
+
+
+@pytest.mark.parametrize("cursor", [_cursor("not-a-cursor"), _cursor('{"timestamp": "x"}'), "%%%"])
+def test_a_cursor_never_issued_is_the_first_page(client, cursor):
+    """DRF's CursorPagination.decode_cursor: base64 of ASCII without o/r/p keys means offset 0,
+    no position: the first page (rest_framework/pagination.py, used by ee/clickhouse/views/groups.py)."""
+    first = client.get(f"{BASE}?group_type_index=0").get_json()
+    response = client.get(f"{BASE}?group_type_index=0&cursor={cursor}")
+    assert response.status_code == 200 and response.get_json() == first
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["cj14", _cursor("o=x"), _cursor("o=-1"), "abc", _cursor("p=é"), _cursor("p=yesterday")],
+)
+def test_invalid_cursor_is_404(client, backend, cursor):
+    """DRF's decode_cursor answers 404 "Invalid cursor" for text that is not base64 of ASCII or a
+    non-integer offset or reverse flag (rest_framework/pagination.py); a position that is no
+    datetime would fail in PostHog's ORM (a 500), and is a 404 here."""
+    before = backend.store.dump()
+    response = client.get(f"{BASE}?group_type_index=0&cursor={cursor}")
+    assert response.status_code == 404
+    assert response.get_json() == {
+        "type": "invalid_request", "code": "not_found", "detail": "Invalid cursor", "attr": None,
+    }  # fmt: skip
+    assert backend.store.dump() == before
 
 
 def test_group_key_and_search_filters(client):

@@ -302,3 +302,56 @@ def test_fixture_persons_with_numbers_and_names(tmp_path):
         ["acct-7", "0197aaaa-bbbb-7ccc-8ddd-ffffffffffff"],
     )
     assert (second["id"], second["name"]) == (9001, "hedgie")
+
+
+def test_values_counts_a_property_across_persons(client, backend):
+    """GET persons/values/ is PersonViewSet.values, not a person lookup: the key's values with
+    how many persons hold each, most common first, at most 20, a case-insensitive substring
+    filter, and Cache-Control max-age=10 (posthog/api/person.py, posthog/queries/property_values.py)."""
+    persons = list(backend.store.table(1, "persons").values())
+    response = client.get("/api/projects/1/persons/values/?key=plan")
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "max-age=10"
+    plans = {}
+    for person in persons:
+        if person["properties"].get("plan"):
+            plans[person["properties"]["plan"]] = plans.get(person["properties"]["plan"], 0) + 1
+    expected = [{"name": n, "count": c} for n, c in sorted(plans.items(), key=lambda i: (-i[1], i[0]))]
+    assert response.get_json() == {"results": expected, "refreshing": False}
+    found = client.get("/api/projects/1/persons/values/?key=$browser&value=CHROME").get_json()["results"]
+    assert found and all("chrome" in item["name"].lower() for item in found)
+    ids = client.get("/api/projects/1/persons/values/?key=distinct_id").get_json()["results"]
+    assert len(ids) == 20 and all(item["count"] == 1 for item in ids)
+
+
+@pytest.mark.parametrize("query", ["", "?key=", "?key=$virt_initial_channel_type"])
+def test_values_without_a_usable_key_are_empty(client, query):
+    """posthog/api/person.py (values): no key, or a $virt one, answers no values."""
+    response = client.get(f"/api/projects/1/persons/values/{query}")
+    assert response.status_code == 200
+    assert response.get_json() == {"results": [], "refreshing": False}
+
+
+def test_cohorts_of_a_person(client, backend):
+    """GET persons/cohorts/?person_id= is PersonViewSet.cohorts (scopes person:read and
+    cohort:read), by id or UUID; an unknown person is 404 (posthog/api/person.py). mockhog seeds
+    no cohorts, so the list is empty."""
+    person = next(iter(backend.store.table(1, "persons").values()))
+    for ref in (person["id"], person["uuid"]):
+        response = client.get(f"/api/projects/1/persons/cohorts/?person_id={ref}")
+        assert response.status_code == 200 and response.get_json() == {"results": []}
+    for ref in ("99999999", "not-a-person"):
+        missing = client.get(f"/api/projects/1/persons/cohorts/?person_id={ref}")
+        assert missing.status_code == 404
+        assert missing.get_json() == {
+            "type": "invalid_request", "code": "not_found", "detail": "Not found.", "attr": None,
+        }  # fmt: skip
+    without = client.get("/api/projects/1/persons/cohorts/")
+    assert without.status_code == 400 and without.get_json()["attr"] == "person_id"
+    keys = "/_mockhog/personal_api_keys"
+    only_persons = client.post(keys, json={"label": "p", "scopes": ["person:read"]}).get_json()["value"]
+    refused = client.get(
+        f"/api/projects/1/persons/cohorts/?person_id={person['id']}",
+        headers={"Authorization": f"Bearer {only_persons}"},
+    )
+    assert refused.status_code == 403
+    assert refused.get_json()["detail"] == "API key missing required scope 'cohort:read'"

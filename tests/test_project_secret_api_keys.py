@@ -1,8 +1,11 @@
-"""Project secret API keys: the secret is shown once, stored as hash and mask; scopes are checked."""
+"""Project secret API keys: the secret is shown once, stored as hash and mask; scopes are checked.
+
+As posthog/api/project_secret_api_key.py (ProjectSecretAPIKeySerializer) serves them today."""
 
 import re
 
 import pytest
+from seeded import USER
 
 BASE = "/api/projects/1/project_secret_api_keys/"
 FIELDS = [
@@ -31,7 +34,7 @@ def test_seeded_keys_never_show_their_value(client):
     for key in page["results"]:
         assert list(key) == FIELDS
         assert key["value"] is None and re.fullmatch(r"phs_\.\.\.[0-9A-Za-z]{4}", key["mask_value"])
-        assert key["created_by"] == 1 and key["scopes"] == ["endpoint:read"] and not key["id"].isdigit()
+        assert key["created_by"] == USER and key["scopes"] == ["endpoint:read"] and not key["id"].isdigit()
     times = [key["created_at"] for key in page["results"]]
     assert times == sorted(times, reverse=True)
 
@@ -41,7 +44,7 @@ def test_round_trip(client):
     assert SECRET.match(made["value"]) and made["mask_value"] == f"phs_...{made['value'][-4:]}"
     assert (made["label"], made["created_by"], made["last_used_at"], made["last_rolled_at"]) == (
         "CI runner",
-        1,
+        USER,
         None,
         None,
     )
@@ -83,7 +86,7 @@ def test_roll_gives_a_new_secret_once(client, backend):
     assert rolled["value"] not in repr(backend.store.dump())
 
 
-SCOPES_ALLOWED = "Allowed scopes: endpoint:read"
+SCOPES_ALLOWED = "Allowed scopes: account:read, endpoint:read, experiment:read, feature_flag:read, loop:write"
 
 
 @pytest.mark.parametrize(
@@ -125,10 +128,16 @@ SCOPES_ALLOWED = "Allowed scopes: endpoint:read"
             "Invalid scope: endpoint:delete",
         ),
         (
-            {"label": "a", "scopes": ["endpoint:read", "feature_flag:read"]},
+            {"label": "a", "scopes": ["endpoint:read", "feature_flag:write"]},
             "invalid_input",
             "scopes",
-            f"Scope 'feature_flag:read' can not be assigned to a project secret API key. {SCOPES_ALLOWED}",
+            f"Scope 'feature_flag:write' can not be assigned to a project secret API key. {SCOPES_ALLOWED}",
+        ),
+        (
+            {"label": "a", "scopes": ["llm_gateway:read"]},
+            "invalid_input",
+            "scopes",
+            "LLM gateway scope is not available for this project. Contact support to enable this feature.",
         ),
         (
             {"label": "a", "scopes": ["endpoint:write"]},
@@ -167,20 +176,31 @@ def test_update_checks_scopes_and_labels_too(client, backend):
     assert client.patch(url, json={"label": seeded[0]["label"]}).status_code == 200  # its own label is fine
 
 
-def test_ten_keys_per_project(client, backend):
-    for number in range(8):
+def test_fifty_keys_per_project(client, backend):
+    """MAX_PROJECT_SECRET_API_KEYS_PER_TEAM is 50 (posthog/api/project_secret_api_key.py)."""
+    for number in range(48):
         _create(client, label=f"key {number}")
     before = backend.store.dump()
-    response = client.post(BASE, json={"label": "eleventh", "scopes": ["endpoint:read"]})
+    response = client.post(BASE, json={"label": "fifty-first", "scopes": ["endpoint:read"]})
     assert response.status_code == 400
     assert response.get_json() == {
         "type": "validation_error",
         "code": "invalid_input",
-        "detail": "You can only have 10 project secret API keys. "
+        "detail": "You can only have 50 project secret API keys. "
         "Remove an existing key before creating a new one.",
         "attr": None,
     }
     assert backend.store.dump() == before
+
+
+def test_current_allowed_scopes(client):
+    """posthog/scopes.py PROJECT_SECRET_API_KEY_ALLOWED_API_SCOPE_ACTION today (as PostHog's own
+    .agents/skills/adding-project-secret-api-key-auth/SKILL.md restates it): endpoint:read,
+    feature_flag:read, account:read, loop:write, experiment:read; created_by is a UserBasic."""
+    scopes = ["endpoint:read", "feature_flag:read", "account:read", "loop:write", "experiment:read"]
+    made = _create(client, label="all of them", scopes=scopes)
+    assert made["scopes"] == scopes and made["created_by"] == USER
+    assert client.get(f"{BASE}{made['id']}/").get_json()["created_by"] == USER
 
 
 def test_pages(client):

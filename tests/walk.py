@@ -116,7 +116,7 @@ def prepare(client, method: str, path: str) -> tuple[str, str, Any]:
             "stripe_secret_key": "sk",
         },
         ("POST", "external_data_sources/source_prefix/"): {"source_type": "Stripe", "prefix": "walk2_"},
-        ("POST", "logs/query/"): {"query": {"limit": 5}},
+        ("POST", "logs/query/"): {"query": {"limit": 5, "dateRange": {}}},
         ("POST", "max_tools/create_and_query_insight/"): {
             "query": "weekly signups",
             "insight_type": "trends",

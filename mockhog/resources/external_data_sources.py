@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -608,7 +608,8 @@ class ExternalDataSources(Resource):
         record = self.settle(call, self.get(call))
         jobs = [job for job in call.table(JOBS).values() if job["_source"] == record["id"]]
         schemas = {schema["id"]: schema for schema in record["schemas"]}
-        after, before = _moment(call.query.get("after")), _moment(call.query.get("before"))
+        after = _moment(call.query.get("after"), "after")
+        before = _moment(call.query.get("before"), "before")
         wanted = set(call.query_lists.get("schemas", []))
         if after:
             jobs = [job for job in jobs if _moment(job["created_at"]) > after]
@@ -657,7 +658,20 @@ class ExternalDataSources(Resource):
         return Reply(status=200)
 
     def wizard(self, call: Call) -> Any:
-        return {source_type: _wizard_entry(source_type) for source_type in self.source_types}
+        """Every source type's config, or only those of ``?source_type=A,B`` (an unknown one is a
+        bare 400), cacheable privately for ten minutes, as ExternalDataSourceViewSet.wizard does."""
+        types = self.source_types
+        requested = [t.strip() for t in str(call.query.get("source_type") or "").split(",") if t.strip()]
+        if requested:
+            unknown = sorted(set(requested) - set(types))
+            if unknown:
+                raise _message(
+                    f"Unknown source_type(s): {', '.join(unknown)}. "
+                    "Omit source_type to list every available type."
+                )
+            types = [t for t in types if t in requested]
+        body = {source_type: _wizard_entry(source_type) for source_type in types}
+        return Reply(body, headers={"Cache-Control": "private, max-age=600"})
 
     # -- seed data ---------------------------------------------------------------------------
     def seed(self, ctx: Any) -> list[Record]:
@@ -745,8 +759,17 @@ def _wizard_entry(source_type: str) -> dict[str, Any]:
     }
 
 
-def _moment(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
+def _moment(value: str | None, attr: str | None = None) -> datetime | None:
+    """An ISO date or time; a naive one is UTC, as Django takes a naive datetime under USE_TZ
+    (PostHog's jobs filter parses ``after``/``before`` with dateutil). What cannot be read is a 400,
+    where PostHog answers a 500."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise errors.validation_error(f"Invalid date: {value}", attr) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # -- seed helpers ------------------------------------------------------------------------------

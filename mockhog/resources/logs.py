@@ -1,8 +1,9 @@
 """Logs: PostHog's LogsQuery over seeded OpenTelemetry log rows.
 
-``POST logs/query`` filters by date range (ISO or relative to now), severity, service and a
-search term, orders by time and pages with a cursor. ``filterGroup`` (property filters) is accepted
-and echoed back but not applied: the seeded rows' attributes are too free-form to filter faithfully.
+``POST logs/query`` filters by date range (ISO or relative to now), severity, service, a search
+term and property filters (``filterGroup``: a flat list of filters, as PostHog's own CLI sends it,
+or a nested AND/OR group), orders by time and pages with a cursor, as
+products/logs/backend/api.py (``LogsViewSet.query``) does.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from .base import Call, Resource, iso
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 2000
+# What the export endpoint will produce at most; the query answer states it.
+MAX_EXPORTABLE_LOGS = 10_000
 # OpenTelemetry SeverityNumber of each level's first step.
 SEVERITY_NUMBERS = {"trace": 1, "debug": 5, "info": 9, "warn": 13, "error": 17, "fatal": 21}
 # How often each level shows up in a healthy production service.
@@ -38,6 +41,8 @@ class Logs(Resource):
         raw = call.body.get("query")
         if raw is None:
             raise errors.BareError(400, {"error": "No query provided"})
+        if not isinstance(raw.get("dateRange"), dict):
+            raise errors.parse_error(_date_range_error(raw.get("dateRange")))
         query = normalise(raw)
         start, end = (
             resolve_date(query["dateRange"][name], call.now, f"query__dateRange__{name}")
@@ -51,13 +56,17 @@ class Logs(Resource):
             rows = [
                 row for row in rows if (_position(row) < cursor if newest_first else _position(row) > cursor)
             ]
-        page = rows[: query["limit"]]
-        has_more = len(rows) > len(page)
+        # PostHog asks its runner for one row more than the page to learn whether there is more,
+        # and echoes that limit.
+        requested = query["limit"] - 1
+        page = rows[:requested]
+        has_more = len(rows) > requested
         return {
             "query": query,
             "results": [_present(row) for row in page],
             "hasMore": has_more,
-            "nextCursor": _encode_cursor(page[-1]) if has_more else None,
+            "nextCursor": _encode_cursor(page[-1]) if has_more and page else None,
+            "maxExportableLogs": MAX_EXPORTABLE_LOGS,
         }
 
     def seed(self, ctx: Any) -> list[Record]:
@@ -75,20 +84,41 @@ class Logs(Resource):
 
 
 def normalise(raw: dict[str, Any]) -> dict[str, Any]:
-    """The query as PostHog echoes it: every field present, limit capped, None fields left out."""
-    date_range = raw.get("dateRange") or {}
+    """The query as PostHog echoes it: every field present, an unknown order as ``latest``, the
+    filters as a nested group, the limit capped and one more than the page, None fields left out."""
+    date_range = raw["dateRange"]
+    limit = raw.get("limit")
     query = {
         "kind": "LogsQuery",
         "dateRange": {"date_from": date_range.get("date_from"), "date_to": date_range.get("date_to")},
         "severityLevels": list(raw.get("severityLevels") or []),
         "serviceNames": list(raw.get("serviceNames") or []),
-        "orderBy": raw.get("orderBy") or "latest",
+        "orderBy": raw.get("orderBy") if raw.get("orderBy") in ("latest", "earliest") else "latest",
         "searchTerm": raw.get("searchTerm"),
-        "filterGroup": raw.get("filterGroup") or {"type": "AND", "values": []},
-        "limit": min(raw.get("limit") or DEFAULT_LIMIT, MAX_LIMIT),
+        "filterGroup": _filter_group(raw.get("filterGroup")),
+        "limit": min(DEFAULT_LIMIT if limit is None else limit, MAX_LIMIT) + 1,
         "after": raw.get("after"),
     }
     return {k: v for k, v in query.items() if v is not None}
+
+
+def _filter_group(raw: Any) -> dict[str, Any]:
+    """A flat list of filters becomes one AND group inside the outer AND, as PostHog nests it."""
+    if isinstance(raw, list):
+        return {"type": "AND", "values": [{"type": "AND", "values": raw}] if raw else []}
+    if isinstance(raw, dict):
+        return raw
+    return {"type": "AND", "values": []}
+
+
+def _date_range_error(value: Any) -> str:
+    """PostHog validates the date range with pydantic and answers its message as a parse error."""
+    shown = "None" if value is None else repr(value)
+    return (
+        "JSON parse error - 1 validation error for DateRange\n  Input should be a valid dictionary or "
+        f"instance of DateRange [type=model_type, input_value={shown}, "
+        f"input_type={type(value).__name__}]"
+    )
 
 
 def matches(query: dict[str, Any], row: Record, start: datetime | None, end: datetime | None) -> bool:
@@ -101,8 +131,75 @@ def matches(query: dict[str, Any], row: Record, start: datetime | None, end: dat
             not query["serviceNames"] or row["resource_attributes"]["service.name"] in query["serviceNames"]
         ),
         lambda: not query.get("searchTerm") or query["searchTerm"].lower() in row["body"].lower(),
+        lambda: _group_matches(query["filterGroup"], row),
     ]
     return all(test() for test in tests)
+
+
+def _group_matches(group: dict[str, Any], row: Record) -> bool:
+    """A property group (``{"type": "AND"|"OR", "values": [...]}``) or one filter, on one row."""
+    if "values" not in group or "key" in group:
+        return _filter_matches(group, row)
+    results = (_group_matches(member, row) for member in group["values"])
+    return any(results) if group.get("type") == "OR" else all(results)
+
+
+# A "log" filter's key names a column of the row; "message" is the body.
+_LOG_COLUMNS: dict[str, Callable[[Record], Any]] = {
+    "message": lambda row: row["body"],
+    "severity_level": lambda row: row["severity_text"],
+    "service_name": lambda row: row["resource_attributes"].get("service.name"),
+    "trace_id": lambda row: row["trace_id"],
+    "span_id": lambda row: row["span_id"],
+}
+
+
+def _filter_value(flt: dict[str, Any], row: Record) -> Any:
+    kind, key = flt.get("type"), flt.get("key")
+    if kind == "log_attribute":
+        return row["attributes"].get(key)
+    if kind == "log_resource_attribute":
+        return row["resource_attributes"].get(key)
+    column = _LOG_COLUMNS.get(str(key))
+    return column(row) if column else row["attributes"].get(key)
+
+
+def _filter_matches(flt: dict[str, Any], row: Record) -> bool:
+    actual, operator, wanted = _filter_value(flt, row), flt.get("operator", "exact"), flt.get("value")
+    if operator == "is_set":
+        return actual is not None
+    if operator == "is_not_set":
+        return actual is None
+    if actual is None:
+        return operator.startswith(("is_not", "not_"))
+    negated = operator.startswith("not_") or operator == "is_not"
+    test = _OPERATORS.get(operator.removeprefix("not_").replace("is_not", "exact"))
+    if test is None:
+        return True
+    values = wanted if isinstance(wanted, list) else [wanted]
+    hit = any(_safely(test, actual, value) for value in values)
+    return not hit if negated else hit
+
+
+def _safely(test: Callable[[Any, Any], bool], actual: Any, wanted: Any) -> bool:
+    try:
+        return test(actual, wanted)
+    except (TypeError, ValueError, re.error):
+        return False
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "exact": lambda a, w: str(a) == str(w),
+    "icontains": lambda a, w: str(w).lower() in str(a).lower(),
+    "starts_with": lambda a, w: str(a).startswith(str(w)),
+    "ends_with": lambda a, w: str(a).endswith(str(w)),
+    "regex": lambda a, w: re.search(str(w), str(a)) is not None,
+    "gt": lambda a, w: float(a) > float(w),
+    "lt": lambda a, w: float(a) < float(w),
+    "is_date_exact": lambda a, w: _parse_iso(str(a)) == _parse_iso(str(w)),
+    "is_date_before": lambda a, w: _parse_iso(str(a)) < _parse_iso(str(w)),
+    "is_date_after": lambda a, w: _parse_iso(str(a)) > _parse_iso(str(w)),
+}
 
 
 def resolve_date(value: str | None, now: datetime, attr: str) -> datetime | None:

@@ -22,6 +22,7 @@ from ..store import Record
 from .base import Call, Reply, Resource
 
 DEFAULT_LIMIT = 100
+VALUES_LIMIT = 20  # posthog/queries/property_values.py: the most common values only
 CSV_EXPORT_LIMIT = 300_000  # posthog.hogql.constants: a CSV list ignores limit/offset up to this
 DISPLAY_NAME_PROPERTIES = ("email", "Email", "name", "Name", "username", "Username", "UserName")
 ANONYMOUS_ID = re.compile(r"^([a-z0-9]+\-){4}([a-z0-9]+)$")
@@ -250,7 +251,7 @@ class Persons(Resource):
 
     def get(self, call: Call, key: Any = None) -> Record:
         """By numeric id or by UUID; anything else is a 400 that points at ``?distinct_id=``."""
-        raw = str(call.params["id"])
+        raw = str(call.params["id"] if key is None else key)
         try:
             wanted = str(uuid.UUID(raw))
         except ValueError:
@@ -270,6 +271,38 @@ class Persons(Resource):
         person = present(self.get(call))
         # PaginatedCSVRenderer renders a body's "results": a single person has none, so no rows.
         return csv_reply([]) if as_csv else person
+
+    def values(self, call: Call) -> Reply:
+        """``persons/values/?key=&value=``: the key's distinct values across persons with how many
+        persons hold each, most common first, at most 20, filtered by a case-insensitive substring
+        (posthog/api/person.py ``values``, posthog/queries/property_values.py). No key, or a
+        ``$virt`` one, is an empty answer; ``distinct_id`` lists distinct ids."""
+        key, search = call.query.get("key"), call.query.get("value")
+        counts: dict[str, int] = {}
+        if key and not str(key).startswith("$virt"):
+            for row in self.table(call).values():
+                held = row.get("distinct_ids", []) if key == "distinct_id" else [_properties(row).get(key)]
+                for value in held:
+                    text = "" if value is None else _as_text(value)
+                    if text and (not search or str(search).lower() in text.lower()):
+                        counts[text] = counts.get(text, 0) + 1
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:VALUES_LIMIT]
+        body = {"results": [{"name": name, "count": count} for name, count in ranked], "refreshing": False}
+        return Reply(body, headers={"Cache-Control": "max-age=10"})
+
+    def cohorts(self, call: Call) -> dict[str, Any]:
+        """``persons/cohorts/?person_id=``: the cohorts the person (id or UUID) is in, as
+        CohortMinimalSerializer rows (posthog/api/person.py ``cohorts``). mockhog seeds no cohorts,
+        so a person's list is empty; an unknown person is 404."""
+        person_id = call.query.get("person_id")
+        if not person_id:
+            # PostHog reads request.GET["person_id"] and fails with a 500 without it.
+            raise errors.validation_error("This query parameter is required.", "person_id", "required")
+        try:
+            self.get(call, person_id)
+        except errors.ApiError as error:
+            raise errors.not_found() from error
+        return {"results": []}
 
     def seed(self, ctx: Any) -> list[Record]:
         return PersonFactory(ctx).make(ctx.profile["persons"]["count"])

@@ -1,7 +1,9 @@
 """Project secret API keys: ``phs_`` secrets shown once (create, roll), stored only as a hash and a mask.
 
-Behaves like the mid-2025 PostHog serializer the docs were generated from: ``created_by`` is the
-user id, ten keys per project at most, and only ``endpoint:read`` may be assigned.
+Behaves like today's ProjectSecretAPIKeySerializer (posthog/api/project_secret_api_key.py):
+``created_by`` is the creating user (UserBasic), fifty keys per project at most, and only the scopes
+of posthog/scopes.py's PROJECT_SECRET_API_KEY_ALLOWED_API_SCOPE_ACTION may be assigned
+(``llm_gateway:read`` sits behind a feature flag that is off here).
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from .. import errors
 from ..store import Record
 from .base import Call, Resource
 
-MAX_KEYS_PER_PROJECT = 10
-ALLOWED_SCOPES = ("endpoint:read",)
+MAX_KEYS_PER_PROJECT = 50
+ALLOWED_SCOPES = ("endpoint:read", "feature_flag:read", "account:read", "loop:write", "experiment:read")
+FLAGGED_SCOPE = "llm_gateway:read"
 SCOPE_ACTIONS = ("read", "write")
 # posthog/scopes.py APIScopeObject (mid-2025); clickhouse_test_cluster_perf is internal and refused.
-SCOPE_OBJECTS = frozenset(
+_SCOPE_OBJECTS_2025 = frozenset(
     [
         "action",
         "access_control",
@@ -76,6 +79,62 @@ SCOPE_OBJECTS = frozenset(
         "webhook",
     ]
 )
+# Scope objects today's PostHog names that the 2025 list lacks: those of the required_scopes of
+# @posthog/cli 0.18.3's tools, and llm_gateway.
+_SCOPE_OBJECTS_CURRENT = frozenset(
+    [
+        "account",
+        "ai_observability_clusters",
+        "approvals",
+        "batch_import_support",
+        "billing",
+        "business_knowledge",
+        "canvas",
+        "context_layer_internal",
+        "conversation",
+        "customer_analytics",
+        "customer_task",
+        "data_catalog",
+        "data_catalog_approval",
+        "dataset",
+        "element",
+        "engineering_analytics",
+        "evaluation",
+        "experiment_holdout",
+        "field_note",
+        "health_issue",
+        "heatmap",
+        "hog_flow",
+        "insight_variable",
+        "internal_run",
+        "llm_gateway",
+        "llm_prompt",
+        "llm_provider_key",
+        "llm_skill",
+        "loop",
+        "loop_context_internal",
+        "marketing_analytics",
+        "mcp_analytics",
+        "mcp_registry",
+        "metrics",
+        "product_enablement",
+        "replay_scanner",
+        "review_hog",
+        "signal_scout",
+        "signal_scout_internal",
+        "signal_scout_report",
+        "signal_scratchpad_internal",
+        "stamphog",
+        "streamlit_app",
+        "tagger",
+        "ticket",
+        "tracing",
+        "usage_metric",
+        "user_interview",
+        "visual_review",
+    ]
+)
+SCOPE_OBJECTS = _SCOPE_OBJECTS_2025 | _SCOPE_OBJECTS_CURRENT
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 SEED_LABELS = ["Production backend", "Endpoints worker", "Staging", "Data pipeline", "Reporting job"]
 
@@ -118,10 +177,16 @@ def check_scopes(scopes: list[str]) -> list[str]:
         parts = scope.split(":")
         if len(parts) != 2 or parts[0] not in SCOPE_OBJECTS or parts[1] not in SCOPE_ACTIONS:
             raise errors.validation_error(f"Invalid scope: {scope}", "scopes")
+        if scope == FLAGGED_SCOPE:
+            raise errors.validation_error(
+                "LLM gateway scope is not available for this project. "
+                "Contact support to enable this feature.",
+                "scopes",
+            )
         if scope not in ALLOWED_SCOPES:
             raise errors.validation_error(
                 f"Scope '{scope}' can not be assigned to a project secret API key. "
-                f"Allowed scopes: {', '.join(ALLOWED_SCOPES)}",
+                f"Allowed scopes: {', '.join(sorted(ALLOWED_SCOPES))}",
                 "scopes",
             )
     return cleaned
@@ -150,7 +215,7 @@ class ProjectSecretApiKeys(Resource):
         self.refuse_taken_label(call, data["label"])
         value, kept = new_secret(call.rng)
         record = self.build(call, data)
-        record.update(kept, created_by=call.user["id"], last_used_at=None, last_rolled_at=None)
+        record.update(kept, created_by=call.user, last_used_at=None, last_rolled_at=None)
         return self.serialize(call, self.save(call, record), value)
 
     def change(self, call: Call, record: Record, data: dict[str, Any]) -> Record:
@@ -186,7 +251,7 @@ class ProjectSecretApiKeys(Resource):
                     + ("" if index < len(SEED_LABELS) else f" {index}"),
                     **kept,
                     "created_at": created,
-                    "created_by": ctx.user["id"],
+                    "created_by": ctx.user,
                     "last_used_at": ctx.moment(10) if used else None,
                     "last_rolled_at": None,
                     "scopes": ["endpoint:read"],

@@ -1,0 +1,201 @@
+"""PostHog's own CLI (@posthog/cli 0.18.3, its ``api`` tools) against a live mockhog on a real socket.
+
+The npm package's JavaScript bundle (lib/posthog-api-cli.mjs) holds the tool catalog and its
+handlers; it reads its host, key and project from POSTHOG_HOST, POSTHOG_API_KEY and
+POSTHOG_PROJECT_ID, and sends analytics only when POSTHOG_ANALYTICS_API_KEY and
+POSTHOG_ANALYTICS_HOST are set (they are removed here). The package is installed with
+``--ignore-scripts`` (its postinstall downloads a native binary) into a user cache, once; the test
+is skipped, saying why, where node or the npm registry cannot be reached.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from mockhog import DEFAULT_API_KEY, Backend
+from mockhog.testing import Server
+
+CLI = "@posthog/cli@0.18.3"
+BUNDLE = Path("node_modules/@posthog/cli/lib/posthog-api-cli.mjs")
+INSTALL_SECONDS = 300
+CALL_SECONDS = 180
+
+
+def _cache_dir() -> Path:
+    configured = os.environ.get("MOCKHOG_POSTHOG_CLI_CACHE")
+    if configured:
+        return Path(configured)
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "mockhog" / "posthog-cli-0.18.3"
+
+
+@pytest.fixture(scope="module")
+def bundle() -> Path:
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.skip("node and npm are needed to run PostHog's CLI; neither is on PATH here")
+    target = _cache_dir()
+    script = target / BUNDLE
+    if not script.is_file():
+        target.mkdir(parents=True, exist_ok=True)
+        command = [
+            npm,
+            "install",
+            "--ignore-scripts",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            str(target),
+            CLI,
+        ]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=INSTALL_SECONDS)
+        except subprocess.TimeoutExpired:
+            pytest.skip(f"npm could not install {CLI} within {INSTALL_SECONDS}s (no registry reachable?)")
+        if done.returncode != 0 or not script.is_file():
+            pytest.skip(f"npm could not install {CLI} (no registry reachable?): {done.stderr.strip()[-300:]}")
+    return script
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Server]:
+    running = Server(Backend(seed=0))
+    yield running
+    running.close()
+
+
+class Cli:
+    def __init__(self, bundle: Path, server: Server) -> None:
+        self.bundle = bundle
+        env = {k: v for k, v in os.environ.items() if not k.startswith("POSTHOG_")}
+        env.update(POSTHOG_HOST=server.url, POSTHOG_API_KEY=DEFAULT_API_KEY, POSTHOG_PROJECT_ID="1")
+        self.env = env
+
+    def call(self, tool: str, arguments: dict[str, Any], *flags: str) -> Any:
+        command = [shutil.which("node") or "node", str(self.bundle), "call", "--json", *flags, tool]
+        done = subprocess.run(
+            [*command, json.dumps(arguments)],
+            capture_output=True,
+            text=True,
+            env=self.env,
+            timeout=CALL_SECONDS,
+        )
+        assert done.returncode == 0, f"{tool} failed: {done.stdout[-800:]} {done.stderr[-800:]}"
+        return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def cli(bundle: Path, server: Server) -> Cli:
+    return Cli(bundle, server)
+
+
+def _refused(server: Server) -> list[dict[str, Any]]:
+    """Requests the CLI sent that mockhog refused or broke a contract on, from its journal."""
+    entries = requests.get(f"{server.url}/_mockhog/journal?limit=10000", timeout=10).json()
+    return [(e["method"], e["path"], e["status"]) for e in entries if e["status"] >= 400 or e["violation"]]
+
+
+def test_read_tools_of_the_served_families(cli: Cli, server: Server) -> None:
+    """persons, logs, event definitions and external data sources: every read tool whose
+    operation mockhog serves succeeds, and mockhog refused nothing the CLI sent."""
+    source = server.backend.store.table(1, "external_data_sources")
+    stripe = next(row["id"] for row in source.values() if row["source_type"] == "Stripe")
+    person = next(iter(server.backend.store.table(1, "persons").values()))
+    calls = {
+        "persons-list": {"limit": 3},
+        "persons-retrieve": {"id": str(person["id"])},
+        "persons-values-retrieve": {"key": "plan"},
+        "persons-cohorts-retrieve": {"person_id": person["uuid"]},
+        "query-logs": {
+            "query": {
+                "dateRange": {"date_from": "2025-05-01T00:00:00Z"},
+                "serviceNames": ["web"],
+                "limit": 5,
+                "filterGroup": [
+                    {
+                        "key": "service.name",
+                        "type": "log_resource_attribute",
+                        "operator": "exact",
+                        "value": "web",
+                    }
+                ],
+            }
+        },
+        "external-data-sources-list": {},
+        "external-data-sources-retrieve": {"id": stripe},
+        "external-data-sources-jobs": {"id": stripe, "after": "2025-05-01T00:00:00Z"},
+        "external-data-sources-wizard": {"source_type": "Stripe"},
+        "external-data-sources-db-schema": {
+            "source_type": "Postgres",
+            "payload": {
+                "host": "db",
+                "port": 5432,
+                "database": "app",
+                "user": "u",
+                "password": "p",
+                "schema": "public",
+            },
+        },
+    }
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = dict(zip(calls, pool.map(lambda item: cli.call(*item), calls.items()), strict=True))
+    assert len(answers["persons-list"]["results"]) == 3
+    assert answers["persons-retrieve"]["id"] == person["id"]
+    assert {item["name"] for item in answers["persons-values-retrieve"]["results"]} >= {"free", "pro"}
+    assert answers["persons-cohorts-retrieve"] == {"results": []}
+    logs = answers["query-logs"]["results"]
+    assert len(logs) == 5 and {row["resource_attributes"]["service.name"] for row in logs} == {"web"}
+    assert stripe in {row["id"] for row in answers["external-data-sources-list"]["results"]}
+    assert answers["external-data-sources-retrieve"]["source_type"] == "Stripe"
+    assert isinstance(answers["external-data-sources-jobs"], list)
+    assert "Stripe" in answers["external-data-sources-wizard"]
+    assert (
+        answers["external-data-sources-db-schema"]
+        and "table" in answers["external-data-sources-db-schema"][0]
+    )
+    assert _refused(server) == []
+
+
+def test_write_tools_of_the_served_families(cli: Cli, server: Server) -> None:
+    """Event definitions are created and updated; an external data source is created, changed,
+    reloaded, refreshed and deleted; every call succeeds against mockhog."""
+    made = cli.call("event-definition-create", {"eventName": "cli_signed_up", "data": {"description": "CLI"}})
+    assert made["name"] == "cli_signed_up" and made["created_at"] is None
+    updated = cli.call("event-definition-update", {"eventName": "cli_signed_up", "data": {"verified": True}})
+    assert updated["id"] == made["id"] and updated["verified"] is True
+    payload = {
+        "host": "db",
+        "port": 5432,
+        "database": "app",
+        "user": "u",
+        "password": "p",
+        "schema": "public",
+        # PostHog's create refuses a payload without schemas ("Schemas not given"): a client names them.
+        "schemas": [{"name": "accounts", "should_sync": True, "sync_type": "full_refresh"}],
+    }
+    created = cli.call(
+        "external-data-sources-create", {"source_type": "Postgres", "payload": payload, "prefix": "cli"}
+    )
+    source = created["id"]
+    changed = cli.call("external-data-sources-partial-update", {"id": source, "description": "from the CLI"})
+    assert changed["description"] == "from the CLI"
+    cli.call("external-data-sources-reload", {"id": source})
+    cli.call("external-data-sources-refresh-schemas", {"id": source})
+    cli.call("external-data-sources-destroy", {"id": source}, "--confirm")
+    assert _refused(server) == []
+    gone = requests.get(
+        f"{server.url}/api/projects/1/external_data_sources/{source}/",
+        headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"},
+        timeout=10,
+    )
+    assert gone.status_code == 404
