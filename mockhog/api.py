@@ -295,8 +295,11 @@ def _respond(app: Backend, op: Operation, reply: Reply) -> Response:
     status = reply.status or op.status
     if op.response == "binary" or reply.content_type:
         return Response(reply.body, status=status, headers=reply.headers, content_type=reply.content_type)
-    if reply.body is None and status in (200, 204) and op.response is None:
-        return Response(status=status, headers=reply.headers)
+    if reply.body is None and op.response is None:
+        # DRF sends an empty body without a Content-Type (a 204, ForbidDestroyModel's 405).
+        response = Response(status=status, headers=reply.headers)
+        del response.headers["Content-Type"]
+        return response
     if 200 <= status < 300 and app.validate_responses:
         problem = app.contract[op].check_response(reply.body)
         if problem:

@@ -44,9 +44,11 @@ def positive_int(raw: Any, default: int, strict: bool = False) -> int:
     return value
 
 
-def limit_offset_page(rows: Sequence[Any], query: dict[str, Any], url: PageUrl) -> dict[str, Any]:
+def limit_offset_page(
+    rows: Sequence[Any], query: dict[str, Any], url: PageUrl, default_limit: int = DEFAULT_LIMIT
+) -> dict[str, Any]:
     """``{count, next, previous, results}`` exactly as DRF's LimitOffsetPagination builds it."""
-    limit = positive_int(query.get("limit"), DEFAULT_LIMIT, strict=True)
+    limit = positive_int(query.get("limit"), default_limit, strict=True)
     offset = positive_int(query.get("offset"), 0)
     count = len(rows)
     next_url = url.replace(limit=limit, offset=offset + limit) if offset + limit < count else None

@@ -19,7 +19,7 @@ from .. import errors
 from ..catalog import Operation, ResourceSpec
 from ..indexes import LIST_FILTERS
 from ..keys import ApiKey
-from ..pagination import PageUrl, cursor_page, limit_offset_page
+from ..pagination import DEFAULT_LIMIT, PageUrl, cursor_page, limit_offset_page
 from ..store import Record, Store, Table
 
 if TYPE_CHECKING:
@@ -102,6 +102,8 @@ class Resource:
     not_found_detail = "Not found."
     # True where ``order`` reads the query (``?order_by=``): its result cannot be kept.
     query_ordering = False
+    # The page size of a limit/offset list without ?limit= (a viewset's own pagination class may differ).
+    default_limit = DEFAULT_LIMIT
 
     def __init__(self, spec: ResourceSpec, backend: Backend) -> None:
         self.spec = spec
@@ -209,7 +211,7 @@ class Resource:
             name, _ = self.ordering
             page = cursor_page(rows, lambda row: row.get(name) or "", call.query, call.url)
         else:
-            page = limit_offset_page(rows, call.query, call.url)
+            page = limit_offset_page(rows, call.query, call.url, self.default_limit)
         page["results"] = [self.serialize(call, row) for row in page["results"]]
         return page
 

@@ -1,0 +1,60 @@
+"""PostHog's ForbidDestroyModel (posthog/api/forbid_destroy_model.py): DELETE is refused, and a row
+is hidden by ``PATCH {"deleted": true}`` instead.
+
+The flag lives in the record's private ``_deleted`` field, the one every resource (and the file
+system's delete and undo) already reads; ``deleted`` in bodies maps onto it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from ..store import Record
+from .base import Call, Reply, Resource, public
+
+# DRF's Allow header lists the detail route's methods in its http_method_names order.
+DETAIL_ALLOW = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
+
+
+class SoftDeleted(Resource):
+    """A resource whose rows are soft-deleted through their ``deleted`` field."""
+
+    def build(self, call: Call, data: dict[str, Any]) -> Record:
+        data = dict(data)
+        deleted = bool(data.pop("deleted", False))
+        return {**super().build(call, data), "_deleted": deleted}
+
+    def change(self, call: Call, record: Record, data: dict[str, Any]) -> Record:
+        data = dict(data)
+        changed = super().change(call, record, {k: v for k, v in data.items() if k != "deleted"})
+        if "deleted" in data:
+            changed["_deleted"] = bool(data["deleted"])
+        return changed
+
+    def serialize(self, call: Call, record: Record) -> dict[str, Any]:
+        return super().serialize(call, {**record, "deleted": bool(record.get("_deleted"))})
+
+    def fixture_view(self, record: Record) -> dict[str, Any]:
+        return {**public(record), "deleted": bool(record.get("_deleted"))}
+
+    def destroy(self, call: Call) -> Reply:
+        """405 with no body, before any lookup: even an unknown id gets it."""
+        return Reply(body=None, status=405, headers={"Allow": DETAIL_ALLOW})
+
+
+def parse_moment(text: str | None) -> datetime | None:
+    """A datetime as DRF reads one (ISO 8601; a naive time is in the server's zone, UTC)."""
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def drf_datetime(text: str | None) -> str | None:
+    """A client's datetime as DRF writes it back: UTC, ``Z``, microseconds only when there are any."""
+    moment = parse_moment(text)
+    if moment is None:
+        return None
+    written = moment.astimezone(UTC).isoformat()
+    return written[:-6] + "Z" if written.endswith("+00:00") else written

@@ -1,0 +1,168 @@
+"""Annotations as PostHog's AnnotationsViewSet serves them (posthog/api/annotation.py)."""
+
+import pytest
+from seeded import USER
+
+BASE = "/api/projects/1/annotations/"
+
+
+def error(detail, attr=None, code="invalid_input"):
+    return {"type": "validation_error", "code": code, "detail": detail, "attr": attr}
+
+
+def make(client, **body):
+    response = client.post(BASE, json={"content": "note", **body})
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def test_create_answers_the_whole_annotation(client):
+    """posthog/api/annotation.py: AnnotationSerializer's fields, in order; creation_type USR and scope
+    dashboard_item are the model's defaults; created_by is the requesting user."""
+    body = make(client, content="  Launched v3  ", date_marker="2025-05-30T10:00:00+02:00", scope="project")
+    assert list(body) == [
+        "id", "content", "date_marker", "creation_type", "dashboard_item", "dashboard_id",
+        "dashboard_name", "insight_short_id", "insight_name", "insight_derived_name", "created_by",
+        "created_at", "updated_at", "deleted", "scope", "emoji", "hidden_in_user_interface",
+    ]  # fmt: skip
+    assert body["content"] == "Launched v3"  # CharField trims
+    assert body["date_marker"] == "2025-05-30T08:00:00Z"  # DRF writes datetimes back in UTC
+    assert (body["creation_type"], body["scope"], body["deleted"]) == ("USR", "project", False)
+    assert body["created_by"] == USER and body["created_at"] == body["updated_at"]
+    assert client.get(f"{BASE}{body['id']}/").get_json() == body
+    assert make(client)["scope"] == "dashboard_item"
+
+
+def test_update_keeps_the_rest_and_moves_updated_at(client):
+    """posthog/api/annotation.py: a ModelSerializer update; updated_at is auto_now on the model."""
+    made = make(client, scope="project")
+    patched = client.patch(f"{BASE}{made['id']}/", json={"content": "changed"}).get_json()
+    assert patched["content"] == "changed" and patched["scope"] == "project"
+    assert patched["updated_at"] > made["updated_at"] and patched["created_at"] == made["created_at"]
+    put = client.put(f"{BASE}{made['id']}/", json={"emoji": "🚀", "creation_type": "GIT"})
+    assert put.status_code == 200
+    assert (put.get_json()["emoji"], put.get_json()["creation_type"]) == ("🚀", "GIT")
+
+
+def test_delete_is_refused_with_an_empty_405(client, backend):
+    """posthog/api/forbid_destroy_model.py: destroy answers 405 with no body, without a lookup."""
+    before = backend.store.dump()
+    for key in (1, 999):
+        response = client.delete(f"{BASE}{key}/")
+        assert response.status_code == 405 and response.data == b""
+        assert "Content-Type" not in response.headers
+    assert backend.store.dump() == before
+    assert client.get(f"{BASE}1/").status_code == 200
+
+
+def test_soft_delete_and_restore(client):
+    """posthog/api/annotation.py: deleted rows leave every action but partial_update, so PATCH
+    {"deleted": false} brings one back."""
+    made = make(client)
+    hidden = client.patch(f"{BASE}{made['id']}/", json={"deleted": True})
+    assert hidden.status_code == 200 and hidden.get_json()["deleted"] is True
+    assert made["id"] not in [row["id"] for row in client.get(BASE).get_json()["results"]]
+    assert client.get(f"{BASE}{made['id']}/").status_code == 404
+    assert client.put(f"{BASE}{made['id']}/", json={}).status_code == 404
+    restored = client.patch(f"{BASE}{made['id']}/", json={"deleted": False}).get_json()
+    assert restored["deleted"] is False
+    assert client.get(f"{BASE}{made['id']}/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ({"scope": "team"}, error('"team" is not a valid choice.', "scope", "invalid_choice")),
+        ({"scope": "recording"}, error("Recording scope is deprecated")),
+        ({"dashboard_id": 99}, error("Dashboard not found.", "dashboard_id")),
+        (
+            {"dashboard_item": 99},
+            error('Invalid pk "99" - object does not exist.', "dashboard_item", "does_not_exist"),
+        ),
+        ({"creation_type": "BOT"}, error('"BOT" is not a valid choice.', "creation_type", "invalid_choice")),
+        (
+            {"emoji": "x" * 17},
+            error("Ensure this field has no more than 16 characters.", "emoji", "max_length"),
+        ),
+        ({"date_marker": "yesterday"}, None),
+    ],
+)
+def test_create_refusals(refused, body, expected):
+    """posthog/api/annotation.py: field errors (the scope and creation_type choices, the insight
+    relation, the model's max lengths) come before validate(), which checks the dashboard and then
+    refuses the deprecated recording scope."""
+    if expected is None:
+        expected = error(
+            "Datetime has wrong format. Use one of these formats instead: "
+            "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].",
+            "date_marker",
+        )
+    refused("post", BASE, body, expected["code"], expected["attr"], expected["detail"])
+
+
+def test_links_to_insights_and_dashboards(client):
+    """posthog/api/annotation.py and its model: dashboard_name and insight_name come from the
+    linked rows; a blank emoji is stored as none (validate_emoji)."""
+    body = make(client, dashboard_item=3, dashboard_id=2, emoji="")
+    assert body["insight_name"] == "Pageviews by browser" and body["dashboard_name"] == "Growth"
+    assert body["emoji"] is None
+
+
+def test_scope_filter(client):
+    """posthog/api/annotation.py: ?scope= filters (``insight`` means dashboard_item) and an unknown
+    scope is a 400 for any action, retrieve included."""
+    make(client, scope="organization")
+    rows = client.get(f"{BASE}?scope=organization").get_json()["results"]
+    assert rows and {row["scope"] for row in rows} == {"organization"}
+    insight_rows = client.get(f"{BASE}?scope=insight").get_json()["results"]
+    assert insight_rows and {row["scope"] for row in insight_rows} == {"dashboard_item"}
+    for url in (f"{BASE}?scope=team", f"{BASE}1/?scope=team"):
+        response = client.get(url)
+        assert response.status_code == 400
+        assert response.get_json() == error("Invalid scope: team")
+
+
+def test_date_range_filters(client):
+    """posthog/api/annotation.py: date_from / date_to bound date_marker inclusively (rows without
+    one drop out); bad or reversed bounds are 400s with the viewset's messages."""
+    early = make(client, date_marker="2024-01-01T00:00:00Z")["id"]
+    late = make(client, date_marker="2024-01-03T00:00:00Z")["id"]
+    make(client)  # no date_marker
+    found = client.get(f"{BASE}?date_from=2024-01-01&date_to=2024-01-02T00:00:00Z").get_json()
+    assert [row["id"] for row in found["results"]] == [early]
+    assert late in [row["id"] for row in client.get(f"{BASE}?date_from=2024-01-03").get_json()["results"]]
+    messages = {
+        "date_from=soon": "Invalid date range: date_from must be a valid ISO 8601 date",
+        "date_to=later": "Invalid date range: date_to must be a valid ISO 8601 date",
+        "date_from=2024-02-01&date_to=2024-01-01": "Invalid date range: date_from must be before date_to",
+    }
+    for query, detail in messages.items():
+        response = client.get(f"{BASE}?{query}")
+        assert response.status_code == 400 and response.get_json() == error(detail)
+
+
+def test_search_and_hidden_filters(client):
+    """posthog/api/annotation.py: SearchFilter over content (every term must match) and the
+    hidden_in_user_interface filter (false also matches rows that never set it)."""
+    wanted = make(client, content="Deploy of the billing worker", hidden_in_user_interface=True)["id"]
+    make(client, content="Deploy of the web app")
+    found = client.get(f"{BASE}?search=deploy,billing").get_json()["results"]
+    assert [row["id"] for row in found] == [wanted]
+    hidden = client.get(f"{BASE}?hidden_in_user_interface=true").get_json()["results"]
+    assert [row["id"] for row in hidden] == [wanted]
+    shown = client.get(f"{BASE}?hidden_in_user_interface=false").get_json()["results"]
+    assert wanted not in [row["id"] for row in shown] and shown
+
+
+def test_list_order_and_page_size(client):
+    """posthog/api/annotation.py: the list is ordered by -date_marker (Postgres puts NULLs first
+    when descending) and pages hold 1000 rows unless ?limit= says otherwise."""
+    for day in range(1, 101):
+        make(client, date_marker=f"2023-{1 + day // 28:02d}-{1 + day % 28:02d}T00:00:00Z")
+    undated = make(client)["id"]
+    page = client.get(BASE).get_json()
+    assert page["count"] == 109 and len(page["results"]) == 109 and page["next"] is None
+    assert page["results"][0]["id"] == undated
+    markers = [row["date_marker"] for row in page["results"][1:]]
+    assert markers == sorted(markers, reverse=True)
+    assert len(client.get(f"{BASE}?limit=5").get_json()["results"]) == 5
