@@ -1,0 +1,242 @@
+"""Actions: PostHog's ActionViewSet and ActionSerializer (posthog/api/action.py)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from .. import errors
+from ..contract import _FORMAT_MESSAGES
+from ..store import Record
+from .base import Call
+from .soft_delete import SoftDeleted, drf_datetime, parse_moment
+
+STEP_FIELDS = (
+    "event", "properties", "selector", "selector_regex", "tag_name", "text", "text_matching",
+    "href", "href_matching", "url", "url_matching",
+)  # fmt: skip
+# ?ordering= fields, as PostHog's CLI documents the list (name, created_at, pinned_at, created_by).
+ORDERING_FIELDS = ("name", "created_at", "pinned_at", "created_by")
+_OLDEST = datetime.min.replace(tzinfo=UTC)
+
+
+def tagify(tags: list[Any]) -> list[str]:
+    """Tags as PostHog stores them: trimmed, lower case, each once."""
+    return sorted({str(tag).strip().lower() for tag in tags})
+
+
+class Actions(SoftDeleted):
+    query_ordering = True
+
+    # -- reads -------------------------------------------------------------------------------
+    def get(self, call: Call, key: Any = None) -> Record:
+        """Only the list leaves deleted actions out: a deleted one is still retrievable."""
+        record = self.table(call).get(call.params["id"] if key is None else key)
+        if record is None:
+            raise errors.not_found()
+        return record
+
+    def list(self, call: Call) -> dict[str, Any]:
+        """Every action under ``results``: the list is not paginated (``limit``/``offset`` only slice)."""
+        rows = self.filter(call, self.ordered(call))
+        offset = max(int(call.query.get("offset") or 0), 0)
+        limit = call.query.get("limit")
+        rows = rows[offset : offset + limit] if limit else rows[offset:]
+        results = [self.serialize(call, row) for row in rows]
+        if call.query.get("include_reference_count"):
+            for body in results:
+                body["reference_count"] = len(references(call, body["id"]))
+        return {"results": results}
+
+    def filter(self, call: Call, rows: list[Record]) -> list[Record]:
+        query = call.query
+        search = str(query.get("search") or "").lower()
+        if search:
+            rows = [row for row in rows if search in (row["name"] or "").lower()]
+        creators = {part.strip() for part in str(query.get("created_by") or "").split(",") if part.strip()}
+        if creators:
+            rows = [row for row in rows if row["created_by"] and str(row["created_by"]["id"]) in creators]
+        if query.get("tags"):
+            try:
+                wanted = set(tagify(json.loads(query["tags"])))
+            except (ValueError, TypeError):
+                wanted = set()
+            rows = [row for row in rows if wanted & set(row["tags"])]
+        return rows
+
+    def order(self, call: Call, rows: list[Record]) -> list[Record]:
+        """``-last_calculated_at, name`` unless ``?ordering=`` names one of the list's fields."""
+        requested = str(call.query.get("ordering") or "")
+        field = requested.lstrip("-")
+        if field in ORDERING_FIELDS:
+            descending = requested.startswith("-")
+            if field == "created_by":
+                value = lambda row: (row["created_by"] or {}).get("id") or 0  # noqa: E731
+            elif field == "name":
+                value = lambda row: (row["name"] or "").lower()  # noqa: E731
+            else:
+                value = lambda row: parse_moment(row[field]) or _OLDEST  # noqa: E731
+            return sorted(rows, key=lambda row: (value(row), row["id"]), reverse=descending)
+        by_name = sorted(rows, key=lambda row: (row["name"] is None, (row["name"] or "").lower(), row["id"]))
+        return sorted(by_name, key=lambda row: parse_moment(row["last_calculated_at"]), reverse=True)
+
+    def serialize(self, call: Call, record: Record) -> dict[str, Any]:
+        steps = [{**dict.fromkeys(STEP_FIELDS), **step, "selector_regex": None} for step in record["steps"]]
+        view = {
+            **record,
+            "steps": steps,
+            "is_calculating": False,
+            "is_action": True,
+            "creation_context": None,
+            "team_id": call.project_id,
+            # The creator (and any organization admin) has the highest access level on an object.
+            "user_access_level": "manager",
+        }
+        return super().serialize(call, view)
+
+    def references(self, call: Call) -> list[dict[str, Any]]:
+        return references(call, self.get(call)["id"])
+
+    # -- writes ------------------------------------------------------------------------------
+    def build(self, call: Call, data: dict[str, Any]) -> Record:
+        data = self._validated(call, data, None)
+        if data.get("pinned_at"):
+            data["pinned_at"] = drf_datetime(data["pinned_at"])
+        record = super().build(call, data)
+        record.setdefault("last_calculated_at", record["created_at"])
+        return {**record, "created_by": call.user, "bytecode_error": None}
+
+    def change(self, call: Call, record: Record, data: dict[str, Any]) -> Record:
+        data = self._validated(call, data, record)
+        if data.get("pinned_at"):
+            # Pinning ignores the client's time: the server's now, or nothing if already pinned.
+            if record["pinned_at"]:
+                del data["pinned_at"]
+            else:
+                data["pinned_at"] = call.timestamp()
+        return super().change(call, record, data)
+
+    def _validated(self, call: Call, data: dict[str, Any], record: Record | None) -> dict[str, Any]:
+        """ActionSerializer.validate: pinned_at '' means none; a blank name; a name another live
+        action of the project already has."""
+        data = {k: v for k, v in data.items() if k != "_create_in_folder"}
+        pinned = data.get("pinned_at")
+        if pinned == "":
+            data["pinned_at"] = None
+        elif pinned is not None:
+            try:
+                parse_moment(str(pinned))
+            except ValueError:
+                raise errors.validation_error(_FORMAT_MESSAGES["date-time"], "pinned_at") from None
+        if "last_calculated_at" in data:
+            data["last_calculated_at"] = drf_datetime(data["last_calculated_at"])
+        name = data.get("name")
+        if name is not None and not name.strip():
+            raise errors.validation_error("This field may not be blank.", "name", "blank")
+        if "name" in data:
+            clash = next(
+                (
+                    row["id"]
+                    for row in self.table(call).values()
+                    if row["name"] == name
+                    and not row.get("_deleted")
+                    and (record is None or row["id"] != record["id"])
+                ),
+                None,
+            )
+            if clash is not None:
+                raise errors.validation_error(
+                    f"This project already has an action with this name, ID {clash}", "name", "unique"
+                )
+        if "tags" in data:
+            data["tags"] = tagify(data["tags"])
+        return data
+
+    # -- seed --------------------------------------------------------------------------------
+    def seed(self, ctx: Any) -> list[Record]:
+        """The profile's actions, each on events the project really has."""
+        records = []
+        for index, action in enumerate(ctx.profile["actions"], start=1):
+            created = ctx.moment(200, 30)
+            records.append(
+                {
+                    **self.defaults,
+                    "id": index,
+                    "name": action["name"],
+                    "description": action.get("description", ""),
+                    "tags": tagify(action.get("tags", [])),
+                    "steps": action["steps"],
+                    "created_at": created,
+                    "created_by": ctx.user,
+                    "last_calculated_at": ctx.moment(2),
+                    "bytecode_error": None,
+                    "_deleted": False,
+                }
+            )
+        return records
+
+
+def references(call: Call, action_id: int) -> list[dict[str, Any]]:
+    """What refers to an action (find_action_references): live insights whose query or filters
+    name it, then live cohorts whose filters match on it, at most 50."""
+    refs = []
+    for insight in sorted(call.table("insights").values(), key=lambda row: row["id"]):
+        if not insight.get("_deleted") and _mentions_action(insight, action_id):
+            refs.append(
+                {
+                    "type": "insight",
+                    "id": str(insight["short_id"]),
+                    "name": insight.get("name") or insight.get("derived_name") or "Unnamed",
+                    "url": f"/insights/{insight['short_id']}",
+                    "created_at": insight.get("created_at"),
+                    "created_by": insight.get("created_by"),
+                }
+            )
+    for cohort in sorted(call.table("cohorts").values(), key=lambda row: row["id"]):
+        if not cohort.get("_deleted") and _cohort_mentions_action(cohort.get("filters"), action_id):
+            refs.append(
+                {
+                    "type": "cohort",
+                    "id": str(cohort["id"]),
+                    "name": cohort.get("name") or "Unnamed",
+                    "url": f"/cohorts/{cohort['id']}",
+                    "created_at": cohort.get("created_at"),
+                    "created_by": cohort.get("created_by"),
+                }
+            )
+    return refs[:50]
+
+
+def _mentions_action(insight: Record, action_id: int) -> bool:
+    wanted = (action_id, str(action_id))
+
+    def walk(node: Any) -> bool:
+        if isinstance(node, dict):
+            if node.get("kind") == "ActionsNode" and node.get("id") in wanted:
+                return True
+            if node.get("actionId") in wanted or (node.get("type") == "actions" and node.get("id") in wanted):
+                return True
+            return any(walk(value) for value in node.values())
+        if isinstance(node, list):
+            return any(walk(item) for item in node)
+        return False
+
+    filters = insight.get("filters") or {}
+    in_filters = any(
+        item.get("id") in wanted for item in filters.get("actions", []) if isinstance(item, dict)
+    )
+    return walk(insight.get("query")) or walk(filters) or in_filters
+
+
+def _cohort_mentions_action(node: Any, action_id: int) -> bool:
+    wanted = (action_id, str(action_id))
+    if isinstance(node, dict):
+        if node.get("event_type") == "actions" and node.get("key") in wanted:
+            return True
+        if node.get("seq_event_type") == "actions" and node.get("seq_event") in wanted:
+            return True
+        return any(_cohort_mentions_action(value, action_id) for value in node.values())
+    if isinstance(node, list):
+        return any(_cohort_mentions_action(item, action_id) for item in node)
+    return False
