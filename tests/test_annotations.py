@@ -166,3 +166,18 @@ def test_list_order_and_page_size(client):
     markers = [row["date_marker"] for row in page["results"][1:]]
     assert markers == sorted(markers, reverse=True)
     assert len(client.get(f"{BASE}?limit=5").get_json()["results"]) == 5
+
+
+def test_annotations_of_deleted_insights_and_dashboards_are_hidden(client):
+    """posthog/api/annotation.py: an annotation on a soft-deleted insight or dashboard is hidden from
+    every action (PATCH included) until its parent is restored."""
+    on_insight = make(client, dashboard_item=4)["id"]
+    on_board = make(client, dashboard_id=3, scope="dashboard")["id"]
+    client.patch("/api/projects/1/insights/4/", json={"deleted": True})
+    client.patch("/api/projects/1/dashboards/3/", json={"deleted": True})
+    ids = [row["id"] for row in client.get(BASE).get_json()["results"]]
+    assert on_insight not in ids and on_board not in ids
+    assert client.patch(f"{BASE}{on_insight}/", json={"content": "x"}).status_code == 404
+    client.patch("/api/projects/1/insights/4/", json={"deleted": False})
+    assert client.get(f"{BASE}{on_insight}/").get_json()["insight_short_id"] is not None
+    assert client.get(f"{BASE}{on_board}/").status_code == 404

@@ -171,7 +171,6 @@ class Actions(SoftDeleted):
                     "created_by": ctx.user,
                     "last_calculated_at": ctx.moment(2),
                     "bytecode_error": None,
-                    "_deleted": False,
                 }
             )
         return records

@@ -150,7 +150,6 @@ class Annotations(SoftDeleted):
                     "created_at": created,
                     "updated_at": created,
                     "scope": scope,
-                    "_deleted": False,
                 }
             )
         return records

@@ -288,7 +288,6 @@ class Cohorts(SoftDeleted):
                 "_members": [person["uuid"] for person in persons[:: spec["every"]]]
                 if "every" in spec
                 else [],
-                "_deleted": False,
             }
             earlier = {row["id"]: row for row in records}
             records.append(calculate(record, persons, earlier, ctx.moment(3)))

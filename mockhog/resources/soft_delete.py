@@ -23,14 +23,11 @@ class SoftDeleted(Resource):
     def build(self, call: Call, data: dict[str, Any]) -> Record:
         data = dict(data)
         deleted = bool(data.pop("deleted", False))
-        return {**super().build(call, data), "_deleted": deleted}
+        return _flagged(super().build(call, data), deleted)
 
     def change(self, call: Call, record: Record, data: dict[str, Any]) -> Record:
-        data = dict(data)
         changed = super().change(call, record, {k: v for k, v in data.items() if k != "deleted"})
-        if "deleted" in data:
-            changed["_deleted"] = bool(data["deleted"])
-        return changed
+        return _flagged(changed, bool(data["deleted"])) if "deleted" in data else changed
 
     def serialize(self, call: Call, record: Record) -> dict[str, Any]:
         return super().serialize(call, {**record, "deleted": bool(record.get("_deleted"))})
@@ -41,6 +38,12 @@ class SoftDeleted(Resource):
     def destroy(self, call: Call) -> Reply:
         """405 with no body, before any lookup: even an unknown id gets it."""
         return Reply(body=None, status=405, headers={"Allow": DETAIL_ALLOW})
+
+
+def _flagged(record: Record, deleted: bool) -> Record:
+    """The record with ``_deleted`` set, or without it (as the file system's undo leaves it)."""
+    rest = {k: v for k, v in record.items() if k != "_deleted"}
+    return {**rest, "_deleted": True} if deleted else rest
 
 
 def parse_moment(text: str | None) -> datetime | None:
