@@ -10,7 +10,7 @@ from .. import errors
 from ..contract import _FORMAT_MESSAGES
 from ..store import Record
 from .base import Call
-from .soft_delete import SoftDeleted, drf_datetime, parse_moment
+from .product import SoftDeleted, drf_datetime, parse_moment, tagify
 
 STEP_FIELDS = (
     "event", "properties", "selector", "selector_regex", "tag_name", "text", "text_matching",
@@ -21,22 +21,11 @@ ORDERING_FIELDS = ("name", "created_at", "pinned_at", "created_by")
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
-def tagify(tags: list[Any]) -> list[str]:
-    """Tags as PostHog stores them: trimmed, lower case, each once."""
-    return sorted({str(tag).strip().lower() for tag in tags})
-
-
 class Actions(SoftDeleted):
     query_ordering = True
+    retrieve_deleted = True  # only the list filters deleted actions out
 
     # -- reads -------------------------------------------------------------------------------
-    def get(self, call: Call, key: Any = None) -> Record:
-        """Only the list leaves deleted actions out: a deleted one is still retrievable."""
-        record = self.table(call).get(call.params["id"] if key is None else key)
-        if record is None:
-            raise errors.not_found()
-        return record
-
     def list(self, call: Call) -> dict[str, Any]:
         """Every action under ``results``: the list is not paginated (``limit``/``offset`` only slice)."""
         rows = self.filter(call, self.ordered(call))

@@ -8,7 +8,7 @@ from typing import Any
 from .. import errors
 from ..store import Record
 from .base import Call
-from .soft_delete import SoftDeleted, drf_datetime, parse_moment
+from .product import SoftDeleted, drf_datetime, parse_moment
 
 SCOPES = ("dashboard_item", "dashboard", "project", "organization", "recording")
 _TRUE = ("true", "1", "yes")

@@ -19,9 +19,8 @@ from ..pagination import positive_int
 from ..store import Record
 from .base import Call, Reply
 from .persons import display_name, is_anonymous_id, link_with_offset, matches
-from .soft_delete import SoftDeleted
+from .product import SoftDeleted, search_term
 
-MAX_SEARCH_LENGTH = 200
 INSERT_BATCH_SIZE = 1000  # DEFAULT_COHORT_INSERT_BATCH_SIZE: the most person_ids one call may add
 PERSONS_PAGE = 100
 DISTINCT_ID_LIMIT = 10
@@ -30,15 +29,9 @@ NO_PROPERTIES = "Must contain a 'properties' key with type and values"
 
 class Cohorts(SoftDeleted):
     query_ordering = True
+    retrieve_deleted = True  # only the list filters deleted cohorts out
 
     # -- reads -------------------------------------------------------------------------------
-    def get(self, call: Call, key: Any = None) -> Record:
-        """Only the list leaves deleted cohorts out."""
-        record = self.table(call).get(call.params["id"] if key is None else key)
-        if record is None:
-            raise errors.not_found()
-        return record
-
     def filter(self, call: Call, rows: list[Record]) -> list[Record]:
         query = call.query
         kind = query.get("type")
@@ -49,15 +42,9 @@ class Cohorts(SoftDeleted):
             rows = [row for row in rows if row["created_by"] and str(row["created_by"]["id"]) == wanted]
         if str(query.get("hide_behavioral_cohorts", "false")).lower() == "true":
             rows = [row for row in rows if not _has_behavioral(row.get("filters"))]
-        search = query.get("search")
-        if search is not None:
-            if len(search) > MAX_SEARCH_LENGTH:
-                raise errors.validation_error(
-                    f"Search query must be {MAX_SEARCH_LENGTH} characters or fewer.", "search"
-                )
-            term = search.strip().lower()
-            if term:
-                rows = [row for row in rows if term in (row["name"] or "").lower()]
+        term = search_term(query)
+        if term:
+            rows = [row for row in rows if term in (row["name"] or "").lower()]
         return rows
 
     def order(self, call: Call, rows: list[Record]) -> list[Record]:

@@ -49,10 +49,10 @@ def all_tiles(call: Call, *, insight: int | None = None, dashboard: int | None =
     ]
 
 
-def new_tile(call: Call, dashboard: int, **content: Any) -> Record:
-    """A fresh tile row: exactly one of ``insight`` or ``text`` is set."""
-    tile = {
-        "id": call.table(TILES).allocate_id(),
+def row(key: int, dashboard: int, **content: Any) -> Record:
+    """A tile row: exactly one of ``insight`` or ``text`` is set in ``content``."""
+    return {
+        "id": key,
         "dashboard": dashboard,
         "insight": None,
         "text": None,
@@ -65,7 +65,10 @@ def new_tile(call: Call, dashboard: int, **content: Any) -> Record:
         "last_refresh": None,
         **content,
     }
-    return put(call, tile)
+
+
+def new_tile(call: Call, dashboard: int, **content: Any) -> Record:
+    return put(call, row(call.table(TILES).allocate_id(), dashboard, **content))
 
 
 def put(call: Call, tile: Record) -> Record:

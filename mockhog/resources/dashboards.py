@@ -12,15 +12,14 @@ import uuid
 from typing import Any
 
 from .. import errors
+from ..seed import load_profile
 from ..store import Record
 from . import dashboard_tiles as tiles
-from .actions import tagify
 from .base import Call
 from .file_system import VIEW_LOG_TABLE, join_path, split_path
-from .soft_delete import SoftDeleted
+from .product import SoftDeleted, search_term, tagify
 
 EVERYONE_CAN_EDIT, ONLY_COLLABORATORS, CAN_EDIT = 21, 37, 37
-MAX_SEARCH_LENGTH = 200
 TEXT_LIMIT = 4000
 BASIC_FIELDS = (
     "id", "name", "description", "pinned", "created_at", "created_by", "last_accessed_at",
@@ -40,6 +39,10 @@ DETAIL_FIELDS = (
 class Dashboards(SoftDeleted):
     table_name = "dashboards"
     query_ordering = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.world_clock = load_profile()["clock"]
 
     # -- lookups -----------------------------------------------------------------------------
     def get(self, call: Call, key: Any = None) -> Record:
@@ -62,16 +65,19 @@ class Dashboards(SoftDeleted):
         """A stored row with every field (fixture rows may hold only an id and a name)."""
         if "creation_mode" in record:
             return record
-        return {**self.defaults, "created_by": user, "last_accessed_at": None, "last_refresh": None, **record}
+        stamp = record.get("created_at") or self.world_clock  # a fixture row may have no times
+        return {
+            **self.defaults,
+            "created_by": user,
+            "last_accessed_at": None,
+            "last_refresh": None,
+            **record,
+            "created_at": stamp,
+        }
 
     def filter(self, call: Call, rows: list[Record]) -> list[Record]:
-        search = call.query.get("search")
-        if search:
-            if len(search) > MAX_SEARCH_LENGTH:
-                raise errors.validation_error(
-                    f"Search query must be {MAX_SEARCH_LENGTH} characters or fewer.", "search"
-                )
-            term = search.strip().lower()
+        term = search_term(call.query)
+        if term:
             rows = [row for row in rows if _matches_search(row, term)]
         wanted = set(call.query_lists.get("tags", []))
         if wanted:
@@ -87,27 +93,15 @@ class Dashboards(SoftDeleted):
     # -- answers -----------------------------------------------------------------------------
     def serialize(self, call: Call, record: Record) -> dict[str, Any]:
         record = self.complete(call.user, record)
-        level = record["restriction_level"]
         listed = call.op.action == "list" and call.op.resource.name == "dashboards"
         view = {
-            **record,
+            **_derived(record),
             "last_viewed_at": _last_viewed(call, record),
             "folder": _folder(call, record),
             "is_shared": bool(
                 (call.table("sharing_configurations").get(f"dashboard:{record['id']}") or {}).get("enabled")
             ),
-            "deleted": bool(record.get("_deleted")),
-            "filters": record["filters"] or {},
-            "variables": record["variables"] or {},
-            "effective_restriction_level": level,
-            "effective_privilege_level": CAN_EDIT,
-            # The creator (and any organization admin) has the highest access level on an object.
-            "user_access_level": "manager",
-            "access_control_version": "v1" if level > EVERYONE_CAN_EDIT else "v2",
-            "persisted_filters": record["filters"] or None,
-            "persisted_variables": record["variables"] or None,
             "team_id": call.project_id,
-            "quick_filter_ids": record.get("quick_filter_ids") or [],
             "search_match_type": "exact" if listed and str(call.query.get("search") or "").strip() else None,
         }
         if listed:
@@ -146,24 +140,9 @@ class Dashboards(SoftDeleted):
         return answers
 
     def fixture_view(self, record: Record) -> dict[str, Any]:
-        full = self.complete(None, record)
-        level = full["restriction_level"]
-        return {
-            **{name: full.get(name) for name in self.fields if name in full},
-            "last_viewed_at": None,
-            "folder": None,
-            "is_shared": False,
-            "deleted": bool(full.get("_deleted")),
-            "effective_restriction_level": level,
-            "effective_privilege_level": CAN_EDIT,
-            "user_access_level": "manager",
-            "access_control_version": "v1" if level > EVERYONE_CAN_EDIT else "v2",
-            "persisted_filters": full["filters"] or None,
-            "persisted_variables": full["variables"] or None,
-            "team_id": 0,
-            "quick_filter_ids": full.get("quick_filter_ids") or [],
-            "tiles": [],
-        }
+        full = _derived(self.complete(None, record))
+        view = {**full, "last_viewed_at": None, "folder": None, "is_shared": False, "team_id": 0, "tiles": []}
+        return {name: view[name] for name in DETAIL_FIELDS}
 
     # -- writes ------------------------------------------------------------------------------
     def create(self, call: Call) -> Any:
@@ -387,19 +366,25 @@ class Dashboards(SoftDeleted):
 
 def _seed_tile(rows: dict[int, Record], dashboard: int, **content: Any) -> None:
     key = len(rows) + 1
-    rows[key] = {
-        "id": key,
-        "dashboard": dashboard,
-        "insight": None,
-        "text": None,
-        "layouts": {},
-        "color": None,
-        "filters_overrides": {},
-        "show_description": None,
-        "transparent_background": None,
-        "deleted": False,
-        "last_refresh": None,
-        **content,
+    rows[key] = tiles.row(key, dashboard, **content)
+
+
+def _derived(record: Record) -> dict[str, Any]:
+    """The stored dashboard with the fields derived from it alone."""
+    level = record["restriction_level"]
+    return {
+        **record,
+        "deleted": bool(record.get("_deleted")),
+        "filters": record["filters"] or {},
+        "variables": record["variables"] or {},
+        "effective_restriction_level": level,
+        "effective_privilege_level": CAN_EDIT,
+        # The creator (and any organization admin) has the highest access level on an object.
+        "user_access_level": "manager",
+        "access_control_version": "v1" if level > EVERYONE_CAN_EDIT else "v2",
+        "persisted_filters": record["filters"] or None,
+        "persisted_variables": record["variables"] or None,
+        "quick_filter_ids": record.get("quick_filter_ids") or [],
     }
 
 

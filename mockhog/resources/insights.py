@@ -19,15 +19,13 @@ from .. import errors
 from ..seed import load_profile
 from ..store import Record
 from . import dashboard_tiles as tiles
-from .actions import tagify
 from .base import Call
 from .file_system import short_id as seeded_short_id
-from .soft_delete import SoftDeleted, parse_moment
+from .product import SoftDeleted, parse_moment, search_term, tagify
 
 VIEWS = "insight_views"  # InsightViewed: (user, insight) -> last_viewed_at
 EVERYONE_CAN_EDIT, CAN_EDIT = 21, 37  # Dashboard.RestrictionLevel / PrivilegeLevel
 MATERIAL_FIELDS = ("name", "description", "filters")  # Insight.MATERIAL_INSIGHT_FIELDS
-MAX_SEARCH_LENGTH = 200
 INSIGHT_KINDS = {
     "TRENDS": "TrendsQuery",
     "FUNNELS": "FunnelsQuery",
@@ -133,15 +131,9 @@ class Insights(SoftDeleted):
         wanted_tags = set(_json_param(query, "tags"))
         if wanted_tags:
             rows = [row for row in rows if wanted_tags & set(row["tags"])]
-        search = query.get("search")
-        if search is not None:
-            if len(search) > MAX_SEARCH_LENGTH:
-                raise errors.validation_error(
-                    f"Search query must be {MAX_SEARCH_LENGTH} characters or fewer.", "search"
-                )
-            term = search.strip().lower()
-            if term:
-                rows = [row for row in rows if _matches_search(row, term)]
+        term = search_term(query)
+        if term:
+            rows = [row for row in rows if _matches_search(row, term)]
         return rows
 
     def order(self, call: Call, rows: list[Record]) -> list[Record]:

@@ -1,8 +1,9 @@
-"""PostHog's ForbidDestroyModel (posthog/api/forbid_destroy_model.py): DELETE is refused, and a row
-is hidden by ``PATCH {"deleted": true}`` instead.
+"""What PostHog's product viewsets share: ForbidDestroyModel's soft delete, tags, searches, times.
 
-The flag lives in the record's private ``_deleted`` field, the one every resource (and the file
-system's delete and undo) already reads; ``deleted`` in bodies maps onto it.
+ForbidDestroyModel (posthog/api/forbid_destroy_model.py): DELETE is refused, and a row is hidden by
+``PATCH {"deleted": true}`` instead. The flag lives in the record's private ``_deleted`` field, the
+one every resource (and the file system's delete and undo) already reads; ``deleted`` in bodies
+maps onto it.
 """
 
 from __future__ import annotations
@@ -10,15 +11,26 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from .. import errors
 from ..store import Record
 from .base import Call, Reply, Resource, public
 
 # DRF's Allow header lists the detail route's methods in its http_method_names order.
 DETAIL_ALLOW = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
+MAX_SEARCH_LENGTH = 200  # posthog.helpers.trigram_search
 
 
 class SoftDeleted(Resource):
     """A resource whose rows are soft-deleted through their ``deleted`` field."""
+
+    # Where only the list leaves deleted rows out (actions, cohorts), retrieve still answers them.
+    retrieve_deleted = False
+
+    def get(self, call: Call, key: Any = None) -> Record:
+        record = self.table(call).get(call.params["id"] if key is None else key)
+        if record is None or (record.get("_deleted") and not self.retrieve_deleted):
+            raise errors.not_found(self.not_found_detail)
+        return record
 
     def build(self, call: Call, data: dict[str, Any]) -> Record:
         data = dict(data)
@@ -61,3 +73,20 @@ def drf_datetime(text: str | None) -> str | None:
         return None
     written = moment.astimezone(UTC).isoformat()
     return written[:-6] + "Z" if written.endswith("+00:00") else written
+
+
+def tagify(tags: list[Any]) -> list[str]:
+    """Tags as PostHog stores them: trimmed, lower case, each once."""
+    return sorted({str(tag).strip().lower() for tag in tags})
+
+
+def search_term(query: dict[str, Any]) -> str:
+    """A list's ``?search=``, lower-cased ('' for none); over 200 characters is PostHog's 400."""
+    search = query.get("search")
+    if search is None:
+        return ""
+    if len(search) > MAX_SEARCH_LENGTH:
+        raise errors.validation_error(
+            f"Search query must be {MAX_SEARCH_LENGTH} characters or fewer.", "search"
+        )
+    return search.strip().lower()
