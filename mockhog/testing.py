@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import waitress
 from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 from urllib3.response import HTTPResponse
@@ -22,7 +23,6 @@ from .keys import check_scopes
 from .resources.base import iso
 from .sdk_testing import SdkHelpers
 from .seed import load_records
-from .serving import create_server
 
 
 class Server:
@@ -31,7 +31,7 @@ class Server:
     def __init__(self, backend: Backend, threads: int = 4) -> None:
         self.backend = backend
         self.app = create_app(backend=backend)
-        self._server = create_server(self.app, host="127.0.0.1", port=0, threads=threads)
+        self._server = waitress.create_server(self.app, host="127.0.0.1", port=0, threads=threads)
         self.url = f"http://127.0.0.1:{self._server.effective_port}"
         self._thread = threading.Thread(target=self._server.run, name="mockhog-server", daemon=True)
         self._thread.start()
