@@ -8,6 +8,8 @@ import yaml
 from openapi_spec_validator import validate
 
 from mockhog.catalog import Catalog
+from mockhog.spec import Spec
+from mockhog.spec.document import verified_matches
 
 
 def test_served_document_is_valid_and_covers_every_operation(client):
@@ -19,11 +21,17 @@ def test_served_document_is_valid_and_covers_every_operation(client):
         for path, item in document["paths"].items()
         for method, op in item.items()
     }
-    catalog = Catalog.load()
-    assert set(served) == {op.operation_id for op in catalog.operations}
-    for op in catalog.operations:
-        path, method, entry = served[op.operation_id]
-        assert path == op.template and method == op.method.lower()
+    catalog, spec = Catalog.load(), Spec.load()
+    # every verified operation, under PostHog's operationId and path where PostHog has it too,
+    # and every operation of PostHog's imported document
+    matches = verified_matches(catalog, spec)
+    named = {op: matches.get((op.method, op.template)) for op in catalog.operations}
+    expected = {m.operation_id if m else op.operation_id for op, m in named.items()}
+    assert set(served) == expected | {op.operation_id for op in spec.operations}
+    for op, match in named.items():
+        path, method, entry = served[match.operation_id if match else op.operation_id]
+        assert path == (match.template if match else op.template) and method == op.method.lower()
+        assert entry["x-mockhog-tier"] == "verified"
         assert entry["security"] == [{"PersonalAPIKeyAuth": list(op.scopes)}]
         assert entry.get("deprecated", False) == (op.prefix == "environments")
         assert str(op.status) in entry["responses"]
