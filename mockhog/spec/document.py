@@ -1,0 +1,154 @@
+"""The served OpenAPI document: mockhog's verified operations plus every imported one.
+
+Each operation carries ``x-mockhog-tier`` (``verified``: the catalog's hand-checked behaviour;
+``generic``: DRF defaults over PostHog's schema). A verified operation that PostHog's document
+also has keeps PostHog's operationId and path template, so a client generated from either
+document finds it. Imported components whose name a verified schema already uses are published
+as ``PostHog<Name>``.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from ..catalog import Catalog
+from . import Spec, SpecOperation
+
+TIER = "x-mockhog-tier"
+_PARAM = re.compile(r"\{(\w+)\}")
+_ERRORS = {
+    "400": "Bad request: validation_error or parse_error",
+    "401": "No key, or an unknown personal API key",
+    "403": "The key lacks a required scope, or PostHog refuses personal API keys here",
+    "404": "Unknown project, organization or object",
+}
+
+
+def shape(template: str) -> str:
+    """A template with its parameter names erased: ``/api/users/{}/``."""
+    return _PARAM.sub("{}", template)
+
+
+def verified_matches(catalog: Catalog, spec: Spec) -> dict[tuple[str, str], SpecOperation]:
+    """Imported operations that a catalog operation serves, by the catalog's (method, template)."""
+    imported = {(op.method, shape(op.template)): op for op in spec.operations}
+    found = {}
+    for op in catalog.operations:
+        match = imported.get((op.method, shape(op.template)))
+        if match is not None:
+            found[(op.method, op.template)] = match
+    return found
+
+
+def served_document(document: dict[str, Any], catalog: Catalog, spec: Spec) -> dict[str, Any]:
+    """``document`` (the catalog's, from mockhog.openapi) with the imported operations added."""
+    document = copy.deepcopy(document)
+    paths: dict[str, dict[str, Any]] = document["paths"]
+    schemas: dict[str, Any] = document["components"]["schemas"]
+    renamed = {name: f"PostHog{name}" if name in schemas else name for name in spec.components}
+    for name, schema in spec.components.items():
+        schemas[renamed[name]] = _rename(copy.deepcopy(schema), renamed)
+    matches = verified_matches(catalog, spec)
+    served = set()
+    for op in catalog.operations:
+        entry = paths.get(op.template, {}).get(op.method.lower())
+        if entry is None:
+            continue
+        entry[TIER] = "verified"
+        match = matches.get((op.method, op.template))
+        if match is None:
+            continue
+        served.add(match.operation_id)
+        if match.template != op.template or match.operation_id != entry["operationId"]:
+            # PostHog's name and path for the same route (``users/{uuid}/`` for ``users/{id}/``)
+            del paths[op.template][op.method.lower()]
+            if not paths[op.template]:
+                del paths[op.template]
+            entry = _renamed_params(entry, op.template, match.template)
+            entry["operationId"] = match.operation_id
+            paths.setdefault(match.template, {})[op.method.lower()] = entry
+    error_ref = "#/components/schemas/AnyError" if "AnyError" in schemas else None
+    for op in spec.operations:
+        if op.operation_id in served:
+            continue
+        paths.setdefault(op.template, {})[op.method.lower()] = _operation(op, renamed, error_ref)
+    document["paths"] = dict(sorted(paths.items()))
+    document["components"]["schemas"] = dict(sorted(schemas.items()))
+    return document
+
+
+def _renamed_params(entry: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    names = dict(zip(_PARAM.findall(old), _PARAM.findall(new), strict=True))
+    entry = copy.deepcopy(entry)
+    for parameter in entry.get("parameters", []):
+        if parameter.get("in") == "path":
+            parameter["name"] = names.get(parameter["name"], parameter["name"])
+    return entry
+
+
+def _operation(op: SpecOperation, renamed: dict[str, str], error_ref: str | None) -> dict[str, Any]:
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": _rename(copy.deepcopy(schema), renamed)}
+        for name, schema in op.params.items()
+    ]
+    for name, entry in op.query.items():
+        parameter = {
+            "name": name,
+            "in": "query",
+            "required": bool(entry.get("required")),
+            "schema": _rename(copy.deepcopy(entry["schema"]), renamed),
+        }
+        if entry.get("explode") is False:
+            parameter.update(style="form", explode=False)
+        parameters.append(parameter)
+    result: dict[str, Any] = {
+        "operationId": op.operation_id,
+        "parameters": parameters,
+        "security": [{"PersonalAPIKeyAuth": list(op.scopes or ())}],
+        "responses": {},
+        TIER: "generic",
+    }
+    if op.scopes is None:
+        result["x-mockhog-personal-api-key"] = "refused"
+    if op.body is not None:
+        result["requestBody"] = {"required": op.body.get("required", False), **_content(op.body, renamed)}
+    for status, response in op.responses.items():
+        result["responses"][status] = {"description": "", **_content(response, renamed)}
+    if error_ref:
+        for status, description in _ERRORS.items():
+            result["responses"].setdefault(
+                status,
+                {
+                    "description": description,
+                    "content": {"application/json": {"schema": {"$ref": error_ref}}},
+                },
+            )
+    return result
+
+
+def _content(entry: dict[str, Any], renamed: dict[str, str]) -> dict[str, Any]:
+    if "content" not in entry:
+        return {}
+    different = entry.get("schemas", {})
+    return {
+        "content": {
+            media: {"schema": _rename(copy.deepcopy(different.get(media, entry["schema"])), renamed)}
+            for media in entry["content"]
+        }
+    }
+
+
+def _rename(node: Any, renamed: dict[str, str]) -> Any:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value.startswith("#/components/schemas/"):
+                name = value.rsplit("/", 1)[-1]
+                node[key] = "#/components/schemas/" + renamed.get(name, name)
+            else:
+                _rename(value, renamed)
+    elif isinstance(node, list):
+        for value in node:
+            _rename(value, renamed)
+    return node

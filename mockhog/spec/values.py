@@ -1,0 +1,199 @@
+"""Values built from JSON Schemas: seed records and the bodies of generic custom actions.
+
+Deterministic: every value comes from the ``random.Random`` (and Faker) handed in, so the same
+seed gives byte-identical data. Formats, enums, bounds and well-known field names (``email``,
+``key``, ``name``, ``short_id``, ...) shape the values; depth is bounded, so recursive schemas
+(HogQL query nodes) end in their required fields only.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from faker import Faker
+
+MAX_DEPTH = 4  # below this, objects keep only their required properties
+_ALNUM = string.ascii_letters + string.digits
+
+
+class ValueMaker:
+    """Builds a value that validates against a schema (components resolved by ``resolve``)."""
+
+    def __init__(
+        self,
+        resolve: Callable[[str], Any],
+        rng: random.Random,
+        faker: Faker,
+        clock: datetime,
+    ) -> None:
+        self.resolve = resolve
+        self.rng = rng
+        self.faker = faker
+        self.clock = clock
+
+    def make(self, schema: Any, name: str = "", depth: int = 0) -> Any:
+        if not isinstance(schema, dict) or schema is True:
+            return None if schema is False else self._word()
+        if "$ref" in schema:
+            return self.make(self.resolve(schema["$ref"]), name, depth)
+        if "const" in schema:
+            return schema["const"]
+        if "enum" in schema:
+            choices = [value for value in schema["enum"] if value is not None] or [None]
+            return choices[self.rng.randrange(len(choices))]
+        if "allOf" in schema:
+            merged: dict[str, Any] = {}
+            for part in schema["allOf"]:
+                part = self._deref(part)
+                merged = _merge(merged, part)
+            rest = {k: v for k, v in schema.items() if k != "allOf"}
+            return self.make(_merge(merged, rest), name, depth)
+        for key in ("oneOf", "anyOf"):
+            if key in schema:
+                options = [o for o in schema[key] if self._deref(o).get("type") != "null"]
+                if not options:
+                    return None
+                # the first option: deterministic, and for oneOf the least likely to overlap
+                return self.make(options[0], name, depth + 1)
+        if "default" in schema and schema["default"] is not None and not isinstance(schema["default"], dict):
+            return schema["default"]
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            kind = next((k for k in kind if k != "null"), "null")
+        if kind is None:
+            kind = "object" if "properties" in schema else "string"
+        return getattr(self, f"_{kind}", self._string)(schema, name, depth)
+
+    def _deref(self, schema: Any) -> dict[str, Any]:
+        seen = 0
+        while isinstance(schema, dict) and "$ref" in schema and seen < 16:
+            schema = self.resolve(schema["$ref"])
+            seen += 1
+        return schema if isinstance(schema, dict) else {}
+
+    # -- by type ---------------------------------------------------------------------------------
+    def _object(self, schema: dict[str, Any], name: str, depth: int) -> dict[str, Any]:
+        properties = schema.get("properties", {})
+        required = set(schema.get("required", []))
+        out = {}
+        for prop, sub in properties.items():
+            if prop not in required and (depth >= MAX_DEPTH or sub is False):
+                continue
+            if prop not in required and isinstance(sub, dict) and sub.get("writeOnly"):
+                continue
+            out[prop] = self.make(sub, prop, depth + 1)
+        return out
+
+    def _array(self, schema: dict[str, Any], name: str, depth: int) -> list[Any]:
+        low = schema.get("minItems", 0)
+        high = max(low, min(schema.get("maxItems", 2), 2 if depth < MAX_DEPTH else low))
+        count = self.rng.randint(low, high) if high > low else low
+        items = schema.get("items", {})
+        return [self.make(items, name, depth + 1) for _ in range(count)]
+
+    def _integer(self, schema: dict[str, Any], name: str, depth: int) -> int:
+        low = _bound(schema, "minimum", "exclusiveMinimum", 1, 1)
+        high = _bound(schema, "maximum", "exclusiveMaximum", -1, max(low, 1) + 999)
+        low, high = int(low), int(high)
+        return self.rng.randint(low, max(low, min(high, low + 999)))
+
+    def _number(self, schema: dict[str, Any], name: str, depth: int) -> float:
+        return float(self._integer(schema, name, depth))
+
+    def _boolean(self, schema: dict[str, Any], name: str, depth: int) -> bool:
+        return self.rng.random() < 0.5
+
+    def _null(self, schema: dict[str, Any], name: str, depth: int) -> None:
+        return None
+
+    def _string(self, schema: dict[str, Any], name: str, depth: int) -> str:
+        text = self._formatted(schema.get("format"), name)
+        if "pattern" in schema:
+            text = self._patterned(schema["pattern"], text)
+        low, high = schema.get("minLength", 0), schema.get("maxLength")
+        if high is not None and len(text) > high:
+            text = text[:high]
+        if len(text) < low:
+            text = text + "x" * (low - len(text))
+        return text
+
+    def _formatted(self, fmt: str | None, name: str) -> str:
+        if fmt == "date-time":
+            seconds = self.rng.uniform(0, 180 * 86400)
+            moment = self.clock - timedelta(seconds=round(seconds, 3))
+            return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        if fmt == "date":
+            return (self.clock - timedelta(days=self.rng.randint(0, 180))).strftime("%Y-%m-%d")
+        if fmt == "time":  # RFC 3339's full-time: with its offset
+            return f"{self.rng.randint(0, 23):02d}:{self.rng.randint(0, 59):02d}:00Z"
+        if fmt == "duration":
+            return f"PT{self.rng.randint(1, 59)}M"
+        if fmt == "ipv6":
+            return "::1"
+        if fmt == "hostname":
+            return "example.com"
+        if fmt == "uuid":
+            return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        if fmt == "email" or "email" in name:
+            return f"{self.faker.user_name()}@example.com"
+        if fmt in ("uri", "url") or name.endswith("url"):
+            return f"https://example.com/{self.faker.slug()}"
+        if fmt == "ipv4":
+            return f"10.{self.rng.randint(0, 255)}.{self.rng.randint(0, 255)}.{self.rng.randint(1, 254)}"
+        if fmt == "binary":
+            return ""
+        return self._named(name)
+
+    def _named(self, name: str) -> str:
+        if name in ("key", "slug") or name.endswith("_key"):
+            return self.faker.slug().replace("-", "_")
+        if name == "short_id":
+            return "".join(self.rng.choice(_ALNUM) for _ in range(8))
+        if name in ("first_name",):
+            return self.faker.first_name()
+        if name in ("last_name",):
+            return self.faker.last_name()
+        if name in ("name", "title", "label", "display_name"):
+            return self.faker.catch_phrase()
+        if name in ("description", "content", "message", "text", "summary"):
+            return self.faker.sentence()
+        if name.endswith("token"):
+            return "phc_" + "".join(self.rng.choice(_ALNUM) for _ in range(32))
+        if name in ("color", "colour"):
+            return self.faker.hex_color()
+        if name in ("distinct_id",):
+            return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        return self._word()
+
+    def _word(self) -> str:
+        return self.faker.word()
+
+    def _patterned(self, pattern: str, text: str) -> str:
+        """The few patterns PostHog's schemas use; anything else keeps the text."""
+        if pattern == r"^[-a-zA-Z0-9_]+$":
+            return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in text) or "slug"
+        if pattern.startswith(r"^-?\d"):
+            return "0"
+        return text
+
+
+def _bound(schema: dict[str, Any], inclusive: str, exclusive: str, step: int, default: int) -> float:
+    if inclusive in schema:
+        return schema[inclusive]
+    if exclusive in schema:
+        return schema[exclusive] + step
+    return default
+
+
+def _merge(left: dict[str, Any], right: dict[str, Any]) -> dict[str, Any]:
+    merged = {**left, **right}
+    if "properties" in left and "properties" in right:
+        merged["properties"] = {**left["properties"], **right["properties"]}
+    if "required" in left and "required" in right:
+        merged["required"] = sorted(set(left["required"]) | set(right["required"]))
+    return merged

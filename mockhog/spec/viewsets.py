@@ -1,0 +1,481 @@
+"""The generic viewset interpreter: DRF's ModelViewSet defaults over the imported contract.
+
+Every imported operation that no hand-verified catalog row serves lands here. Standard actions
+(list, create, retrieve, update, partial_update, destroy) work on a store table per collection,
+scoped by project or organization and by the parent records of nested routes; custom actions
+answer a deterministic body built from the stored record or their response schema. Responses say
+``X-Mockhog-Tier: generic``. What differs from DRF's defaults per viewset is data
+(``viewsets.toml``: ordering, search fields, lookups), not code.
+"""
+
+from __future__ import annotations
+
+import random
+import tomllib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from faker import Faker
+
+from .. import errors
+from ..pagination import cursor_page, limit_offset_page
+from . import Spec, SpecOperation
+from .values import ValueMaker
+
+if TYPE_CHECKING:
+    from ..backend import Backend
+    from ..resources.base import Call
+
+TIER_HEADER = "X-Mockhog-Tier"
+VIEWSETS_FILE = Path(__file__).with_name("viewsets.toml")
+DEFAULT_COUNT = 3  # records per generic table, unless fixtures/ says otherwise
+PRIVATE_KEY = "_id"  # the stored key of records whose model has no id of its own
+
+
+def organization_scope(organization_id: str) -> str:
+    """The store key of an organization's tables (projects' tables are keyed by project id)."""
+    return f"organization:{organization_id}"
+
+
+@dataclass(frozen=True)
+class Viewset:
+    """What one viewset does beyond DRF's defaults (``viewsets.toml``)."""
+
+    ordering: tuple[str, ...] = ()
+    search_fields: tuple[str, ...] = ()
+    filters: tuple[str, ...] = ()
+    lookup_field: str | None = None
+
+
+def load_viewsets(path: Path = VIEWSETS_FILE) -> dict[str, Viewset]:
+    with open(path, "rb") as handle:
+        data = tomllib.load(handle)
+    table = {}
+    for name, entry in data.get("viewsets", {}).items():
+        unknown = set(entry) - {"ordering", "search_fields", "filters", "lookup_field", "why"}
+        if unknown:
+            raise ValueError(f"{path}: viewsets.{name}: unknown key {sorted(unknown)[0]!r}")
+        table[name] = Viewset(
+            ordering=tuple(entry.get("ordering", ())),
+            search_fields=tuple(entry.get("search_fields", ())),
+            filters=tuple(entry.get("filters", ())),
+            lookup_field=entry.get("lookup_field"),
+        )
+    return table
+
+
+class Tables:
+    """Which model each store table holds, its key and parents, for seeding and writes."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self.models: dict[str, Any] = {}
+        self.parents: dict[str, tuple[tuple[str, str], ...]] = {}
+        for op in sorted(spec.operations, key=lambda o: o.prefix != "projects"):
+            model = spec.collection_model(op)
+            if model is not None:
+                self.models.setdefault(op.table, model)
+            self.parents.setdefault(op.table, parent_tables(op))
+
+    def key_field(self, table: str) -> str:
+        """The field records are stored under: ``id``, else a natural key the model has, else a
+        private sequence (``_id``) for models without one."""
+        properties = self.spec.resolve(self.models.get(table, {})).get("properties", {})
+        for name in ("id", "uuid", "short_id", "key"):
+            if name in properties and _is_scalar_schema(self.spec.resolve(properties[name])):
+                return name
+        return PRIVATE_KEY
+
+    def reference_field(self, table: str, param: str) -> str:
+        """The field of a parent record that a nested path parameter names
+        (``group_type_index`` by itself, ``dashboard_id`` by the key)."""
+        properties = self.spec.resolve(self.models.get(table, {})).get("properties", {})
+        return param if param in properties else self.key_field(table)
+
+    def integer_keys(self, table: str) -> bool:
+        """Whether records are keyed by a database sequence (an integer id, or the private key)."""
+        field = self.key_field(table)
+        if field == PRIVATE_KEY:
+            return True
+        prop = self.spec.resolve(self.spec.resolve(self.models.get(table, {})).get("properties", {})[field])
+        types = prop.get("type", "integer")
+        return "integer" in ([types] if isinstance(types, str) else types)
+
+    @cached_property
+    def soft_deleted(self) -> set[str]:
+        """Tables of PostHog's ForbidDestroyModel viewsets (their destroy documents only 405)."""
+        return {op.table for op in self.spec.operations if op.forbids_destroy}
+
+
+def _is_scalar_schema(schema: Any) -> bool:
+    types = schema.get("type") if isinstance(schema, dict) else None
+    types = [types] if isinstance(types, str) else (types or [])
+    return bool(set(types) & {"integer", "string"})
+
+
+def parent_tables(op: SpecOperation) -> tuple[tuple[str, str], ...]:
+    """``(parameter, parent table)`` for each record the collection is nested under."""
+    found = []
+    parts = op.collection.strip("/").split("/")
+    for index, part in enumerate(parts):
+        if part.startswith("{") and part[1:-1] in op.parents:
+            parent = SpecOperation(
+                operation_id="",
+                method="GET",
+                template="",
+                prefix=op.prefix,
+                params={},
+                query={},
+                body=None,
+                responses={},
+                scopes=(),
+                collection="/" + "/".join(parts[:index]) + "/",
+            )
+            found.append((part[1:-1], parent.table))
+    return tuple(found)
+
+
+class GenericEngine:
+    """Serves imported operations (``SpecOperation.action == "serve"``)."""
+
+    def __init__(self, backend: Backend, spec: Spec) -> None:
+        self.backend = backend
+        self.spec = spec
+        self.viewsets = load_viewsets()
+        self._bases: dict[tuple[Any, str, Any], dict[str, Any]] = {}
+
+    @cached_property
+    def tables(self) -> Tables:
+        return Tables(self.spec)
+
+    def forget(self) -> None:
+        """Drop what was built for the previous seed (after a reseed)."""
+        self._bases.clear()
+
+    # -- the entry point -------------------------------------------------------------------------
+    def serve(self, call: Call) -> Any:
+        from ..resources.base import Reply
+
+        op: SpecOperation = call.op  # type: ignore[assignment]
+        scope = self._scope(call, op)
+        if op.kind == "destroy" and op.forbids_destroy:
+            # PostHog's ForbidDestroyModel: DELETE is refused with an empty 405; PATCH
+            # {"deleted": true} is how such records go away.
+            return Reply(body=b"", status=405, content_type="application/json", headers=self._tier())
+        handler = getattr(self, f"_{op.kind}")
+        body = handler(call, op, scope)
+        return Reply(body=body, headers=self._tier())
+
+    @staticmethod
+    def _tier() -> dict[str, str]:
+        return {TIER_HEADER: "generic"}
+
+    def _scope(self, call: Call, op: SpecOperation) -> Any:
+        if op.scope == "project":
+            return call.project_id
+        organization = self.backend.world.organization["id"]
+        wanted = call.params.get("organization_id")
+        if op.collection == "/api/organizations/" and op.lookup:
+            wanted = call.params.get(op.lookup)
+        if wanted is not None and wanted not in ("@current", organization):
+            raise errors.not_found("Organization not found.")
+        return organization_scope(organization)
+
+    # -- rows ----------------------------------------------------------------------------------
+    def _table(self, scope: Any, op: SpecOperation) -> Any:
+        return self.backend.store.table(scope, op.table)
+
+    def _parents(self, call: Call, op: SpecOperation) -> dict[str, Any]:
+        """The record a nested collection hangs under (its nearest parent in the path)."""
+        if not op.parents or op.parents[-1] not in call.params:
+            return {}
+        return {op.parents[-1]: call.params[op.parents[-1]]}
+
+    def _visible(self, call: Call, op: SpecOperation, scope: Any) -> list[dict[str, Any]]:
+        parents = self._parents(call, op)
+        soft = self._soft_delete(op)
+        rows = []
+        for row in self._table(scope, op).values():
+            if row.get("_deleted") or (soft and row.get("deleted") is True):
+                continue
+            if parents and not _under(row, parents):
+                continue
+            rows.append(row)
+        return rows
+
+    def _soft_delete(self, op: SpecOperation) -> bool:
+        return op.table in self.tables.soft_deleted
+
+    def _lookup_value(self, call: Call, op: SpecOperation, scope: Any) -> Any:
+        value = call.params[op.lookup]
+        if value == "@me":
+            return self.backend.user.get("uuid")
+        if value == "@current":
+            if op.table == "organizations":
+                return self.backend.world.organization["id"]
+            if op.table == "projects" and call.key is not None:
+                return self.backend.current_project(call.key)
+        return value
+
+    def _get(self, call: Call, op: SpecOperation, scope: Any) -> dict[str, Any]:
+        value = self._lookup_value(call, op, scope)
+        table = self._table(scope, op)
+        field = self._lookup_field(op)
+        sequence = field == self.tables.key_field(op.table) and self.tables.integer_keys(op.table)
+        if sequence and isinstance(value, str) and value.isdigit() and len(value) < 19:
+            value = int(value)  # documented as a string, stored under a sequence
+        record = table.get(value) if field == self.tables.key_field(op.table) else None
+        if record is None:
+            record = next((r for r in table.values() if _field(r, field) == value), None)
+        if record is None or record.get("_deleted"):
+            raise errors.not_found()
+        if self._soft_delete(op) and record.get("deleted") is True:
+            raise errors.not_found()
+        parents = self._parents(call, op)
+        if parents and not _under(record, parents):
+            raise errors.not_found()
+        return record
+
+    def _lookup_field(self, op: SpecOperation) -> str:
+        viewset = self.viewsets.get(op.table)
+        if viewset and viewset.lookup_field:
+            return viewset.lookup_field
+        lookup = op.lookup or "id"
+        if lookup == "id":
+            return self.tables.key_field(op.table)
+        return lookup
+
+    def view(
+        self, scope: Any, op: SpecOperation, record: dict[str, Any], schema: Any = None
+    ) -> dict[str, Any]:
+        """A record as the operation's serializer shows it (``schema``: its answer, else the
+        collection's model): fields it lacks filled in from that schema (once per record and
+        schema, deterministically), private fields dropped."""
+        public = {k: v for k, v in record.items() if not k.startswith("_")}
+        schema = schema if schema is not None else self.tables.models.get(op.table)
+        if schema is None:
+            return public
+        properties = self.spec.resolve(schema).get("properties", {})
+        if all(name in public for name in properties):
+            return public
+        key = record.get(self.tables.key_field(op.table))
+        base_key = (scope, op.table, key, id(schema))
+        base = self._bases.get(base_key)
+        if base is None:
+            made = self.make(schema, f"complete:{scope}:{op.table}:{key}:{_schema_name(schema)}")
+            base = self._bases[base_key] = made if isinstance(made, dict) else {}
+        return {**base, **public}
+
+    def make(self, schema: Any, stream: str) -> Any:
+        """A deterministic value of ``schema`` for this backend's seed and a stream name."""
+        seed = f"{self.backend.seed}:{stream}"
+        faker = _faker()
+        faker.seed_instance(seed)
+        maker = ValueMaker(self._resolve, random.Random(seed), faker, self.backend.clock)
+        return maker.make(schema)
+
+    def _resolve(self, ref: str) -> Any:
+        return self.spec.components.get(ref.rsplit("/", 1)[-1], {})
+
+    # -- standard actions ------------------------------------------------------------------------
+    def _list(self, call: Call, op: SpecOperation, scope: Any) -> Any:
+        rows = self._filter(call, op, self._order(op, self._visible(call, op, scope)))
+        items = self.spec.list_items(op.response_schema) if op.response_schema else None
+        results = [self.view(scope, op, row, items) for row in rows]
+        kind = self.spec.page_kind(op.response_schema)
+        if kind == "limit_offset":
+            return limit_offset_page(results, call.query, call.url)
+        if kind == "cursor":
+            return cursor_page(results, lambda row: str(row.get("created_at") or ""), call.query, call.url)
+        return results
+
+    def _order(self, op: SpecOperation, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        viewset = self.viewsets.get(op.table)
+        ordering = viewset.ordering if viewset and viewset.ordering else ("-created_at", "-id")
+        for field in reversed(ordering):
+            name = field.lstrip("-")
+            rows = sorted(rows, key=lambda r, n=name: _sortable(r.get(n)), reverse=field.startswith("-"))
+        return rows
+
+    def _filter(self, call: Call, op: SpecOperation, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """DRF's filter backends: ``search`` over the viewset's search fields, and equality on
+        documented query parameters that name a field of the model."""
+        viewset = self.viewsets.get(op.table) or Viewset()
+        model = self.spec.resolve(self.tables.models.get(op.table, {}))
+        fields = set(model.get("properties", {}))
+        search = call.query.get("search")
+        if isinstance(search, str) and search and "search" in op.query:
+            names = viewset.search_fields or tuple(n for n in ("name", "key", "title") if n in fields)
+            needle = search.lower()
+            rows = [r for r in rows if any(needle in str(r.get(n) or "").lower() for n in names)]
+        for name, value in call.query.items():
+            if name in ("search", "limit", "offset", "cursor", "format", "ordering"):
+                continue
+            if name in op.query and (name in fields or name in viewset.filters) and _scalar(value):
+                rows = [r for r in rows if _matches(r.get(name), value)]
+        return rows
+
+    def _retrieve(self, call: Call, op: SpecOperation, scope: Any) -> Any:
+        return self.view(scope, op, self._get(call, op, scope), op.response_schema)
+
+    def _create(self, call: Call, op: SpecOperation, scope: Any) -> Any:
+        table = self._table(scope, op)
+        model = self.tables.models.get(op.table) or op.response_schema or {}
+        key_field = self.tables.key_field(op.table)
+        key = table.allocate_id() if self.tables.integer_keys(op.table) else None
+        record = self.make(model, f"create:{scope}:{op.table}:{len(table)}:{call.rng.random()}")
+        record = record if isinstance(record, dict) else {}
+        record.update(self._writable(op, call.body))
+        if key is None:
+            key = call.new_uuid() if key_field in ("id", "uuid") else record.get(key_field)
+        record[key_field] = key
+        now = call.timestamp()
+        for stamp in ("created_at", "updated_at", "last_modified_at"):
+            if stamp in record:
+                record[stamp] = now
+        if "deleted" in record:
+            record["deleted"] = False
+        if isinstance(record.get("created_by"), dict):
+            # the key's user made it: their fields over the generated shape of the user
+            shown = record["created_by"]
+            record["created_by"] = {**shown, **{k: v for k, v in call.user.items() if k in shown}}
+        parents = self._parents(call, op)
+        if parents:
+            record["_parent"] = parents
+        table.put(key, record)
+        return self.view(scope, op, record, op.response_schema)
+
+    def _writable(self, op: SpecOperation, body: Any) -> dict[str, Any]:
+        """The body's fields that the model stores (checked against the body schema already)."""
+        if not isinstance(body, dict):
+            return {}
+        model = self.spec.resolve(self.tables.models.get(op.table, {}))
+        properties = model.get("properties", {})
+        if not properties:
+            return {}
+        return {k: v for k, v in body.items() if k in properties and not properties[k].get("readOnly")}
+
+    def _update(self, call: Call, op: SpecOperation, scope: Any) -> Any:
+        record = self._get(call, op, scope)
+        changed = {**self.view(scope, op, record), **record, **self._writable(op, call.body)}
+        if "updated_at" in changed:
+            changed["updated_at"] = call.timestamp()
+        key = record[self.tables.key_field(op.table)]
+        self._table(scope, op).put(key, changed)
+        return self.view(scope, op, changed, op.response_schema)
+
+    _partial_update = _update
+
+    def _destroy(self, call: Call, op: SpecOperation, scope: Any) -> Any:
+        record = self._get(call, op, scope)
+        self._table(scope, op).delete(record[self.tables.key_field(op.table)])
+        return None
+
+    # -- custom actions ------------------------------------------------------------------------
+    def _action(self, call: Call, op: SpecOperation, scope: Any) -> Any:
+        """No hand-written behaviour: the record itself where the action answers with the model,
+        else a deterministic body built from the response schema. Nothing is changed."""
+        record = self._get(call, op, scope) if op.lookup else None
+        schema = op.response_schema
+        if schema is None:
+            return None
+        if record is not None and schema == self.tables.models.get(op.table):
+            return self.view(scope, op, record)
+        key = record.get(self.tables.key_field(op.table)) if record is not None else None
+        body = self.make(schema, f"action:{op.operation_id}:{scope}:{key}")
+        if isinstance(body, dict) and "results" in body and isinstance(body["results"], list):
+            if "count" in body:
+                body["count"] = len(body["results"])
+            for link in ("next", "previous"):
+                if link in body:
+                    body[link] = None
+        return body
+
+
+def seed_rows(engine: GenericEngine, scope: Any, table: str, profile: dict[str, Any]) -> dict[Any, Any]:
+    """The records a generic table starts with: ``count`` per table (fixtures' ``generic``), built
+    from the model schema, children spread over their parents' records."""
+    tables = engine.tables
+    model = tables.models.get(table)
+    if model is None:
+        return {}
+    settings = profile.get("generic", {})
+    count = settings.get("counts", {}).get(table, settings.get("count", DEFAULT_COUNT))
+    key_field = tables.key_field(table)
+    integer_ids = tables.integer_keys(table)
+    parents = tables.parents.get(table, ())
+    parent_keys: list[Any] = [None]
+    if parents:
+        parent_keys = _parent_choices(engine, scope, parents)
+    rows: dict[Any, Any] = {}
+    for index in range(count):
+        record = engine.make(model, f"seed:{scope}:{table}:{index}")
+        if not isinstance(record, dict):
+            continue
+        if integer_ids:
+            record[key_field] = index + 1
+        if "deleted" in record:
+            record["deleted"] = False
+        if parents:
+            record["_parent"] = parent_keys[index % len(parent_keys)]
+        rows[record[key_field]] = record
+    return rows
+
+
+def _parent_choices(engine: GenericEngine, scope: Any, parents: tuple[tuple[str, str], ...]) -> list[Any]:
+    """Parent keys that exist, for nested records: each parent table's first records."""
+    name, table = parents[-1]
+    if table not in engine.tables.models:
+        return [None]  # a parent mockhog holds no records of: the children hang under any
+    seeded, _ = engine.backend.store.snapshot.seed_table(scope, table)  # never the live rows
+    field = engine.tables.reference_field(table, name)
+    keys = [row.get(field) for row in seeded.values() if not row.get("_deleted")]
+    return [{name: key} for key in keys[:3] if key is not None] or [None]
+
+
+def _schema_name(schema: Any) -> str:
+    return schema.get("$ref", "inline").rsplit("/", 1)[-1] if isinstance(schema, dict) else "inline"
+
+
+def _under(record: dict[str, Any], parents: dict[str, Any]) -> bool:
+    """Whether a nested record hangs under the path's parent (``None``: under any, for parents
+    mockhog has no records of)."""
+    stored = record.get("_parent")
+    return stored is None or all(str(stored.get(k)) == str(v) for k, v in parents.items())
+
+
+def _field(record: dict[str, Any], path: str) -> Any:
+    value: Any = record
+    for part in path.split("__"):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def _sortable(value: Any) -> tuple[int, Any]:
+    if value is None:
+        return (0, "")
+    if isinstance(value, bool | int | float):
+        return (1, value)
+    return (2, str(value))
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
+
+
+def _matches(stored: Any, wanted: Any) -> bool:
+    if isinstance(stored, bool) or isinstance(wanted, bool):
+        return str(stored).lower() == str(wanted).lower()
+    return str(stored) == str(wanted)
+
+
+_FAKER: Faker | None = None
+
+
+def _faker() -> Faker:
+    global _FAKER
+    if _FAKER is None:
+        _FAKER = Faker("en_US")
+    return _FAKER
