@@ -29,6 +29,7 @@ from .keys import ApiKey
 from .openapi import yaml_dump
 from .pagination import PageUrl
 from .resources.base import Call, Reply
+from .spec import SpecRoute
 
 log = logging.getLogger("mockhog")
 bp = Blueprint("api", __name__)
@@ -164,6 +165,8 @@ def _serve(app: Backend, rest: str, seen: Seen, started: float) -> tuple[Respons
     seen.stage = "project"
     seen.project_id = None if seen.prefix == ROOT else _project(app, project_raw, key)
     seen.stage = "scope"
+    if op.scopes is None:  # an imported operation PostHog derives no scopes for
+        raise errors.permission_denied("This action does not support personal API key access")
     missing = key.missing_scope(op.scopes)
     if missing:
         raise errors.permission_denied(f"API key missing required scope '{missing}'")
@@ -277,17 +280,41 @@ def method_not_allowed() -> Response:
     return render(error.body, 405, error.headers)
 
 
-def _route(app: Backend, rest: str) -> tuple[Route, dict[str, str], str, str | None]:
-    """The route for ``/api/<rest>``: a project route first, else one outside projects."""
+def _route(app: Backend, rest: str) -> tuple[Route | SpecRoute, dict[str, str], str, str | None]:
+    """The route for ``/api/<rest>``: the catalog's (hand-verified) first, a project route before
+    one outside projects; else PostHog's imported operation for the path and method."""
+    method = "GET" if request.method == "HEAD" else request.method
     prefix, _, tail = rest.partition("/")
     project_raw, _, tail = tail.partition("/")
+    verified = None
     if prefix in PREFIXES and project_raw:
         found = app.catalog.match(tail)
         if found:
-            return *found, prefix, project_raw
-    found = app.catalog.match(rest, root=True)
-    if found:
-        return *found, ROOT, None
+            verified = (*found, prefix, project_raw)
+    if verified is None:
+        found = app.catalog.match(rest, root=True)
+        if found:
+            verified = (*found, ROOT, None)
+    imported = app.spec.router.match("/api/" + rest)
+    if imported is not None:
+        route, params = imported
+        project = params.pop("project_id", None)
+        spec_prefix = prefix if project is not None else ROOT
+        # DRF's router puts an action's fixed segment before a lookup (persons/values/ is not
+        # person "values"): the imported route wins where it is the more specific one.
+        more_specific = verified is None or len(params) < len(verified[1])
+        if (spec_prefix, method) in route.by_method and (
+            more_specific or (verified[2], method) not in verified[0].by_method
+        ):
+            return route, params, spec_prefix, project
+        if verified is None:
+            return route, params, spec_prefix, project
+        if spec_prefix == verified[2] and len(params) == len(verified[1]):
+            # one path, two sources: the catalog's methods, and PostHog's others (for Allow too)
+            merged = SpecRoute(route.template, {**route.by_method, **verified[0].by_method})
+            return merged, {**params, **verified[1]}, verified[2], verified[3]
+    if verified is not None:
+        return verified
     raise errors.endpoint_not_found()
 
 

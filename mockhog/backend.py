@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import random
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,10 @@ from .lifecycle import Lifecycle
 from .openapi import build_document
 from .resources.base import Resource
 from .seed import FixtureError, World, build_world
+from .spec import Spec, SpecOperation
+from .spec.checks import SpecSchemas
+from .spec.document import generic_operations, served_document
+from .spec.viewsets import GenericEngine
 from .store import Store, UniqueViolation
 
 DEFAULT_API_KEY = "phx_mockhog_default_key"
@@ -37,9 +42,16 @@ class Backend:
         validate_responses: bool = True,
         profile: dict[str, Any] | None = None,
         journal_limit: int = 10_000,
+        spec: Spec | None = None,
     ) -> None:
         self.catalog = catalog or Catalog.load()
         self.contract = contract or Contract(self.catalog)
+        # PostHog's whole published API, imported (mockhog/spec/): what the catalog does not
+        # serve, the generic engine does, labelled generic.
+        self.spec = spec or Spec.load()
+        self.contract.add_spec(SpecSchemas(self.spec))
+        self.generic = GenericEngine(self, self.spec)
+        self.generic_operations = generic_operations(self.catalog, self.spec)
         self.seed = seed
         self.strict = strict
         # Off only to measure what response validation costs (bench/); a served mock keeps it on.
@@ -73,7 +85,14 @@ class Backend:
     def projects(self) -> dict[int, dict[str, Any]]:
         return self.world.projects
 
-    def resource(self, op: Operation) -> Resource:
+    @property
+    def clock(self) -> datetime:
+        """The seed's fixed clock: generated times are measured back from it."""
+        return self.world.clock
+
+    def resource(self, op: Operation | SpecOperation) -> Resource | GenericEngine:
+        if isinstance(op, SpecOperation):
+            return self.generic
         return self.resources[op.resource.name]
 
     def reset(self, project: int | None = None) -> None:
@@ -111,15 +130,17 @@ class Backend:
         world = build_world(self, seed, self.fixtures, self.profile_overrides)
         with self.store.lock:
             self.seed, self.world = seed, world
+            self.generic.forget()
             self.store.load(world.snapshot)
             self.keys = KeyRing(self.api_key, seed, world.keys)
             self.rng = random.Random(seed)
 
     def openapi(self) -> dict[str, Any]:
-        """The OpenAPI document of everything this backend serves, as strict or lenient as it is
-        now (each built once)."""
+        """The OpenAPI document of everything this backend serves, verified and imported, as
+        strict or lenient as it is now (each built once)."""
         if self.strict not in self._openapi:
-            self._openapi[self.strict] = build_document(self.catalog, self.contract.schemas, self.strict)
+            verified = build_document(self.catalog, self.contract.schemas, self.strict)
+            self._openapi[self.strict] = served_document(verified, self.catalog, self.spec)
         return self._openapi[self.strict]
 
     def current_project(self, key: ApiKey) -> int:

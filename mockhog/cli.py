@@ -116,7 +116,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="request log lines as text (default) or as one JSON object each, for CI logs",
     )
 
-    commands.add_parser("routes", help="list every served operation")
+    commands.add_parser("routes", help="list every served operation with its handler and tier")
+
+    importer = commands.add_parser(
+        "import-schema",
+        help="turn a PostHog OpenAPI document into mockhog's contract (mockhog/spec/*.json)",
+        description="FILE: PostHog's OpenAPI document (JSON or YAML, .gz allowed), or the "
+        "arcade-posthog-api wheel/sdist that ships it (pip download --no-deps arcade-posthog-api==0.2.1).",
+    )
+    importer.add_argument("file", metavar="FILE")
+    importer.add_argument(
+        "-o", "--output", metavar="DIR", help="directory to write (default: the package's mockhog/spec/)"
+    )
+    importer.add_argument("--sha256", help="refuse the input unless its (uncompressed) sha256 is this")
 
     openapi = commands.add_parser("openapi", help="write the OpenAPI 3.1 document")
     openapi.add_argument("-o", "--output", metavar="FILE", help="file to write (default: stdout)")
@@ -128,22 +140,63 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "routes":
         return _routes()
+    if args.command == "import-schema":
+        return _import_schema(args)
     if args.command == "openapi":
         return _openapi(args)
     return _serve(args)
 
 
 def _routes() -> int:
-    for op in Catalog.load().operations:
-        print(f"{op.method:<7} {op.template:<80} {op.operation_id:<70} {' '.join(op.scopes)}")
+    """Every served operation: method, path, operationId, tier, handler, scopes; counts by tier."""
+    from .spec import Spec
+    from .spec.document import generic_operations
+
+    catalog, spec = Catalog.load(), Spec.load()
+    counts = {"verified": 0, "generic": 0}
+    for op in catalog.operations:
+        handler = f"{op.resource.impl}.{op.action}"
+        counts["verified"] += 1
+        scopes = " ".join(op.scopes)
+        print(f"{op.method:<7} {op.template:<80} {op.operation_id:<60} verified {handler:<50} {scopes}")
+    for op in generic_operations(catalog, spec):
+        counts["generic"] += 1
+        scopes = " ".join(op.scopes) if op.scopes is not None else "(personal API keys refused)"
+        handler = f"generic:{op.kind}"
+        print(f"{op.method:<7} {op.template:<80} {op.operation_id:<60} generic  {handler:<50} {scopes}")
+    total = sum(counts.values())
+    print(f"{total} operations: {counts['verified']} verified, {counts['generic']} generic", file=sys.stderr)
+    return 0
+
+
+def _import_schema(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .spec import HERE
+    from .spec.importer import ImportError_, run
+
+    output = Path(args.output) if args.output else HERE
+    try:
+        contract = run(Path(args.file), output, args.sha256)
+    except ImportError_ as error:
+        print(f"mockhog: {error}", file=sys.stderr)
+        return 2
+    source = contract["source"]
+    print(
+        f"imported {source['operations']} operations and {source['components']} components "
+        f"(sha256 {source['sha256']}) into {output}"
+    )
     return 0
 
 
 def _openapi(args: argparse.Namespace) -> int:
     from .contract import Schemas
     from .openapi import build_document, yaml_dump
+    from .spec import Spec
+    from .spec.document import served_document
 
-    document = build_document(Catalog.load(), Schemas())
+    catalog = Catalog.load()
+    document = served_document(build_document(catalog, Schemas()), catalog, Spec.load())
     as_yaml = args.format == "yaml" or (
         args.format is None and str(args.output or "").endswith((".yaml", ".yml"))
     )

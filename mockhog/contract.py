@@ -230,10 +230,22 @@ class Contract:
 
     def __init__(self, catalog: Catalog, schemas: Schemas | None = None) -> None:
         self.schemas = schemas or Schemas()
-        self.by_operation = {op: OperationContract(self.schemas, op) for op in catalog.operations}
+        self.by_operation: dict[Any, Any] = {
+            op: OperationContract(self.schemas, op) for op in catalog.operations
+        }
+        self.spec_schemas: Any = None
 
-    def __getitem__(self, op: Operation) -> OperationContract:
-        return self.by_operation[op]
+    def add_spec(self, spec_schemas: Any) -> None:
+        """Serve the imported operations' checks too (mockhog.spec.checks), built on first use."""
+        self.spec_schemas = spec_schemas
+
+    def __getitem__(self, op: Any) -> Any:
+        found = self.by_operation.get(op)
+        if found is None:
+            from .spec.checks import SpecContract
+
+            found = self.by_operation[op] = SpecContract(self.spec_schemas, op)
+        return found
 
     def check_record(self, resource: str, model: str, record: dict[str, Any]) -> str | None:
         """Where a stored record breaks its model schema (for fixtures), or None."""

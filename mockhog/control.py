@@ -32,7 +32,7 @@ TOKEN_HEADER = "X-Mockhog-Admin-Token"
 
 CONTROL_CALLS = """\
 Control plane (JSON, under /_mockhog/; loopback only unless --admin-token):
-  GET    /_mockhog/health                      status, seed, projects, operations
+  GET    /_mockhog/health                      status, seed, projects, operations (and verified)
   POST   /_mockhog/reset        {"project"?}   back to the seed state (all, or one project)
   POST   /_mockhog/reseed       {"seed"}       rebuild the world from another seed
   POST   /_mockhog/fixtures     {"records", "personal_api_keys"}  load records into the live state
@@ -146,7 +146,8 @@ def health() -> Response:
             "status": "ok",
             "seed": app.seed,
             "projects": sorted(app.projects),
-            "operations": len(app.catalog.operations),
+            "operations": len(app.catalog.operations) + len(app.generic_operations),
+            "verified": len(app.catalog.operations),
         },
         200,
     )

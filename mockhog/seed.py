@@ -10,7 +10,7 @@ import json
 import random
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,7 @@ from faker import Faker
 from .errors import ApiError
 from .keys import ApiKey, check_scopes
 from .resources.base import iso
+from .spec.viewsets import organization_scope, seed_rows
 from .store import Rows, Snapshot, UniqueViolation
 
 if TYPE_CHECKING:
@@ -73,6 +74,8 @@ class World:
     projects: dict[int, dict[str, Any]]
     organization: dict[str, Any]
     keys: list[ApiKey] = field(default_factory=list)
+    clock: datetime = datetime(2025, 6, 2, 12, tzinfo=UTC)
+    profile: dict[str, Any] = field(default_factory=dict)
 
 
 def build_world(
@@ -100,7 +103,32 @@ def build_world(
         for pid, t in tables.items()
     }
     keys = [key for path, data in fixtures for key in _fixture_keys(path, data, projects)]
-    return World(Snapshot(tables, next_ids), profile["user"], projects, profile["organization"], keys)
+    # The organization's own tables (members, roles, domains, ...): seeded lazily like every
+    # generic table, the world's user, organization and projects among their records.
+    organization = profile["organization"]
+    tables.setdefault(organization_scope(organization["id"]), {})
+    snapshot = Snapshot(
+        tables, next_ids, lazy=lambda scope, name: _generic_rows(backend, scope, name, profile)
+    )
+    return World(snapshot, profile["user"], projects, organization, keys, clock, profile)
+
+
+def _generic_rows(backend: Backend, scope: Any, table: str, profile: dict[str, Any]) -> Rows:
+    """A generic table's seed (see mockhog.spec.viewsets), with the world's own identities in the
+    organization's tables, so ``/api/organizations/@current/`` and friends agree."""
+    rows = seed_rows(backend.generic, scope, table, profile)
+    own = {"organizations": [backend.world.organization], "users": [backend.world.user]}
+    own["projects"] = list(backend.world.projects.values())
+    if not isinstance(scope, str) or table not in own:
+        return rows
+    # only the real identities (one organization, its user and projects), completed by the schema
+    key_field = backend.generic.tables.key_field(table)
+    generated = list(rows.values())
+    merged: Rows = {}
+    for index, record in enumerate(own[table]):
+        item = {**(generated[index] if index < len(generated) else {}), **record}
+        merged[item[key_field]] = item
+    return merged
 
 
 def _seed_project(

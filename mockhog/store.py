@@ -366,11 +366,34 @@ class Table:
 
 
 class Snapshot:
-    """The seeded state: ``{project_id: {table: rows}}`` plus the next integer id per table."""
+    """The seeded state: ``{project_id: {table: rows}}`` plus the next integer id per table.
 
-    def __init__(self, tables: dict[int, dict[str, Rows]], next_ids: dict[int, dict[str, int]]):
+    ``lazy(scope, table)`` seeds a table the snapshot lacks on its first use (the generic
+    tables: hundreds of them, so none is built before a request needs it)."""
+
+    def __init__(
+        self,
+        tables: dict[Any, dict[str, Rows]],
+        next_ids: dict[Any, dict[str, int]],
+        lazy: Callable[[Any, str], Rows] | None = None,
+    ):
         self.tables = tables
         self.next_ids = next_ids
+        self.lazy = lazy
+
+    def seed_table(self, scope: Any, name: str) -> tuple[Rows, int] | None:
+        """A lazy table's seeded rows and next id, built now and kept for resets (None: the
+        snapshot has no lazy seeder)."""
+        if self.lazy is None:
+            return None
+        tables = self.tables.setdefault(scope, {})
+        if name not in tables:
+            rows = self.lazy(scope, name)
+            tables[name] = rows
+            self.next_ids.setdefault(scope, {})[name] = 1 + max(
+                (k for k in rows if isinstance(k, int)), default=0
+            )
+        return tables[name], self.next_ids.get(scope, {}).get(name, 1)
 
 
 class Store:
@@ -428,7 +451,11 @@ class Store:
         tables = self._projects[project_id]
         table = tables.get(name)
         if table is None:
-            table = tables[name] = Table(self, name, {}, 1, None)
+            seeded = self.snapshot.seed_table(project_id, name)
+            if seeded is None:
+                table = tables[name] = Table(self, name, {}, 1, None)
+            else:  # seeded on first use, shared with the snapshot like any seeded table
+                table = tables[name] = Table(self, name, seeded[0], seeded[1], (project_id, name))
         return table
 
     def indexes_of(self, table: Table) -> _Indexes:

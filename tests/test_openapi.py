@@ -8,6 +8,9 @@ import yaml
 from openapi_spec_validator import validate
 
 from mockhog.catalog import Catalog
+from mockhog.openapi import build_document
+from mockhog.spec import Spec
+from mockhog.spec.document import verified_matches
 
 
 def test_served_document_is_valid_and_covers_every_operation(client):
@@ -19,11 +22,17 @@ def test_served_document_is_valid_and_covers_every_operation(client):
         for path, item in document["paths"].items()
         for method, op in item.items()
     }
-    catalog = Catalog.load()
-    assert set(served) == {op.operation_id for op in catalog.operations}
-    for op in catalog.operations:
-        path, method, entry = served[op.operation_id]
-        assert path == op.template and method == op.method.lower()
+    catalog, spec = Catalog.load(), Spec.load()
+    # every verified operation, under PostHog's operationId and path where PostHog has it too,
+    # and every operation of PostHog's imported document
+    matches = verified_matches(catalog, spec)
+    named = {op: matches.get((op.method, op.template)) for op in catalog.operations}
+    expected = {m.operation_id if m else op.operation_id for op, m in named.items()}
+    assert set(served) == expected | {op.operation_id for op in spec.operations}
+    for op, match in named.items():
+        path, method, entry = served[match.operation_id if match else op.operation_id]
+        assert path == (match.template if match else op.template) and method == op.method.lower()
+        assert entry["x-mockhog-tier"] == "verified"
         assert entry["security"] == [{"PersonalAPIKeyAuth": list(op.scopes)}]
         assert entry.get("deprecated", False) == (op.prefix == "environments")
         assert str(op.status) in entry["responses"]
@@ -78,10 +87,22 @@ def _component(document, ref):
 
 
 def test_bodies_are_offered_as_json_only(client):
-    """mockhog reads form and multipart bodies too, but converts only their top-level scalars."""
+    """mockhog reads form and multipart bodies too, but converts only their top-level scalars; only
+    PostHog's file uploads (which take no JSON) are offered as multipart."""
     document = client.get("/api/schema/").get_json()
-    bodies = [op["requestBody"] for _, _, op in _operations(document) if "requestBody" in op]
-    assert bodies and all(list(body["content"]) == ["application/json"] for body in bodies)
+    bodies = {
+        op["operationId"]: op["requestBody"] for _, _, op in _operations(document) if "requestBody" in op
+    }
+    uploads = {name for name, body in bodies.items() if list(body["content"]) == ["multipart/form-data"]}
+    assert {name.removeprefix("environments_") for name in uploads} == {
+        "error_tracking_symbol_sets_create",
+        "error_tracking_symbol_sets_start_upload_create",
+        "error_tracking_symbol_sets_update",
+        "error_tracking_symbol_sets_partial_update",
+        "warehouse_tables_file_create",
+    }
+    others = [body for name, body in bodies.items() if name not in uploads]
+    assert others and all(list(body["content"]) == ["application/json"] for body in others)
 
 
 def test_every_array_says_what_it_holds_and_every_ref_resolves(client):
@@ -114,10 +135,15 @@ def test_lists_answer_typed_pages_of_their_model(client):
     assert "LimitOffsetPage" not in schemas and "CursorPage" not in schemas
 
 
-def test_inline_objects_and_enums_have_names_of_their_own(client):
+def test_inline_objects_and_enums_have_names_of_their_own(client, backend):
     """Generators name an inline object after its property: ``ActivityLogEntry.user`` would become
-    ``User1`` beside the real ``User``."""
-    schemas = client.get("/api/schema/").get_json()["components"]["schemas"]
+    ``User1`` beside the real ``User``. (The imported components keep PostHog's own shapes.)"""
+    verified = build_document(backend.catalog, backend.contract.schemas)["components"]["schemas"]
+    schemas = {
+        name: schema
+        for name, schema in client.get("/api/schema/").get_json()["components"]["schemas"].items()
+        if name in verified
+    }
     assert schemas["ActivityLogEntry"]["properties"]["user"] == {
         "$ref": "#/components/schemas/ActivityLogEntryUser"
     }

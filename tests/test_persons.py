@@ -249,10 +249,12 @@ def test_unknown_format_on_the_list_is_404(client):
     assert client.get(f"{BASE}?format=xml").status_code == 404
 
 
-def test_persons_are_read_only_here(client):
+def test_persons_are_not_created_here_but_posthog_documents_update_and_delete(client):
     assert client.post(BASE, json={"properties": {}}).status_code == 405
-    assert client.delete(f"{BASE}1/").status_code == 405
-    assert client.patch(f"{BASE}1/", json={}).status_code == 405
+    # PATCH and DELETE are in PostHog's document: served by the generic engine, labelled so
+    patched = client.patch(f"{BASE}1/", json={})
+    assert patched.status_code == 200 and patched.headers["X-Mockhog-Tier"] == "generic"
+    assert client.delete(f"{BASE}1/").status_code == 204
 
 
 def test_fixture_persons_with_numbers_and_names(tmp_path):

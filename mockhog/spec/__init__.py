@@ -217,7 +217,9 @@ class Spec:
         """The generated files in ``directory`` (default: beside this module). Components are
         read on first use: routing needs only the operations, and start-up stays short."""
         directory = directory or HERE
-        return cls(orjson.loads((directory / "operations.json").read_bytes()), directory / "components.json")
+        spec = cls(orjson.loads((directory / "operations.json").read_bytes()), directory / "components.json")
+        spec._overlay_file = directory / "overlay.toml"
+        return spec
 
     @cached_property
     def components(self) -> dict[str, Any]:
@@ -230,39 +232,13 @@ class Spec:
             components = data["components"]
         return apply_overlay(components, self.overlay)
 
+    _overlay_file: Path | None = None
+
     @cached_property
     def overlay(self) -> list[dict[str, Any]]:
-        return load_overlay()
-
-
-def load_overlay(path: Path | None = None) -> list[dict[str, Any]]:
-    with open(path or HERE / "overlay.toml", "rb") as handle:
-        fixes = tomllib.load(handle).get("fix", [])
-    for index, fix in enumerate(fixes):
-        missing = {"component", "pointer", "action", "why"} - set(fix)
-        if missing or fix["action"] not in ("remove", "replace") or (fix["action"] == "replace") != ("value" in fix):
-            raise ValueError(f"overlay.toml: fix {index + 1} is malformed (needs component, pointer, action, why)")
-    return fixes
-
-
-def apply_overlay(components: dict[str, Any], fixes: list[dict[str, Any]]) -> dict[str, Any]:
-    """Components with each fix applied (copying only what a fix touches); a fix whose pointer
-    names nothing is an error: the import moved under it."""
-    out = dict(components)
-    for fix in fixes:
-        parts = [p.replace("~1", "/").replace("~0", "~") for p in fix["pointer"].strip("/").split("/")]
-        if fix["component"] not in out:
-            raise ValueError(f"overlay.toml: no component {fix['component']!r} in the import")
-        node = out[fix["component"]] = copy.deepcopy(out[fix["component"]])
-        for part in parts[:-1]:
-            node = node.get(part) if isinstance(node, dict) else None
-        if not isinstance(node, dict) or (parts[-1] not in node and fix["action"] == "remove"):
-            raise ValueError(f"overlay.toml: {fix['component']}{fix['pointer']} is not in the import")
-        if fix["action"] == "remove":
-            del node[parts[-1]]
-        else:
-            node[parts[-1]] = fix["value"]
-    return out
+        """The corrections beside the generated files (none for a directory without them)."""
+        path = self._overlay_file
+        return load_overlay(path) if path is not None and path.exists() else []
 
     def collection_model(self, op: SpecOperation) -> Any:
         """The schema of one record of the operation's collection (its retrieve's answer, else
@@ -392,3 +368,34 @@ def _collections(templates: dict[str, set[str]]) -> set[str]:
         if _PARAM.match(last) and {"retrieve", "destroy"} & suffixes:
             found.add(head)
     return found
+
+
+def load_overlay(path: Path | None = None) -> list[dict[str, Any]]:
+    with open(path or HERE / "overlay.toml", "rb") as handle:
+        fixes = tomllib.load(handle).get("fix", [])
+    for index, fix in enumerate(fixes):
+        missing = {"component", "pointer", "action", "why"} - set(fix)
+        valued = (fix.get("action") == "replace") == ("value" in fix)
+        if missing or fix["action"] not in ("remove", "replace") or not valued:
+            raise ValueError(f"overlay.toml: fix {index + 1} needs component, pointer, action and why")
+    return fixes
+
+
+def apply_overlay(components: dict[str, Any], fixes: list[dict[str, Any]]) -> dict[str, Any]:
+    """Components with each fix applied (copying only what a fix touches); a fix whose pointer
+    names nothing is an error: the import moved under it."""
+    out = dict(components)
+    for fix in fixes:
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in fix["pointer"].strip("/").split("/")]
+        if fix["component"] not in out:
+            raise ValueError(f"overlay.toml: no component {fix['component']!r} in the import")
+        node = out[fix["component"]] = copy.deepcopy(out[fix["component"]])
+        for part in parts[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or (parts[-1] not in node and fix["action"] == "remove"):
+            raise ValueError(f"overlay.toml: {fix['component']}{fix['pointer']} is not in the import")
+        if fix["action"] == "remove":
+            del node[parts[-1]]
+        else:
+            node[parts[-1]] = fix["value"]
+    return out

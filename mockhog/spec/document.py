@@ -42,6 +42,12 @@ def verified_matches(catalog: Catalog, spec: Spec) -> dict[tuple[str, str], Spec
     return found
 
 
+def generic_operations(catalog: Catalog, spec: Spec) -> list[SpecOperation]:
+    """The imported operations no catalog operation serves: the generic tier."""
+    verified = {match.operation_id for match in verified_matches(catalog, spec).values()}
+    return [op for op in spec.operations if op.operation_id not in verified]
+
+
 def served_document(document: dict[str, Any], catalog: Catalog, spec: Spec) -> dict[str, Any]:
     """``document`` (the catalog's, from mockhog.openapi) with the imported operations added."""
     document = copy.deepcopy(document)
@@ -49,9 +55,10 @@ def served_document(document: dict[str, Any], catalog: Catalog, spec: Spec) -> d
     schemas: dict[str, Any] = document["components"]["schemas"]
     renamed = {name: f"PostHog{name}" if name in schemas else name for name in spec.components}
     for name, schema in spec.components.items():
-        schemas[renamed[name]] = _rename(copy.deepcopy(schema), renamed)
+        schemas[renamed[name]] = _generator_safe(_rename(copy.deepcopy(schema), renamed))
     matches = verified_matches(catalog, spec)
     served = set()
+    renamed_ops: dict[str, str] = {}
     for op in catalog.operations:
         entry = paths.get(op.template, {}).get(op.method.lower())
         if entry is None:
@@ -67,6 +74,7 @@ def served_document(document: dict[str, Any], catalog: Catalog, spec: Spec) -> d
             if not paths[op.template]:
                 del paths[op.template]
             entry = _renamed_params(entry, op.template, match.template)
+            renamed_ops[entry["operationId"]] = match.operation_id
             entry["operationId"] = match.operation_id
             paths.setdefault(match.template, {})[op.method.lower()] = entry
     error_ref = "#/components/schemas/AnyError" if "AnyError" in schemas else None
@@ -74,9 +82,27 @@ def served_document(document: dict[str, Any], catalog: Catalog, spec: Spec) -> d
         if op.operation_id in served:
             continue
         paths.setdefault(op.template, {})[op.method.lower()] = _operation(op, renamed, error_ref)
+    _relink(paths, renamed_ops)
     document["paths"] = dict(sorted(paths.items()))
     document["components"]["schemas"] = dict(sorted(schemas.items()))
     return document
+
+
+def _relink(paths: dict[str, dict[str, Any]], renamed_ops: dict[str, str]) -> None:
+    """Response links name operations by id: follow the verified operations' PostHog names."""
+    for item in paths.values():
+        for entry in item.values():
+            for response in entry.get("responses", {}).values():
+                links = response.get("links")
+                if not links:
+                    continue
+                response["links"] = {
+                    renamed_ops.get(name, name): {
+                        **link,
+                        "operationId": renamed_ops.get(link["operationId"], link["operationId"]),
+                    }
+                    for name, link in links.items()
+                }
 
 
 def _renamed_params(entry: dict[str, Any], old: str, new: str) -> dict[str, Any]:
@@ -113,7 +139,8 @@ def _operation(op: SpecOperation, renamed: dict[str, str], error_ref: str | None
     if op.scopes is None:
         result["x-mockhog-personal-api-key"] = "refused"
     if op.body is not None:
-        result["requestBody"] = {"required": op.body.get("required", False), **_content(op.body, renamed)}
+        content = _content(op.body, renamed, _request_media(op.body.get("content", ())))
+        result["requestBody"] = {"required": op.body.get("required", False), **content}
     for status, response in op.responses.items():
         result["responses"][status] = {"description": "", **_content(response, renamed)}
     if error_ref:
@@ -128,16 +155,66 @@ def _operation(op: SpecOperation, renamed: dict[str, str], error_ref: str | None
     return result
 
 
-def _content(entry: dict[str, Any], renamed: dict[str, str]) -> dict[str, Any]:
+def _request_media(offered: Any) -> list[str]:
+    """The one body type to publish: JSON where PostHog takes it (mockhog converts only top-level
+    scalars from form bodies), else multipart (file uploads); never ``*/*``."""
+    offered = list(offered)
+    for media in ("application/json", "multipart/form-data"):
+        if media in offered:
+            return [media]
+    return offered[:1]
+
+
+def _content(entry: dict[str, Any], renamed: dict[str, str], media_types: Any = None) -> dict[str, Any]:
     if "content" not in entry:
         return {}
     different = entry.get("schemas", {})
     return {
         "content": {
             media: {"schema": _rename(copy.deepcopy(different.get(media, entry["schema"])), renamed)}
-            for media in entry["content"]
+            for media in (entry["content"] if media_types is None else media_types)
         }
     }
+
+
+def _generator_safe(node: Any) -> Any:
+    """The same constraint in a form client generators accept: an enum of mixed JSON types
+    becomes an ``anyOf`` per type, and whole numbers typed ``number`` become integers
+    (openapi-python-client refuses both; PostHog's document has each once)."""
+    if isinstance(node, dict):
+        values = node.get("enum")
+        if isinstance(values, list) and values:
+            kinds = {_json_type(value) for value in values if value is not None}
+            if kinds == {"number"} and all(
+                float(value).is_integer() for value in values if value is not None
+            ):
+                node["enum"] = [None if value is None else int(value) for value in values]
+                if node.get("type") == "number":
+                    node["type"] = "integer"
+            elif len(kinds) > 1 and "type" not in node:
+                del node["enum"]
+                node["anyOf"] = [_enum_of(kind, values) for kind in sorted(kinds)]
+        for key, value in node.items():
+            if key != "not":  # a refused value set says nothing a generator builds a type from
+                _generator_safe(value)
+    elif isinstance(node, list):
+        for value in node:
+            _generator_safe(value)
+    return node
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    return "string" if isinstance(value, str) else "object"
+
+
+def _enum_of(kind: str, values: list[Any]) -> dict[str, Any]:
+    if kind == "boolean":
+        return {"type": "boolean"}
+    return {"type": kind, "enum": [value for value in values if _json_type(value) == kind]}
 
 
 def _rename(node: Any, renamed: dict[str, str]) -> Any:

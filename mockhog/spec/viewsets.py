@@ -301,7 +301,8 @@ class GenericEngine:
 
     def _filter(self, call: Call, op: SpecOperation, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """DRF's filter backends: ``search`` over the viewset's search fields, and equality on
-        documented query parameters that name a field of the model."""
+        documented query parameters that name a field of the model, and on the viewset's own
+        ``filterset_fields`` (which PostHog's document does not always list)."""
         viewset = self.viewsets.get(op.table) or Viewset()
         model = self.spec.resolve(self.tables.models.get(op.table, {}))
         fields = set(model.get("properties", {}))
@@ -313,7 +314,8 @@ class GenericEngine:
         for name, value in call.query.items():
             if name in ("search", "limit", "offset", "cursor", "format", "ordering"):
                 continue
-            if name in op.query and (name in fields or name in viewset.filters) and _scalar(value):
+            declared = name in viewset.filters or (name in op.query and name in fields)
+            if declared and _scalar(value):
                 rows = [r for r in rows if _matches(r.get(name), value)]
         return rows
 

@@ -1,0 +1,191 @@
+"""The generic engine: PostHog's imported operations served with DRF's defaults, labelled generic."""
+
+from __future__ import annotations
+
+import json
+
+from mockhog import Backend, create_app
+from mockhog.spec.viewsets import TIER_HEADER, organization_scope
+
+ORG = "01975a3c-0000-7000-8000-00000000000a"
+
+
+def test_an_imported_list_starts_non_empty_and_pages_like_drf(client):
+    first = client.get("/api/projects/1/notebooks/?limit=2")
+    assert first.status_code == 200
+    assert first.headers[TIER_HEADER] == "generic"
+    page = first.get_json()
+    assert page["count"] == 3 and len(page["results"]) == 2
+    assert page["next"] == "http://localhost/api/projects/1/notebooks/?limit=2&offset=2"
+    rest = client.get(page["next"]).get_json()
+    assert len(rest["results"]) == 1 and rest["next"] is None
+    assert rest["previous"] == "http://localhost/api/projects/1/notebooks/?limit=2"
+
+
+def test_verified_operations_win_and_say_nothing(client):
+    response = client.get("/api/projects/1/persons/?limit=1")
+    assert response.status_code == 200
+    assert TIER_HEADER not in response.headers
+
+
+def test_a_hard_delete_round_trip(client):
+    created = client.post("/api/projects/1/early_access_feature/", json={"name": "Beta", "stage": "beta"})
+    assert created.status_code == 201, created.get_json()
+    record = created.get_json()
+    assert record["name"] == "Beta"
+    url = f"/api/projects/1/early_access_feature/{record['id']}/"
+    assert client.get(url).get_json() == record
+    listed = client.get("/api/projects/1/early_access_feature/?limit=100").get_json()["results"]
+    assert record["id"] in [row["id"] for row in listed]
+    patched = client.patch(url, json={"description": "now with notes"})
+    assert patched.status_code == 200 and patched.get_json()["description"] == "now with notes"
+    assert client.delete(url).status_code == 204
+    assert client.get(url).status_code == 404
+    assert client.get(url).get_json() == {
+        "type": "invalid_request",
+        "code": "not_found",
+        "detail": "Not found.",
+        "attr": None,
+    }
+
+
+def test_forbid_destroy_model_refuses_delete_and_soft_deletes_on_patch(client):
+    url = "/api/projects/1/dashboards/1/"
+    assert client.get(url).status_code == 200
+    refused = client.delete(url)
+    assert refused.status_code == 405 and refused.data == b""
+    assert client.get(url).status_code == 200
+    hidden = client.patch(url, json={"deleted": True})
+    assert hidden.status_code == 200 and hidden.get_json()["deleted"] is True
+    assert client.get(url).status_code == 404
+    ids = [row["id"] for row in client.get("/api/projects/1/dashboards/").get_json()["results"]]
+    assert 1 not in ids
+
+
+def test_notebooks_are_ordered_and_filtered_as_in_posthog(client):
+    rows = client.get("/api/projects/1/notebooks/").get_json()["results"]
+    stamps = [row["last_modified_at"] for row in rows]
+    assert len(stamps) == 3 and stamps == sorted(stamps, reverse=True)
+    one = client.get(f"/api/projects/1/notebooks/?short_id={rows[1]['short_id']}").get_json()["results"]
+    assert [row["short_id"] for row in one] == [rows[1]["short_id"]]
+
+
+def test_the_body_is_checked_against_the_imported_schema(client, backend):
+    before = backend.store.dump()
+    response = client.post("/api/projects/1/annotations/", json={"content": 5, "scope": "nowhere"})
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "type": "validation_error",
+        "code": "invalid_choice",
+        "detail": '"nowhere" is not a valid choice.',
+        "attr": "scope",
+    }
+    assert backend.store.dump() == before
+
+
+def test_read_only_fields_are_not_required_nor_taken(client):
+    created = client.post("/api/projects/1/annotations/", json={"content": "deploy", "id": 999})
+    assert created.status_code == 201, created.get_json()
+    body = created.get_json()
+    assert body["id"] != 999 and body["content"] == "deploy"
+    assert body["created_by"]["email"] == "max@hedgebox.dev"
+
+
+def test_organization_routes_use_the_organization_scope(client, backend):
+    for organization in ("@current", ORG):
+        roles = client.get(f"/api/organizations/{organization}/roles/")
+        assert roles.status_code == 200 and roles.get_json()["count"] == 3
+    missing = client.get("/api/organizations/01975a3c-0000-7000-8000-0000000000ff/roles/")
+    assert missing.status_code == 404
+    created = client.post(f"/api/organizations/{ORG}/roles/", json={"name": "Support"})
+    assert created.status_code == 201, created.get_json()
+    assert any(
+        r.get("name") == "Support"
+        for r in backend.store.table(organization_scope(ORG), "organizations/roles").values()
+    )
+
+
+def test_nested_routes_are_scoped_by_their_parent(client):
+    first = client.get("/api/projects/1/dashboards/1/collaborators/").get_json()
+    second = client.get("/api/projects/1/dashboards/2/collaborators/").get_json()
+    assert first and second
+    assert not {row["id"] for row in first} & {row["id"] for row in second}
+
+
+def test_custom_actions_answer_a_schema_built_body_and_say_generic(client):
+    short_id = client.get("/api/projects/1/notebooks/").get_json()["results"][0]["short_id"]
+    response = client.get(f"/api/projects/1/notebooks/{short_id}/activity/")
+    assert response.status_code == 200
+    assert response.headers[TIER_HEADER] == "generic"
+    again = client.get(f"/api/projects/1/notebooks/{short_id}/activity/")
+    assert again.data == response.data
+    assert client.get("/api/projects/1/notebooks/missing1/activity/").status_code == 404
+
+
+def test_posthog_refuses_personal_api_keys_where_it_derives_no_scope(client):
+    response = client.get("/api/users/@me/hedgehog_config/")
+    assert response.status_code == 403
+    assert response.get_json()["detail"] == "This action does not support personal API key access"
+
+
+def test_scopes_come_from_the_imported_security(app, backend):
+    backend.reset_all()
+    backend.keys.add(_key("phx_dash_read", ["dashboard:read"]))
+    client = app.test_client()
+    headers = {"Authorization": "Bearer phx_dash_read"}
+    assert client.get("/api/projects/1/dashboards/", headers=headers).status_code == 200
+    refused = client.patch("/api/projects/1/dashboards/1/", json={"name": "x"}, headers=headers)
+    assert refused.status_code == 403
+    assert refused.get_json()["detail"] == "API key missing required scope 'dashboard:write'"
+    backend.reset_all()
+
+
+def test_the_same_seed_gives_the_same_bytes_and_another_seed_other_data():
+    def body(seed: int) -> bytes:
+        backend = Backend(seed=seed)
+        client = create_app(backend=backend).test_client()
+        headers = {"Authorization": f"Bearer {backend.api_key}"}
+        return client.get("/api/projects/1/notebooks/", headers=headers).data
+
+    assert body(0) == body(0)
+    assert body(0) != body(1)
+
+
+def test_generic_tables_are_built_only_when_used():
+    backend = Backend(seed=0)
+    assert "notebooks" not in backend.store.snapshot.tables[1]
+    backend.store.table(1, "notebooks")
+    assert len(backend.store.snapshot.tables[1]["notebooks"]) == 3
+    backend.reset()
+    assert len(backend.store.table(1, "notebooks")) == 3
+
+
+def test_reset_undoes_generic_writes(client, backend):
+    assert client.post("/api/projects/1/notebooks/", json={"title": "x"}).status_code == 201
+    assert client.get("/api/projects/1/notebooks/").get_json()["count"] == 4
+    backend.reset()
+    assert client.get("/api/projects/1/notebooks/").get_json()["count"] == 3
+
+
+def test_the_served_document_has_every_imported_operation_with_its_tier(client, backend):
+    document = client.get("/api/schema/").get_json()
+    served = {
+        (method.upper(), path): entry
+        for path, item in document["paths"].items()
+        for method, entry in item.items()
+    }
+    for op in backend.spec.operations:
+        entry = served[(op.method, op.template)]
+        assert entry["operationId"] == op.operation_id
+    tiers = [entry["x-mockhog-tier"] for entry in served.values()]
+    assert set(tiers) == {"verified", "generic"}
+    assert served[("GET", "/api/users/{uuid}/")]["x-mockhog-tier"] == "verified"
+    assert served[("GET", "/api/projects/{project_id}/cohorts/")]["x-mockhog-tier"] == "verified"
+    assert served[("GET", "/api/projects/{project_id}/notebooks/")]["x-mockhog-tier"] == "generic"
+    json.dumps(document)  # plain JSON all the way down
+
+
+def _key(value: str, scopes: list[str]):
+    from mockhog.keys import ApiKey
+
+    return ApiKey(id=value, label=value, value=value, scopes=scopes)
