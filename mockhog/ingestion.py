@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from .backend import Backend
 
 EVENTS = "events"
+RECORDINGS = "recording_snapshots"  # what /s/ received, one row per request
 GROUP_TYPES = "group_type_mappings"  # the types ingestion mapped, keyed by group_type_index
 MAX_GROUP_TYPES = 5  # MAX_GROUP_TYPES_PER_TEAM
 PERSON_EVENTS = ("$identify", "$create_alias", "$merge_dangerously")
@@ -70,6 +71,61 @@ def ingest(backend: Backend, project_id: int, payload: Payload, now: datetime | 
         for event in payload.events:
             stored.append(pipeline.process(event, payload.sent_at))
     return stored
+
+
+def ingest_recording(
+    backend: Backend,
+    project_id: int,
+    payload: Payload,
+    user_agent: str | None = None,
+    now: datetime | None = None,
+) -> Record:
+    """A ``/s/`` batch as the capture service passes it on: one ``$snapshot_items`` record of the
+    first event's session, window (the session when absent), source (``web``) and ``$lib`` (else
+    the user agent's product when it names posthog, else ``web``; ``unknown`` without one),
+    holding every event's snapshot data in order."""
+    now = now or datetime.now(UTC)
+    first = payload.events[0]
+    properties = first.get("properties") or {}
+    items: list[Any] = []
+    for event in payload.events:
+        data = event["properties"]["$snapshot_data"]
+        items.extend(data if isinstance(data, list) else [data])
+    with backend.store.transaction():
+        pipeline = _Pipeline(backend, project_id, now)
+        record = {
+            "id": pipeline.valid_uuid(first.get("uuid")) or pipeline.new_uuid(),
+            "event": "$snapshot_items",
+            "distinct_id": first["distinct_id"],
+            "session_id": properties["$session_id"],
+            "window_id": properties.get("$window_id", properties["$session_id"]),
+            "snapshot_source": properties.get("$snapshot_source", "web"),
+            "lib": _snapshot_library(properties.get("$lib"), user_agent),
+            "snapshot_items": items,
+            "timestamp": pipeline.timestamp(first, payload.sent_at),
+            "_received_at": iso(now),
+        }
+        backend.store.table(project_id, RECORDINGS).put(record["id"], record)
+    return record
+
+
+def _snapshot_library(lib: Any, user_agent: str | None) -> str:
+    if isinstance(lib, str):
+        return lib
+    if user_agent is None:
+        return "unknown"
+    product = user_agent.split("/")[0]
+    return product if "posthog" in product else "web"
+
+
+def recordings(
+    backend: Backend, session_id: str | None = None, project_id: int | None = None
+) -> list[Record]:
+    """What ``/s/`` received (of one session), oldest first."""
+    projects = [project_id] if project_id is not None else list(backend.projects)
+    rows = [row for pid in projects for row in backend.store.table(pid, RECORDINGS).values()]
+    rows = [row for row in rows if session_id is None or row["session_id"] == session_id]
+    return sorted(rows, key=lambda row: row["_received_at"])
 
 
 class _Pipeline:
