@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 import requests
+from node_packages import cache_dir, npm_install
 
 from mockhog import DEFAULT_API_KEY, Backend
 from mockhog.testing import Server
@@ -31,39 +32,12 @@ INSTALL_SECONDS = 300
 CALL_SECONDS = 180
 
 
-def _cache_dir() -> Path:
-    configured = os.environ.get("MOCKHOG_POSTHOG_CLI_CACHE")
-    if configured:
-        return Path(configured)
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "mockhog" / "posthog-cli-0.18.3"
-
-
 @pytest.fixture(scope="module")
 def bundle() -> Path:
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.skip("node and npm are needed to run PostHog's CLI; neither is on PATH here")
-    target = _cache_dir()
-    script = target / BUNDLE
+    target = cache_dir("MOCKHOG_POSTHOG_CLI_CACHE", "posthog-cli-0.18.3")
+    script = npm_install([CLI], target, "PostHog's CLI", INSTALL_SECONDS).parent / BUNDLE
     if not script.is_file():
-        target.mkdir(parents=True, exist_ok=True)
-        command = [
-            npm,
-            "install",
-            "--ignore-scripts",
-            "--no-audit",
-            "--no-fund",
-            "--prefix",
-            str(target),
-            CLI,
-        ]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=INSTALL_SECONDS)
-        except subprocess.TimeoutExpired:
-            pytest.skip(f"npm could not install {CLI} within {INSTALL_SECONDS}s (no registry reachable?)")
-        if done.returncode != 0 or not script.is_file():
-            pytest.skip(f"npm could not install {CLI} (no registry reachable?): {done.stderr.strip()[-300:]}")
+        pytest.skip(f"npm installed {CLI} without its bundle {BUNDLE}")
     return script
 
 
