@@ -40,7 +40,6 @@ TEAM_DEFAULTS: dict[str, Any] = {
     "session_recording_trigger_match_type_config": None,
     "session_replay_config": None,
     "heatmaps_opt_in": None,
-    "surveys_opt_in": None,
 }
 
 
