@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import lzstring
 import pytest
+import requests
 
 from mockhog.ingestion import captured, recordings
 from mockhog.resources.base import parse_time
@@ -315,3 +316,15 @@ def test_posthog_js_query_sent_at(anonymous, backend, token):
     assert shifted.status_code == 200
     [row] = captured(backend)
     assert abs(parse_time(row["timestamp"]).timestamp() * 1000 - (now_ms - 60_000)) < 5_000
+
+
+def test_the_fixture_lists_recordings(mockhog):
+    """``mockhog.recordings()`` shows what a browser SDK sent to /s/, per session."""
+    body = [_snapshot(mockhog.project_token, session_id="sess-1", data={"type": 2})]
+    response = requests.post(
+        f"{mockhog.url}/s/", json=body, headers={"User-Agent": "posthog-js/1.0"}, timeout=10
+    )
+    assert response.status_code == 200
+    [record] = mockhog.recordings("sess-1")
+    assert record["snapshot_items"] == [{"type": 2}] and record["lib"] == "posthog-js"
+    assert mockhog.recordings("other") == []
