@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -154,13 +155,16 @@ def test_write_tools_of_the_served_families(cli: Cli, server: Server) -> None:
         "user": "u",
         "password": "p",
         "schema": "public",
-        # PostHog's create refuses a payload without schemas ("Schemas not given"): a client names them.
-        "schemas": [{"name": "accounts", "should_sync": True, "sync_type": "full_refresh"}],
+        # no "schemas": today's create syncs every discovered table with default settings
     }
     created = cli.call(
         "external-data-sources-create", {"source_type": "Postgres", "payload": payload, "prefix": "cli"}
     )
     source = created["id"]
+    # The CLI's handler marks its creates created_via "mcp"; every discovered table syncs.
+    shown = cli.call("external-data-sources-retrieve", {"id": source})
+    assert shown["created_via"] == "mcp" and shown["schemas"]
+    assert all(schema["should_sync"] for schema in shown["schemas"])
     changed = cli.call("external-data-sources-partial-update", {"id": source, "description": "from the CLI"})
     assert changed["description"] == "from the CLI"
     cli.call("external-data-sources-reload", {"id": source})
@@ -173,3 +177,13 @@ def test_write_tools_of_the_served_families(cli: Cli, server: Server) -> None:
         timeout=10,
     )
     assert gone.status_code == 404
+
+
+def test_the_source_type_list_is_the_clis(bundle: Path) -> None:
+    """schemas/source_types.json is the source_type enum of the CLI's ExternalDataSourcesCreateBody
+    (generated from PostHog's current OpenAPI): tools/derive_source_types.py --check finds it fresh."""
+    tool = Path(__file__).resolve().parent.parent / "tools" / "derive_source_types.py"
+    done = subprocess.run(
+        [sys.executable, str(tool), str(bundle), "--check"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
