@@ -62,7 +62,10 @@ EXPORT = {"insight": 1, "export_format": "text/csv"}
 
 def _deep(levels: int) -> str:
     return (
-        '{"export_format": "text/csv", "insight": 1, "export_context": ' + "[" * levels + "]" * levels + "}"
+        '{"export_format": "text/csv", "insight": 1, "export_context": {"nested": '
+        + "[" * levels
+        + "]" * levels
+        + "}}"
     )
 
 
