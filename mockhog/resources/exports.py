@@ -15,7 +15,7 @@ from typing import Any
 from .. import errors
 from ..lifecycle import finished
 from ..store import Record
-from .base import Call, Reply, Resource
+from .base import Call, Reply, Resource, public
 
 EXTENSIONS = {
     "image/png": "png",
@@ -85,6 +85,9 @@ class Exports(Resource):
         # creator of every export it can see, has the highest level.
         body = {**super().serialize(call, record), "has_content": self.ready(call, record)}
         return {**body, "user_access_level": "manager"}
+
+    def fixture_view(self, record: Record) -> dict[str, Any]:
+        return {**public(record), "user_access_level": "manager"}
 
     def ready(self, call: Call, record: Record) -> bool:
         return finished(record.get("_ready_at"), call.now)

@@ -21,7 +21,7 @@ from typing import Any
 from .. import errors
 from ..errors import BareError
 from ..store import Record
-from .base import Call, Reply, Resource, iso
+from .base import Call, Reply, Resource, iso, public
 
 VIEW_LOG_TABLE = "file_system_view_logs"
 PREVIEW_LIMIT = 200  # entries returned by count / count_by_path
@@ -46,6 +46,12 @@ ACCESS_CONTROLLED_TYPES = frozenset(
         "vision_action", "vision_alert",
     }
 )  # fmt: skip
+
+
+def _access_level(record: Record) -> str | None:
+    """The mock user is an organization admin: every access-controlled object is "manager" to it."""
+    access_controlled = record.get("ref") and record.get("type") in ACCESS_CONTROLLED_TYPES
+    return "manager" if access_controlled else None
 
 
 def check_path(path: Any, attr: str | None) -> None:
@@ -239,10 +245,11 @@ class FileSystem(Resource):
         body = super().serialize(call, record)
         body["last_viewed_at"] = self._last_viewed(call, record) or record.get("last_viewed_at")
         body["created_by"] = self._user_basic(call) if record.get("_created_by") == call.user["id"] else None
-        # The mock user is an organization admin: every access-controlled object is "manager" to it.
-        access_controlled = record.get("ref") and record.get("type") in ACCESS_CONTROLLED_TYPES
-        body["user_access_level"] = "manager" if access_controlled else None
+        body["user_access_level"] = _access_level(record)
         return body
+
+    def fixture_view(self, record: Record) -> dict[str, Any]:
+        return {**public(record), "created_by": None, "user_access_level": _access_level(record)}
 
     @staticmethod
     def _user_basic(call: Call) -> dict[str, Any]:
