@@ -208,7 +208,7 @@ def with_uuids(
     for metric in metrics:
         metric = dict(metric) if isinstance(metric, dict) else metric
         if isinstance(metric, dict):
-            if not metric.get("uuid") or metric["uuid"] in seen:
+            if not isinstance(metric.get("uuid"), str) or not metric["uuid"] or metric["uuid"] in seen:
                 metric["uuid"] = call.new_uuid()
             seen.add(metric["uuid"])
         prepared.append(metric)
@@ -277,6 +277,8 @@ def check_variant_shapes(parameters: Any) -> None:
             raise invalid(f"Feature flag variant at index {index} must be an object")
         if "key" not in variant:
             raise invalid(f"Feature flag variant at index {index} must have a 'key' field")
+        if not isinstance(variant["key"], str):  # PostHog fails later, in the flag's serializer
+            raise invalid(f"Feature flag variant at index {index} must have a string 'key'")
     for variant in variants:
         if "split_percent" not in variant and "rollout_percentage" not in variant:
             raise invalid(
