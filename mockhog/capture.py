@@ -108,12 +108,13 @@ def decode(request: Request) -> Payload:
     payload = _parse(text)
     payload.compression = compression
     if payload.sent_at is None:
-        payload.sent_at = _query_sent_at(request.query.get("_"))
+        payload.sent_at = _query_sent_at(request.query.get("sent_at") or request.query.get("_"))
     return payload
 
 
 def _query_sent_at(raw: str | None) -> str | None:
-    """``EventQuery::sent_at``: posthog-js's ``_=<milliseconds>``; seconds (older SDKs) are ignored."""
+    """``EventQuery::sent_at`` (``sent_at=`` or its alias ``_=``): posthog-js's milliseconds;
+    seconds (older SDKs) are ignored."""
     if not raw or not raw.isdigit():
         return None
     moment = datetime.fromtimestamp(int(raw) / 1000, UTC)
@@ -250,6 +251,33 @@ def _validate_token(token: str) -> None:
         reason = "personal_api_key"
     if reason:
         raise CaptureError(401, f"API key is not valid: {reason}")
+
+
+SESSION_ID = re.compile(r"^[A-Za-z0-9-]*$")
+MAX_SESSION_ID = 70
+
+
+def check_recording(payload: Payload) -> None:
+    """``process_replay_events``' checks on a ``/s/`` batch: the first event carries a
+    ``$session_id`` (letters, digits and ``-``, at most 70), every event its ``$snapshot_data``
+    (a list or an object)."""
+    first = _properties(payload.events[0])
+    if "$session_id" not in first:
+        raise CaptureError(400, "replay event submitted without session id")
+    session_id = first["$session_id"]
+    if (
+        not isinstance(session_id, str)
+        or len(session_id) > MAX_SESSION_ID
+        or not SESSION_ID.match(session_id)
+    ):
+        raise CaptureError(400, "replay event has invalid session id")
+    if not all(isinstance(_properties(e).get("$snapshot_data"), list | dict) for e in payload.events):
+        raise CaptureError(400, "replay event submitted without snapshot data")
+
+
+def _properties(event: dict[str, Any]) -> dict[str, Any]:
+    properties = event.get("properties")
+    return properties if isinstance(properties, dict) else {}
 
 
 def extract_distinct_id(event: dict[str, Any]) -> str | None:

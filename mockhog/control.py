@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import re
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -220,26 +221,36 @@ def records(project: int, table: str) -> Response:
     return render([{k: v for k, v in row.items() if not k.startswith("_")} for row in rows], 200)
 
 
+def _int_arg(name: str) -> int | None:
+    """A query parameter that must be a plain (ASCII) integer when given: anything else is a 400,
+    never a silently dropped filter (``str.isdigit`` also takes ``²``, which ``int`` refuses)."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not re.fullmatch(r"[0-9]+", raw):
+        raise errors.validation_error("A valid integer is required.", name, "invalid")
+    return int(raw)
+
+
 def _journal_filters() -> dict[str, Any]:
     args = request.args
-    status, since = args.get("status"), args.get("since")
     violation = args.get("violation")
     return {
         "method": args.get("method"),
         "path": args.get("path"),
         "operation": args.get("operation"),
-        "status": int(status) if status and status.isdigit() else None,
+        "status": _int_arg("status"),
         "violation": None if violation is None else violation.lower() in ("1", "true", "yes"),
-        "since": int(since) if since and since.isdigit() else None,
+        "since": _int_arg("since"),
     }
 
 
 @bp.get("/journal")
 def journal() -> Response:
     entries = backend().journal.find(**_journal_filters())
-    limit = request.args.get("limit")
-    if limit and limit.isdigit():
-        entries = entries[-int(limit) :]
+    limit = _int_arg("limit")
+    if limit:
+        entries = entries[-limit:]
     return render([entry.to_json() for entry in entries], 200)
 
 
@@ -332,7 +343,7 @@ def captured() -> Response:
 
     app = backend()
     raw = request.args.get("project")
-    project = _project(int(raw) if raw and raw.isdigit() else raw)
+    project = _project(int(raw) if raw and re.fullmatch(r"[0-9]+", raw) else raw)
     if request.method == "DELETE":
         return render({"deleted": clear_captured(app, project)}, 200)
     found = find_captured(app, request.args.get("event"), request.args.get("distinct_id"), None, project)

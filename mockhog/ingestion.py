@@ -9,7 +9,11 @@ Restated from PostHog's plugin-server (person and group processing) as the REST 
 - ``$identify`` (with ``$anon_distinct_id``) and ``$create_alias`` (with ``alias``) join two distinct
   ids into one person, merging the anonymous person into the identified one; an already
   identified person is not merged away by ``$identify``;
-- ``$groupidentify`` creates or updates the group (``$group_type``, ``$group_key``, ``$group_set``);
+- with person processing on, a group type named by ``$groupidentify`` (``$group_type``) or by
+  ``$groups`` that the project does not map yet gets the lowest free ``group_type_index``, at
+  most five per project (GroupTypeManager.fetchGroupTypeIndex); past that the group is dropped;
+- ``$groupidentify`` then creates or updates the group (``$group_key``, ``$group_set``), and
+  ``$groups`` adds the ``$group_<index>`` properties to the event;
 - the event's definition is created and its ``last_seen_at`` moved.
 """
 
@@ -28,16 +32,26 @@ if TYPE_CHECKING:
     from .backend import Backend
 
 EVENTS = "events"
+RECORDINGS = "recording_snapshots"  # what /s/ received, one row per request
+GROUP_TYPES = "group_type_mappings"  # the types ingestion mapped, keyed by group_type_index
+MAX_GROUP_TYPES = 5  # MAX_GROUP_TYPES_PER_TEAM
 PERSON_EVENTS = ("$identify", "$create_alias", "$merge_dangerously")
 FUTURE_LIMIT = timedelta(hours=23)
 
 
-def persons_by_distinct_id(persons: Table) -> dict[str, Record]:
-    """Every distinct id's person, kept with the table until it changes."""
-    derived = persons.derived
-    if "by_distinct_id" not in derived:
-        derived["by_distinct_id"] = {did: p for p in persons.values() for did in p.get("distinct_ids") or []}
-    return derived["by_distinct_id"]
+def person_of(persons: Table, distinct_id: str) -> Record | None:
+    """The person a distinct id belongs to, through the store's ``distinct_ids`` index."""
+    return persons.find("distinct_ids", distinct_id)
+
+
+def group_types(backend: Backend, project_id: int) -> dict[int, str]:
+    """The project's group type mapping (index -> name): the seeded types, then those ingestion
+    mapped since (which a reset forgets with the rest of the project's state)."""
+    groups = backend.resources.get("groups")
+    mapping = dict(getattr(groups, "group_types", {}) or {})
+    for row in backend.store.table(project_id, GROUP_TYPES).values():
+        mapping[row["group_type_index"]] = row["group_type"]
+    return dict(sorted(mapping.items()))
 
 
 def project_for_token(backend: Backend, token: str) -> int | None:
@@ -59,14 +73,67 @@ def ingest(backend: Backend, project_id: int, payload: Payload, now: datetime | 
     return stored
 
 
+def ingest_recording(
+    backend: Backend,
+    project_id: int,
+    payload: Payload,
+    user_agent: str | None = None,
+    now: datetime | None = None,
+) -> Record:
+    """A ``/s/`` batch as the capture service passes it on: one ``$snapshot_items`` record of the
+    first event's session, window (the session when absent), source (``web``) and ``$lib`` (else
+    the user agent's product when it names posthog, else ``web``; ``unknown`` without one),
+    holding every event's snapshot data in order."""
+    now = now or datetime.now(UTC)
+    first = payload.events[0]
+    properties = first.get("properties") or {}
+    items: list[Any] = []
+    for event in payload.events:
+        data = event["properties"]["$snapshot_data"]
+        items.extend(data if isinstance(data, list) else [data])
+    with backend.store.transaction():
+        pipeline = _Pipeline(backend, project_id, now)
+        record = {
+            "id": pipeline.valid_uuid(first.get("uuid")) or pipeline.new_uuid(),
+            "event": "$snapshot_items",
+            "distinct_id": first["distinct_id"],
+            "session_id": properties["$session_id"],
+            "window_id": properties.get("$window_id", properties["$session_id"]),
+            "snapshot_source": properties.get("$snapshot_source", "web"),
+            "lib": _snapshot_library(properties.get("$lib"), user_agent),
+            "snapshot_items": items,
+            "timestamp": pipeline.timestamp(first, payload.sent_at),
+            "_received_at": iso(now),
+        }
+        backend.store.table(project_id, RECORDINGS).put(record["id"], record)
+    return record
+
+
+def _snapshot_library(lib: Any, user_agent: str | None) -> str:
+    if isinstance(lib, str):
+        return lib
+    if user_agent is None:
+        return "unknown"
+    product = user_agent.split("/")[0]
+    return product if "posthog" in product else "web"
+
+
+def recordings(
+    backend: Backend, session_id: str | None = None, project_id: int | None = None
+) -> list[Record]:
+    """What ``/s/`` received (of one session), oldest first."""
+    projects = [project_id] if project_id is not None else list(backend.projects)
+    rows = [row for pid in projects for row in backend.store.table(pid, RECORDINGS).values()]
+    rows = [row for row in rows if session_id is None or row["session_id"] == session_id]
+    return sorted(rows, key=lambda row: row["_received_at"])
+
+
 class _Pipeline:
     def __init__(self, backend: Backend, project_id: int, now: datetime) -> None:
         self.backend = backend
         self.project_id = project_id
         self.now = now
         self.persons = backend.store.table(project_id, "persons")
-        groups = backend.resources.get("groups")
-        self.group_types: dict[int, str] = dict(getattr(groups, "group_types", {}) or {})
 
     def table(self, name: str) -> Table:
         return self.backend.store.table(self.project_id, name)
@@ -89,8 +156,9 @@ class _Pipeline:
             if name in PERSON_EVENTS:
                 person = self.merge(name, distinct_id, properties)
             person = self.update_person(person or self.person_for(distinct_id), properties, moment)
-        if name == "$groupidentify":
-            self.identify_group(properties)
+            self.add_group_properties(properties, moment)
+            if name == "$groupidentify":
+                self.identify_group(properties, moment)
         if name == "$feature_flag_called":
             self.flag_called(properties.get("$feature_flag"), moment)
         self.see_definition(name, moment)
@@ -131,7 +199,7 @@ class _Pipeline:
 
     # -- persons -----------------------------------------------------------------------------
     def find_person(self, distinct_id: str) -> Record | None:
-        return persons_by_distinct_id(self.persons).get(distinct_id)
+        return person_of(self.persons, distinct_id)
 
     def person_for(self, distinct_id: str) -> Record:
         return self.find_person(distinct_id) or self.create_person([distinct_id])
@@ -202,18 +270,50 @@ class _Pipeline:
         return changed
 
     # -- groups ------------------------------------------------------------------------------
-    def identify_group(self, properties: dict[str, Any]) -> None:
+    def group_type_index(self, group_type: str, moment: str) -> int | None:
+        """``fetchGroupTypeIndex``: the type's index, mapping it to the lowest free index first
+        when the project has none for it; None once the project has five types."""
+        mapping = group_types(self.backend, self.project_id)
+        found = next((index for index, name in mapping.items() if name == group_type), None)
+        if found is not None or len(mapping) >= MAX_GROUP_TYPES:
+            return found
+        index = next(i for i in range(MAX_GROUP_TYPES) if i not in mapping)
+        row = {
+            "group_type": group_type,
+            "group_type_index": index,
+            "name_singular": None,
+            "name_plural": None,
+            "detail_dashboard": None,
+            "default_columns": None,
+            "created_at": moment,
+        }
+        self.table(GROUP_TYPES).put(index, row)
+        return index
+
+    def add_group_properties(self, properties: dict[str, Any], moment: str) -> None:
+        """``addGroupProperties``: each type named in ``$groups`` is mapped, and its key becomes the
+        event's ``$group_<index>`` property."""
+        named = properties.get("$groups")
+        if not isinstance(named, dict):
+            return
+        for group_type, key in named.items():
+            index = self.group_type_index(str(group_type), moment)
+            if index is not None:
+                properties[f"$group_{index}"] = key
+
+    def identify_group(self, properties: dict[str, Any], moment: str) -> None:
+        """``upsertGroup``: a falsy ``$group_type`` or ``$group_key`` is skipped; the key is the
+        string of the value, NUL characters removed (sanitizeString)."""
         group_type, group_key = properties.get("$group_type"), properties.get("$group_key")
-        index = next((i for i, name in self.group_types.items() if name == group_type), None)
-        if index is None or group_key in (None, ""):
-            return  # PostHog would map a new group type; mockhog's types are the profile's
-        group_key = str(group_key)
+        if not group_type or not group_key or not isinstance(group_type, str):
+            return
+        index = self.group_type_index(group_type, moment)
+        if index is None:
+            return
+        key = (group_key if isinstance(group_key, str) else _js_string(group_key)).replace("\0", "")
         updates = properties.get("$group_set") if isinstance(properties.get("$group_set"), dict) else {}
         table = self.table("groups")
-        found = next(
-            (g for g in table.values() if g["group_type_index"] == index and g["group_key"] == group_key),
-            None,
-        )
+        found = table.find("group", (index, key))
         if found is None:
             pk = table.allocate_id()
             table.put(
@@ -221,7 +321,7 @@ class _Pipeline:
                 {
                     "_pk": pk,
                     "group_type_index": index,
-                    "group_key": group_key,
+                    "group_key": key,
                     "group_properties": dict(updates),
                     "created_at": iso(self.now),
                     "_activity": [],
@@ -321,6 +421,19 @@ def find_captured(
 
 
 _ABSENT = object()
+
+
+def _js_string(value: Any) -> str:
+    """``value.toString()`` in JavaScript, for the JSON scalars a group key can be."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dict):
+        return "[object Object]"
+    if isinstance(value, list):
+        return ",".join("" if item is None else _js_string(item) for item in value)
+    return str(value)
 
 
 def clear_captured(backend: Backend, project_id: int | None = None) -> int:

@@ -16,12 +16,13 @@ SCOPE_OBJECTS = frozenset(
     {
         "action", "activity_log", "annotation", "batch_export", "cohort", "dashboard",
         "dashboard_template", "early_access_feature", "error_tracking", "event_definition",
-        "experiment", "export", "external_data_source", "external_data_schema", "feature_flag",
-        "file_system", "file_system_shortcut", "group", "hog_function", "insight", "logs",
-        "notebook", "organization", "organization_member", "person", "persisted_folder",
-        "personal_api_key", "plugin", "project", "property_definition", "query",
-        "session_recording", "session_recording_playlist", "sharing_configuration", "subscription",
-        "survey", "user", "webhook",
+        "experiment", "experiment_holdout", "experiment_saved_metric", "export",
+        "external_data_schema", "external_data_source", "feature_flag", "file_system",
+        "file_system_shortcut", "group", "hog_function", "insight", "logs", "notebook",
+        "organization", "organization_member", "persisted_folder", "person", "personal_api_key",
+        "plugin", "project", "property_definition", "query", "session_recording",
+        "session_recording_playlist", "sharing_configuration", "subscription", "survey", "user",
+        "webhook",
     }
 )  # fmt: skip
 

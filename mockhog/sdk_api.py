@@ -1,9 +1,18 @@
 """The HTTP layer of the SDK endpoints, outside ``/api/``: capture (``/batch/``, ``/i/v0/e/``, ...),
-``/flags/``, ``/decide/`` and the flag definitions the SDKs poll for local evaluation.
+session recordings (``/s/``), ``/flags/``, ``/decide/``, the flag definitions the SDKs poll for
+local evaluation, and posthog-js's remote config (``/array/<token>/config``, ``config.js``).
 
 Thin on purpose: :mod:`mockhog.capture` decodes, :mod:`mockhog.ingestion` stores,
-:mod:`mockhog.flags` evaluates. Answers are the services' own: capture and flags errors are plain
-text with the status the Rust services use, successes are their JSON.
+:mod:`mockhog.flags` evaluates, :mod:`mockhog.remote_config` builds the config. Answers are the
+services' own: capture and flags errors are plain text with the status the Rust services use,
+successes are their JSON.
+
+CORS is the Rust services' (tower-http's ``CorsLayer`` in rust/capture and rust/feature-flags
+router.rs): every ``OPTIONS`` is answered 200 with an empty body before routing; every response
+echoes the request's ``Origin`` with ``Access-Control-Allow-Credentials: true`` and says
+``Vary: origin, access-control-request-method, access-control-request-headers``; a preflight also
+lists the methods (``GET,POST,OPTIONS``, plus ``HEAD`` on the flags service) and echoes the
+``Access-Control-Request-Headers`` asked for, so a browser SDK on any origin can send any header.
 """
 
 from __future__ import annotations
@@ -19,11 +28,11 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from . import flags, ingestion
+from . import errors, flags, ingestion, remote_config
 from .api import _dropped as dropped
 from .api import encode_json, render
 from .backend import Backend
-from .capture import CaptureError, Request, decode, load_json
+from .capture import MAX_DISTINCT_ID, CaptureError, Request, check_recording, decode, load_json
 from .journal import Entry, redact
 from .resources.feature_flags import evaluate_project, local_evaluation_body, subject_for
 from .resources.project_secret_api_keys import hash_secret
@@ -34,6 +43,10 @@ MISSING_DISTINCT_ID = "The distinct_id field is missing from the request. Please
 NO_TOKEN = "No API token provided. Please include a valid API token in your request."
 BAD_TOKEN = "The provided API key is invalid or has expired. Please check your API key and try again."
 FLAGS_ALLOW = "GET, POST, OPTIONS, HEAD"
+CAPTURE_CORS_METHODS = "GET,POST,OPTIONS"
+FLAGS_CORS_METHODS = "GET,POST,OPTIONS,HEAD"
+FLAGS_ENDPOINTS = ("sdk.flags_endpoint", "sdk.decide_endpoint", "sdk.definitions")
+CORS_VARY = ("origin", "access-control-request-method", "access-control-request-headers")
 # What the flags service adds for config=true when it has no cached project config (ConfigResponse
 # ::fallback), and the smaller set a GET answers with (get_minimal_flags_response).
 MINIMAL_CONFIG = {
@@ -134,6 +147,44 @@ def faulted(operation: str, started: float) -> Response | None:
     return dropped(response) if rule.drop else response
 
 
+# -- CORS ----------------------------------------------------------------------------------------
+
+
+def _cors_applies() -> bool:
+    # /api/feature_flag/local_evaluation is under /api/: Django's CORS (mockhog.cors) answers it
+    return not request.path.startswith("/api/")
+
+
+@bp.before_request
+def _preflight() -> Response | None:
+    """The CORS layer answers every OPTIONS itself, before the route (and its faults) see it."""
+    if request.method == "OPTIONS" and _cors_applies():
+        response = Response(b"", status=200)
+        del response.headers["Content-Type"]
+        return response
+    return None
+
+
+@bp.after_request
+def _cors_headers(response: Response) -> Response:
+    if not _cors_applies():
+        return response
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        response.headers["Access-Control-Allow-Origin"] = origin
+    response.headers["Access-Control-Allow-Credentials"] = "true"
+    response.headers.add("Vary", ", ".join(CORS_VARY))
+    if request.method == "OPTIONS":
+        flags_service = request.endpoint in FLAGS_ENDPOINTS
+        response.headers["Access-Control-Allow-Methods"] = (
+            FLAGS_CORS_METHODS if flags_service else CAPTURE_CORS_METHODS
+        )
+        asked = request.headers.get("Access-Control-Request-Headers")
+        if asked is not None:
+            response.headers["Access-Control-Allow-Headers"] = asked
+    return response
+
+
 # -- capture -------------------------------------------------------------------------------------
 
 
@@ -147,10 +198,17 @@ def _capture_rule(error: CaptureError) -> str:
 @bp.route("/i/v0/e", methods=["GET", "POST", "OPTIONS"], strict_slashes=False)
 def capture(kind: str = "i/v0/e") -> Response:
     """A v0 capture endpoint: decode, check the token, store; ``{"status": "Ok"}`` (204 for beacons)."""
+    return _capture(f"capture_{kind.replace('/', '_')}", recording=False)
+
+
+@bp.route("/s", methods=["GET", "POST", "OPTIONS"], strict_slashes=False)
+def recording() -> Response:
+    """The recordings endpoint posthog-js sends session replay snapshots to (``$snapshot`` events)."""
+    return _capture("capture_recording", recording=True)
+
+
+def _capture(operation: str, recording: bool) -> Response:
     started = time.perf_counter()
-    operation = f"capture_{kind.replace('/', '_')}"
-    if request.method == "OPTIONS":
-        return as_json({"status": "Ok"})
     fault = faulted(operation, started)
     if fault is not None:
         return fault
@@ -162,6 +220,8 @@ def capture(kind: str = "i/v0/e") -> Response:
     )
     try:
         payload = decode(wire)
+        if recording:
+            check_recording(payload)
     except CaptureError as error:
         journal(operation, error.status, started, None, _capture_rule(error), error.message)
         return text(error.status, error.message)
@@ -170,6 +230,8 @@ def capture(kind: str = "i/v0/e") -> Response:
     warnings = []
     if project_id is None:
         warnings.append(UNKNOWN_TOKEN)
+    elif recording:
+        ingestion.ingest_recording(app, project_id, payload, request.headers.get("User-Agent"))
     else:
         ingestion.ingest(app, project_id, payload)
     summary = {
@@ -216,20 +278,31 @@ def _flags_body() -> dict[str, Any]:
     return body
 
 
+def field(body: dict[str, Any], name: str, *aliases: str) -> Any:
+    """A ``FlagRequest`` field under its name or one of its serde aliases."""
+    for key in (name, *aliases):
+        if key in body:
+            return body[key]
+    return None
+
+
 def _subject(app: Backend, project_id: int, body: dict[str, Any]) -> flags.Subject:
-    distinct_id = body.get("distinct_id")
+    distinct_id = field(body, "distinct_id", "$distinct_id")
     if distinct_id is None:
         raise Refused(400, MISSING_DISTINCT_ID, "schema")
-    distinct_id = distinct_id if isinstance(distinct_id, str) else json.dumps(distinct_id)
+    if isinstance(distinct_id, int | float) and not isinstance(distinct_id, bool):
+        distinct_id = str(distinct_id)  # deserialize_distinct_id: a number is its text
+    elif not isinstance(distinct_id, str):
+        distinct_id = json.dumps(distinct_id)
     if not distinct_id:
         raise Refused(400, MISSING_DISTINCT_ID, "schema")
     return subject_for(
         app,
         project_id,
-        distinct_id,
-        body.get("person_properties"),
-        body.get("groups"),
-        body.get("group_properties"),
+        distinct_id[:MAX_DISTINCT_ID],
+        field(body, "person_properties", "$properties"),
+        field(body, "groups", "$groups"),
+        field(body, "group_properties", "$group_properties"),
     )
 
 
@@ -317,8 +390,6 @@ def _evaluate(from_decide: bool) -> Response:
             if request.method == "HEAD"
             else as_json(body)
         )
-    if request.method == "OPTIONS":
-        return Response(status=204, headers={"Allow": FLAGS_ALLOW})
     config_raw = request.args.get("config")
     wants_config = config_raw in ("true", "1") if config_raw is not None else from_decide
     if version is None and config_raw is None and not from_decide:
@@ -326,12 +397,14 @@ def _evaluate(from_decide: bool) -> Response:
     body: dict[str, Any] = {}
     try:
         body = _flags_body()
-        project_id = _project_for(app, body.get("token", body.get("api_key")))
+        project_id = _project_for(app, field(body, "token", "$token", "api_key"))
         subject = _subject(app, project_id, body)
     except Refused as refused:
         journal(operation, refused.status, started, body, refused.rule, refused.message)
         return refused.response()
-    only = body.get("flag_keys_to_evaluate") if isinstance(body.get("flag_keys_to_evaluate"), list) else None
+    # posthog-js sends flag_keys, the server SDKs its alias flag_keys_to_evaluate
+    keys = field(body, "flag_keys", "flag_keys_to_evaluate")
+    only = keys if isinstance(keys, list) else None
     with app.store.lock:
         results = (
             {} if body.get("disable_flags") is True else evaluate_project(app, project_id, subject, only)
@@ -411,3 +484,52 @@ def definitions() -> Response:
         body = local_evaluation_body(app, project_id, include)
     journal("flag_definitions", 200, started, None, project_id=project_id)
     return as_json(body)
+
+
+# -- remote config (posthog-js) -------------------------------------------------------------------
+
+
+def _remote_config(token: str, operation: str) -> tuple[int, dict[str, Any]] | Response:
+    """``BaseRemoteConfigAPIView``: the token's shape (400), then its project (404), as DRF errors."""
+    started = time.perf_counter()
+    app = backend()
+    fault = faulted(operation, started)
+    if fault is not None:
+        return fault
+    if not remote_config.valid_token(token):
+        error = errors.validation_error("Invalid token")
+    elif (project_id := ingestion.project_for_token(app, token)) is None:
+        error = errors.not_found()
+    else:
+        with app.store.lock:
+            config = remote_config.build(app, project_id, token)
+        journal(operation, 200, started, None, project_id=project_id)
+        return project_id, config
+    journal(
+        operation, error.status, started, None, "schema" if error.status == 400 else "not_found", error.body
+    )
+    return render(error.body, error.status)
+
+
+def _vary(response: Response) -> Response:
+    response.headers["Vary"] = "Origin, Referer"  # add_vary_headers
+    return response
+
+
+@bp.get("/array/<token>/config")
+def remote_config_json(token: str) -> Response:
+    """What posthog-js fetches at init when no config came with its script (``RemoteConfigAPIView``)."""
+    found = _remote_config(token, "remote_config")
+    if isinstance(found, Response):
+        return found
+    return _vary(as_json(found[1]))
+
+
+@bp.get("/array/<token>/config.js")
+def remote_config_script(token: str) -> Response:
+    """The script form posthog-js loads first where it can inject scripts (``RemoteConfigJSAPIView``)."""
+    found = _remote_config(token, "remote_config_js")
+    if isinstance(found, Response):
+        return found
+    body = remote_config.script(found[1], token)
+    return _vary(Response(body, status=200, content_type="application/javascript"))

@@ -62,6 +62,13 @@ class SdkHelpers:
             f"captured: {seen[-20:] or 'nothing'}"
         )
 
+    def recordings(self, session_id: str | None = None, project: int | None = None) -> list[dict[str, Any]]:
+        """Session replay batches posthog-js sent to ``/s/`` (of one session), oldest first: each
+        has ``session_id``, ``window_id``, ``distinct_id`` and its ``snapshot_items``."""
+        from .ingestion import recordings
+
+        return recordings(self.backend, session_id, project)
+
     def clear_captured(self) -> int:
         from .ingestion import clear_captured
 

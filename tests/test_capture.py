@@ -7,12 +7,15 @@ RawRequest::from_bytes, api.rs CaptureError and CaptureResponse, token.rs valida
 import base64
 import gzip
 import json
+import time
 from urllib.parse import quote
 
 import lzstring
 import pytest
+import requests
 
-from mockhog.ingestion import captured
+from mockhog.ingestion import captured, recordings
+from mockhog.resources.base import parse_time
 from mockhog.resources.identity import api_token
 
 OK = {"status": "Ok"}
@@ -230,3 +233,98 @@ def test_fault_rules_apply_to_capture_and_flags(anonymous, backend, token):
     assert throttled.status_code == 429 and throttled.headers["Retry-After"] == "2"
     entry = backend.journal.find(path="/flags/")[-1]
     assert entry.fault and entry.status == 429
+
+
+def _snapshot(token, session_id="0192f3a1-aaaa-7bbb-8ccc-0123456789ab", data=None, **properties):
+    data = [{"type": 2, "data": {}}] if data is None else data
+    props = {"$session_id": session_id, "$window_id": "w-1", "$snapshot_data": data, **properties}
+    return {"event": "$snapshot", "distinct_id": "viewer", "properties": {"token": token, **props}}
+
+
+def test_recordings_are_kept_per_request(anonymous, backend, token):
+    """/s/ (v0_endpoint::recording): the batch becomes one $snapshot_items record of the first event's
+    session and window, every event's snapshot data in order; nothing is stored as an event."""
+    body = [_snapshot(token, data=[{"type": 4}, {"type": 2}]), _snapshot(token, data={"type": 3})]
+    compressed = gzip.compress(json.dumps(body).encode())
+    response = anonymous.post("/s/?compression=gzip-js", data=compressed, content_type="text/plain")
+    assert (response.status_code, response.get_json()) == (200, OK)
+    [record] = recordings(backend, "0192f3a1-aaaa-7bbb-8ccc-0123456789ab")
+    assert record["event"] == "$snapshot_items" and record["distinct_id"] == "viewer"
+    assert record["window_id"] == "w-1" and record["snapshot_source"] == "web"
+    assert record["snapshot_items"] == [{"type": 4}, {"type": 2}, {"type": 3}]
+    assert _names(backend) == []
+
+
+@pytest.mark.parametrize(
+    ("event", "message"),
+    [
+        (
+            {"event": "$snapshot", "distinct_id": "v", "properties": {"$snapshot_data": []}},
+            "replay event submitted without session id",
+        ),
+        (
+            {
+                "event": "$snapshot",
+                "distinct_id": "v",
+                "properties": {"$session_id": "no spaces", "$snapshot_data": []},
+            },
+            "replay event has invalid session id",
+        ),
+        (
+            {
+                "event": "$snapshot",
+                "distinct_id": "v",
+                "properties": {"$session_id": 7, "$snapshot_data": []},
+            },
+            "replay event has invalid session id",
+        ),
+        (
+            {
+                "event": "$snapshot",
+                "distinct_id": "v",
+                "properties": {"$session_id": "s" * 71, "$snapshot_data": []},
+            },
+            "replay event has invalid session id",
+        ),
+        (
+            {"event": "$snapshot", "distinct_id": "v", "properties": {"$session_id": "s1"}},
+            "replay event submitted without snapshot data",
+        ),
+        (
+            {
+                "event": "$snapshot",
+                "distinct_id": "v",
+                "properties": {"$session_id": "s1", "$snapshot_data": "x"},
+            },
+            "replay event submitted without snapshot data",
+        ),
+    ],
+)
+def test_recording_refusals(anonymous, backend, token, event, message):
+    """process_replay_events' errors: 400 with CaptureError's text; nothing is kept."""
+    event["properties"]["token"] = token
+    response = anonymous.post("/s/", json=[event])
+    assert _text(response) == (400, message, "text/plain")
+    assert recordings(backend) == []
+
+
+def test_posthog_js_query_sent_at(anonymous, backend, token):
+    """posthog-js POSTs ``sent_at=<ms>`` in the query (EventQuery's sent_at, alias ``_``)."""
+    now_ms = int(time.time() * 1000)
+    event = {"event": "late", "distinct_id": "d", "timestamp": "2024-05-01T10:00:00Z", "token": token}
+    shifted = anonymous.post(f"/e/?sent_at={1714557600000 + 60_000}", json=[event])
+    assert shifted.status_code == 200
+    [row] = captured(backend)
+    assert abs(parse_time(row["timestamp"]).timestamp() * 1000 - (now_ms - 60_000)) < 5_000
+
+
+def test_the_fixture_lists_recordings(mockhog):
+    """``mockhog.recordings()`` shows what a browser SDK sent to /s/, per session."""
+    body = [_snapshot(mockhog.project_token, session_id="sess-1", data={"type": 2})]
+    response = requests.post(
+        f"{mockhog.url}/s/", json=body, headers={"User-Agent": "posthog-js/1.0"}, timeout=10
+    )
+    assert response.status_code == 200
+    [record] = mockhog.recordings("sess-1")
+    assert record["snapshot_items"] == [{"type": 2}] and record["lib"] == "posthog-js"
+    assert mockhog.recordings("other") == []

@@ -92,15 +92,20 @@ def test_content_is_a_real_file(client):
     assert client.get(f"{BASE}{png['id']}/content").data.startswith(b"\x89PNG")
 
 
+RECORDING = {"session_recording_id": "0197a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"}
+
+
 def test_exports_render_at_once_by_default(client):
-    video = client.post(BASE, json={"insight": 2, "export_format": "video/mp4"}).get_json()
+    video = client.post(BASE, json={"export_format": "video/mp4", "export_context": RECORDING}).get_json()
     assert video["has_content"] is True
-    assert client.get(f"{BASE}{video['id']}/content/").status_code == 200
+    content = client.get(f"{BASE}{video['id']}/content/")
+    assert content.status_code == 200 and content.data[4:8] == b"ftyp"
+    assert content.headers["Content-Type"] == "video/mp4"
 
 
 def test_pending_export_has_no_content_until_advanced(client):
     client.put("/_mockhog/async", json={"exports": {"mode": "manual"}})
-    made = client.post(BASE, json={"insight": 2, "export_format": "video/mp4"}).get_json()
+    made = client.post(BASE, json={"export_format": "video/webm", "export_context": RECORDING}).get_json()
     assert made["has_content"] is False
     assert client.get(f"{BASE}{made['id']}/content/").status_code == 404
     assert client.post("/_mockhog/advance", json={"kind": "exports"}).get_json()["advanced"] == 1
@@ -114,3 +119,86 @@ def test_filters(client):
     assert found["count"] == 1
     only_json = client.get(f"{BASE}?export_format=application/json").get_json()["results"]
     assert {row["export_format"] for row in only_json} == {"application/json"}
+
+
+@pytest.mark.parametrize(
+    "body, attr, detail",
+    [
+        (
+            {"insight": 2, "export_format": "video/mp4"},
+            "export_format",
+            "Video export supports session recordings only.",
+        ),
+        (
+            {"dashboard": 1, "export_format": "video/webm"},
+            "export_format",
+            "Video export supports session recordings only.",
+        ),
+        (
+            {"insight": 2, "export_format": "image/gif", "export_context": {"session_recording_id": ""}},
+            "export_format",
+            "Video export supports session recordings only.",
+        ),
+        (
+            {"export_format": "video/mp4", "export_context": {"session_recording_id": "../../admin"}},
+            "export_context",
+            "Invalid session_recording_id.",
+        ),
+        (
+            {"export_format": "image/png", "export_context": {"session_recording_id": 42}},
+            "export_context",
+            "Invalid session_recording_id.",
+        ),
+        (
+            {"export_format": "application/json", "export_context": {"path": "/api/x", "method": "POST"}},
+            "export_context",
+            "Exports from API endpoints only support GET requests without a request body.",
+        ),
+        (
+            {"export_format": "application/json", "export_context": {"path": "/api/x", "body": {}}},
+            "export_context",
+            "Exports from API endpoints only support GET requests without a request body.",
+        ),
+    ],
+)
+def test_what_posthog_refuses_today(client, backend, body, attr, detail):
+    """ExportedAssetSerializer.validate (an invalid session_recording_id, an API-path export that is
+    not a plain GET) and _create_asset (a rasterized format, video or GIF, needs a session
+    recording: "Video export supports session recordings only.") in posthog/api/exports.py today:
+    a 400 naming the field, nothing stored."""
+    before = backend.store.dump()
+    response = client.post(BASE, json=body)
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "type": "validation_error",
+        "code": "invalid_input",
+        "detail": detail,
+        "attr": attr,
+    }
+    assert backend.store.dump() == before
+
+
+def test_an_export_context_that_is_not_an_object_is_refused(client, backend):
+    """PostHog reads export_context with .get() (a list there is a 500); mockhog answers DRF's
+    dictionary message."""
+    before = backend.store.dump()
+    response = client.post(BASE, json={"export_format": "text/csv", "export_context": [1]})
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "type": "validation_error",
+        "code": "not_a_dict",
+        "detail": 'Expected a dictionary of items but got type "list".',
+        "attr": "export_context",
+    }
+    assert backend.store.dump() == before
+
+
+def test_exports_carry_the_users_access_level(client):
+    """ExportedAssetSerializer mixes in UserAccessControlSerializerMixin today: user_access_level is
+    the last field; the mock user (an organization admin) has "manager" (posthog/api/exports.py,
+    posthog/rbac/user_access_control.py)."""
+    listed = client.get(BASE).get_json()["results"]
+    assert listed and all(list(row)[-1] == "user_access_level" for row in listed)
+    assert {row["user_access_level"] for row in listed} == {"manager"}
+    made = client.post(BASE, json={"insight": 1, "export_format": "image/png"}).get_json()
+    assert made["user_access_level"] == "manager"

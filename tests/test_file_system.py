@@ -44,7 +44,9 @@ def test_round_trip(client):
         "href": None,
         "meta": {},
         "shortcut": False,
+        "created_by": USER_BASIC,
         "last_viewed_at": None,
+        "user_access_level": None,
     }
     assert client.get(f"{BASE}{body['id']}/").get_json() == body
     assert body in rows(client)
@@ -644,3 +646,79 @@ def test_unfiled_skips_deleted_objects(client):
     item = row_at(client, "Marketing/Weekly active users")
     client.delete(f"{BASE}{item['id']}/")
     assert client.get(f"{BASE}unfiled/").get_json() == {"count": 0}
+
+
+# -- today's bounds on what a client stores (posthog/api/file_system/file_system.py) ----------
+DEEP = "/".join(f"level{n}" for n in range(51))
+
+
+@pytest.mark.parametrize(
+    "method, body, expected",
+    [
+        ("post", {"path": "Notes", "meta": []}, invalid("Meta must be an object.", "meta")),
+        ("post", {"path": "Notes", "meta": "x"}, invalid("Meta must be an object.", "meta")),
+        ("post", {"path": "Notes", "meta": None}, invalid("Meta must be an object.", "meta")),
+        (
+            "post",
+            {"path": "Notes", "meta": {"blob": "x" * 1_000_000}},
+            invalid("Meta must be smaller than 1 MB.", "meta"),
+        ),
+        ("post", {"path": "a" * 4001}, invalid("Path must be 4000 characters or fewer.", "path")),
+        ("post", {"path": DEEP}, invalid("Path can be at most 50 levels deep.", "path")),
+        ("patch", {"meta": [1]}, invalid("Meta must be an object.", "meta")),
+        ("patch", {"path": DEEP}, invalid("Path can be at most 50 levels deep.", "path")),
+    ],
+)
+def test_meta_and_path_bounds(client, backend, method, body, expected):
+    """FileSystemSerializer.validate_meta (an object, under MAX_META_BYTES = 1,000,000) and
+    validate_path (validate_file_system_path: MAX_PATH_LENGTH = 4000, MAX_PATH_SEGMENTS = 50), as
+    posthog/api/file_system/file_system.py has them today: a 400 naming the field, nothing stored."""
+    url = BASE if method == "post" else f"{BASE}{row_at(client, 'Marketing')['id']}/"
+    before = backend.store.dump()
+    response = getattr(client, method)(url, json=body)
+    assert response.status_code == 400
+    assert response.get_json() == expected
+    assert backend.store.dump() == before
+
+
+def test_the_bounds_themselves_are_accepted(client):
+    """Exactly 50 segments and exactly 4000 characters are allowed (the checks are `>`)."""
+    fifty = "/".join(f"l{n}" for n in range(50))
+    assert client.post(BASE, json={"path": fifty, "type": "folder"}).status_code == 201
+    assert client.post(BASE, json={"path": "b" * 4000}).status_code == 201
+
+
+@pytest.mark.parametrize("action", ["move", "link"])
+def test_move_and_link_bound_the_new_path(client, backend, action):
+    """move and link run validate_file_system_path on new_path in the view: an envelope 400 with
+    no attr (a bare ValidationError), nothing moved or linked, no parent folders made."""
+    target = row_at(client, "Marketing")
+    before = backend.store.dump()
+    response = client.post(f"{BASE}{target['id']}/{action}/", json={"new_path": DEEP})
+    assert response.status_code == 400
+    assert response.get_json() == invalid("Path can be at most 50 levels deep.", None)
+    assert backend.store.dump() == before
+
+
+def test_undo_delete_bounds_every_path_before_restoring(client, backend):
+    """UndoDeleteItemSerializer.validate_path: the whole request is refused before any item is
+    restored (attr names the item)."""
+    before = backend.store.dump()
+    items = [{"type": "insight", "ref": "1"}, {"type": "insight", "ref": "2", "path": "x" * 4001}]
+    response = client.post(f"{BASE}undo_delete/", json={"items": items})
+    assert response.status_code == 400
+    assert response.get_json() == invalid("Path must be 4000 characters or fewer.", "items__1__path")
+    assert backend.store.dump() == before
+
+
+def test_entries_carry_their_creator_and_access_level(client):
+    """FileSystemSerializer today adds created_by (UserBasic, null when unknown) and user_access_level
+    (FileSystemAccessLevelSerializerMixin, posthog/api/file_system/access_levels.py): the level of the
+    object behind an access-controlled type with a ref (an organization admin has "manager"), null for
+    folders and other types."""
+    insight = rows(client, "&type=insight")[0]
+    folder = row_at(client, "Marketing")
+    assert insight["created_by"] == USER_BASIC and insight["user_access_level"] == "manager"
+    assert folder["user_access_level"] is None
+    made = client.post(BASE, json={"path": "Notes/Link", "type": "link", "ref": "x"}).get_json()
+    assert made["created_by"] == USER_BASIC and made["user_access_level"] is None

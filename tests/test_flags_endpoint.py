@@ -115,6 +115,22 @@ def test_flag_keys_to_evaluate_and_inactive_flags(client, token):
     assert set(body["flags"]) == {"paid-features"}
 
 
+def test_posthog_js_request_fields(anonymous, token):
+    """FlagRequest's serde aliases: posthog-js's ``flag_keys``; ``$token``, ``$distinct_id``,
+    ``$properties``; a numeric distinct id is its text (deserialize_distinct_id)."""
+    narrowed = anonymous.post(
+        "/flags/?v=2",
+        json={"token": token, "distinct_id": "someone", "flag_keys": ["paid-features"], "timezone": "UTC"},
+    ).get_json()
+    assert set(narrowed["flags"]) == {"paid-features"}
+    aliased = anonymous.post("/flags/?v=2", json={"$token": token, "$distinct_id": 8675309}).get_json()
+    assert aliased["flags"]
+    by_number = anonymous.post("/flags/?v=2", json={"token": token, "distinct_id": "8675309"}).get_json()
+    assert {k: f["enabled"] for k, f in aliased["flags"].items()} == {
+        k: f["enabled"] for k, f in by_number["flags"].items()
+    }
+
+
 def test_group_flags(client, token):
     """A flag aggregated by group buckets by the group key; without the group it is no_group_type."""
     filters = {

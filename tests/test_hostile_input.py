@@ -62,7 +62,10 @@ EXPORT = {"insight": 1, "export_format": "text/csv"}
 
 def _deep(levels: int) -> str:
     return (
-        '{"export_format": "text/csv", "insight": 1, "export_context": ' + "[" * levels + "]" * levels + "}"
+        '{"export_format": "text/csv", "insight": 1, "export_context": {"nested": '
+        + "[" * levels
+        + "]" * levels
+        + "}}"
     )
 
 
@@ -799,6 +802,18 @@ CASES: list[Case] = [
         CROSS_SITE,
         headers={"Origin": "http://evil.example"},
     ),
+    # -- control-plane integers: str.isdigit() takes "²" and "١", int() or the filter would not ---------
+    *[
+        Case(
+            f"journal-{name}-{label}",
+            "GET",
+            f"/_mockhog/journal{suffix}?{name}={value}",
+            400,
+            validation("invalid_input", "A valid integer is required.", name),
+        )
+        for name, suffix in (("status", ""), ("since", ""), ("limit", ""), ("status", "/count"))
+        for label, value in (("superscript-two", "%C2%B2"), ("arabic-digit", "%D9%A1"), ("word", "abc"))
+    ],
     Case(
         "text-plain-body-reset",
         "POST",

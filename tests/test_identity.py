@@ -41,3 +41,59 @@ def test_organizations_list(client):
     listed = client.get("/api/organizations/").get_json()
     assert listed["count"] == 1
     assert listed["results"][0] == client.get("/api/organizations/@current/").get_json()
+
+
+# The serializers' fields in their order, as PostHog's published OpenAPI has them today
+# (posthog.com/docs/open-api-spec/users_retrieve: User, Organization, OrganizationBasic; newer than
+# the October 2025 document, which lacks default_anonymize_ips, is_active, allow_impersonation,
+# is_impersonated_read_only, allow_sidebar_suggestions, shortcut_position, passkeys_enabled_for_2fa).
+ORGANIZATION_FIELDS = [
+    "id", "name", "slug", "logo_media_id", "created_at", "updated_at", "membership_level",
+    "plugins_access_level", "teams", "projects", "available_product_features", "is_member_join_email_enabled",
+    "metadata", "customer_id", "enforce_2fa", "members_can_invite", "members_can_use_personal_api_keys",
+    "allow_publicly_shared_resources", "member_count", "is_ai_data_processing_approved",
+    "default_experiment_stats_method", "default_anonymize_ips", "default_role_id", "is_active",
+    "is_not_active_reason",
+]  # fmt: skip
+USER_FIELDS = [
+    "date_joined", "uuid", "distinct_id", "first_name", "last_name", "email", "pending_email",
+    "is_email_verified", "notification_settings", "anonymize_data", "allow_impersonation", "toolbar_mode",
+    "has_password", "id", "is_staff", "is_impersonated", "is_impersonated_until", "is_impersonated_read_only",
+    "sensitive_session_expires_at", "team", "organization", "organizations", "events_column_config",
+    "is_2fa_enabled", "has_social_auth", "has_sso_enforcement", "has_seen_product_intro_for",
+    "scene_personalisation", "theme_mode", "hedgehog_config", "allow_sidebar_suggestions",
+    "shortcut_position", "role_at_organization", "passkeys_enabled_for_2fa",
+]  # fmt: skip
+
+
+def test_organization_has_todays_fields(client):
+    """OrganizationSerializer today: 25 fields (mockhog had 11); the settings a new organization
+    starts with, the mock user's membership an admin's (posthog/api/organization.py)."""
+    organization = client.get("/api/organizations/@current/").get_json()
+    assert list(organization) == ORGANIZATION_FIELDS
+    assert organization["metadata"] == {"instance_tag": "none"}
+    assert organization["members_can_use_personal_api_keys"] is True and organization["is_active"] is True
+    assert organization["default_experiment_stats_method"] == "bayesian"
+    listed = client.get("/api/organizations/").get_json()["results"]
+    assert listed == [organization]
+
+
+def test_user_has_todays_fields(client):
+    """UserSerializer today: 34 readable fields (mockhog had 15) in its order; the write-only ones
+    (password, current_password, set_current_organization, set_current_team) never appear
+    (posthog/api/user.py, posthog/models/user.py NOTIFICATION_DEFAULTS)."""
+    me = client.get("/api/users/@me/").get_json()
+    assert list(me) == USER_FIELDS
+    assert me["notification_settings"] == {
+        "plugin_disabled": True,
+        "error_tracking_issue_assigned": True,
+        "discussions_mentioned": True,
+        "project_weekly_digest_disabled": {},
+        "all_weekly_digest_disabled": False,
+    }
+    assert me["has_password"] is True and me["is_impersonated"] is False and me["scene_personalisation"] == []
+    assert list(me["organizations"][0]) == [
+        "id", "name", "slug", "logo_media_id", "membership_level", "members_can_use_personal_api_keys",
+        "is_active", "is_not_active_reason",
+    ]  # fmt: skip
+    assert me["organization"] == client.get("/api/organizations/@current/").get_json()

@@ -7,6 +7,7 @@ posthog/api/event.py (EventViewSet list filters, next-only pagination, retrieve)
 
 import pytest
 
+from mockhog.resources.feature_flags import group_type_mapping
 from mockhog.resources.identity import api_token
 
 EVENTS = "/api/projects/1/events/"
@@ -102,6 +103,75 @@ def test_groupidentify_creates_then_updates_the_group(client, send):
     found = client.get("/api/projects/1/groups/find/?group_type_index=0&group_key=acme")
     assert found.status_code == 200
     assert found.get_json()["group_properties"] == {"name": "Acme", "seats": 5}
+
+
+def _group_identify(group_type, key, **group_set):
+    properties = {"$group_type": group_type, "$group_key": key, "$group_set": group_set}
+    return {"event": "$groupidentify", "distinct_id": "u", "properties": properties}
+
+
+def test_groupidentify_maps_a_new_group_type_to_the_next_free_index(client, backend, send):
+    """A type the project does not map yet gets the lowest free index (GroupTypeManager
+    .fetchGroupTypeIndex), and the group is created under it; the flags service sees the type."""
+    send(_group_identify("workspace", "ws-1", name="One"))
+    found = client.get("/api/projects/1/groups/find/?group_type_index=2&group_key=ws-1")
+    assert found.status_code == 200 and found.get_json()["group_properties"] == {"name": "One"}
+    listed = client.get("/api/projects/1/groups/?group_type_index=2").get_json()["results"]
+    assert [g["group_key"] for g in listed] == ["ws-1"]
+    assert group_type_mapping(backend, 1) == {"0": "organization", "1": "instance", "2": "workspace"}
+    # the same type again: no new mapping, the group is updated
+    send(_group_identify("workspace", "ws-1", seats=3))
+    found = client.get("/api/projects/1/groups/find/?group_type_index=2&group_key=ws-1").get_json()
+    assert found["group_properties"] == {"name": "One", "seats": 3}
+    assert len(group_type_mapping(backend, 1)) == 3
+
+
+def test_at_most_five_group_types(client, backend, send):
+    """Past five types per project the type is not mapped and its group is dropped; the event is
+    still stored."""
+    send(*[_group_identify(name, "k") for name in ("team", "region", "store", "extra")])
+    mapping = group_type_mapping(backend, 1)
+    assert mapping == {"0": "organization", "1": "instance", "2": "team", "3": "region", "4": "store"}
+    for index in range(5):
+        assert client.get(f"/api/projects/1/groups/?group_type_index={index}").status_code == 200
+    stored = [g for g in backend.store.table(1, "groups").values() if g["group_key"] == "k"]
+    assert sorted(g["group_type_index"] for g in stored) == [2, 3, 4]
+    events = client.get("/api/projects/1/events/?event=$groupidentify&distinct_id=u").get_json()["results"]
+    assert len(events) == 4
+
+
+def test_groups_property_maps_types_and_tags_the_event(client, backend, send):
+    """``$groups`` on any event maps its types and adds ``$group_<index>`` (addGroupProperties)."""
+    send(
+        {
+            "event": "seat_added",
+            "distinct_id": "u",
+            "properties": {"$groups": {"organization": "acme", "pod": 7}},
+        }
+    )
+    event = client.get("/api/projects/1/events/?event=seat_added").get_json()["results"][0]
+    assert event["properties"]["$group_0"] == "acme" and event["properties"]["$group_2"] == 7
+    assert group_type_mapping(backend, 1)["2"] == "pod"
+
+
+def test_group_identify_skips_falsy_keys_and_profileless_events(client, backend, send):
+    """A falsy ``$group_key`` is skipped; without person processing no group type or group is made;
+    a numeric key is stored as its string."""
+    before = len(backend.store.table(1, "groups"))
+    send(_group_identify("organization", ""), _group_identify("organization", 0))
+    profileless = _group_identify("newtype", "x")
+    profileless["properties"]["$process_person_profile"] = False
+    send(profileless)
+    assert len(backend.store.table(1, "groups")) == before
+    assert "newtype" not in group_type_mapping(backend, 1).values()
+    send(_group_identify("organization", 42))
+    assert client.get("/api/projects/1/groups/find/?group_type_index=0&group_key=42").status_code == 200
+
+
+def test_reset_forgets_the_group_types_ingestion_mapped(client, backend, send):
+    send(_group_identify("workspace", "ws-1"))
+    backend.reset()
+    assert group_type_mapping(backend, 1) == {"0": "organization", "1": "instance"}
 
 
 def test_event_definitions_created_and_last_seen_moved(client, send):

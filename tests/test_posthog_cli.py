@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Any
 
 import pytest
 import requests
+from node_packages import cache_dir, npm_install
 
 from mockhog import DEFAULT_API_KEY, Backend
 from mockhog.testing import Server
@@ -31,39 +33,12 @@ INSTALL_SECONDS = 300
 CALL_SECONDS = 180
 
 
-def _cache_dir() -> Path:
-    configured = os.environ.get("MOCKHOG_POSTHOG_CLI_CACHE")
-    if configured:
-        return Path(configured)
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "mockhog" / "posthog-cli-0.18.3"
-
-
 @pytest.fixture(scope="module")
 def bundle() -> Path:
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.skip("node and npm are needed to run PostHog's CLI; neither is on PATH here")
-    target = _cache_dir()
-    script = target / BUNDLE
+    target = cache_dir("MOCKHOG_POSTHOG_CLI_CACHE", "posthog-cli-0.18.3")
+    script = npm_install([CLI], target, "PostHog's CLI", INSTALL_SECONDS).parent / BUNDLE
     if not script.is_file():
-        target.mkdir(parents=True, exist_ok=True)
-        command = [
-            npm,
-            "install",
-            "--ignore-scripts",
-            "--no-audit",
-            "--no-fund",
-            "--prefix",
-            str(target),
-            CLI,
-        ]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=INSTALL_SECONDS)
-        except subprocess.TimeoutExpired:
-            pytest.skip(f"npm could not install {CLI} within {INSTALL_SECONDS}s (no registry reachable?)")
-        if done.returncode != 0 or not script.is_file():
-            pytest.skip(f"npm could not install {CLI} (no registry reachable?): {done.stderr.strip()[-300:]}")
+        pytest.skip(f"npm installed {CLI} without its bundle {BUNDLE}")
     return script
 
 
@@ -180,13 +155,16 @@ def test_write_tools_of_the_served_families(cli: Cli, server: Server) -> None:
         "user": "u",
         "password": "p",
         "schema": "public",
-        # PostHog's create refuses a payload without schemas ("Schemas not given"): a client names them.
-        "schemas": [{"name": "accounts", "should_sync": True, "sync_type": "full_refresh"}],
+        # no "schemas": today's create syncs every discovered table with default settings
     }
     created = cli.call(
         "external-data-sources-create", {"source_type": "Postgres", "payload": payload, "prefix": "cli"}
     )
     source = created["id"]
+    # The CLI's handler marks its creates created_via "mcp"; every discovered table syncs.
+    shown = cli.call("external-data-sources-retrieve", {"id": source})
+    assert shown["created_via"] == "mcp" and shown["schemas"]
+    assert all(schema["should_sync"] for schema in shown["schemas"])
     changed = cli.call("external-data-sources-partial-update", {"id": source, "description": "from the CLI"})
     assert changed["description"] == "from the CLI"
     cli.call("external-data-sources-reload", {"id": source})
@@ -199,3 +177,13 @@ def test_write_tools_of_the_served_families(cli: Cli, server: Server) -> None:
         timeout=10,
     )
     assert gone.status_code == 404
+
+
+def test_the_source_type_list_is_the_clis(bundle: Path) -> None:
+    """schemas/source_types.json is the source_type enum of the CLI's ExternalDataSourcesCreateBody
+    (generated from PostHog's current OpenAPI): tools/derive_source_types.py --check finds it fresh."""
+    tool = Path(__file__).resolve().parent.parent / "tools" / "derive_source_types.py"
+    done = subprocess.run(
+        [sys.executable, str(tool), str(bundle), "--check"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr

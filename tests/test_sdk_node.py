@@ -2,20 +2,20 @@
 and flush seen through REST, and its remote flags (``POST /flags/?v=2``) equal to its own local
 evaluation of ``/flags/definitions`` for 200 distinct ids.
 
-Runs where Node and npm are installed: the SDK is installed once (``npm install``) into a cache
-directory (``$MOCKHOG_NODE_CACHE``, default ``~/.cache/mockhog/node-sdk``), in bounded time.
+Runs where Node and npm are installed: the SDK is installed once (``npm install``, see
+tests/node_packages.py) into a cache directory (``$MOCKHOG_NODE_CACHE``, default
+``~/.cache/mockhog/node-sdk``), in bounded time.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import requests
+from node_packages import cache_dir, npm_install
 
 POSTHOG_NODE = "posthog-node@5.70.0"
 INSTALL_SECONDS = 240
@@ -26,31 +26,8 @@ SCRIPT = Path(__file__).with_name("node") / "sdk_check.mjs"
 
 @pytest.fixture(scope="module")
 def posthog_node() -> Path:
-    if not shutil.which("node") or not shutil.which("npm"):
-        pytest.skip("posthog-node test needs Node.js and npm on PATH (not installed here)")
-    cache = Path(os.environ.get("MOCKHOG_NODE_CACHE", Path.home() / ".cache" / "mockhog" / "node-sdk"))
-    package = cache / "node_modules" / "posthog-node"
-    marker = cache / f".installed-{POSTHOG_NODE}"
-    if not marker.exists():
-        cache.mkdir(parents=True, exist_ok=True)
-        command = [
-            "npm",
-            "install",
-            "--ignore-scripts",
-            "--no-audit",
-            "--no-fund",
-            "--prefix",
-            str(cache),
-            POSTHOG_NODE,
-        ]
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=INSTALL_SECONDS)
-        except subprocess.TimeoutExpired:
-            pytest.skip(f"npm install {POSTHOG_NODE} took over {INSTALL_SECONDS}s (no registry?)")
-        if done.returncode != 0:
-            pytest.skip(f"npm install {POSTHOG_NODE} failed: {done.stderr.strip()[-300:]}")
-        marker.touch()
-    return package
+    target = cache_dir("MOCKHOG_NODE_CACHE", "node-sdk")
+    return npm_install([POSTHOG_NODE], target, "the posthog-node test", INSTALL_SECONDS) / "posthog-node"
 
 
 def _rest(mockhog, path):

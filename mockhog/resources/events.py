@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from .. import errors
-from ..ingestion import persons_by_distinct_id
+from ..ingestion import person_of
 from ..store import Record
 from .base import Call, Resource, iso
 from .persons import matches
@@ -66,15 +66,15 @@ class Events(Resource):
             return table.get(int(raw))
         return next((p for p in table.values() if p.get("uuid") == raw), None)
 
-    def persons_by_distinct_id(self, call: Call) -> dict[str, Record]:
-        return persons_by_distinct_id(call.table("persons"))
+    def person_of(self, call: Call, distinct_id: str) -> Record | None:
+        return person_of(call.table("persons"), distinct_id)
 
     def person_properties(self, call: Call, row: Record) -> dict[str, Any]:
-        person = self.persons_by_distinct_id(call).get(row["distinct_id"])
+        person = self.person_of(call, row["distinct_id"])
         return (person or {}).get("properties") or {}
 
     def serialize(self, call: Call, record: Record) -> dict[str, Any]:
-        person = self.persons_by_distinct_id(call).get(record["distinct_id"])
+        person = self.person_of(call, record["distinct_id"])
         summary = None
         if person is not None:
             properties = person.get("properties") or {}

@@ -15,7 +15,7 @@ from typing import Any
 from .. import errors
 from ..lifecycle import finished
 from ..store import Record
-from .base import Call, Reply, Resource
+from .base import Call, Reply, Resource, public
 
 EXTENSIONS = {
     "image/png": "png",
@@ -28,6 +28,10 @@ EXTENSIONS = {
     "application/json": "json",
 }
 VIDEO_FORMATS = {"video/webm", "video/mp4"}
+# ExportedAsset.RASTERIZED_FORMATS: rendered from a session recording, never from an insight.
+RASTERIZED_FORMATS = {"video/webm", "video/mp4", "image/gif"}
+# What a session id may be before it becomes part of PostHog's internal recording API path.
+SESSION_RECORDING_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 
 
 class Exports(Resource):
@@ -49,15 +53,12 @@ class Exports(Resource):
         return record
 
     def build(self, call: Call, data: dict[str, Any]) -> Record:
-        if not any(data.get(name) for name in ("dashboard", "insight", "export_context")):
-            raise errors.validation_error(
-                "Either dashboard, insight or export_context is required for an export."
-            )
         for field, table in (("dashboard", "dashboards"), ("insight", "insights")):
             if data.get(field) is not None and call.table(table).get(data[field]) is None:
                 raise errors.validation_error(
                     f'Invalid pk "{data[field]}" - object does not exist.', field, "does_not_exist"
                 )
+        check_export(data)
         record = super().build(call, {"dashboard": None, "insight": None, "export_context": None, **data})
         # Rendering finishes at once, after a delay, or when advanced (see mockhog.lifecycle).
         ready_at = call.backend.lifecycle.due("exports", call.now)
@@ -80,7 +81,13 @@ class Exports(Resource):
         }
 
     def serialize(self, call: Call, record: Record) -> dict[str, Any]:
-        return {**super().serialize(call, record), "has_content": self.ready(call, record)}
+        # Exports are access-controlled ("export"); the mock user, an organization admin and the
+        # creator of every export it can see, has the highest level.
+        body = {**super().serialize(call, record), "has_content": self.ready(call, record)}
+        return {**body, "user_access_level": "manager"}
+
+    def fixture_view(self, record: Record) -> dict[str, Any]:
+        return {**public(record), "user_access_level": "manager"}
 
     def ready(self, call: Call, record: Record) -> bool:
         return finished(record.get("_ready_at"), call.now)
@@ -117,6 +124,33 @@ class Exports(Resource):
                 self.finish(record, moment, tables["dashboards"].get, tables["insights"].get, ctx.user["id"])
             )
         return records
+
+
+def check_export(data: dict[str, Any]) -> None:
+    """ExportedAssetSerializer.validate and _create_asset's refusals today
+    (posthog/api/exports.py), in their order; each a 400 before anything is stored."""
+    if not any(data.get(name) for name in ("dashboard", "insight", "export_context")):
+        raise errors.validation_error(
+            "Either dashboard, insight or export_context is required for an export."
+        )
+    context = data.get("export_context") or {}
+    if not isinstance(context, dict):
+        # PostHog reads export_context with .get() and fails with a 500 on anything else.
+        got = type(context).__name__
+        raise errors.validation_error(
+            f'Expected a dictionary of items but got type "{got}".', "export_context", "not_a_dict"
+        )
+    if context.get("path") and (
+        str(context.get("method", "GET")).upper() != "GET" or context.get("body") is not None
+    ):
+        raise errors.validation_error(
+            "Exports from API endpoints only support GET requests without a request body.", "export_context"
+        )
+    recording = context.get("session_recording_id")
+    if recording and not (isinstance(recording, str) and SESSION_RECORDING_ID.fullmatch(recording)):
+        raise errors.validation_error("Invalid session_recording_id.", "export_context")
+    if data.get("export_format") in RASTERIZED_FORMATS and not recording:
+        raise errors.validation_error("Video export supports session recordings only.", "export_format")
 
 
 def _subject_name(record: Record, dashboard: Any, insight: Any) -> str:
@@ -166,7 +200,24 @@ def render_content(record: Record, insight: Any, dashboard: Any) -> bytes:
         return _png(16, 16)
     if fmt == "image/gif":
         return _gif()
+    if fmt == "video/mp4":
+        return _mp4()
+    if fmt == "video/webm":
+        return _webm()
     return _xlsx(title, rows)
+
+
+def _mp4() -> bytes:
+    """An ISO base-media file with its type box and an empty media box: enough to be an MP4."""
+    ftyp = b"ftyp" + b"isom" + struct.pack(">I", 512) + b"isomiso2mp41"
+    return struct.pack(">I", 8 + len(ftyp)) + ftyp + struct.pack(">I", 8) + b"mdat"
+
+
+def _webm() -> bytes:
+    """An EBML header declaring the webm doc type, then an empty segment."""
+    doc_type = b"\x42\x82\x84webm"
+    header = b"\x1a\x45\xdf\xa3" + bytes([0x80 | len(doc_type)]) + doc_type
+    return header + b"\x18\x53\x80\x67\x80"
 
 
 def _png(width: int, height: int) -> bytes:

@@ -353,6 +353,26 @@ STATUS_PRECEDENCE = [
     ("Completed", "Completed"),
 ]
 JOB_STATUS_LABELS = {"BillingLimitReached": "Billing limits", "BillingLimitTooLow": "Billing limit too low"}
+# Types that map to a direct-SQL engine (DIRECT_ENGINE_BY_SOURCE_TYPE; BigQuery is behind a flag, off here).
+DIRECT_CAPABLE = {"Postgres", "MySQL", "Snowflake", "Redshift", "ClickHouse", "MotherDuck", "Trino"}
+DIRECT_UNSUPPORTED = (
+    "Direct query mode is currently supported only for Postgres, MySQL, Snowflake, Redshift, ClickHouse, "
+    "MotherDuck, and Trino sources."
+)
+# Sources whose class is a WebhookSource in PostHog's source registry (those verified; the rest say false).
+WEBHOOK_SOURCES = {"Stripe", "RevenueCat", "Gitea", "Instantly"}
+# Sources with a managed (canonical) HogQL schema: no per-column selection.
+MANAGED_SCHEMA_SOURCES = {"Stripe", "Paddle", "Zendesk"}
+# What a stored source has when a fixture leaves the newer serializer fields out.
+FIELD_DEFAULTS = {
+    "created_via": None,
+    "access_method": "warehouse",
+    "direct_query_enabled": False,
+    "auto_sync_new_schemas": False,
+    "auto_sync_schema_patterns": None,
+    "engine": None,
+    "api_version": None,
+}
 
 
 def _message(text: str) -> errors.BareError:
@@ -466,7 +486,7 @@ class ExternalDataSources(Resource):
     @cached_property
     def source_types(self) -> list[str]:
         """SourceTypeEnum, read from the schema that declares it."""
-        return self.backend.contract.schemas.definition("external_data_sources.json", "SourceType")["enum"]
+        return self.backend.contract.schemas.definition("source_types.json", "SourceType")["enum"]
 
     # -- reading -----------------------------------------------------------------------------
     def filter(self, call: Call, rows: list[Record]) -> list[Record]:
@@ -518,36 +538,64 @@ class ExternalDataSources(Resource):
             "job_inputs": {k: v for k, v in job_inputs.items() if k not in hidden}
             if isinstance(job_inputs, dict)
             else job_inputs,
+            "supports_webhooks": record["source_type"] in WEBHOOK_SOURCES,
+            "supports_column_selection": record["source_type"] not in MANAGED_SCHEMA_SOURCES,
+            "api_version_deprecation": None,
         }
-        return {name: derived[name] if name in derived else record.get(name) for name in self.fields}
+        stored = {**FIELD_DEFAULTS, **record}
+        return {name: derived[name] if name in derived else stored.get(name) for name in self.fields}
 
     # -- create ------------------------------------------------------------------------------
     def create(self, call: Call) -> Any:
+        """ExternalDataSourceViewSet.create today: the view's checks in its order, each a bare
+        ``{"message"}`` 400; ``payload.schemas`` omitted (or empty) syncs every discovered table
+        with the defaults PostHog's build_default_schemas picks."""
         body = call.body
         source_type, prefix = body["source_type"], body.get("prefix")
-        self.check_prefix(call, source_type, prefix)
-        payload = body.get("payload") or {}
+        access_method = body.get("access_method") or "warehouse"
+        direct = access_method == "direct"
+        if direct and source_type not in DIRECT_CAPABLE:
+            raise _message(DIRECT_UNSUPPORTED)
+        if direct:
+            prefix = prefix.strip() if isinstance(prefix, str) else ""
+            if not prefix:
+                raise _message("Name is required for direct query sources")
+        else:
+            self.check_new_prefix(call, source_type, prefix)
+        # PostHog strips the payload's string values before reading them.
+        payload = {k: v.strip() if isinstance(v, str) else v for k, v in body["payload"].items()}
         problems = config_problems(source_type, payload)
         if problems:
             raise _message(f"Invalid source config: {', '.join(problems)}")
         choices = payload.get("schemas")
-        if not isinstance(choices, list) or not choices:
-            raise _message("Schemas not given")
+        if choices is not None and not isinstance(choices, list):
+            raise _message("The 'schemas' field must be a list of the tables to sync.")
+        if not choices:
+            choices = default_schemas(source_type)
         available = set(source_tables(source_type))
         if not all(isinstance(c, dict) and c.get("name") in available for c in choices):
             raise _message("Schemas given do not exist in source")
-        if any(
-            c.get("sync_type") in ("incremental", "append") and not c.get("incremental_field")
-            for c in choices
-        ):
-            raise _message("Incremental schemas given do not have an incremental field set")
+        for choice in choices:
+            if choice.get("should_sync", False) and choice.get("sync_type") in ("incremental", "append"):
+                if choice.get("incremental_field") is None:
+                    raise _message("Incremental schemas given do not have an incremental field set")
+                if choice.get("incremental_field_type") is None:
+                    raise _message("Incremental schemas given do not have an incremental field type set")
         record = {
             "id": call.new_uuid(),
             "created_at": call.timestamp(),
             "created_by": call.user["email"],
+            "created_via": body.get("created_via") or "api",
             "source_type": source_type,
             "prefix": prefix,
             "description": body.get("description"),
+            "access_method": access_method,
+            "direct_query_enabled": bool(body.get("direct_query_enabled")),
+            "auto_sync_new_schemas": False,
+            "auto_sync_schema_patterns": None,
+            # The engine is what a live connection reports; mockhog opens none.
+            "engine": None,
+            "api_version": None,
             "job_inputs": {k: v for k, v in payload.items() if k != "schemas"},
             "revenue_analytics_config": _default_revenue_config(source_type),
             "user_access_level": "editor",
@@ -555,11 +603,35 @@ class ExternalDataSources(Resource):
             "_source_id": call.new_uuid(),
             "_status": "Running",
         }
-        self.save(call, self.start_sync(call, record))
+        self.save(call, record if direct else self.start_sync(call, record))
         return {"id": record["id"]}
 
+    def check_new_prefix(self, call: Call, source_type: Any, prefix: Any) -> None:
+        """The create's prefix rules: a HogQL-safe identifier (an envelope 400), and a second
+        source of a type needs a prefix no other one of that type has (bare 400s)."""
+        if prefix:
+            cleaned = prefix.strip("_")
+            if not cleaned:
+                raise errors.validation_error("Prefix cannot consist of only underscores")
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", cleaned):
+                raise errors.validation_error(
+                    "Prefix must contain only letters, numbers, and underscores, and start with a letter "
+                    "or underscore"
+                )
+        same_type = [row for row in self.rows(call) if row["source_type"] == source_type]
+        if same_type and not prefix:
+            raise _message(
+                "You already have a source of this type. Add a table prefix so this connection's tables "
+                "don't clash with your existing source."
+            )
+        if prefix and any(row["prefix"] == prefix for row in same_type):
+            raise _message(
+                f"Another source of this type already uses the prefix '{prefix}'. Choose a different "
+                "prefix so this connection's tables don't clash."
+            )
+
     def check_prefix(self, call: Call, source_type: Any, prefix: Any) -> None:
-        """PostHog's prefix rules: a second source of a type needs a prefix no other one has."""
+        """The source_prefix action's older rules and messages (the view keeps them)."""
         same_type = [row for row in self.rows(call) if row["source_type"] == source_type]
         if same_type and not prefix:
             raise _message("Source type already exists. Prefix is required")
@@ -593,7 +665,9 @@ class ExternalDataSources(Resource):
     # -- update ------------------------------------------------------------------------------
     def change(self, call: Call, record: Record, data: dict[str, Any]) -> Record:
         # client_secret/account_id are write-only inputs PostHog never stores; prefix is ignored.
-        changes = {k: v for k, v in data.items() if k in ("description", "job_inputs")}
+        # created_via is write-once: an update ignores it.
+        editable = ("description", "job_inputs", "direct_query_enabled", "auto_sync_new_schemas")
+        changes = {k: v for k, v in data.items() if k in editable or k == "auto_sync_schema_patterns"}
         if "job_inputs" in changes:
             changes["job_inputs"] = {**(record.get("job_inputs") or {}), **(changes["job_inputs"] or {})}
         return {**record, **changes}
@@ -697,8 +771,48 @@ def _default_revenue_config(source_type: str) -> dict[str, bool]:
     return {"enabled": source_type == "Stripe", "include_invoiceless_charges": True}
 
 
+def default_schemas(source_type: str) -> list[dict[str, Any]]:
+    """PostHog's build_default_schemas over the source's tables: every table syncs, incrementally
+    on its preferred tracking column where it has one (``updated_at`` before ``created_at``), else
+    as a full refresh."""
+    choices = []
+    for table in source_tables(source_type):
+        fields = incremental_fields(source_type, table)
+        chosen = next((f for name in _FIELD_PREFERENCE for f in fields if f["field"].lower() == name), None)
+        chosen = chosen or (fields[0] if fields else None)
+        if chosen is None:
+            choices.append({"name": table, "should_sync": True, "sync_type": "full_refresh"})
+            continue
+        choices.append(
+            {
+                "name": table,
+                "should_sync": True,
+                "sync_type": "incremental",
+                "incremental_field": chosen["field"],
+                "incremental_field_type": chosen["field_type"],
+            }
+        )
+    return choices
+
+
+# build_default_schemas' preference among tracking columns (lowercased).
+_FIELD_PREFERENCE = (
+    "updated_at",
+    "updatedat",
+    "modified_at",
+    "modifiedat",
+    "last_modified",
+    "updated",
+    "modified",
+    "created_at",
+    "createdat",
+    "created",
+)
+
+
 def _new_schema(schema_id: str, choice: dict[str, Any]) -> dict[str, Any]:
-    should_sync = bool(choice.get("should_sync", True))
+    # A schema the payload names without should_sync does not sync (PostHog's default is False).
+    should_sync = bool(choice.get("should_sync", False))
     sync_type = choice.get("sync_type") or ("full_refresh" if should_sync else None)
     return {
         "id": schema_id,
@@ -808,9 +922,16 @@ def _seed_source(ctx: Any, spec: dict[str, Any]) -> Record:
         "id": ctx.uuid(),
         "created_at": ctx.moment(120, 30),
         "created_by": ctx.user["email"],
+        "created_via": "web",
         "source_type": source_type,
         "prefix": spec.get("prefix"),
         "description": f"{label_of(source_type)} data of {ctx.faker.company()}",
+        "access_method": "warehouse",
+        "direct_query_enabled": False,
+        "auto_sync_new_schemas": False,
+        "auto_sync_schema_patterns": None,
+        "engine": None,
+        "api_version": None,
         "job_inputs": {f["name"]: _credential(ctx, f) for f in wizard_fields(source_type)},
         "revenue_analytics_config": _default_revenue_config(source_type),
         "user_access_level": "editor",

@@ -544,7 +544,7 @@ def local_evaluation_body(backend: Backend, project_id: int, include_cohorts: bo
         cohorts = {key: value for key, value in every.items() if key in used}
     return {
         "flags": [minimal(row, project_id) for row in served],
-        "group_type_mapping": group_type_mapping(backend),
+        "group_type_mapping": group_type_mapping(backend, project_id),
         "cohorts": cohorts,
     }
 
@@ -559,15 +559,15 @@ def subject_for(
 ) -> flags.Subject:
     """Who a flag is evaluated for: the stored person's properties overridden by the ones passed,
     and each named group's stored properties overridden by the ones passed."""
-    from ..ingestion import persons_by_distinct_id
+    from ..ingestion import person_of
 
     store = backend.store
-    person = persons_by_distinct_id(store.table(project_id, "persons")).get(distinct_id)
+    person = person_of(store.table(project_id, "persons"), distinct_id)
     overrides = person_properties if isinstance(person_properties, dict) else {}
     properties = {**((person or {}).get("properties") or {}), **overrides}
     named = {str(k): str(v) for k, v in groups.items()} if isinstance(groups, dict) else {}
     passed = group_properties if isinstance(group_properties, dict) else {}
-    indexes = {name: int(index) for index, name in group_type_mapping(backend).items()}
+    indexes = {name: int(index) for index, name in group_type_mapping(backend, project_id).items()}
     stored_groups = store.table(project_id, "groups").values()
     values: dict[str, dict[str, Any]] = {}
     for group_type, key in named.items():
@@ -596,7 +596,7 @@ def evaluate_project(
         if not row.get("deleted") and row.get("is_static")
     }
     cohorts.update(cohort_definitions(backend, project_id))
-    return flags.evaluate_all(served, subject, group_type_mapping(backend), cohorts, only)
+    return flags.evaluate_all(served, subject, group_type_mapping(backend, project_id), cohorts, only)
 
 
 def minimal(row: Record, project_id: int | None) -> dict[str, Any]:
@@ -616,10 +616,11 @@ def cohort_definitions(backend: Backend, project_id: int) -> dict[str, Any]:
     return definitions
 
 
-def group_type_mapping(backend: Backend) -> dict[str, str]:
-    groups = backend.resources.get("groups")
-    mapping = getattr(groups, "group_types", {}) if groups is not None else {}
-    return {str(index): name for index, name in sorted(mapping.items())}
+def group_type_mapping(backend: Backend, project_id: int) -> dict[str, str]:
+    """The project's group types as the flags service sends them: ``{"<index>": "<name>"}``."""
+    from ..ingestion import group_types
+
+    return {str(index): name for index, name in group_types(backend, project_id).items()}
 
 
 def _check_payloads(filters: dict[str, Any], variants: set[Any]) -> dict[str, Any]:

@@ -21,12 +21,57 @@ from typing import Any
 from .. import errors
 from ..errors import BareError
 from ..store import Record
-from .base import Call, Reply, Resource, iso
+from .base import Call, Reply, Resource, iso, public
 
 VIEW_LOG_TABLE = "file_system_view_logs"
 PREVIEW_LIMIT = 200  # entries returned by count / count_by_path
 RECENTS_LIMIT, RECENTS_MAX = 100, 1000
 UNDO_DELETE_REFUSED = "Couldn't restore this. It may already be restored, or you may not have access to it."
+# posthog/api/file_system/file_system.py: caller-supplied paths and meta are bounded.
+MAX_PATH_LENGTH = 4000
+MAX_PATH_SEGMENTS = 50
+MAX_META_BYTES = 1_000_000
+# Entry types with access controls (ACCESS_CONTROL_RESOURCES and RESOURCE_INHERITANCE_MAP in
+# posthog/rbac/user_access_control.py): only these resolve a user_access_level.
+ACCESS_CONTROLLED_TYPES = frozenset(
+    {
+        "action", "customer_analytics", "dashboard", "early_access_feature", "endpoint", "experiment",
+        "export", "external_data_source", "warehouse_objects", "feature_flag", "heatmap", "hog_flow",
+        "insight", "llm_analytics", "evaluation", "tagger", "llm_skill", "ai_observability_clusters",
+        "notebook", "revenue_analytics", "session_recording", "sharing_configuration", "survey", "ticket",
+        "web_analytics", "activity_log", "error_tracking", "logs", "mcp_analytics", "metrics", "tracing",
+        "replay_scanner", "toolbar", "llm_playground", "session_recording_playlist", "warehouse_table",
+        "warehouse_view", "dataset", "llm_provider_key", "llm_prompt", "account", "customer_journey",
+        "experiment_saved_metric", "experiment_holdout", "dashboard_template", "marketing_analytics",
+        "vision_action", "vision_alert",
+    }
+)  # fmt: skip
+
+
+def _access_level(record: Record) -> str | None:
+    """The mock user is an organization admin: every access-controlled object is "manager" to it."""
+    access_controlled = record.get("ref") and record.get("type") in ACCESS_CONTROLLED_TYPES
+    return "manager" if access_controlled else None
+
+
+def check_path(path: Any, attr: str | None) -> None:
+    """PostHog's validate_file_system_path: a string of at most 4000 characters and 50 segments."""
+    if not isinstance(path, str):
+        raise errors.validation_error("Path must be a string.", attr)
+    if len(path) > MAX_PATH_LENGTH:
+        raise errors.validation_error(f"Path must be {MAX_PATH_LENGTH} characters or fewer.", attr)
+    if len(split_path(path)) > MAX_PATH_SEGMENTS:
+        raise errors.validation_error(f"Path can be at most {MAX_PATH_SEGMENTS} levels deep.", attr)
+
+
+def check_meta(meta: Any) -> None:
+    """FileSystemSerializer.validate_meta: an object (null too is refused) under 1 MB of JSON."""
+    if not isinstance(meta, dict):
+        raise errors.validation_error("Meta must be an object.", "meta")
+    if len(json.dumps(meta, default=str).encode()) > MAX_META_BYTES:
+        raise errors.validation_error(f"Meta must be smaller than {MAX_META_BYTES / 1_000_000:g} MB.", "meta")
+
+
 HOG_FUNCTION_KINDS = frozenset(
     {
         "broadcast",
@@ -199,7 +244,17 @@ class FileSystem(Resource):
     def serialize(self, call: Call, record: Record) -> dict[str, Any]:
         body = super().serialize(call, record)
         body["last_viewed_at"] = self._last_viewed(call, record) or record.get("last_viewed_at")
+        body["created_by"] = self._user_basic(call) if record.get("_created_by") == call.user["id"] else None
+        body["user_access_level"] = _access_level(record)
         return body
+
+    def fixture_view(self, record: Record) -> dict[str, Any]:
+        return {**public(record), "created_by": None, "user_access_level": _access_level(record)}
+
+    @staticmethod
+    def _user_basic(call: Call) -> dict[str, Any]:
+        fields = call.backend.contract.schemas.field_order("common.json", "UserBasic")
+        return {name: call.user.get(name) for name in fields}
 
     def list(self, call: Call) -> Any:
         order_by = call.query.get("order_by")
@@ -308,8 +363,7 @@ class FileSystem(Resource):
         }
         if call.user["id"] not in ids:
             return []
-        fields = call.backend.contract.schemas.field_order("common.json", "UserBasic")
-        return [{name: call.user.get(name) for name in fields}]
+        return [self._user_basic(call)]
 
     def _recents(self, call: Call, descending: bool) -> dict[str, Any]:
         """The Recents widget: viewed, non-shortcut rows by view time; one page, no links."""
@@ -333,6 +387,7 @@ class FileSystem(Resource):
 
     # -- creating and changing ---------------------------------------------------------------
     def build(self, call: Call, data: dict[str, Any]) -> Record:
+        self._check_entry(data)
         self._ensure_parents(call, data["path"], shortcut=False)
         record = super().build(call, data)
         return {
@@ -344,10 +399,19 @@ class FileSystem(Resource):
         }
 
     def change(self, call: Call, record: Record, data: dict[str, Any]) -> Record:
+        self._check_entry(data)
         changed = {**record, **data}
         if "path" in data:
             changed["depth"] = depth_of(data["path"])
         return changed
+
+    @staticmethod
+    def _check_entry(data: dict[str, Any]) -> None:
+        """The serializer's field checks, in its field order (path, then meta)."""
+        if "path" in data:
+            check_path(data["path"], "path")
+        if "meta" in data:
+            check_meta(data["meta"])
 
     def _ensure_parents(self, call: Call, path: str, shortcut: bool | None) -> None:
         """Create a folder for every missing parent of ``path`` (the create view stores
@@ -406,6 +470,7 @@ class FileSystem(Resource):
         new_path = body.get("new_path")
         if not new_path:
             raise BareError(400, {"detail": "new_path is required"})
+        check_path(new_path, None)
         if instance["type"] == "folder" and new_path == instance["path"]:
             raise BareError(400, {"detail": f"Cannot {verb} folder into itself"})
         self._ensure_parents(call, new_path, shortcut=None)
@@ -524,6 +589,10 @@ class FileSystem(Resource):
             self._ensure_parents(call, leftovers[0]["path"], shortcut=None)
 
     def undo_delete(self, call: Call) -> Any:
+        # UndoDeleteRequestSerializer checks every item's path before anything is restored.
+        for index, item in enumerate(call.body["items"]):
+            if item.get("path") is not None:
+                check_path(item["path"], f"items__{index}__path")
         undone = []
         for item in call.body["items"]:
             kind = BACKING.get(item["type"])

@@ -12,6 +12,15 @@ from ..pagination import limit_offset_page
 from .base import Call, Resource
 
 ADMIN = 8  # PostHog's OrganizationMembership.Level.ADMIN
+CONFIG = 3  # Organization.PluginsAccessLevel.CONFIG, what a cloud organization has
+# posthog/models/user.py NOTIFICATION_DEFAULTS: what a user who changed nothing is shown.
+NOTIFICATION_DEFAULTS = {
+    "plugin_disabled": True,
+    "error_tracking_issue_assigned": True,
+    "discussions_mentioned": True,
+    "project_weekly_digest_disabled": {},
+    "all_weekly_digest_disabled": False,
+}
 
 
 def _token(prefix: str, *parts: Any) -> str:
@@ -73,20 +82,35 @@ class _Identity(Resource):
     def organization_view(self, call: Call) -> dict[str, Any]:
         organization = self.organization(call)
         projects = [call.backend.projects[p["id"]] for p in self.projects(call)]
+        # OrganizationSerializer's fields in its order; the settings are a new organization's defaults.
         return {
             "id": organization["id"],
             "name": organization["name"],
             "slug": organization.get("slug") or organization["name"].lower().replace(" ", "-").strip("."),
+            "logo_media_id": None,
             "created_at": organization.get("created_at", "2024-01-15T09:00:00.000000Z"),
             "updated_at": organization.get("updated_at", "2025-06-01T09:00:00.000000Z"),
             "membership_level": ADMIN,
+            "plugins_access_level": CONFIG,
             "teams": [self.team(call, p) for p in projects],
             "projects": [
                 {"id": p["id"], "organization_id": organization["id"], "name": p["name"]} for p in projects
             ],
             "available_product_features": [{"key": "advanced_permissions", "name": "Advanced permissions"}],
             "is_member_join_email_enabled": True,
+            "metadata": {"instance_tag": "none"},
+            "customer_id": None,
+            "enforce_2fa": None,
+            "members_can_invite": True,
+            "members_can_use_personal_api_keys": True,
+            "allow_publicly_shared_resources": True,
             "member_count": 1,
+            "is_ai_data_processing_approved": True,
+            "default_experiment_stats_method": "bayesian",
+            "default_anonymize_ips": False,
+            "default_role_id": None,
+            "is_active": True,
+            "is_not_active_reason": None,
         }
 
 
@@ -97,7 +121,15 @@ class Users(_Identity):
             raise errors.not_found()
         current = call.backend.projects[call.backend.current_project(call.key)]
         organization = self.organization_view(call)
-        basic = {k: organization[k] for k in ("id", "name", "slug")}
+        basic = {
+            k: organization[k]
+            for k in (
+                "id", "name", "slug", "logo_media_id", "membership_level",
+                "members_can_use_personal_api_keys", "is_active", "is_not_active_reason",
+            )
+        }  # fmt: skip
+        # UserSerializer's fields in its order (write-only ones left out). The mock user signed up with
+        # a password, has changed no setting, and calls with an API key (no session, no impersonation).
         return {
             "date_joined": user.get("date_joined", "2024-01-15T09:00:00.000000Z"),
             "uuid": user["uuid"],
@@ -107,13 +139,32 @@ class Users(_Identity):
             "email": user["email"],
             "pending_email": None,
             "is_email_verified": user["is_email_verified"],
-            "hedgehog_config": user["hedgehog_config"],
-            "role_at_organization": user["role_at_organization"],
+            "notification_settings": NOTIFICATION_DEFAULTS,
+            "anonymize_data": False,
+            "allow_impersonation": True,
+            "toolbar_mode": "toolbar",
+            "has_password": True,
+            "id": user["id"],
             "is_staff": False,
+            "is_impersonated": False,
+            "is_impersonated_until": None,
+            "is_impersonated_read_only": False,
+            "sensitive_session_expires_at": None,
             "team": self.team(call, current),
             "organization": organization,
-            "organizations": [{**basic, "logo_media_id": None, "membership_level": ADMIN}],
-            "id": user["id"],
+            "organizations": [basic],
+            "events_column_config": {"active": "DEFAULT"},
+            "is_2fa_enabled": False,
+            "has_social_auth": False,
+            "has_sso_enforcement": False,
+            "has_seen_product_intro_for": None,
+            "scene_personalisation": [],
+            "theme_mode": None,
+            "hedgehog_config": user["hedgehog_config"],
+            "allow_sidebar_suggestions": None,
+            "shortcut_position": None,
+            "role_at_organization": user["role_at_organization"],
+            "passkeys_enabled_for_2fa": None,
         }
 
 

@@ -48,8 +48,12 @@ class SoftDeleted(Resource):
         return {**public(record), "deleted": bool(record.get("_deleted"))}
 
     def destroy(self, call: Call) -> Reply:
-        """405 with no body, before any lookup: even an unknown id gets it."""
-        return Reply(body=None, status=405, headers={"Allow": DETAIL_ALLOW})
+        return forbid_destroy()
+
+
+def forbid_destroy() -> Reply:
+    """ForbidDestroyModel's DELETE: 405 with no body, before any lookup (even an unknown id gets it)."""
+    return Reply(body=None, status=405, headers={"Allow": DETAIL_ALLOW})
 
 
 def _flagged(record: Record, deleted: bool) -> Record:
