@@ -348,6 +348,10 @@ def _drf_error(error: ValidationError) -> tuple[list[str], str, str]:
         return path, "blank", "This field may not be blank."
     if kind == "minItems" and expected == 1:
         return path, "empty", "This list may not be empty."
+    custom = error.schema.get("x-drf-error") if isinstance(error.schema, dict) else None
+    if kind == "pattern" and isinstance(custom, dict):
+        # a serializer's own validate_<field> message, for a rule the schema can state
+        return path, custom["code"], custom["detail"]
     if kind in _MESSAGES:
         code, template = _MESSAGES[kind]
         return path, code, template.format(expected=expected, value=value)
