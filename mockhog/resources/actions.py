@@ -10,7 +10,7 @@ from .. import errors
 from ..contract import _FORMAT_MESSAGES
 from ..store import Record
 from .base import Call
-from .product import SoftDeleted, drf_datetime, parse_moment, tagify
+from .product import SoftDeleted, drf_datetime, parse_moment, tagged, tagify
 
 STEP_FIELDS = (
     "event", "properties", "selector", "selector_regex", "tag_name", "text", "text_matching",
@@ -138,9 +138,7 @@ class Actions(SoftDeleted):
                 raise errors.validation_error(
                     f"This project already has an action with this name, ID {clash}", "name", "unique"
                 )
-        if "tags" in data:
-            data["tags"] = tagify(data["tags"])
-        return data
+        return tagged(data)
 
     # -- seed --------------------------------------------------------------------------------
     def seed(self, ctx: Any) -> list[Record]:
