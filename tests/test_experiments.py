@@ -505,3 +505,23 @@ def test_seeded_experiment_runs_on_the_seeded_multivariate_flag(client):
     seeded = client.get(f"{BASE}1/").get_json()
     assert seeded["status"] == "running" and seeded["feature_flag_key"] == "pricing-page-test"
     assert client.get(f"{FLAGS}2/").get_json()["experiment_set"] == [1]
+
+
+def test_an_experiment_metric_on_an_action_is_a_reference(client):
+    """posthog/api/action.py find_action_references: live experiments whose metrics (or other JSON
+    settings) use the action (an ActionsNode) are listed after insights; a deleted one is not."""
+    metric = {"kind": "ExperimentMetric", "metric_type": "mean", "source": {"kind": "ActionsNode", "id": 5}}
+    made = make(client, metrics=[metric])
+    refs = client.get("/api/projects/1/actions/5/references/").get_json()
+    assert {
+        "type": "experiment",
+        "id": str(made["id"]),
+        "name": "Checkout test",
+        "url": f"/experiments/{made['id']}",
+        "created_at": made["created_at"],
+        "created_by": USER,
+    } in refs
+    client.patch(f"{BASE}{made['id']}/", json={"deleted": True})
+    assert all(
+        ref["type"] != "experiment" for ref in client.get("/api/projects/1/actions/5/references/").get_json()
+    )
