@@ -59,7 +59,7 @@ class Operation:
     def operation_id(self) -> str:
         """PostHog's (drf-spectacular's) operationId, e.g. ``environments_exports_list``."""
         tokens = [part for part in self.path.strip("/").split("/") if not part.startswith("{")]
-        name = "_".join(tokens + [self.suffix])
+        name = "_".join(tokens + [self.suffix] if self.suffix else tokens)
         return f"environments_{name}" if self.prefix == "environments" else name
 
     @property
@@ -156,7 +156,8 @@ def _operation(spec: ResourceSpec, prefix: str, row: dict[str, Any]) -> Operatio
     else:
         access = row.get("access") or ("read" if method == "GET" else "write")
         scopes = (f"{spec.scope}:{access}",)
-    suffix = row.get("suffix") or (action if action == "list" else _METHOD_SUFFIX[method])
+    # suffix = "" where PostHog names the operation itself (extend_schema's operation_id)
+    suffix = row["suffix"] if "suffix" in row else (action if action == "list" else _METHOD_SUFFIX[method])
     response = row.get("response")
     if response is None and action != "destroy":
         response = "page" if action == "list" and spec.pagination != "none" else spec.model

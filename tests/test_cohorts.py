@@ -194,3 +194,19 @@ def test_list_filters(client):
     assert not {"filters", "query", "groups"} & set(basic)
     stamps = [row["created_at"] for row in client.get(BASE).get_json()["results"]]
     assert stamps == sorted(stamps, reverse=True)
+
+
+def test_a_cohort_an_active_flag_targets_cannot_be_deleted(client, refused):
+    """posthog/api/cohort.py CohortSerializer.update: deleting a cohort that active, undeleted feature
+    flags of the project use in their conditions is refused, naming the flags; once the flag is off
+    the cohort may go."""
+    condition = {"properties": [{"key": "id", "type": "cohort", "value": 5}], "rollout_percentage": 100}
+    made = client.post(
+        "/api/projects/1/feature_flags/", json={"key": "for-cohort-5", "filters": {"groups": [condition]}}
+    )
+    assert made.status_code == 201, made.get_json()
+    refused("patch", f"{BASE}5/", {"deleted": True}, "invalid_input", None,
+            "This cohort is used in 1 active feature flag(s): for-cohort-5. "
+            "Please remove the cohort from these feature flags before deleting it.")  # fmt: skip
+    client.patch(f"/api/projects/1/feature_flags/{made.get_json()['id']}/", json={"active": False})
+    assert client.patch(f"{BASE}5/", json={"deleted": True}).status_code == 200

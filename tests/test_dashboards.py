@@ -138,3 +138,16 @@ def test_search_and_tags(client):
     assert [row["name"] for row in client.get(f"{BASE}?tags=kpi").get_json()["results"]] == ["Product KPIs"]
     too_long = client.get(f"{BASE}?search={'x' * 201}")
     assert too_long.get_json() == error("Search query must be 200 characters or fewer.", "search")
+
+
+def test_exports_and_sharing_refuse_a_deleted_dashboard(client, backend):
+    """Dashboard.objects hides soft-deleted dashboards: an export of one is refused
+    (posthog/api/exports.py) and its sharing configuration is a 404 (posthog/api/sharing.py)."""
+    assert client.patch(f"{BASE}2/", json={"deleted": True}).status_code == 200
+    before = backend.store.dump()
+    export = client.post("/api/projects/1/exports/", json={"dashboard": 2, "export_format": "image/png"})
+    assert export.status_code == 400 and export.get_json()["attr"] == "dashboard"
+    assert export.get_json()["detail"] == 'Invalid pk "2" - object does not exist.'
+    sharing = client.get(f"{BASE}2/sharing/")
+    assert sharing.status_code == 404 and sharing.get_json()["detail"] == "Dashboard not found."
+    assert backend.store.dump() == before

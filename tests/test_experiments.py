@@ -22,6 +22,12 @@ FUNNEL = {
 }
 
 
+def split(**percentages):
+    """A create body's parameters: variants (key=split_percent) in the order given."""
+    variants = [{"key": key, "split_percent": share} for key, share in percentages.items()]
+    return {"parameters": {"feature_flag_variants": variants}}
+
+
 def make(client, **body):
     response = client.post(BASE, json={"name": "Checkout test", "feature_flag_key": "checkout-test", **body})
     assert response.status_code == 201, response.get_json()
@@ -99,20 +105,13 @@ def test_variants_and_rollout_come_from_parameters(client):
         ({"feature_flag_key": None}, "feature_flag_key", "null", "This field may not be null."),
         ({"name": ""}, "name", "blank", "This field may not be blank."),
         (
-            {"parameters": {"feature_flag_variants": [{"key": "control", "split_percent": 100}]}},
+            split(control=100),
             None,
             "invalid_input",
             "Feature flag must have at least 2 variants (control and at least one test variant)",
         ),
         (
-            {
-                "parameters": {
-                    "feature_flag_variants": [
-                        {"key": "a", "split_percent": 50},
-                        {"key": "b", "split_percent": 50},
-                    ]
-                }
-            },
+            split(a=50, b=50),
             None,
             "invalid_input",
             "Feature flag variants must contain a variant with key 'control' (lowercase, exactly). Got keys: "
@@ -125,14 +124,7 @@ def test_variants_and_rollout_come_from_parameters(client):
             "Each variant must include split_percent (recommended) or rollout_percentage (deprecated).",
         ),
         (
-            {
-                "parameters": {
-                    "feature_flag_variants": [
-                        {"key": "control", "split_percent": 50},
-                        {"key": "t", "split_percent": 40},
-                    ]
-                }
-            },
+            split(control=50, t=40),
             "filters",
             "invalid_input",
             "Invalid variant definitions: Variant rollout percentages must sum to 100.",
@@ -513,3 +505,23 @@ def test_seeded_experiment_runs_on_the_seeded_multivariate_flag(client):
     seeded = client.get(f"{BASE}1/").get_json()
     assert seeded["status"] == "running" and seeded["feature_flag_key"] == "pricing-page-test"
     assert client.get(f"{FLAGS}2/").get_json()["experiment_set"] == [1]
+
+
+def test_an_experiment_metric_on_an_action_is_a_reference(client):
+    """posthog/api/action.py find_action_references: live experiments whose metrics (or other JSON
+    settings) use the action (an ActionsNode) are listed after insights; a deleted one is not."""
+    metric = {"kind": "ExperimentMetric", "metric_type": "mean", "source": {"kind": "ActionsNode", "id": 5}}
+    made = make(client, metrics=[metric])
+    refs = client.get("/api/projects/1/actions/5/references/").get_json()
+    assert {
+        "type": "experiment",
+        "id": str(made["id"]),
+        "name": "Checkout test",
+        "url": f"/experiments/{made['id']}",
+        "created_at": made["created_at"],
+        "created_by": USER,
+    } in refs
+    client.patch(f"{BASE}{made['id']}/", json={"deleted": True})
+    assert all(
+        ref["type"] != "experiment" for ref in client.get("/api/projects/1/actions/5/references/").get_json()
+    )

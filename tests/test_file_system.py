@@ -3,7 +3,10 @@
 import pytest
 from seeded import USER as USER_BASIC
 
+from mockhog.resources.file_system import short_id
+
 BASE = "/api/projects/1/file_system/"
+WAU = short_id(1)  # the seeded insight 1, "Weekly active users"
 ENV_BASE = "/api/environments/1/file_system/"
 SEEDED = 22  # 9 folders (8 from the profile + Unfiled/Insights), 10 insights, 3 dashboards
 
@@ -164,16 +167,17 @@ def test_environments_prefix_is_the_same_tree(client):
 
 def test_seed_files_every_insight_and_dashboard(client):
     items = rows(client, "&not_type=folder")
-    assert sorted((r["type"], int(r["ref"])) for r in items) == sorted(
-        [("insight", i) for i in range(1, 11)] + [("dashboard", i) for i in range(1, 4)]
+    assert sorted((r["type"], r["ref"]) for r in items) == sorted(
+        [("insight", short_id(i)) for i in range(1, 11)] + [("dashboard", str(i)) for i in range(1, 4)]
     )
     names = {r["path"].rsplit("/", 1)[1] for r in items}
     assert {"Weekly active users", "Product KPIs", "Engineering health"} <= names
     for row in items:
         assert row["depth"] == row["path"].count("/") + 1
         assert row["meta"]["created_by"] == 1 and row["shortcut"] is False
-        prefix = "/insights/" if row["type"] == "insight" else f"/dashboard/{row['ref']}"
-        assert row["href"].startswith(prefix)
+        # get_file_system_representation: an insight's entry names it by its short_id, href too
+        prefix = "/insights/" if row["type"] == "insight" else "/dashboard/"
+        assert row["href"] == prefix + row["ref"]
     for folder in ("Marketing/Campaigns/Q2 launch", "Product/Onboarding", "Engineering/Reliability"):
         assert row_at(client, folder)["type"] == "folder"
 
@@ -411,7 +415,7 @@ def test_deleting_the_last_row_soft_deletes_the_insight_and_undo_restores_it(cli
         "deleted": [
             {
                 "type": "insight",
-                "ref": "1",
+                "ref": WAU,
                 "mode": "soft",
                 "undo": "Send PATCH /api/projects/@current/insights/{id} with deleted=false.",
                 "path": "Marketing/Weekly active users",
@@ -424,13 +428,13 @@ def test_deleting_the_last_row_soft_deletes_the_insight_and_undo_restores_it(cli
 
     undone = client.post(
         f"{BASE}undo_delete/",
-        json={"items": [{"type": "insight", "ref": "1", "path": "Restored/Weekly active users"}]},
+        json={"items": [{"type": "insight", "ref": WAU, "path": "Restored/Weekly active users"}]},
     )
     assert undone.status_code == 200
-    assert undone.get_json() == {"undone": [{"type": "insight", "ref": "1"}]}
+    assert undone.get_json() == {"undone": [{"type": "insight", "ref": WAU}]}
     assert "_deleted" not in backend.store.table(1, "insights").get(1)
     restored = row_at(client, "Restored/Weekly active users")
-    assert (restored["ref"], restored["href"], restored["shortcut"]) == ("1", item["href"], False)
+    assert (restored["ref"], restored["href"], restored["shortcut"]) == (WAU, item["href"], False)
     assert row_at(client, "Restored")["type"] == "folder"
 
 
@@ -444,7 +448,7 @@ def test_undo_without_a_path_files_it_as_unfiled(client):
 
 def test_deleting_one_of_two_rows_keeps_the_object(client, backend):
     item = row_at(client, "Marketing/Weekly active users")
-    client.post(BASE, json={"path": "Copies/WAU", "type": "insight", "ref": "1"})
+    client.post(BASE, json={"path": "Copies/WAU", "type": "insight", "ref": WAU})
     response = client.delete(f"{BASE}{item['id']}/")
     assert response.status_code == 204 and response.data == b""
     assert "_deleted" not in backend.store.table(1, "insights").get(1)
@@ -468,9 +472,11 @@ def test_deleting_a_folder_deletes_everything_under_it(client, backend):
     assert all(d["mode"] == "soft" and d["can_undo"] for d in deleted)
     assert rows(client, "&parent=Marketing/Campaigns") == []
     assert "Marketing/Campaigns" not in paths(client)
+    insights = {row["short_id"]: row for row in backend.store.table(1, "insights").values()}
     for entry in deleted:
-        table = "insights" if entry["type"] == "insight" else "dashboards"
-        assert backend.store.table(1, table).get(int(entry["ref"]))["_deleted"] is True
+        obj = insights[entry["ref"]] if entry["type"] == "insight" else None
+        obj = obj or backend.store.table(1, "dashboards").get(int(entry["ref"]))
+        assert obj["_deleted"] is True
 
 
 def test_deleting_an_empty_folder_is_204(client):
@@ -519,7 +525,7 @@ def test_delete_refusals_change_nothing(client, backend, body, detail):
     "body, expected",
     [
         (
-            {"items": [{"type": "insight", "ref": "1"}]},
+            {"items": [{"type": "insight", "ref": WAU}]},
             invalid("Couldn't restore this. It may already be restored, or you may not have access to it."),
         ),
         (
@@ -546,7 +552,7 @@ def test_undo_is_all_or_nothing(client, backend):
     item = row_at(client, "Marketing/Weekly active users")
     client.delete(f"{BASE}{item['id']}/")
     before = backend.store.dump()
-    body = {"items": [{"type": "insight", "ref": "1"}, {"type": "insight", "ref": "2"}]}
+    body = {"items": [{"type": "insight", "ref": WAU}, {"type": "insight", "ref": short_id(2)}]}
     assert client.post(f"{BASE}undo_delete/", json=body).status_code == 400
     assert backend.store.dump() == before
 
@@ -573,16 +579,16 @@ def test_log_view_records_views_newest_first(client):
 
 
 def test_views_show_as_last_viewed_at_and_recents(client):
-    view(client, "insight", "1", "2025-05-01T10:00:00Z")
+    view(client, "insight", WAU, "2025-05-01T10:00:00Z")
     view(client, "dashboard", "2", "2025-05-03T10:00:00Z")
     wau = row_at(client, "Marketing/Weekly active users")
     assert wau["last_viewed_at"] == "2025-05-01T10:00:00.000000Z"
     recents = client.get(f"{BASE}?order_by=-last_viewed_at").get_json()
-    assert [(r["type"], r["ref"]) for r in recents["results"]] == [("dashboard", "2"), ("insight", "1")]
+    assert [(r["type"], r["ref"]) for r in recents["results"]] == [("dashboard", "2"), ("insight", WAU)]
     assert (recents["count"], recents["next"], recents["previous"]) == (2, None, None)
     assert recents["users"] == [USER_BASIC]
     oldest = client.get(f"{BASE}?order_by=last_viewed_at&limit=1").get_json()["results"]
-    assert [r["ref"] for r in oldest] == ["1"]
+    assert [r["ref"] for r in oldest] == [WAU]
     assert client.get(f"{BASE}?order_by=-last_viewed_at&not_type=dashboard").get_json()["count"] == 1
 
 
@@ -633,7 +639,8 @@ def test_unfiled_files_objects_without_a_row(client, backend):
     assert client.get(f"{BASE}unfiled/?type=notebook").get_json() == {"count": 0}
     assert client.get(f"{BASE}unfiled/?type=insight").get_json() == {"count": 1}
     filed = row_at(client, "Unfiled/Insights/Net revenue")
-    assert (filed["ref"], filed["depth"], filed["created_at"]) == ("11", 3, "2025-05-20T08:00:00.000000Z")
+    assert (filed["ref"], filed["href"]) == (short_id(11), f"/insights/{short_id(11)}")
+    assert (filed["depth"], filed["created_at"]) == (3, "2025-05-20T08:00:00.000000Z")
     assert filed["meta"] == {"created_at": "2025-05-20 08:00:00+00:00", "created_by": 1}
     assert client.get(f"{BASE}unfiled/").get_json() == {"count": 1}
     board = row_at(client, "Unfiled/Dashboards/Board\\/Investors")
@@ -704,7 +711,7 @@ def test_undo_delete_bounds_every_path_before_restoring(client, backend):
     """UndoDeleteItemSerializer.validate_path: the whole request is refused before any item is
     restored (attr names the item)."""
     before = backend.store.dump()
-    items = [{"type": "insight", "ref": "1"}, {"type": "insight", "ref": "2", "path": "x" * 4001}]
+    items = [{"type": "insight", "ref": WAU}, {"type": "insight", "ref": short_id(2), "path": "x" * 4001}]
     response = client.post(f"{BASE}undo_delete/", json={"items": items})
     assert response.status_code == 400
     assert response.get_json() == invalid("Path must be 4000 characters or fewer.", "items__1__path")

@@ -192,3 +192,59 @@ def test_action_references_come_from_insight_queries(client):
     assert {row["id"]: row["reference_count"] for row in counted}[6] == 1  # the seeded "Revenue by plan"
     client.patch(f"{BASE}{insight['id']}/", json={"deleted": True})
     assert client.get("/api/projects/1/actions/5/references/").get_json() == []
+
+
+def test_viewed_and_my_last_viewed(client, refused):
+    """insight.py viewed / my_last_viewed: POST viewed stamps the user's view of each live insight
+    (201, no body; deleted or unknown ids are dropped); my_last_viewed answers InsightBasicSerializer
+    for the last 5 viewed, most recent first, each with its view time (the shape retrieve answers
+    with ?basic=true, get_serializer_class)."""
+    made = make(client)
+    response = client.post(f"{BASE}viewed/", json={"insight_ids": [3, 999]})
+    assert response.status_code == 201 and response.data == b""
+    client.post(f"{BASE}viewed/", json={"insight_ids": [made["id"]]})
+    last = client.get(f"{BASE}my_last_viewed/").get_json()
+    assert [row["id"] for row in last][:2] == [made["id"], 3] and len(last) <= 5
+    assert set(last[0]) == set(client.get(f"{BASE}{made['id']}/?basic=true").get_json())
+    assert last[0]["last_viewed_at"] >= last[1]["last_viewed_at"]
+    client.patch(f"{BASE}{made['id']}/", json={"deleted": True})
+    assert made["id"] not in [row["id"] for row in client.get(f"{BASE}my_last_viewed/").get_json()]
+    refused("post", f"{BASE}viewed/", {}, "required", "insight_ids", "This field is required.")
+
+
+def test_trending_ranks_by_recent_views(client):
+    """insight.py trending: insights viewed in the last `days` (7), by view count then last
+    modified, at most `limit`; InsightBasic plus view_count, viewers and last_modified_by, in the
+    paginated envelope; bad numbers are a 400."""
+    made = make(client)
+    client.post(f"{BASE}viewed/", json={"insight_ids": [made["id"], 2]})
+    body = client.get(f"{BASE}trending/?limit=2").get_json()
+    assert (body["count"], body["next"], body["previous"]) == (len(body["results"]), None, None)
+    assert {row["id"] for row in body["results"]} == {made["id"], 2}
+    first = body["results"][0]
+    assert first["view_count"] == 1 and first["viewers"] == [USER]
+    assert client.get(f"{BASE}trending/?days=0").get_json()["count"] == 0
+    bad = client.get(f"{BASE}trending/?days=week")
+    assert bad.status_code == 400 and bad.get_json()["detail"] == "days and limit must be valid integers"
+
+
+def test_exports_and_sharing_refuse_a_deleted_insight(client, backend):
+    """Insight.objects hides soft-deleted insights: ExportedAssetSerializer's insight field refuses
+    one (posthog/api/exports.py) and SharingConfigurationViewSet answers 404 (posthog/api/sharing.py);
+    nothing is stored."""
+    made = make(client)
+    client.patch(f"{BASE}{made['id']}/", json={"deleted": True})
+    before = backend.store.dump()
+    export = client.post(
+        "/api/projects/1/exports/", json={"insight": made["id"], "export_format": "text/csv"}
+    )
+    assert export.status_code == 400 and export.get_json() == {
+        "type": "validation_error",
+        "code": "does_not_exist",
+        "detail": f'Invalid pk "{made["id"]}" - object does not exist.',
+        "attr": "insight",
+    }
+    sharing = client.get(f"{BASE}{made['id']}/sharing/")
+    assert sharing.status_code == 404 and sharing.get_json()["detail"] == "Insight not found."
+    assert client.patch(f"{BASE}{made['id']}/sharing/", json={"enabled": True}).status_code == 404
+    assert backend.store.dump() == before

@@ -10,7 +10,7 @@ from .. import errors
 from ..contract import _FORMAT_MESSAGES
 from ..store import Record
 from .base import Call
-from .product import SoftDeleted, drf_datetime, parse_moment, tagify
+from .product import SoftDeleted, drf_datetime, parse_moment, tagged, tagify
 
 STEP_FIELDS = (
     "event", "properties", "selector", "selector_regex", "tag_name", "text", "text_matching",
@@ -138,9 +138,7 @@ class Actions(SoftDeleted):
                 raise errors.validation_error(
                     f"This project already has an action with this name, ID {clash}", "name", "unique"
                 )
-        if "tags" in data:
-            data["tags"] = tagify(data["tags"])
-        return data
+        return tagged(data)
 
     # -- seed --------------------------------------------------------------------------------
     def seed(self, ctx: Any) -> list[Record]:
@@ -167,10 +165,13 @@ class Actions(SoftDeleted):
 
 def references(call: Call, action_id: int) -> list[dict[str, Any]]:
     """What refers to an action (find_action_references): live insights whose query or filters
-    name it, then live cohorts whose filters match on it, at most 50."""
+    name it, live experiments whose metrics or settings do, then live cohorts whose filters match
+    on it, at most 50."""
     refs = []
     for insight in sorted(call.table("insights").values(), key=lambda row: row["id"]):
-        if not insight.get("_deleted") and _mentions_action(insight, action_id):
+        if not insight.get("_deleted") and _mentions_action(
+            [insight.get("query"), insight.get("filters") or {}], action_id
+        ):
             refs.append(
                 {
                     "type": "insight",
@@ -179,6 +180,20 @@ def references(call: Call, action_id: int) -> list[dict[str, Any]]:
                     "url": f"/insights/{insight['short_id']}",
                     "created_at": insight.get("created_at"),
                     "created_by": insight.get("created_by"),
+                }
+            )
+    for experiment in sorted(call.table("experiments").values(), key=lambda row: row["id"]):
+        if not experiment.get("deleted") and _mentions_action(
+            [experiment.get(field) for field in EXPERIMENT_JSON_FIELDS], action_id
+        ):
+            refs.append(
+                {
+                    "type": "experiment",
+                    "id": str(experiment["id"]),
+                    "name": experiment.get("name") or "Unnamed",
+                    "url": f"/experiments/{experiment['id']}",
+                    "created_at": experiment.get("created_at"),
+                    "created_by": experiment.get("created_by"),
                 }
             )
     for cohort in sorted(call.table("cohorts").values(), key=lambda row: row["id"]):
@@ -196,7 +211,22 @@ def references(call: Call, action_id: int) -> list[dict[str, Any]]:
     return refs[:50]
 
 
-def _mentions_action(insight: Record, action_id: int) -> bool:
+# The experiment fields find_action_references searches (variants: web experiments').
+EXPERIMENT_JSON_FIELDS = (
+    "metrics",
+    "metrics_secondary",
+    "filters",
+    "parameters",
+    "exposure_criteria",
+    "stats_config",
+    "scheduling_config",
+    "variants",
+)
+
+
+def _mentions_action(values: list[Any], action_id: int) -> bool:
+    """_ACTION_JSONPATH / _ACTIONS_ARRAY_JSONPATH over JSON fields: an ActionsNode, an actionId or an
+    ``{"type": "actions"}`` entity of that id anywhere, or an entry of a top-level ``actions`` list."""
     wanted = (action_id, str(action_id))
 
     def walk(node: Any) -> bool:
@@ -210,11 +240,13 @@ def _mentions_action(insight: Record, action_id: int) -> bool:
             return any(walk(item) for item in node)
         return False
 
-    filters = insight.get("filters") or {}
-    in_filters = any(
-        item.get("id") in wanted for item in filters.get("actions", []) if isinstance(item, dict)
-    )
-    return walk(insight.get("query")) or walk(filters) or in_filters
+    def listed(value: Any) -> bool:
+        actions = value.get("actions") if isinstance(value, dict) else None
+        return isinstance(actions, list) and any(
+            isinstance(a, dict) and a.get("id") in wanted for a in actions
+        )
+
+    return any(walk(value) or listed(value) for value in values)
 
 
 def _cohort_mentions_action(node: Any, action_id: int) -> bool:

@@ -8,7 +8,7 @@ from typing import Any
 from .. import errors
 from ..store import Record
 from .base import Call
-from .product import SoftDeleted, drf_datetime, parse_moment
+from .product import SoftDeleted, drf_datetime, is_live, parse_moment
 
 SCOPES = ("dashboard_item", "dashboard", "project", "organization", "recording")
 _TRUE = ("true", "1", "yes")
@@ -102,11 +102,11 @@ class Annotations(SoftDeleted):
         """AnnotationSerializer: the insight field first, then validate() (dashboard, then scope)."""
         data = dict(data)
         insight = data.get("dashboard_item")
-        if insight is not None and not _live(call, "insights", insight):
+        if insight is not None and not is_live(call, "insights", insight):
             raise errors.validation_error(
                 f'Invalid pk "{insight}" - object does not exist.', "dashboard_item", "does_not_exist"
             )
-        if data.get("dashboard_id") is not None and not _live(call, "dashboards", data["dashboard_id"]):
+        if data.get("dashboard_id") is not None and not is_live(call, "dashboards", data["dashboard_id"]):
             raise errors.validation_error("Dashboard not found.", "dashboard_id")
         if data.get("scope") == "recording":
             raise errors.validation_error("Recording scope is deprecated")
@@ -157,9 +157,3 @@ class Annotations(SoftDeleted):
 
 def _marker(row: Record) -> datetime | None:
     return parse_moment(row["date_marker"])
-
-
-def _live(call: Call, table: str, key: Any) -> bool:
-    """Whether a row exists and is not soft-deleted (Insight.objects and Dashboard.objects hide those)."""
-    row = call.table(table).get(key)
-    return row is not None and not row.get("_deleted")

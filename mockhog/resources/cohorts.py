@@ -9,7 +9,6 @@ worker runs.
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -19,7 +18,7 @@ from ..pagination import positive_int
 from ..store import Record
 from .base import Call, Reply
 from .persons import display_name, is_anonymous_id, link_with_offset, matches
-from .product import SoftDeleted, search_term
+from .product import SoftDeleted, json_properties, search_term
 
 INSERT_BATCH_SIZE = 1000  # DEFAULT_COHORT_INSERT_BATCH_SIZE: the most person_ids one call may add
 PERSONS_PAGE = 100
@@ -154,32 +153,47 @@ class Cohorts(SoftDeleted):
         return data
 
     def _check_unused(self, call: Call, cohort: Record) -> None:
-        """A cohort used by a live insight or another live cohort cannot be deleted."""
-        insights = [
-            row
-            for row in sorted(call.table("insights").values(), key=lambda row: row["id"])
-            if not row.get("_deleted") and _query_uses_cohort(row.get("query"), cohort["id"])
-        ]
+        """A cohort used by a live insight, another live cohort or an active feature flag cannot be
+        deleted (the last is CohortSerializer.update's own check, so it comes last)."""
+
+        def users_of(table: str, uses: Any) -> list[Record]:
+            return [row for row in sorted(call.table(table).values(), key=lambda row: row["id"]) if uses(row)]
+
+        insights = users_of(
+            "insights",
+            lambda row: not row.get("_deleted") and _query_uses_cohort(row.get("query"), cohort["id"]),
+        )
         if insights:
-            names = ", ".join(row.get("name") or row.get("derived_name") or "Unnamed" for row in insights[:5])
-            if len(insights) > 5:
-                names += f", and {len(insights) - 5} more"
+            names = _first_names(
+                [row.get("name") or row.get("derived_name") or "Unnamed" for row in insights]
+            )
             raise errors.validation_error(
                 f"This cohort is used in {len(insights)} insight(s): {names}. "
                 "Please remove the cohort from these insights before deleting it."
             )
-        users = [
-            row
-            for row in sorted(self.table(call).values(), key=lambda row: row["id"])
-            if row["id"] != cohort["id"] and not row.get("_deleted") and cohort["id"] in _cohort_refs(row)
-        ]
-        if users:
-            names = ", ".join(row["name"] or "Unnamed" for row in users[:5])
-            if len(users) > 5:
-                names += f", and {len(users) - 5} more"
+        cohorts = users_of(
+            self.table_name,
+            lambda row: (
+                row["id"] != cohort["id"] and not row.get("_deleted") and cohort["id"] in _cohort_refs(row)
+            ),
+        )
+        if cohorts:
+            names = _first_names([row["name"] or "Unnamed" for row in cohorts])
             raise errors.validation_error(
-                f"This cohort is used as criteria in {len(users)} other cohort(s): {names}. "
+                f"This cohort is used as criteria in {len(cohorts)} other cohort(s): {names}. "
                 "Please remove this cohort from those cohort definitions before deleting it."
+            )
+        flags = users_of(
+            "feature_flags",
+            lambda row: (
+                row.get("active") and not row.get("deleted") and cohort["id"] in _flag_cohort_ids(row)
+            ),
+        )
+        if flags:
+            names = ", ".join(row.get("name") or row["key"] for row in flags)
+            raise errors.validation_error(
+                f"This cohort is used in {len(flags)} active feature flag(s): {names}. "
+                "Please remove the cohort from these feature flags before deleting it."
             )
 
     def calculated(self, call: Call, record: Record) -> Record:
@@ -403,6 +417,25 @@ def _realtime(filters: Any) -> bool:
     return bool(leaves) and all(leaf.get("type") in ("person", "behavioral", "cohort") for leaf in leaves)
 
 
+def _first_names(names: list[str]) -> str:
+    """The first five names, and how many more."""
+    listed = ", ".join(names[:5])
+    return f"{listed}, and {len(names) - 5} more" if len(names) > 5 else listed
+
+
+def _flag_cohort_ids(flag: Record) -> set[int]:
+    """FeatureFlag.get_cohort_ids: the cohorts its release conditions name."""
+    ids = set()
+    for group in (flag.get("filters") or {}).get("groups") or []:
+        for prop in group.get("properties") or []:
+            if prop.get("type") == "cohort":
+                try:
+                    ids.add(int(prop.get("value")))
+                except (TypeError, ValueError):
+                    continue
+    return ids
+
+
 def _cohort_refs(cohort: Record) -> set[int]:
     return {
         _int(leaf.get("value"))
@@ -490,12 +523,7 @@ def _person_matches_search(row: Record, search: str) -> bool:
 
 
 def _json_list(raw: Any) -> list[dict[str, Any]]:
-    if not raw:
-        return []
-    try:
-        loaded = json.loads(raw)
-    except ValueError:
-        raise errors.validation_error("Properties are unparsable!") from None
+    loaded = json_properties(raw)
     values = loaded if isinstance(loaded, list) else []
     return [item for item in _leaves({"type": "AND", "values": values}) if item.get("type") == "person"]
 

@@ -21,6 +21,7 @@ from ..ingestion import person_of
 from ..store import Record
 from .base import Call, Resource, iso
 from .persons import matches
+from .product import json_properties
 
 DEFAULT_LIMIT = 100
 PERSON_SUMMARY = ("email", "name", "username")
@@ -186,18 +187,17 @@ def _moment(value: str, name: str | None = None) -> datetime:
 
 
 def _property_filters(raw: str | None) -> list[dict[str, Any]]:
-    if not raw:
-        return []
-    try:
-        loaded = json.loads(raw)
-    except ValueError:
-        raise errors.validation_error("Properties are unparsable!") from None
+    return _flat_filters(json_properties(raw))
+
+
+def _flat_filters(loaded: Any) -> list[dict[str, Any]]:
+    """The property filters of a list or a property group, nested groups flattened."""
     if isinstance(loaded, dict):
         loaded = loaded.get("values") or []
     flat: list[dict[str, Any]] = []
     for item in loaded if isinstance(loaded, list) else []:
         if isinstance(item, dict) and isinstance(item.get("values"), list) and "key" not in item:
-            flat.extend(_property_filters(json.dumps(item)))
+            flat.extend(_flat_filters(item))
         elif isinstance(item, dict) and "key" in item:
             flat.append(item)
     return flat

@@ -21,14 +21,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import replace
 from typing import Any
 
 from .. import errors
 from ..store import Record
 from .base import Call, Reply, Resource
 from .feature_flags import minimal, user_basic
-from .product import drf_datetime, forbid_destroy, parse_moment, tagify
+from .product import drf_datetime, editable, forbid_destroy, parse_moment, tagify, write_flag
+from .surveys import survey_flag_ids
 
 DEFAULT_VARIANTS = (
     {"key": "control", "name": "Control Group", "rollout_percentage": 50},
@@ -672,24 +672,10 @@ class Experiments(Resource):
             "active": data.get("start_date") is not None,
             "ensure_experience_continuity": bool(params.get("ensure_experience_continuity") or False),
         }
-        call.backend.resources["feature_flags"].create(self.flag_call(call, body, None))
-        created = next(row for row in flags.values() if row["key"] == key and not row.get("deleted"))
-        return created, variants
-
-    def flag_call(self, call: Call, body: dict[str, Any], flag_id: int | None) -> Call:
-        """The call the feature flags' own rules see when the experiment writes its flag."""
-        flags = call.backend.resources["feature_flags"]
-        action = "create" if flag_id is None else "partial_update"
-        op = next(
-            op for op in call.backend.catalog.operations if op.resource is flags.spec and op.action == action
-        )
-        return replace(call, op=op, body=body, params={"id": flag_id} if flag_id is not None else {})
+        return write_flag(call, body), variants
 
     def patch_flag(self, call: Call, record: Record, body: dict[str, Any]) -> Record:
-        """FeatureFlagSerializer(flag, data=..., partial=True).save()."""
-        flags = call.backend.resources["feature_flags"]
-        flags.update(self.flag_call(call, body, record["_flag"]))
-        return self.flag(call, record)
+        return write_flag(call, body, record["_flag"])
 
     def index_on_flag(self, call: Call, record: Record) -> None:
         """The flag's experiment_set: its experiments that are not deleted."""
@@ -1079,11 +1065,7 @@ class Experiments(Resource):
             offset = max(int(query.get("offset", 0)), 0)
         except ValueError:
             return Reply(body={"error": "Invalid limit or offset"}, status=400)
-        internal = {
-            row.get("internal_targeting_flag_id")
-            for row in call.table("surveys").values()
-            if row.get("internal_targeting_flag_id") is not None
-        }
+        internal = survey_flag_ids(call)
         flags = call.backend.resources["feature_flags"]
         rows = [
             row
@@ -1296,11 +1278,6 @@ class ExperimentSavedMetrics(Resource):
                 links.delete(link["id"])  # on_delete=CASCADE
         self.table(call).delete(record["id"])
         return None
-
-
-def editable(view: dict[str, Any]) -> dict[str, Any]:
-    """UserAccessControlSerializerMixin's field, for the mock user (who may edit everything)."""
-    return {**view, "user_access_level": "editor"}
 
 
 def _unnamed(query: Any) -> Any:

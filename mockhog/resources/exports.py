@@ -16,6 +16,7 @@ from .. import errors
 from ..lifecycle import finished
 from ..store import Record
 from .base import Call, Reply, Resource, public
+from .product import is_live
 
 EXTENSIONS = {
     "image/png": "png",
@@ -54,7 +55,7 @@ class Exports(Resource):
 
     def build(self, call: Call, data: dict[str, Any]) -> Record:
         for field, table in (("dashboard", "dashboards"), ("insight", "insights")):
-            if data.get(field) is not None and call.table(table).get(data[field]) is None:
+            if data.get(field) is not None and not is_live(call, table, data[field]):
                 raise errors.validation_error(
                     f'Invalid pk "{data[field]}" - object does not exist.', field, "does_not_exist"
                 )

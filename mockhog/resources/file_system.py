@@ -165,6 +165,8 @@ class BackingKind:
     table: str
     base_folder: str
     href: Callable[[Record], str]
+    # What the row's ``ref`` names the object by (get_file_system_representation's ref)
+    ref: Callable[[Record], str] = lambda obj: str(obj["id"])
 
     def row(self, obj: Record, folder: str, row_id: str, creator: int) -> Record:
         """The tree row PostHog's file-system sync writes for ``obj`` inside ``folder``."""
@@ -175,7 +177,7 @@ class BackingKind:
             "path": path,
             "depth": depth_of(path),
             "type": self.type,
-            "ref": str(obj["id"]),
+            "ref": self.ref(obj),
             "href": self.href(obj),
             # PostHog writes str(datetime) here, not ISO with a T.
             "meta": {"created_at": str(created), "created_by": creator},
@@ -186,9 +188,14 @@ class BackingKind:
         }
 
 
+def insight_ref(obj: Record) -> str:
+    """An insight's tree entry names it by its short_id (its href too), as PostHog's does."""
+    return obj.get("short_id") or short_id(obj["id"])
+
+
 BACKING = {
     "insight": BackingKind(
-        "insight", "insights", "Unfiled/Insights", lambda obj: f"/insights/{short_id(obj['id'])}"
+        "insight", "insights", "Unfiled/Insights", lambda obj: f"/insights/{insight_ref(obj)}", insight_ref
     ),
     "dashboard": BackingKind(
         "dashboard", "dashboards", "Unfiled/Dashboards", lambda obj: f"/dashboard/{obj['id']}"
@@ -608,8 +615,7 @@ class FileSystem(Resource):
     def _refile(self, call: Call, kind: BackingKind, obj: Record, path: str | None) -> None:
         """Put a restored object back in the tree: at ``path`` when given, else where PostHog's
         save hook files it (its old rows if any remain, else the Unfiled folder)."""
-        ref = str(obj["id"])
-        rows = self.table(call).lookup("type_ref", (kind.type, ref))
+        rows = self.table(call).lookup("type_ref", (kind.type, kind.ref(obj)))
         if path is None:
             if any(row.get("shortcut") is False for row in rows):
                 return
@@ -632,7 +638,13 @@ class FileSystem(Resource):
         return call.table(BACKING[kind].table)
 
     def _backing_object(self, call: Call, kind: str, ref: Any) -> Record | None:
-        if kind not in BACKING or not isinstance(ref, str) or not (ref.isascii() and ref.isdigit()):
+        if kind not in BACKING or not isinstance(ref, str):
+            return None
+        if kind == "insight":
+            return next(
+                (obj for obj in self._backing_table(call, kind).values() if insight_ref(obj) == ref), None
+            )
+        if not (ref.isascii() and ref.isdigit()):
             return None
         return self._backing_table(call, kind).get(int(ref))
 
@@ -646,7 +658,7 @@ class FileSystem(Resource):
         created = 0
         for kind in kinds:
             for obj in sorted(call.table(kind.table).values(), key=lambda o: o["id"]):
-                if obj.get("_deleted") or (kind.type, str(obj["id"])) in filed:
+                if obj.get("_deleted") or (kind.type, kind.ref(obj)) in filed:
                     continue
                 self.save(call, kind.row(obj, kind.base_folder, call.new_uuid(), call.user["id"]))
                 created += 1

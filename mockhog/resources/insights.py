@@ -19,9 +19,9 @@ from .. import errors
 from ..seed import load_profile
 from ..store import Record
 from . import dashboard_tiles as tiles
-from .base import Call
+from .base import Call, Reply, iso
 from .file_system import short_id as seeded_short_id
-from .product import SoftDeleted, parse_moment, search_term, tagify
+from .product import SoftDeleted, parse_moment, search_term, tagged, tagify
 
 VIEWS = "insight_views"  # InsightViewed: (user, insight) -> last_viewed_at
 EVERYONE_CAN_EDIT, CAN_EDIT = 21, 37  # Dashboard.RestrictionLevel / PrivilegeLevel
@@ -211,6 +211,73 @@ class Insights(SoftDeleted):
             body["layouts"] = tile["layouts"]
         return body
 
+    # -- views (InsightViewed) ------------------------------------------------------------
+    def viewed(self, call: Call) -> Reply:
+        """``viewed``: stamps now on the user's view of each id; ids of deleted insights or of
+        other projects are dropped silently. 201 with no body."""
+        table = call.table(VIEWS)
+        for key in dict.fromkeys(call.body["insight_ids"]):
+            row = self.table(call).get(key)
+            if row is not None and not row.get("_deleted"):
+                view = {"user": call.user["id"], "insight": key, "last_viewed_at": call.timestamp()}
+                table.put(json.dumps([call.user["id"], key]), view)
+        return Reply(body=None, status=201)
+
+    def views(self, call: Call) -> list[Record]:
+        """The views of live insights, newest first."""
+        live = [
+            v
+            for v in call.table(VIEWS).values()
+            if not (self.table(call).get(v["insight"]) or {}).get("_deleted")
+        ]
+        return sorted(live, key=lambda v: v["last_viewed_at"], reverse=True)
+
+    def my_last_viewed(self, call: Call) -> Any:
+        """InsightBasicSerializer of the user's last 5 viewed insights, most recent first, each with
+        the time of that view."""
+        mine = [v for v in self.views(call) if v["user"] == call.user["id"]][:5]
+        table = self.table(call)
+        return [
+            {**basic(self.serialize(call, table.get(v["insight"]))), "last_viewed_at": v["last_viewed_at"]}
+            for v in mine
+        ]
+
+    def trending(self, call: Call) -> Any:
+        """Insights ranked by distinct viewers over the last ``days`` (7), then the latest modified;
+        at most ``limit`` (10, 100 at most); InsightBasic plus view_count, up to 3 recent viewers and
+        last_modified_by, in the paginated envelope with no next page."""
+        try:
+            days = int(call.query.get("days", "7"))
+            limit = min(int(call.query.get("limit", "10")), 100)
+        except ValueError:
+            raise errors.validation_error("days and limit must be valid integers") from None
+        cutoff = iso(call.now - timedelta(days=days))
+        recent: dict[int, list[Record]] = {}
+        for view in self.views(call):
+            if view["last_viewed_at"] >= cutoff:
+                recent.setdefault(view["insight"], []).append(view)
+        table = self.table(call)
+        ranked = sorted(
+            recent,
+            key=lambda key: (len(recent[key]), table.get(key).get("last_modified_at") or ""),
+            reverse=True,
+        )[: max(limit, 0)]
+        users = {call.user["id"]: call.user}
+        results = []
+        for key in ranked:
+            row = table.get(key)
+            view = basic(self.serialize(call, row))
+            results.append(
+                {
+                    **view,
+                    "last_viewed_at": self._last_viewed(call, row),
+                    "view_count": len(recent[key]),
+                    "viewers": [users[v["user"]] for v in recent[key][:3] if v["user"] in users],
+                    "last_modified_by": row.get("last_modified_by"),
+                }
+            )
+        return {"count": len(results), "next": None, "previous": None, "results": results}
+
     def fixture_view(self, record: Record) -> dict[str, Any]:
         """A fixture row as the model schema sees it: completed, on no dashboard, nothing computed."""
         full = self.complete(None, record)
@@ -285,9 +352,7 @@ class Insights(SoftDeleted):
                     raise errors.validation_error(
                         f'Invalid pk "{board}" - object does not exist.', "dashboards", "does_not_exist"
                     )
-        if "tags" in data:
-            data["tags"] = tagify(data["tags"])
-        return data
+        return tagged(data)
 
     # -- seed --------------------------------------------------------------------------------
     def seed(self, ctx: Any) -> list[Record]:

@@ -8,6 +8,8 @@ maps onto it.
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,6 +64,13 @@ def _flagged(record: Record, deleted: bool) -> Record:
     return {**rest, "_deleted": True} if deleted else rest
 
 
+def is_live(call: Call, table: str, key: Any) -> bool:
+    """Whether a row exists and is not soft-deleted: Insight.objects and Dashboard.objects (the
+    models' default managers, which related fields and lookups use) hide soft-deleted rows."""
+    row = call.table(table).get(key)
+    return row is not None and not row.get("_deleted")
+
+
 def parse_moment(text: str | None) -> datetime | None:
     """A datetime as DRF reads one (ISO 8601; a naive time is in the server's zone, UTC)."""
     if not text:
@@ -84,6 +93,22 @@ def tagify(tags: list[Any]) -> list[str]:
     return sorted({str(tag).strip().lower() for tag in tags})
 
 
+def tagged(data: dict[str, Any]) -> dict[str, Any]:
+    """A validated body with its ``tags`` (when sent) as PostHog stores them."""
+    return {**data, "tags": tagify(data["tags"])} if "tags" in data else data
+
+
+def json_properties(raw: str | None) -> Any:
+    """A ``?properties=`` query value as JSON (None when absent); text that is not JSON is PostHog's
+    400 "Properties are unparsable!" (the events and cohort persons lists alike)."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise errors.validation_error("Properties are unparsable!") from None
+
+
 def search_term(query: dict[str, Any]) -> str:
     """A list's ``?search=``, lower-cased ('' for none); over 200 characters is PostHog's 400."""
     search = query.get("search")
@@ -94,3 +119,26 @@ def search_term(query: dict[str, Any]) -> str:
             f"Search query must be {MAX_SEARCH_LENGTH} characters or fewer.", "search"
         )
     return search.strip().lower()
+
+
+def editable(view: dict[str, Any]) -> dict[str, Any]:
+    """UserAccessControlSerializerMixin's field, for the mock user (who may edit everything)."""
+    return {**view, "user_access_level": "editor"}
+
+
+def write_flag(call: Call, body: dict[str, Any], flag_id: int | None = None) -> Record:
+    """A product writing the flag it owns, as PostHog does through FeatureFlagSerializer: a new flag
+    (``data=body``) or a partial update of one (``partial=True``), under the flags' own rules, whose
+    errors are the answer. Returns the stored flag."""
+    flags = call.backend.resources["feature_flags"]
+    action = "create" if flag_id is None else "partial_update"
+    op = next(
+        op for op in call.backend.catalog.operations if op.resource is flags.spec and op.action == action
+    )
+    sub = replace(call, op=op, body=body, params={} if flag_id is None else {"id": flag_id})
+    table = call.table("feature_flags")
+    if flag_id is not None:
+        flags.update(sub)
+        return table.get(flag_id)
+    flags.create(sub)
+    return next(row for row in table.values() if row["key"] == body["key"] and not row.get("deleted"))

@@ -18,6 +18,7 @@ from typing import Any
 from .. import errors
 from ..store import Record
 from .base import Call, Resource
+from .product import is_live
 
 TABLE = "sharing_configurations"
 # posthog.schema.SharingConfigurationSettings, in its field order; every field is an optional bool.
@@ -102,7 +103,7 @@ class _Sharing(Resource):
     # -- the configuration of the object in the path ----------------------------------------
     def config_key(self, call: Call) -> str:
         parent = call.params[self.parent_param]
-        if self.parent_table is not None and call.table(self.parent_table).get(parent) is None:
+        if self.parent_table is not None and not is_live(call, self.parent_table, parent):
             raise errors.not_found(self.parent_missing)
         return f"{self.kind}:{parent}"
 
