@@ -167,47 +167,37 @@ def references(call: Call, action_id: int) -> list[dict[str, Any]]:
     """What refers to an action (find_action_references): live insights whose query or filters
     name it, live experiments whose metrics or settings do, then live cohorts whose filters match
     on it, at most 50."""
-    refs = []
-    for insight in sorted(call.table("insights").values(), key=lambda row: row["id"]):
-        if not insight.get("_deleted") and _mentions_action(
-            [insight.get("query"), insight.get("filters") or {}], action_id
-        ):
-            refs.append(
-                {
-                    "type": "insight",
-                    "id": str(insight["short_id"]),
-                    "name": insight.get("name") or insight.get("derived_name") or "Unnamed",
-                    "url": f"/insights/{insight['short_id']}",
-                    "created_at": insight.get("created_at"),
-                    "created_by": insight.get("created_by"),
-                }
-            )
-    for experiment in sorted(call.table("experiments").values(), key=lambda row: row["id"]):
-        if not experiment.get("deleted") and _mentions_action(
-            [experiment.get(field) for field in EXPERIMENT_JSON_FIELDS], action_id
-        ):
-            refs.append(
-                {
-                    "type": "experiment",
-                    "id": str(experiment["id"]),
-                    "name": experiment.get("name") or "Unnamed",
-                    "url": f"/experiments/{experiment['id']}",
-                    "created_at": experiment.get("created_at"),
-                    "created_by": experiment.get("created_by"),
-                }
-            )
-    for cohort in sorted(call.table("cohorts").values(), key=lambda row: row["id"]):
-        if not cohort.get("_deleted") and _cohort_mentions_action(cohort.get("filters"), action_id):
-            refs.append(
-                {
-                    "type": "cohort",
-                    "id": str(cohort["id"]),
-                    "name": cohort.get("name") or "Unnamed",
-                    "url": f"/cohorts/{cohort['id']}",
-                    "created_at": cohort.get("created_at"),
-                    "created_by": cohort.get("created_by"),
-                }
-            )
+
+    def rows(table: str) -> list[Record]:
+        return sorted(call.table(table).values(), key=lambda row: row["id"])
+
+    def ref(kind: str, key: Any, name: str | None, url: str, row: Record) -> dict[str, Any]:
+        fields = {"name": name or "Unnamed", "url": url, "created_at": row.get("created_at")}
+        return {"type": kind, "id": str(key), **fields, "created_by": row.get("created_by")}
+
+    refs = [
+        ref(
+            "insight",
+            row["short_id"],
+            row.get("name") or row.get("derived_name"),
+            f"/insights/{row['short_id']}",
+            row,
+        )
+        for row in rows("insights")
+        if not row.get("_deleted")
+        and _mentions_action([row.get("query"), row.get("filters") or {}], action_id)
+    ]
+    refs += [
+        ref("experiment", row["id"], row.get("name"), f"/experiments/{row['id']}", row)
+        for row in rows("experiments")
+        if not row.get("deleted")
+        and _mentions_action([row.get(f) for f in EXPERIMENT_JSON_FIELDS], action_id)
+    ]
+    refs += [
+        ref("cohort", row["id"], row.get("name"), f"/cohorts/{row['id']}", row)
+        for row in rows("cohorts")
+        if not row.get("_deleted") and _cohort_mentions_action(row.get("filters"), action_id)
+    ]
     return refs[:50]
 
 

@@ -759,22 +759,26 @@ class Surveys(Resource):
         record = self.get(call)
         if record.get("archived"):
             raise invalid("Cannot launch an archived survey. Unarchive it first.")
-        end = parse_moment(record.get("end_date"))
-        if end is not None and end <= call.now:
+        if _passed(record.get("end_date"), call.now):
             raise invalid("Cannot launch a survey with end_date in the past. Extend the end_date first.")
-        start = parse_moment(record.get("start_date"))
-        if start is not None and start <= call.now:
-            return self.serialize(call, record)
-        return self.serialize(call, self.save(call, {**record, "start_date": call.timestamp()}))
+        return self.stamped(call, record, "start_date")
 
     def stop(self, call: Call) -> Any:
         record = self.get(call)
         if record.get("archived"):
             raise invalid("Cannot stop an archived survey. Unarchive it first if needed.")
-        end = parse_moment(record.get("end_date"))
-        if end is not None and end <= call.now:
+        return self.stamped(call, record, "end_date")
+
+    def stamped(self, call: Call, record: Record, field: str) -> Any:
+        """``field`` set to now, unless it is already in the past (then nothing changes)."""
+        if _passed(record.get(field), call.now):
             return self.serialize(call, record)
-        return self.serialize(call, self.save(call, {**record, "end_date": call.timestamp()}))
+        return self.serialize(call, self.save(call, {**record, field: call.timestamp()}))
+
+
+def _passed(moment: str | None, now: datetime) -> bool:
+    parsed = parse_moment(moment)
+    return parsed is not None and parsed <= now
 
 
 def _is_int(value: Any) -> bool:
