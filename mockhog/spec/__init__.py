@@ -221,6 +221,27 @@ class Spec:
         spec._overlay_file = directory / "overlay.toml"
         return spec
 
+    @classmethod
+    def from_document(cls, document: dict[str, Any], raw: bytes | None = None) -> Spec:
+        """A user's own PostHog document (what their PostHog serves at ``/api/schema/``), imported
+        in memory as ``mockhog import-schema`` would, with mockhog's overlay re-applied wherever
+        its target is still there (``overlay_skipped`` says which fixes no longer apply)."""
+        from .importer import import_document
+
+        spec = cls(import_document(document, raw))
+        spec._overlay_file = HERE / "overlay.toml"
+        spec._user_document = True
+        return spec
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Spec:
+        """``from_document`` of a file: JSON or YAML, gzipped or not, or a wheel that ships one.
+        Raises ``mockhog.spec.importer.ImportError_`` naming what is wrong with it."""
+        from .importer import read_source
+
+        raw, document = read_source(Path(path))
+        return cls.from_document(document, raw)
+
     @cached_property
     def components(self) -> dict[str, Any]:
         """The imported components with the overlay's corrections applied."""
@@ -230,9 +251,26 @@ class Spec:
             if data["source"] != self.source:
                 raise ValueError(f"{components} comes from another import than operations.json")
             components = data["components"]
-        return apply_overlay(components, self.overlay)
+        if not self._user_document:
+            return apply_overlay(components, self.overlay)
+        applicable = []
+        for fix in self.overlay:
+            reason = overlay_target(components, fix)[1]
+            if reason is None:
+                applicable.append(fix)
+            else:
+                self.overlay_skipped.append((fix, reason))
+        return apply_overlay(components, applicable)
 
     _overlay_file: Path | None = None
+    # The pinned import must hold every overlay target (a missing one is an error: the import
+    # moved under it); a user's newer document may have fixed or dropped what a fix corrects.
+    _user_document = False
+
+    @cached_property
+    def overlay_skipped(self) -> list[tuple[dict[str, Any], str]]:
+        """Overlay fixes that a user's document gives no target for, each with the reason."""
+        return []
 
     @cached_property
     def overlay(self) -> list[dict[str, Any]]:
@@ -381,12 +419,37 @@ def load_overlay(path: Path | None = None) -> list[dict[str, Any]]:
     return fixes
 
 
+def _pointer_parts(pointer: str) -> list[str]:
+    return [p.replace("~1", "/").replace("~0", "~") for p in pointer.strip("/").split("/")]
+
+
+def overlay_target(components: dict[str, Any], fix: dict[str, Any]) -> tuple[Any, str | None]:
+    """The value a fix corrects in ``components`` and None, or (None, why it has no target):
+    the component or the pointer's parent is missing, or the document already says what the fix
+    makes it say."""
+    parts = _pointer_parts(fix["pointer"])
+    if fix["component"] not in components:
+        return None, f"no component {fix['component']!r}"
+    node = components[fix["component"]]
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    if not isinstance(node, dict):
+        return None, f"{fix['component']}{fix['pointer']}: no such place"
+    if parts[-1] not in node:
+        if fix["action"] == "remove":
+            return None, f"{fix['component']}{fix['pointer']}: already absent"
+        return None, None
+    if fix["action"] == "replace" and node[parts[-1]] == fix["value"]:
+        return node[parts[-1]], f"{fix['component']}{fix['pointer']}: already {fix['value']!r}"
+    return node[parts[-1]], None
+
+
 def apply_overlay(components: dict[str, Any], fixes: list[dict[str, Any]]) -> dict[str, Any]:
     """Components with each fix applied (copying only what a fix touches); a fix whose pointer
     names nothing is an error: the import moved under it."""
     out = dict(components)
     for fix in fixes:
-        parts = [p.replace("~1", "/").replace("~0", "~") for p in fix["pointer"].strip("/").split("/")]
+        parts = _pointer_parts(fix["pointer"])
         if fix["component"] not in out:
             raise ValueError(f"overlay.toml: no component {fix['component']!r} in the import")
         node = out[fix["component"]] = copy.deepcopy(out[fix["component"]])

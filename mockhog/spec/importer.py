@@ -25,6 +25,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 FORMAT = 1
 OPERATIONS_FILE = "operations.json"
 COMPONENTS_FILE = "components.json"
@@ -155,7 +157,13 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _canonical(node: Any) -> str:
-    return json.dumps(node, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """Compact JSON with sorted keys. orjson writes what ``json.dumps(sort_keys=True,
+    separators=(",", ":"), ensure_ascii=False)`` writes, ten times faster: an expanded component
+    is megabytes, and importing a user's document at start-up must stay short."""
+    try:
+        return orjson.dumps(node, option=orjson.OPT_SORT_KEYS).decode()
+    except TypeError:  # an integer beyond 64 bits
+        return json.dumps(node, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 class Refolder:
