@@ -11,7 +11,6 @@ from typing import Any
 
 PREFIXES = ("projects", "environments")
 ROOT = "root"  # operations outside a project: /api/users/@me/, /api/projects/, ...
-GENERIC_ACTIONS = ("list", "create", "retrieve", "update", "partial_update", "destroy")
 _METHOD_SUFFIX = {
     "GET": "retrieve",
     "POST": "create",
@@ -115,7 +114,6 @@ class Catalog:
             for row in entry["operations"]:
                 for prefix in (ROOT,) if spec.root else PREFIXES:
                     self.operations.append(_operation(spec, prefix, row))
-        self.by_id = {op.operation_id: op for op in self.operations}
         self._build_routes()
 
     @classmethod

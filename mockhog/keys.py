@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import random
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from . import errors
@@ -36,7 +36,6 @@ class ApiKey:
     scopes: list[str]
     scoped_teams: list[int] | None = None
     created_at: str = "2025-06-02T12:00:00.000000Z"
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def mask_value(self) -> str:

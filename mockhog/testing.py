@@ -83,10 +83,6 @@ class AppAdapter(BaseAdapter):
         pass
 
 
-class Violation(AssertionError):
-    """A request PostHog would refuse, or a response that breaks mockhog's own contract."""
-
-
 class MockHog(SdkHelpers):
     """What a test gets: the server's address and key, and ways to shape and inspect its state."""
 
