@@ -11,7 +11,6 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
-from . import __version__
 from .backend import DEFAULT_API_KEY, Backend
 from .catalog import Catalog
 from .control import CONTROL_CALLS
@@ -19,6 +18,7 @@ from .journal import DEFAULT_BYTES
 from .requestlog import FORMATS, RequestLog
 from .seed import FixtureError
 from .serving import DEFAULT_CONNECTION_LIMIT
+from .version import __version__
 
 if TYPE_CHECKING:
     from .spec import Spec
