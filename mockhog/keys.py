@@ -9,21 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import errors
-
-# PostHog's scope objects (posthog/scopes.py) that the served operations and identity routes use,
-# plus the ones a real client commonly asks for; "*" grants everything.
-SCOPE_OBJECTS = frozenset(
-    {
-        "action", "activity_log", "annotation", "batch_export", "cohort", "dashboard",
-        "dashboard_template", "early_access_feature", "error_tracking", "event_definition",
-        "experiment", "export", "external_data_source", "external_data_schema", "feature_flag",
-        "file_system", "file_system_shortcut", "group", "hog_function", "insight", "logs",
-        "notebook", "organization", "organization_member", "person", "persisted_folder",
-        "personal_api_key", "plugin", "project", "property_definition", "query",
-        "session_recording", "session_recording_playlist", "sharing_configuration", "subscription",
-        "survey", "user", "webhook",
-    }
-)  # fmt: skip
+from .scopes import SCOPE_ACTIONS, SCOPE_OBJECTS
 
 
 @dataclass
@@ -74,7 +60,7 @@ def check_scopes(scopes: Any) -> list[str]:
         raise errors.validation_error('Expected a list of items but got type "str".', "scopes", "not_a_list")
     for scope in scopes:
         obj, _, access = scope.partition(":")
-        if scope != "*" and (obj not in SCOPE_OBJECTS or access not in ("read", "write")):
+        if scope != "*" and (obj not in SCOPE_OBJECTS or access not in SCOPE_ACTIONS):
             raise errors.validation_error(f"Invalid scope: {scope}", "scopes")
     return list(scopes)
 

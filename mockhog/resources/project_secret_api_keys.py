@@ -13,128 +13,13 @@ import random
 from typing import Any
 
 from .. import errors
+from ..scopes import SCOPE_ACTIONS, SCOPE_OBJECTS
 from ..store import Record
 from .base import Call, Resource
 
 MAX_KEYS_PER_PROJECT = 50
 ALLOWED_SCOPES = ("endpoint:read", "feature_flag:read", "account:read", "loop:write", "experiment:read")
 FLAGGED_SCOPE = "llm_gateway:read"
-SCOPE_ACTIONS = ("read", "write")
-# posthog/scopes.py APIScopeObject (mid-2025); clickhouse_test_cluster_perf is internal and refused.
-_SCOPE_OBJECTS_2025 = frozenset(
-    [
-        "action",
-        "access_control",
-        "activity_log",
-        "alert",
-        "annotation",
-        "batch_export",
-        "cohort",
-        "comment",
-        "dashboard",
-        "dashboard_template",
-        "early_access_feature",
-        "endpoint",
-        "error_tracking",
-        "event_definition",
-        "experiment",
-        "experiment_saved_metric",
-        "export",
-        "external_data_schema",
-        "external_data_source",
-        "feature_flag",
-        "file_system",
-        "file_system_shortcut",
-        "group",
-        "hog_function",
-        "insight",
-        "integration",
-        "link",
-        "live_debugger",
-        "llm_analytics",
-        "logs",
-        "notebook",
-        "organization",
-        "organization_integration",
-        "organization_member",
-        "person",
-        "persisted_folder",
-        "plugin",
-        "project",
-        "property_definition",
-        "query",
-        "revenue_analytics",
-        "session_recording",
-        "session_recording_playlist",
-        "sharing_configuration",
-        "subscription",
-        "survey",
-        "task",
-        "uploaded_media",
-        "user",
-        "warehouse_objects",
-        "warehouse_table",
-        "warehouse_view",
-        "web_analytics",
-        "webhook",
-    ]
-)
-# Scope objects today's PostHog names that the 2025 list lacks: those of the required_scopes of
-# @posthog/cli 0.18.3's tools, and llm_gateway.
-_SCOPE_OBJECTS_CURRENT = frozenset(
-    [
-        "account",
-        "ai_observability_clusters",
-        "approvals",
-        "batch_import_support",
-        "billing",
-        "business_knowledge",
-        "canvas",
-        "context_layer_internal",
-        "conversation",
-        "customer_analytics",
-        "customer_task",
-        "data_catalog",
-        "data_catalog_approval",
-        "dataset",
-        "element",
-        "engineering_analytics",
-        "evaluation",
-        "experiment_holdout",
-        "field_note",
-        "health_issue",
-        "heatmap",
-        "hog_flow",
-        "insight_variable",
-        "internal_run",
-        "llm_gateway",
-        "llm_prompt",
-        "llm_provider_key",
-        "llm_skill",
-        "loop",
-        "loop_context_internal",
-        "marketing_analytics",
-        "mcp_analytics",
-        "mcp_registry",
-        "metrics",
-        "product_enablement",
-        "replay_scanner",
-        "review_hog",
-        "signal_scout",
-        "signal_scout_internal",
-        "signal_scout_report",
-        "signal_scratchpad_internal",
-        "stamphog",
-        "streamlit_app",
-        "tagger",
-        "ticket",
-        "tracing",
-        "usage_metric",
-        "user_interview",
-        "visual_review",
-    ]
-)
-SCOPE_OBJECTS = _SCOPE_OBJECTS_2025 | _SCOPE_OBJECTS_CURRENT
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 SEED_LABELS = ["Production backend", "Endpoints worker", "Staging", "Data pipeline", "Reporting job"]
 
