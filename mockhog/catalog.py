@@ -9,6 +9,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from .routing import SegmentTrie, split
+
 PREFIXES = ("projects", "environments")
 ROOT = "root"  # operations outside a project: /api/users/@me/, /api/projects/, ...
 _METHOD_SUFFIX = {
@@ -82,7 +84,7 @@ class Operation:
 class Route:
     """A path pattern and the operations it serves, by method."""
 
-    pattern: re.Pattern[str]
+    template: str
     params: tuple[str, ...]
     by_method: dict[tuple[str, str], Operation] = field(default_factory=dict)
 
@@ -96,8 +98,6 @@ class Catalog:
     def __init__(self, data: dict[str, Any]) -> None:
         self.resources: dict[str, ResourceSpec] = {}
         self.operations: list[Operation] = []
-        self.routes: list[Route] = []
-        self.root_routes: list[Route] = []
         for name, entry in data["resources"].items():
             spec = ResourceSpec(
                 name=name,
@@ -123,27 +123,23 @@ class Catalog:
             return cls(tomllib.load(handle))
 
     def _build_routes(self) -> None:
-        by_path: dict[tuple[bool, str], Route] = {}
+        # A segment trie per kind of path (relative to a project prefix, or to /api/); where two
+        # templates match a path, fixed segments win over parameters, as in DRF's router
+        # (log_view before {id}).
+        self._routes: SegmentTrie[Route] = SegmentTrie()
+        self._root_routes: SegmentTrie[Route] = SegmentTrie()
         for op in self.operations:
-            route = by_path.get((op.prefix == ROOT, op.path))
-            if route is None:
-                names = tuple(_PARAM.findall(op.path))
-                regex = _PARAM.sub(r"(?P<\1>[^/]+)", op.path.rstrip("/"))
-                route = by_path[(op.prefix == ROOT, op.path)] = Route(re.compile(f"{regex}/?$"), names)
+            trie = self._root_routes if op.prefix == ROOT else self._routes
+            route = trie.setdefault(op.path, Route(op.path, tuple(_PARAM.findall(op.path))))
             route.by_method[(op.prefix, op.method)] = op
-        # Fixed segments win over parameters, as in DRF's router (log_view before {id}).
-        ordered = sorted(by_path.items(), key=lambda item: len(item[1].params))
-        self.routes = [route for (root, _), route in ordered if not root]
-        self.root_routes = [route for (root, _), route in ordered if root]
 
     def match(self, rest: str, root: bool = False) -> tuple[Route, dict[str, str]] | None:
         """Find the route for a path relative to the project prefix (``exports/12/``), or to
         ``/api/`` for root operations."""
-        for route in self.root_routes if root else self.routes:
-            found = route.pattern.match(rest)
-            if found:
-                return route, found.groupdict()
-        return None
+        parts = split(rest)
+        if parts is None:
+            return None
+        return (self._root_routes if root else self._routes).match(parts)
 
 
 def _operation(spec: ResourceSpec, prefix: str, row: dict[str, Any]) -> Operation:

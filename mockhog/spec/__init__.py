@@ -18,6 +18,8 @@ from typing import Any
 
 import orjson
 
+from ..routing import SegmentTrie, split
+
 HERE = Path(__file__).resolve().parent
 ROOT = "root"
 PROJECT_PREFIXES = ("projects", "environments")
@@ -136,68 +138,27 @@ class SpecRoute:
         return [method for (p, method) in self.by_method if p == prefix]
 
 
-class _Node:
-    __slots__ = ("fixed", "param", "param_name", "route")
-
-    def __init__(self) -> None:
-        self.fixed: dict[str, _Node] = {}
-        self.param: _Node | None = None
-        self.param_name: str | None = None
-        self.route: SpecRoute | None = None
-
-
 class Router:
-    """A segment trie over path templates (``/api/projects/{project_id}/dashboards/{id}/``)."""
+    """The imported path templates (``/api/projects/{project_id}/dashboards/{id}/``) in a segment
+    trie (mockhog.routing, as the catalog's routes are)."""
 
     def __init__(self) -> None:
-        self._root = _Node()
+        self._trie: SegmentTrie[SpecRoute] = SegmentTrie()
         self.routes: dict[str, SpecRoute] = {}
 
     def add(self, op: SpecOperation) -> None:
         route = self.routes.get(op.template)
         if route is None:
             route = self.routes[op.template] = SpecRoute(op.template)
-            node = self._root
-            for part in op.template.strip("/").split("/"):
-                param = _PARAM.match(part)
-                if param:
-                    if node.param is None:
-                        node.param = _Node()
-                        node.param_name = param.group(1)
-                    elif node.param_name != param.group(1):
-                        # Two templates name the same position differently: keep both names.
-                        node.param_name = f"{node.param_name}|{param.group(1)}"
-                    node = node.param
-                else:
-                    node = node.fixed.setdefault(part, _Node())
-            node.route = route
+            # Of two templates of one shape (``x/{id}/``, ``x/{key}/``) the first is routed, as
+            # Django resolves the first pattern that matches; the other keeps its own operations.
+            self._trie.setdefault(op.template, route)
         route.by_method[(op.prefix, op.method)] = op
 
     def match(self, path: str) -> tuple[SpecRoute, dict[str, str]] | None:
         """The route for a request path (``/api/...``, trailing slash optional) and its parameters."""
-        parts = path.strip("/").split("/")
-        if "" in parts:
-            return None
-        found = self._walk(self._root, parts, 0, [])
-        if found is None:
-            return None
-        route, values = found
-        names = [m.group(1) for p in route.template.strip("/").split("/") if (m := _PARAM.match(p))]
-        return route, dict(zip(names, values, strict=True))
-
-    def _walk(
-        self, node: _Node, parts: list[str], index: int, values: list[str]
-    ) -> tuple[SpecRoute, list[str]] | None:
-        if index == len(parts):
-            return (node.route, values) if node.route is not None else None
-        child = node.fixed.get(parts[index])
-        if child is not None:
-            found = self._walk(child, parts, index + 1, values)
-            if found:
-                return found
-        if node.param is not None:
-            return self._walk(node.param, parts, index + 1, [*values, parts[index]])
-        return None
+        parts = split(path)
+        return None if parts is None else self._trie.match(parts)
 
 
 class Spec:
