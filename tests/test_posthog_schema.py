@@ -185,6 +185,12 @@ def test_a_bad_document_is_one_line_and_exit_2(tmp_path, capsys):
         assert err.startswith("mockhog: ") and "not an OpenAPI document" in err
     assert main(["serve", "--posthog-schema", str(tmp_path / "nothing.json")]) == 2
     assert "cannot read it" in capsys.readouterr().err
+    cut_short = tmp_path / "cut.json"
+    cut_short.write_text(json.dumps({"openapi": "3.0.3", "paths": {"/api/x/": {"get": {"responses": {}}}}}))
+    assert main(["serve", "--posthog-schema", str(cut_short)]) == 2
+    assert "GET /api/x/: not an OpenAPI operation (no 'operationId')" in capsys.readouterr().err
+    assert main(["drift", str(cut_short)]) == 2
+    assert "not an OpenAPI operation" in capsys.readouterr().err
 
 
 def test_the_pytest_plugin_takes_the_users_document(pytester, document_file):

@@ -292,14 +292,25 @@ def import_document(document: dict[str, Any], raw: bytes | None = None) -> dict[
     """mockhog's contract from a parsed OpenAPI document."""
     if not str(document.get("openapi", "")).startswith("3."):
         raise ImportError_(f"OpenAPI 3.x expected, got {document.get('openapi')!r}")
-    raw_components = document.get("components", {}).get("schemas", {})
+    raw_components = (document.get("components") or {}).get("schemas") or {}
+    if not isinstance(raw_components, dict):
+        raise ImportError_("'components.schemas' is not an object")
     components = {name: convert_schema(schema) for name, schema in sorted(raw_components.items())}
     fold = Refolder(components)
     operations = []
+    if not isinstance(document["paths"], dict):
+        raise ImportError_("'paths' is not an object")
     for path, item in sorted(document["paths"].items()):
         for method in METHODS:
-            if method in item:
-                operations.append(_operation(path, method, item[method], fold))
+            if isinstance(item, dict) and method in item:
+                try:
+                    operations.append(_operation(path, method, item[method], fold))
+                except (KeyError, TypeError, AttributeError) as exc:
+                    # a user's document, hand-edited or cut short: say where, not a traceback
+                    missing = f"no {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)
+                    raise ImportError_(
+                        f"{method.upper()} {path}: not an OpenAPI operation ({missing})"
+                    ) from exc
     info = document.get("info", {})
     return {
         "format": FORMAT,
