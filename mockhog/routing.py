@@ -56,6 +56,8 @@ class SegmentTrie(Generic[T]):
         stack: list[tuple[_Node[T], int, list[str], tuple[int, ...]]] = [(self._root, 0, [], ())]
         while stack:
             node, index, values, positions = stack.pop()
+            if best is not None and len(positions) > best[0][0]:
+                continue  # more parameters than a match already found: it cannot win
             if index == len(parts):
                 if node.value is not None:
                     # fewer parameters first, then parameters as late as possible
