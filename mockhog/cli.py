@@ -332,6 +332,12 @@ def _serve(args: argparse.Namespace) -> int:
     url = f"http://{host}:{listening[0][1]}"
     if args.log_format == "json":
         banner = {"event": "listening", "url": url, "seed": args.seed, "projects": sorted(backend.projects)}
+        if args.posthog_schema:
+            banner["contract"] = {
+                "file": args.posthog_schema,
+                "sha256": spec.source["sha256"],
+                "operations": len(spec.operations),
+            }
         print(json.dumps(banner), flush=True)
     else:
         print(f"mockhog {__version__} serving PostHog's API on {url}", flush=True)

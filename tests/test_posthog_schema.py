@@ -8,6 +8,8 @@ import copy
 import json
 
 import pytest
+import requests
+from serving import serving
 from spec_documents import document_from_contract, write
 
 from mockhog import DEFAULT_API_KEY, Backend, create_app
@@ -214,3 +216,15 @@ def test_widgets(mockhog):
     bogus = pytester.makefile(".json", bogus='{"a": 1}')
     failed = pytester.runpytest(f"--mockhog-posthog-schema={bogus}")
     failed.stderr.fnmatch_lines(["*mockhog_posthog_schema: *not an OpenAPI document*"])
+
+
+def test_serve_posthog_schema_on_a_socket(document_file):
+    with serving("--posthog-schema", document_file, "--quiet") as served:
+        lines = [served.line() for _ in range(3)]
+        assert any(f"contract: {document_file} (" in line for line in lines), lines
+        headers = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
+        widgets = requests.get(f"{served.url}/api/projects/1/widgets/?limit=1", headers=headers, timeout=10)
+        assert widgets.status_code == 200 and widgets.headers[TIER_HEADER] == "generic"
+        assert widgets.json()["next"] == f"{served.url}/api/projects/1/widgets/?limit=1&offset=1"
+        gone = requests.get(f"{served.url}/api/projects/1/early_access_feature/", headers=headers, timeout=10)
+        assert gone.status_code == 404 and gone.json()["detail"] == "Endpoint not found."
