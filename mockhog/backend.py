@@ -18,7 +18,7 @@ from .keys import ApiKey, KeyRing
 from .lifecycle import Lifecycle
 from .openapi import build_document
 from .resources.base import Resource
-from .seed import FixtureError, World, build_world
+from .seed import FixtureError, World, build_world, load_profile
 from .spec import Spec, SpecOperation
 from .spec.checks import SpecSchemas
 from .spec.document import generic_operations, served_document
@@ -62,6 +62,9 @@ class Backend:
         }
         self.fixtures = [Path(path) for path in fixtures]
         self.profile_overrides = profile
+        # The world's profile: what resources read (fixture records are completed with it while
+        # the world is still being built, so it cannot wait for the world).
+        self.profile: dict[str, Any] = {**load_profile(), **(profile or {})}
         self.world: World = build_world(self, seed, self.fixtures, profile)
         try:
             self.store = Store(self.world.snapshot, INDEXES)

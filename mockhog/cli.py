@@ -9,9 +9,8 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
-from . import __version__
 from .backend import DEFAULT_API_KEY, Backend
 from .catalog import Catalog
 from .control import CONTROL_CALLS
@@ -19,6 +18,10 @@ from .journal import DEFAULT_BYTES
 from .requestlog import FORMATS, RequestLog
 from .seed import FixtureError
 from .serving import DEFAULT_CONNECTION_LIMIT
+from .version import __version__
+
+if TYPE_CHECKING:
+    from .spec import Spec
 
 DESCRIPTION = (
     "mockhog: an offline, stateful, contract-checked stand-in for the PostHog REST API.\n\n" + CONTROL_CALLS
@@ -108,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="BYTES",
         help="memory the request journal may use, e.g. 64M or 1G; oldest entries drop first (default: 64M)",
     )
+    serve.add_argument(
+        "--posthog-schema",
+        metavar="FILE",
+        help="serve and validate against your own PostHog's OpenAPI document (its /api/schema/; JSON or "
+        "YAML, .gz allowed) instead of the pinned one: operations it lacks disappear, new ones are served "
+        "generically, the verified ones and mockhog's overlay corrections stay",
+    )
     serve.add_argument("--quiet", action="store_true", help="no request log (one line per request)")
     serve.add_argument(
         "--log-format",
@@ -116,7 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="request log lines as text (default) or as one JSON object each, for CI logs",
     )
 
-    commands.add_parser("routes", help="list every served operation with its handler and tier")
+    routes = commands.add_parser("routes", help="list every served operation with its handler and tier")
+    routes.add_argument("--posthog-schema", metavar="FILE", help="as served by serve --posthog-schema FILE")
 
     importer = commands.add_parser(
         "import-schema",
@@ -130,29 +141,66 @@ def build_parser() -> argparse.ArgumentParser:
     )
     importer.add_argument("--sha256", help="refuse the input unless its (uncompressed) sha256 is this")
 
+    drift = commands.add_parser(
+        "drift",
+        help="list how mockhog's contract differs from a PostHog OpenAPI document",
+        description="Compare mockhog's contract (PostHog's pinned document as imported, with mockhog's "
+        "overlay of reasoned corrections) with FILE (your PostHog's /api/schema/, JSON or YAML, .gz "
+        "allowed, or a wheel that ships one): operations added or removed, and per shared operation and "
+        "component the fields added or removed, types, formats, enums, required, scopes, parameters, "
+        "bodies and responses. Each difference an overlay fix makes is listed with its reason.\n\n"
+        "Exit status: 0 when FILE differs from mockhog only by the overlay's corrections, 1 when there "
+        "is drift beyond them, 2 when FILE cannot be read as an OpenAPI document.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    drift.add_argument("file", metavar="FILE")
+    drift.add_argument("--json", action="store_true", help="the report as one JSON object")
+
     openapi = commands.add_parser("openapi", help="write the OpenAPI 3.1 document")
     openapi.add_argument("-o", "--output", metavar="FILE", help="file to write (default: stdout)")
     openapi.add_argument("--format", choices=["json", "yaml"], help="default: from the file name, else json")
+    openapi.add_argument("--posthog-schema", metavar="FILE", help="as served by serve --posthog-schema FILE")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "routes":
-        return _routes()
+        return _routes(args)
     if args.command == "import-schema":
         return _import_schema(args)
     if args.command == "openapi":
         return _openapi(args)
+    if args.command == "drift":
+        return _drift(args)
     return _serve(args)
 
 
-def _routes() -> int:
-    """Every served operation: method, path, operationId, tier, handler, scopes; counts by tier."""
+def _load_spec(args: argparse.Namespace) -> Spec:
+    """The contract to serve: the pinned import, or the user's ``--posthog-schema FILE``.
+    A file that is no OpenAPI document raises ``ImportError_`` with the reason."""
     from .spec import Spec
-    from .spec.document import generic_operations
 
-    catalog, spec = Catalog.load(), Spec.load()
+    path = getattr(args, "posthog_schema", None)
+    if not path:
+        return Spec.load()
+    spec = Spec.from_file(path)
+    spec.components  # noqa: B018 - applies the overlay now, so that a fix it skips is said at start
+    for _fix, reason in spec.overlay_skipped:
+        print(f"mockhog: overlay fix not applied to {path}: {reason}", file=sys.stderr)
+    return spec
+
+
+def _routes(args: argparse.Namespace) -> int:
+    """Every served operation: method, path, operationId, tier, handler, scopes; counts by tier."""
+    from .spec.document import generic_operations
+    from .spec.importer import ImportError_
+
+    try:
+        catalog, spec = Catalog.load(), _load_spec(args)
+    except ImportError_ as error:
+        print(f"mockhog: {error}", file=sys.stderr)
+        return 2
     counts = {"verified": 0, "generic": 0}
     for op in catalog.operations:
         handler = f"{op.resource.impl}.{op.action}"
@@ -189,14 +237,41 @@ def _import_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _drift(args: argparse.Namespace) -> int:
+    """Exit 0: no drift beyond the overlay; 1: drift; 2: FILE is no OpenAPI document."""
+    from pathlib import Path
+
+    from .spec import Spec
+    from .spec.document import verified_matches
+    from .spec.drift import drift_file, render
+    from .spec.importer import ImportError_
+
+    verified = {op.operation_id for op in verified_matches(Catalog.load(), Spec.load()).values()}
+    try:
+        report = drift_file(Path(args.file), verified)
+    except ImportError_ as error:
+        print(f"mockhog: {error}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        sys.stdout.write(render(report, args.file))
+    return 1 if report.drift else 0
+
+
 def _openapi(args: argparse.Namespace) -> int:
     from .contract import Schemas
     from .openapi import build_document, yaml_dump
-    from .spec import Spec
     from .spec.document import served_document
+    from .spec.importer import ImportError_
 
     catalog = Catalog.load()
-    document = served_document(build_document(catalog, Schemas()), catalog, Spec.load())
+    try:
+        spec = _load_spec(args)
+    except ImportError_ as error:
+        print(f"mockhog: {error}", file=sys.stderr)
+        return 2
+    document = served_document(build_document(catalog, Schemas()), catalog, spec)
     as_yaml = args.format == "yaml" or (
         args.format is None and str(args.output or "").endswith((".yaml", ".yml"))
     )
@@ -214,10 +289,18 @@ def _serve(args: argparse.Namespace) -> int:
 
     from .app import create_app
     from .serving import create_server
+    from .spec.importer import ImportError_
 
     logging.basicConfig()  # as waitress.serve does: its warnings and mockhog's errors reach stderr
     try:
-        backend = Backend(seed=args.seed, api_key=args.api_key, fixtures=args.fixtures, strict=args.strict)
+        spec = _load_spec(args)
+    except ImportError_ as error:
+        print(f"mockhog: {error}", file=sys.stderr)
+        return 2
+    try:
+        backend = Backend(
+            seed=args.seed, api_key=args.api_key, fixtures=args.fixtures, strict=args.strict, spec=spec
+        )
         backend.journal.resize(args.journal_size)
     except FixtureError as error:
         print(f"mockhog: bad fixture: {error}", file=sys.stderr)
@@ -249,11 +332,23 @@ def _serve(args: argparse.Namespace) -> int:
     url = f"http://{host}:{listening[0][1]}"
     if args.log_format == "json":
         banner = {"event": "listening", "url": url, "seed": args.seed, "projects": sorted(backend.projects)}
+        if args.posthog_schema:
+            banner["contract"] = {
+                "file": args.posthog_schema,
+                "sha256": spec.source["sha256"],
+                "operations": len(spec.operations),
+            }
         print(json.dumps(banner), flush=True)
     else:
         print(f"mockhog {__version__} serving PostHog's API on {url}", flush=True)
         print(f"  personal API key: {args.api_key}   (Authorization: Bearer {args.api_key})", flush=True)
         print(f"  seed: {args.seed}; projects: {', '.join(map(str, sorted(backend.projects)))}", flush=True)
+        if args.posthog_schema:
+            print(
+                f"  contract: {args.posthog_schema} ({len(spec.operations)} operations, sha256 "
+                f"{spec.source['sha256']}; {len(backend.generic_operations)} served generically)",
+                flush=True,
+            )
     server.run()
     return 0
 

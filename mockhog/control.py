@@ -25,8 +25,8 @@ from .backend import Backend
 from .faults import RateLimit
 from .keys import check_scopes
 from .lifecycle import KINDS
-from .resources.base import iso
 from .seed import FixtureError, load_records
+from .times import iso
 
 bp = Blueprint("control", __name__, url_prefix="/_mockhog")
 TOKEN_HEADER = "X-Mockhog-Admin-Token"

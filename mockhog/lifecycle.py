@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from . import errors
-from .resources.base import iso
+from .times import iso
 
 KINDS = ("exports", "external_data_jobs")
 MODES = ("immediate", "timed", "manual")

@@ -20,9 +20,9 @@ import json
 import re
 from typing import Any
 
-from . import __version__
 from .catalog import ROOT, Catalog, Operation
 from .contract import PAGE_SCHEMAS, Schemas
+from .version import __version__
 
 ERROR_STATUSES = {
     "400": "Bad request: validation_error or parse_error",

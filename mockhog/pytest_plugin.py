@@ -19,6 +19,8 @@ import pytest
 
 from .backend import Backend
 from .catalog import Catalog
+from .spec import Spec
+from .spec.importer import ImportError_
 from .testing import MockHog, Server, describe
 
 MARKER = (
@@ -38,11 +40,18 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("mockhog_seed", "default seed (0)", default="0")
     parser.addini("mockhog_strict", "reject unknown body fields", type="bool", default=False)
     parser.addini("mockhog_fixtures", "fixture files loaded for every test", type="paths", default=[])
+    group.addoption(
+        "--mockhog-posthog-schema", metavar="FILE", default=None,
+        help="serve and validate against your PostHog's OpenAPI document (as mockhog serve --posthog-schema)",
+    )  # fmt: skip
+    parser.addini("mockhog_posthog_schema", "your PostHog's OpenAPI document (relative to the ini file)",
+                  type="paths", default=[])  # fmt: skip
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", MARKER)
     config.stash[_STATS] = Stats()
+    config.stash[_SPEC] = _posthog_schema(config)  # a bad document stops the run before any test
 
 
 class Stats:
@@ -89,6 +98,7 @@ UNDOCUMENTED = "(undocumented)"
 
 
 _STATS = pytest.StashKey[Stats]()
+_SPEC = pytest.StashKey["Spec | None"]()
 
 
 def _shape(operation_id: str) -> str:
@@ -105,7 +115,7 @@ def all_operations() -> list[str]:
 def mockhog_server(pytestconfig: pytest.Config) -> Iterator[Server]:
     """The session's server (one per xdist worker)."""
     seed = _default_seed(pytestconfig)
-    server = Server(Backend(seed=seed))
+    server = Server(Backend(seed=seed, spec=pytestconfig.stash.get(_SPEC, None)))
     yield server
     server.close()
 
@@ -180,6 +190,18 @@ _HANDLE = pytest.StashKey[tuple[MockHog, bool]]()
 
 def _first(*values: Any) -> Any:
     return next((v for v in values if v is not None), None)
+
+
+def _posthog_schema(config: pytest.Config) -> Spec | None:
+    """The user's own PostHog document, if the run names one (the flag wins over the ini)."""
+    paths = config.getini("mockhog_posthog_schema")
+    path = config.getoption("mockhog_posthog_schema") or (paths[0] if paths else None)
+    if path is None:
+        return None
+    try:
+        return Spec.from_file(path)
+    except ImportError_ as error:
+        raise pytest.UsageError(f"mockhog_posthog_schema: {error}") from None
 
 
 def _default_seed(config: pytest.Config) -> int:

@@ -1,4 +1,4 @@
-"""The router of the catalog's routes: a trie over path segments (imported routes can share it).
+"""One router for the catalog's routes and the imported ones: a trie over path segments.
 
 A template is a list of segments, each fixed (``dashboards``) or a parameter (``{id}``). A request
 path walks the trie segment by segment, so finding its route costs the path's length, not the

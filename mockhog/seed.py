@@ -18,9 +18,9 @@ from faker import Faker
 
 from .errors import ApiError
 from .keys import ApiKey, check_scopes
-from .resources.base import iso
 from .spec.viewsets import organization_scope, seed_rows
 from .store import Rows, Snapshot, UniqueViolation
+from .times import iso
 
 if TYPE_CHECKING:
     from .backend import Backend

@@ -20,9 +20,9 @@ from .app import create_app
 from .backend import Backend
 from .journal import Entry
 from .keys import check_scopes
-from .resources.base import iso
 from .sdk_testing import SdkHelpers
 from .seed import load_records
+from .times import iso
 
 
 class Server:

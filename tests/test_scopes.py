@@ -10,6 +10,7 @@ from walk import concrete_url, prepare
 from mockhog import Backend, create_app
 from mockhog.catalog import ROOT, Catalog, Operation
 from mockhog.scopes import SCOPE_ACTIONS, SCOPE_OBJECTS
+from mockhog.spec import Spec
 
 OPERATIONS = Catalog.load().operations
 KINDS = ["no key", "unknown key", "exact scopes", "other object's scope", "read-only key", "other project"]
@@ -152,6 +153,7 @@ def test_fixture_keys(tmp_path):
 
 def test_one_scope_table_holds_every_scope_an_operation_requires(api):
     required = {scope for op in OPERATIONS for scope in op.scopes if scope != "*"}
+    required |= {scope for op in Spec.load().operations for scope in op.scopes or ()}
     for scope in sorted(required):
         obj, _, action = scope.partition(":")
         assert obj in SCOPE_OBJECTS and action in SCOPE_ACTIONS, scope

@@ -6,6 +6,7 @@ import copy
 import gzip
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -262,3 +263,22 @@ def test_the_committed_contract_is_a_fresh_import_of_the_pinned_document():
     texts = dumps(import_document(copy.deepcopy(document), raw))
     for name, text in texts.items():
         assert (HERE / name).read_text() == text, f"{name} is stale: run mockhog import-schema"
+
+
+WHEEL = os.environ.get("MOCKHOG_POSTHOG_WHEEL")
+
+
+@pytest.mark.skipif(
+    not WHEEL,
+    reason="set MOCKHOG_POSTHOG_WHEEL to the arcade-posthog-api 0.2.1 wheel "
+    "(pip download arcade-posthog-api==0.2.1 --no-deps -d DIR); the suite never downloads it",
+)
+def test_the_pinned_input_is_re_created_from_the_package(tmp_path):
+    wheel = Path(WHEEL or "")
+    assert wheel.is_file(), f"MOCKHOG_POSTHOG_WHEEL={WHEEL} is no file"
+    contract = run(wheel, tmp_path, expect_sha256=PINNED_SHA256)
+    assert contract["source"]["sha256"] == PINNED_SHA256
+    for name in (OPERATIONS_FILE, COMPONENTS_FILE):
+        assert (tmp_path / name).read_bytes() == (HERE / name).read_bytes(), (
+            f"{name} differs from the wheel's"
+        )

@@ -21,6 +21,7 @@ from ..indexes import LIST_FILTERS
 from ..keys import ApiKey
 from ..pagination import DEFAULT_LIMIT, PageUrl, cursor_page, limit_offset_page
 from ..store import Record, Store, Table
+from ..times import iso, parse_time  # noqa: F401 - parse_time re-exported: resources import both from here
 
 if TYPE_CHECKING:
     from ..backend import Backend
@@ -81,22 +82,6 @@ class Reply:
     content_type: str | None = None
 
 
-def iso(moment: datetime) -> str:
-    """PostHog's datetime format: ISO 8601 with microseconds and a Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_time(value: Any) -> datetime | None:
-    """An ISO 8601 time (``Z`` allowed, naive taken as UTC), or None when it is not one."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def public(record: Record) -> dict[str, Any]:
     """A stored record without its private (``_``-prefixed) bookkeeping fields."""
     return {k: v for k, v in record.items() if not k.startswith("_")}
@@ -124,6 +109,12 @@ class Resource:
         self.defaults = schemas.defaults(f"{spec.schema}.json", spec.model)
         self.fields = schemas.field_order(f"{spec.schema}.json", spec.model)
         self.list_filters = LIST_FILTERS.get(self.table_name, {})
+
+    @property
+    def profile(self) -> dict[str, Any]:
+        """The seeded world's profile (fixtures/'s, with the Backend's overrides): resources read
+        it from the backend they serve, never from the profile file."""
+        return self.backend.profile
 
     # -- lookups ---------------------------------------------------------------------------
     def table(self, call: Call) -> Table:

@@ -12,7 +12,6 @@ import uuid
 from typing import Any
 
 from .. import errors
-from ..seed import load_profile
 from ..store import Record
 from . import dashboard_tiles as tiles
 from .base import Call
@@ -40,9 +39,9 @@ class Dashboards(SoftDeleted):
     table_name = "dashboards"
     query_ordering = True
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.world_clock = load_profile()["clock"]
+    @property
+    def world_clock(self) -> str:
+        return self.profile["clock"]
 
     # -- lookups -----------------------------------------------------------------------------
     def get(self, call: Call, key: Any = None) -> Record:

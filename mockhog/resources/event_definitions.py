@@ -9,7 +9,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .. import errors
-from ..seed import load_profile
 from ..store import Record
 from . import codegen
 from .base import Call, Resource, iso
@@ -30,10 +29,10 @@ ACTION_ONLY = ("last_updated_at", "action_id", "is_calculating", "last_calculate
 class EventDefinitions(Resource):
     query_ordering = True  # ?order_by= / ?ordering= / ?search= change the order
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # Seeded last_seen_at values are measured back from the profile's clock; staleness too.
-        self.world_clock = datetime.fromisoformat(load_profile()["clock"].replace("Z", "+00:00"))
+    @property
+    def world_clock(self) -> datetime:
+        """Seeded last_seen_at values are measured back from the world's clock; staleness too."""
+        return datetime.fromisoformat(self.profile["clock"].replace("Z", "+00:00"))
 
     # -- lookups -----------------------------------------------------------------------------
     def get(self, call: Call, key: Any = None) -> Record:

@@ -13,7 +13,6 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from .. import errors
-from ..seed import load_profile
 from ..store import Record
 from .base import Call, Resource
 
@@ -28,10 +27,10 @@ PROPERTY_VALUES_LIMIT = 20
 class Groups(Resource):
     key_field = "_pk"
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # The project's group type mapping; groups of other indexes cannot be created.
-        self.group_types = {t["index"]: t["name"] for t in load_profile()["groups"]["types"]}
+    @property
+    def group_types(self) -> dict[int, str]:
+        """The project's group type mapping; groups of other indexes cannot be created."""
+        return {t["index"]: t["name"] for t in self.profile["groups"]["types"]}
 
     # -- lookups -----------------------------------------------------------------------------
     def filter(self, call: Call, rows: list[Record]) -> list[Record]:

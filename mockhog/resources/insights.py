@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .. import errors
-from ..seed import load_profile
 from ..store import Record
 from . import dashboard_tiles as tiles
 from .base import Call, Reply, iso
@@ -54,10 +53,10 @@ class Insights(SoftDeleted):
     table_name = "insights"
     query_ordering = True
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        # What a fixture row without times is stamped with: the seed world's clock.
-        self.world_clock = load_profile()["clock"]
+    @property
+    def world_clock(self) -> str:
+        """What a fixture row without times is stamped with: the seed world's clock."""
+        return self.profile["clock"]
 
     # -- lookups -----------------------------------------------------------------------------
     def new_key(self, call: Call) -> int:

@@ -12,11 +12,9 @@ from __future__ import annotations
 import json
 import os
 import re
-from functools import cache
 from typing import Any
 
 from .. import errors
-from ..seed import load_profile
 from .base import Call, Reply, Resource
 
 FORMATS = ("json", "txt")
@@ -84,12 +82,6 @@ BREAKDOWNS = {
 DEFAULT_PERIOD = "-30d"
 
 
-@cache
-def _profile_events() -> tuple[str, ...]:
-    events = load_profile()["events"]
-    return tuple(events["standard"] + events["custom"])
-
-
 class MaxTools(Resource):
     def create_and_query_insight(self, call: Call) -> Any:
         fmt = call.query.get("format") or "json"
@@ -106,7 +98,10 @@ class MaxTools(Resource):
         defined = [
             row.get("name") for row in call.table("event_definitions").values() if not row.get("_deleted")
         ]
-        return [name for name in defined if isinstance(name, str) and name] or list(_profile_events())
+        return [name for name in defined if isinstance(name, str) and name] or [
+            *self.profile["events"]["standard"],
+            *self.profile["events"]["custom"],
+        ]
 
 
 def assistant_stream(call: Call, question: str, insight_type: str, events: list[str]) -> list[dict[str, Any]]:

@@ -18,6 +18,8 @@ from typing import Any
 
 import orjson
 
+from ..routing import SegmentTrie, split
+
 HERE = Path(__file__).resolve().parent
 ROOT = "root"
 PROJECT_PREFIXES = ("projects", "environments")
@@ -136,68 +138,27 @@ class SpecRoute:
         return [method for (p, method) in self.by_method if p == prefix]
 
 
-class _Node:
-    __slots__ = ("fixed", "param", "param_name", "route")
-
-    def __init__(self) -> None:
-        self.fixed: dict[str, _Node] = {}
-        self.param: _Node | None = None
-        self.param_name: str | None = None
-        self.route: SpecRoute | None = None
-
-
 class Router:
-    """A segment trie over path templates (``/api/projects/{project_id}/dashboards/{id}/``)."""
+    """The imported path templates (``/api/projects/{project_id}/dashboards/{id}/``) in a segment
+    trie (mockhog.routing, as the catalog's routes are)."""
 
     def __init__(self) -> None:
-        self._root = _Node()
+        self._trie: SegmentTrie[SpecRoute] = SegmentTrie()
         self.routes: dict[str, SpecRoute] = {}
 
     def add(self, op: SpecOperation) -> None:
         route = self.routes.get(op.template)
         if route is None:
             route = self.routes[op.template] = SpecRoute(op.template)
-            node = self._root
-            for part in op.template.strip("/").split("/"):
-                param = _PARAM.match(part)
-                if param:
-                    if node.param is None:
-                        node.param = _Node()
-                        node.param_name = param.group(1)
-                    elif node.param_name != param.group(1):
-                        # Two templates name the same position differently: keep both names.
-                        node.param_name = f"{node.param_name}|{param.group(1)}"
-                    node = node.param
-                else:
-                    node = node.fixed.setdefault(part, _Node())
-            node.route = route
+            # Of two templates of one shape (``x/{id}/``, ``x/{key}/``) the first is routed, as
+            # Django resolves the first pattern that matches; the other keeps its own operations.
+            self._trie.setdefault(op.template, route)
         route.by_method[(op.prefix, op.method)] = op
 
     def match(self, path: str) -> tuple[SpecRoute, dict[str, str]] | None:
         """The route for a request path (``/api/...``, trailing slash optional) and its parameters."""
-        parts = path.strip("/").split("/")
-        if "" in parts:
-            return None
-        found = self._walk(self._root, parts, 0, [])
-        if found is None:
-            return None
-        route, values = found
-        names = [m.group(1) for p in route.template.strip("/").split("/") if (m := _PARAM.match(p))]
-        return route, dict(zip(names, values, strict=True))
-
-    def _walk(
-        self, node: _Node, parts: list[str], index: int, values: list[str]
-    ) -> tuple[SpecRoute, list[str]] | None:
-        if index == len(parts):
-            return (node.route, values) if node.route is not None else None
-        child = node.fixed.get(parts[index])
-        if child is not None:
-            found = self._walk(child, parts, index + 1, values)
-            if found:
-                return found
-        if node.param is not None:
-            return self._walk(node.param, parts, index + 1, [*values, parts[index]])
-        return None
+        parts = split(path)
+        return None if parts is None else self._trie.match(parts)
 
 
 class Spec:
@@ -221,6 +182,27 @@ class Spec:
         spec._overlay_file = directory / "overlay.toml"
         return spec
 
+    @classmethod
+    def from_document(cls, document: dict[str, Any], raw: bytes | None = None) -> Spec:
+        """A user's own PostHog document (what their PostHog serves at ``/api/schema/``), imported
+        in memory as ``mockhog import-schema`` would, with mockhog's overlay re-applied wherever
+        its target is still there (``overlay_skipped`` says which fixes no longer apply)."""
+        from .importer import import_document
+
+        spec = cls(import_document(document, raw))
+        spec._overlay_file = HERE / "overlay.toml"
+        spec._user_document = True
+        return spec
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Spec:
+        """``from_document`` of a file: JSON or YAML, gzipped or not, or a wheel that ships one.
+        Raises ``mockhog.spec.importer.ImportError_`` naming what is wrong with it."""
+        from .importer import read_source
+
+        raw, document = read_source(Path(path))
+        return cls.from_document(document, raw)
+
     @cached_property
     def components(self) -> dict[str, Any]:
         """The imported components with the overlay's corrections applied."""
@@ -230,9 +212,26 @@ class Spec:
             if data["source"] != self.source:
                 raise ValueError(f"{components} comes from another import than operations.json")
             components = data["components"]
-        return apply_overlay(components, self.overlay)
+        if not self._user_document:
+            return apply_overlay(components, self.overlay)
+        applicable = []
+        for fix in self.overlay:
+            reason = overlay_target(components, fix)[1]
+            if reason is None:
+                applicable.append(fix)
+            else:
+                self.overlay_skipped.append((fix, reason))
+        return apply_overlay(components, applicable)
 
     _overlay_file: Path | None = None
+    # The pinned import must hold every overlay target (a missing one is an error: the import
+    # moved under it); a user's newer document may have fixed or dropped what a fix corrects.
+    _user_document = False
+
+    @cached_property
+    def overlay_skipped(self) -> list[tuple[dict[str, Any], str]]:
+        """Overlay fixes that a user's document gives no target for, each with the reason."""
+        return []
 
     @cached_property
     def overlay(self) -> list[dict[str, Any]]:
@@ -381,12 +380,37 @@ def load_overlay(path: Path | None = None) -> list[dict[str, Any]]:
     return fixes
 
 
+def _pointer_parts(pointer: str) -> list[str]:
+    return [p.replace("~1", "/").replace("~0", "~") for p in pointer.strip("/").split("/")]
+
+
+def overlay_target(components: dict[str, Any], fix: dict[str, Any]) -> tuple[Any, str | None]:
+    """The value a fix corrects in ``components`` and None, or (None, why it has no target):
+    the component or the pointer's parent is missing, or the document already says what the fix
+    makes it say."""
+    parts = _pointer_parts(fix["pointer"])
+    if fix["component"] not in components:
+        return None, f"no component {fix['component']!r}"
+    node = components[fix["component"]]
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    if not isinstance(node, dict):
+        return None, f"{fix['component']}{fix['pointer']}: no such place"
+    if parts[-1] not in node:
+        if fix["action"] == "remove":
+            return None, f"{fix['component']}{fix['pointer']}: already absent"
+        return None, None
+    if fix["action"] == "replace" and node[parts[-1]] == fix["value"]:
+        return node[parts[-1]], f"{fix['component']}{fix['pointer']}: already {fix['value']!r}"
+    return node[parts[-1]], None
+
+
 def apply_overlay(components: dict[str, Any], fixes: list[dict[str, Any]]) -> dict[str, Any]:
     """Components with each fix applied (copying only what a fix touches); a fix whose pointer
     names nothing is an error: the import moved under it."""
     out = dict(components)
     for fix in fixes:
-        parts = [p.replace("~1", "/").replace("~0", "~") for p in fix["pointer"].strip("/").split("/")]
+        parts = _pointer_parts(fix["pointer"])
         if fix["component"] not in out:
             raise ValueError(f"overlay.toml: no component {fix['component']!r} in the import")
         node = out[fix["component"]] = copy.deepcopy(out[fix["component"]])

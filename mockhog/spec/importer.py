@@ -154,23 +154,25 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     return {"anyOf": [rest, {"type": "null"}], **keep}
 
 
-def _canonical(node: Any) -> str:
-    return json.dumps(node, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 class Refolder:
-    """Turns schemas whose content equals a named component back into ``$ref``s."""
+    """Turns schemas whose content equals a named component back into ``$ref``s.
+
+    Contents are compared by a structural digest (each node's from its children's, so the
+    megabytes of an expanded component are never written out as text) and confirmed by a strict
+    comparison, where ``1``, ``1.0`` and ``true`` differ as they do in JSON."""
 
     def __init__(self, components: dict[str, Any]) -> None:
         self.components = components
         self._inlined: dict[str, Any] = {}
         self._active: set[str] = set()
-        self.by_content: dict[str, str] = {}
+        self._digests: dict[int, int] = {}  # by id() of the expanded nodes, which are shared
+        self._keep: list[Any] = []  # what those ids name stays alive while the refolder does
+        self.by_digest: dict[int, list[tuple[str, Any]]] = {}
         for name in sorted(components):
             expanded = self._expand({"$ref": REF_PREFIX + name})
             if not _worth_a_ref(expanded):
                 continue
-            self.by_content.setdefault(_canonical(expanded), name)
+            self.by_digest.setdefault(self._digest(expanded), []).append((name, expanded))
 
     def _expand(self, node: Any) -> Any:
         if isinstance(node, dict):
@@ -189,26 +191,53 @@ class Refolder:
             return [self._expand(value) for value in node]
         return node
 
+    def _digest(self, node: Any) -> int:
+        if not isinstance(node, dict | list):
+            return _leaf_digest(node)
+        known = self._digests.get(id(node))
+        if known is None:
+            if isinstance(node, dict):
+                known = hash(("{", tuple(sorted((key, self._digest(v)) for key, v in node.items()))))
+            else:
+                known = hash(("[", tuple(self._digest(v) for v in node)))
+            self._digests[id(node)] = known
+            self._keep.append(node)
+        return known
+
     def fold(self, node: Any) -> Any:
         """The schema with every component-equal part replaced by its ``$ref``."""
         return self._fold(node)[1]
 
-    def _fold(self, node: Any) -> tuple[str, Any]:
+    def _fold(self, node: Any) -> tuple[int, Any]:
         if isinstance(node, dict):
-            parts, folded = [], {}
-            for key in sorted(node):
-                text, value = self._fold(node[key])
-                parts.append(f"{json.dumps(key, ensure_ascii=False)}:{text}")
-                folded[key] = value
-            text = "{" + ",".join(parts) + "}"
-            name = self.by_content.get(text)
-            if name is not None:
-                return text, {"$ref": REF_PREFIX + name}
-            return text, {key: folded[key] for key in node}
+            digests, folded = [], {}
+            for key in node:
+                digest, folded[key] = self._fold(node[key])
+                digests.append((key, digest))
+            digest = hash(("{", tuple(sorted(digests))))
+            for name, expanded in self.by_digest.get(digest, ()):
+                if _same(node, expanded):
+                    return digest, {"$ref": REF_PREFIX + name}
+            return digest, folded
         if isinstance(node, list):
             pairs = [self._fold(value) for value in node]
-            return "[" + ",".join(text for text, _ in pairs) + "]", [value for _, value in pairs]
-        return _canonical(node), node
+            return hash(("[", tuple(digest for digest, _ in pairs))), [value for _, value in pairs]
+        return _leaf_digest(node), node
+
+
+def _leaf_digest(value: Any) -> int:
+    return hash((type(value).__name__, repr(value) if isinstance(value, float) else value))
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal as JSON: same types (``1`` is not ``1.0`` nor ``true``), keys in any order."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(a[key], b[key]) for key in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return repr(a) == repr(b) if isinstance(a, float) else a == b
 
 
 def _worth_a_ref(schema: Any) -> bool:
@@ -284,14 +313,25 @@ def import_document(document: dict[str, Any], raw: bytes | None = None) -> dict[
     """mockhog's contract from a parsed OpenAPI document."""
     if not str(document.get("openapi", "")).startswith("3."):
         raise ImportError_(f"OpenAPI 3.x expected, got {document.get('openapi')!r}")
-    raw_components = document.get("components", {}).get("schemas", {})
+    raw_components = (document.get("components") or {}).get("schemas") or {}
+    if not isinstance(raw_components, dict):
+        raise ImportError_("'components.schemas' is not an object")
     components = {name: convert_schema(schema) for name, schema in sorted(raw_components.items())}
     fold = Refolder(components)
     operations = []
+    if not isinstance(document["paths"], dict):
+        raise ImportError_("'paths' is not an object")
     for path, item in sorted(document["paths"].items()):
         for method in METHODS:
-            if method in item:
-                operations.append(_operation(path, method, item[method], fold))
+            if isinstance(item, dict) and method in item:
+                try:
+                    operations.append(_operation(path, method, item[method], fold))
+                except (KeyError, TypeError, AttributeError) as exc:
+                    # a user's document, hand-edited or cut short: say where, not a traceback
+                    missing = f"no {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)
+                    raise ImportError_(
+                        f"{method.upper()} {path}: not an OpenAPI operation ({missing})"
+                    ) from exc
     info = document.get("info", {})
     return {
         "format": FORMAT,
