@@ -137,11 +137,25 @@ class Catalog:
         ordered = sorted(by_path.items(), key=lambda item: len(item[1].params))
         self.routes = [route for (root, _), route in ordered if not root]
         self.root_routes = [route for (root, _), route in ordered if root]
+        # Routes by their first segment, in the same order, so that a request tries only the
+        # routes that can match it (a route whose first segment is a parameter is in every list).
+        self._any_head: dict[bool, list[Route]] = {False: [], True: []}
+        self._by_head: dict[tuple[bool, str], list[Route]] = {}
+        for (root, path), route in ordered:
+            if "{" in path.partition("/")[0]:
+                for routes in (self._any_head[root], *(v for k, v in self._by_head.items() if k[0] == root)):
+                    routes.append(route)
+            else:
+                key = (root, path.partition("/")[0])
+                if key not in self._by_head:
+                    self._by_head[key] = list(self._any_head[root])
+                self._by_head[key].append(route)
 
     def match(self, rest: str, root: bool = False) -> tuple[Route, dict[str, str]] | None:
         """Find the route for a path relative to the project prefix (``exports/12/``), or to
         ``/api/`` for root operations."""
-        for route in self.root_routes if root else self.routes:
+        candidates = self._by_head.get((root, rest.partition("/")[0]))
+        for route in self._any_head[root] if candidates is None else candidates:
             found = route.pattern.match(rest)
             if found:
                 return route, found.groupdict()
