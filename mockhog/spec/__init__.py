@@ -152,11 +152,15 @@ class Router:
     def __init__(self) -> None:
         self._root = _Node()
         self.routes: dict[str, SpecRoute] = {}
+        self._param_names: dict[str, list[str]] = {}  # per template, found once
 
     def add(self, op: SpecOperation) -> None:
         route = self.routes.get(op.template)
         if route is None:
             route = self.routes[op.template] = SpecRoute(op.template)
+            self._param_names[op.template] = [
+                m.group(1) for p in op.template.strip("/").split("/") if (m := _PARAM.match(p))
+            ]
             node = self._root
             for part in op.template.strip("/").split("/"):
                 param = _PARAM.match(part)
@@ -182,8 +186,7 @@ class Router:
         if found is None:
             return None
         route, values = found
-        names = [m.group(1) for p in route.template.strip("/").split("/") if (m := _PARAM.match(p))]
-        return route, dict(zip(names, values, strict=True))
+        return route, dict(zip(self._param_names[route.template], values, strict=True))
 
     def _walk(
         self, node: _Node, parts: list[str], index: int, values: list[str]
