@@ -118,16 +118,25 @@ class Server:
     """One server process: started on a free port, stopped by its pid."""
 
     def __init__(
-        self, label: str, args: list[str], command: list[str] | None = None, timeout: float = 30
+        self,
+        label: str,
+        args: list[str],
+        command: list[str] | None = None,
+        timeout: float = 30,
+        pythonpath: Path | None = None,
     ) -> None:
         self.label = label
         self.port = free_port()
         argv = command or [sys.executable, __file__, *args]
+        env = None
+        if pythonpath is not None:  # another checkout's mockhog, imported before the installed one
+            env = {**os.environ, "PYTHONPATH": str(pythonpath)}
         self.proc = subprocess.Popen(
             [*argv, "--port", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            env=env,
         )
         try:
             self.startup_s = wait_ready(self.port, endpoints()[0].path, timeout=timeout)
@@ -148,6 +157,26 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def checkout(ref: str, folder: Path) -> tuple[Path | None, str]:
+    """``ref`` of this repository (package, schemas, fixtures) unpacked into ``folder``, to serve
+    an older mockhog beside this one; else None and the reason, which the results print."""
+    repo = Path(__file__).resolve().parent.parent
+    target = folder / f"mockhog-{ref}"
+    target.mkdir(parents=True, exist_ok=True)
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(repo), "archive", ref, "mockhog", "schemas", "fixtures"],
+            check=True, capture_output=True, timeout=120,
+        ).stdout  # fmt: skip
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True, timeout=120)
+    except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        return None, f"{ref} could not be unpacked from git ({type(exc).__name__}): not measured"
+    commit = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "--short", ref], capture_output=True, text=True
+    ).stdout.strip()
+    return target, f"mockhog at {ref} ({commit})"
 
 
 def prism_command() -> tuple[list[str] | None, str]:
