@@ -74,7 +74,7 @@ def throughput(settings: Settings, threads: int, with_prism: bool, baseline: str
                 try:
                     running["prism"] = servers.prism(command, servers.schema_document(folder))
                 except TimeoutError:
-                    prism_note += ": it did not answer within 120 s, not measured"
+                    prism_note += f": it did not answer within {servers.PRISM_START_S} s, not measured"
         print(f"Prism: {prism_note}", flush=True)
         if baseline:
             tree, baseline_note = servers.checkout(baseline, folder)

@@ -29,6 +29,7 @@ API_KEY = "phx_mockhog_default_key"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 CREATE_BODY = {"path": "Bench/Created", "type": "folder"}
 PRISM_PACKAGE = "@stoplight/prism-cli@5"
+PRISM_START_S = 600  # Prism reads the whole-API document (876 operations) for minutes on a loaded machine
 PRISM_DIR = Path(
     os.environ.get("MOCKHOG_BENCH_PRISM_DIR", Path(tempfile.gettempdir()) / "mockhog-bench-prism")
 )
@@ -206,7 +207,7 @@ def prism_command() -> tuple[list[str] | None, str]:
 
 def prism(command: list[str], document: Path) -> Server:
     """Prism serving ``document`` statically (its examples, else values made from the schemas)."""
-    return Server("prism", [], [*command, "mock", str(document), "--host", HOST], timeout=120)
+    return Server("prism", [], [*command, "mock", str(document), "--host", HOST], timeout=PRISM_START_S)
 
 
 def schema_document(folder: Path) -> Path:
