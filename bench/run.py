@@ -1,12 +1,14 @@
-"""mockhog's benchmark (issues 7 and 17): one command, bounded in time, on loopback only.
+"""mockhog's benchmark (issues 7, 14 and 17): one command, bounded in time, on loopback only.
 
-    python bench/run.py [--quick] [--json FILE] [--threads N] [--no-prism]
+    python bench/run.py [--quick] [--json FILE] [--threads N] [--no-prism] [--baseline REF]
 
 Measures side by side in one interleaved run: throughput and p50/p99 of mockhog against a bare Flask
 app returning the same bodies under the same WSGI server (waitress, same thread count) and against
 Stoplight Prism in static mode serving mockhog's own /api/schema/ document (installed from npm into a
-temporary folder when npm is there; the run says so when it is not); the cost of response
-validation; cold start and idle RSS; reset; the pytest fixture's per-test overhead; and how create,
+temporary folder when npm is there; the run says so when it is not) and against mockhog as it was
+before PostHog's whole API was imported (issue 14: ``--baseline``, main at 6a78c07, unpacked from
+git); the cost of response validation; cold start (wall and CPU time) and idle RSS of the whole-API
+server, on a verified and on a generic route; reset; the pytest fixture's per-test overhead; and how create,
 retrieve by each unique key and a filtered list grow from 1k to 10k to 100k rows. Prints a table
 with each target as PASS/FAIL and writes the figures as JSON.
 """
@@ -28,6 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import generic  # noqa: E402
 import load  # noqa: E402
 import measures  # noqa: E402
 import servers  # noqa: E402
@@ -49,9 +52,10 @@ class Settings:
 FULL = Settings(seconds=5, rounds=3, warmup=1, cold_runs=5, reset_runs=300, fixture_runs=600, scale_reps=200)
 QUICK = Settings(seconds=2, rounds=1, warmup=1, cold_runs=3, reset_runs=100, fixture_runs=300, scale_reps=50)
 SCALE_COUNTS = [1_000, 10_000, 100_000]
+PRE_IMPORT = "6a78c07"  # main before issue 14 imported PostHog's whole API
 
 
-def throughput(settings: Settings, threads: int, with_prism: bool) -> dict[str, Any]:
+def throughput(settings: Settings, threads: int, with_prism: bool, baseline: str | None) -> dict[str, Any]:
     """Interleaved load runs: every round measures each (endpoint, server) once, in rotating order."""
     folder = Path(tempfile.mkdtemp())
     bodies_file = folder / "bodies.json"
@@ -59,6 +63,7 @@ def throughput(settings: Settings, threads: int, with_prism: bool) -> dict[str, 
     common = ["--threads", str(threads)]
     running: dict[str, Server] = {}
     prism_note = "not measured (--no-prism)"
+    baseline_note = "not measured (--baseline none)"
     try:
         running["mockhog"] = Server("mockhog", ["mockhog", *common])
         running["mockhog_novalidate"] = Server("mockhog_novalidate", ["mockhog", "--no-validate", *common])
@@ -69,11 +74,16 @@ def throughput(settings: Settings, threads: int, with_prism: bool) -> dict[str, 
                 try:
                     running["prism"] = servers.prism(command, servers.schema_document(folder))
                 except TimeoutError:
-                    prism_note += ": it did not answer within 120 s, not measured"
+                    prism_note += f": it did not answer within {servers.PRISM_START_S} s, not measured"
         print(f"Prism: {prism_note}", flush=True)
+        if baseline:
+            tree, baseline_note = servers.checkout(baseline, folder)
+            if tree is not None:
+                running["pre_import"] = Server("pre_import", ["mockhog", *common], pythonpath=tree)
+        print(f"baseline: {baseline_note}", flush=True)
         plan: dict[str, list[str]] = {
-            "retrieve": ["mockhog", "bare", "mockhog_novalidate", "prism"],
-            "list100": ["mockhog", "bare", "mockhog_novalidate", "prism"],
+            "retrieve": ["mockhog", "bare", "mockhog_novalidate", "prism", "pre_import"],
+            "list100": ["mockhog", "bare", "mockhog_novalidate", "prism", "pre_import"],
             "create": ["mockhog", "bare", "prism"],
         }
         plan = {ep: [name for name in names if name in running] for ep, names in plan.items()}
@@ -109,6 +119,7 @@ def throughput(settings: Settings, threads: int, with_prism: bool) -> dict[str, 
         "reset_http": reset_http,
         "prism": prism_note,
         "prism_list_items": prism_items,
+        "baseline": baseline_note,
     }
 
 
@@ -144,7 +155,7 @@ def machine() -> dict[str, Any]:
 
 
 def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
-    """Every target of issues 7 and 17: (name, measured, limit, pass)."""
+    """Every target of issues 7, 14 and 17: (name, measured, limit, pass)."""
     tp = res["throughput"]["by_endpoint"]
     rows: list[tuple[str, float, str, bool | None]] = []
     for ep, floor in (("retrieve", 0.75), ("list100", 0.6), ("create", 0.5)):
@@ -156,8 +167,22 @@ def targets(res: dict[str, Any]) -> list[dict[str, Any]]:
             rows.append((f"{ep}: mockhog/Prism static throughput", ratio, f">= {floor}x", ratio >= floor))
     for name, value in growth(res["scale"]).items():
         rows.append((f"{name} 100k/1k", value, "<= 1.2x", None))
-    rows.append(("cold start to first 200 (s)", res["cold_start"]["median_s"], "<= 0.5", None))
-    rows.append(("idle RSS of mockhog serve (MB)", res["cold_start"]["idle_rss_mb"], "<= 150", None))
+    for ep in ("retrieve", "list100"):
+        if "pre_import" in tp[ep]:
+            ratio = tp[ep]["mockhog"]["rps"] / tp[ep]["pre_import"]["rps"]
+            rows.append((f"{ep}: mockhog / pre-import main", ratio, ">= 0.95x", ratio >= 0.95))
+    cold, cold_generic = res["cold_start"], res["cold_start_generic"]
+    rows.append(("cold start to first 200, verified (s)", cold["median_s"], "<= 0.5", None))
+    rows.append(("cold start to first 200, generic (s)", cold_generic["median_s"], "<= 0.5", None))
+    rows.append(("idle RSS, whole API loaded (MB)", cold["idle_rss_mb"], "<= 150", None))
+    rows.append(
+        (
+            "RSS after every generic list (MB)",
+            res["whole_api_memory"]["after_every_generic_list_mb"],
+            "<= 150",
+            None,
+        )
+    )
     reset_ms = res["throughput"]["reset_http"]["median_ms"]
     rows.append(("POST /_mockhog/reset over HTTP (ms)", reset_ms, "<= 2", None))
     rows.append(("pytest fixture overhead per test (ms)", res["fixture"]["per_test_ms"], "<= 3", None))
@@ -211,16 +236,33 @@ def print_table(res: dict[str, Any]) -> None:
             print(f"{row} {ratio:>7.2f}x {r['errors']:>7}")
         if "prism" in by_server:
             print(f"{'':<10} mockhog / Prism: {by_server['mockhog']['rps'] / by_server['prism']['rps']:.2f}x")
+    if "pre_import" in tp["retrieve"]:
+        for ep in ("retrieve", "list100"):
+            ratio = tp[ep]["mockhog"]["rps"] / tp[ep]["pre_import"]["rps"]
+            print(f"{ep}: mockhog / pre-import main {ratio:.2f}x")
+    print(f"baseline (pre_import): {res['throughput']['baseline']}")
     if res["throughput"]["prism_list_items"] is not None:
         print(f"(Prism's static list answers {res['throughput']['prism_list_items']} item(s), not 100)")
     print(f"Prism: {res['throughput']['prism']}")
     print("\nresponse validation cost (throughput validate-on / validate-off):")
     for ep, ratio in res["validation_ratio"].items():
         print(f"  {ep:<10} {ratio:.2f}x")
-    cold = res["cold_start"]
-    runs = ", ".join(f"{t:.2f}" for t in cold["runs_s"])
-    print(f"\ncold start `python -m mockhog serve` to first 200: {cold['median_s']:.3f} s (runs: {runs})")
-    print(f"idle RSS of that server after answering: {cold['idle_rss_mb']:.0f} MB")
+    print("\ncold start `python -m mockhog serve` (the whole imported API) to the first 200:")
+    for label, cold in (
+        ("verified retrieve", res["cold_start"]),
+        ("generic list", res["cold_start_generic"]),
+    ):
+        runs = ", ".join(f"{t:.2f}" for t in cold["runs_s"])
+        print(
+            f"  {label:<17} {cold['median_s']:.3f} s wall, {cold['cpu_median_s']:.3f} s CPU (runs: {runs}); "
+            f"idle RSS after it {cold['idle_rss_mb']:.0f} MB"
+        )
+    memory = res["whole_api_memory"]
+    print(
+        f"  RSS after a first request to each of the {memory['generic_lists_requested']} generic lists: "
+        f"{memory['after_every_generic_list_mb']:.0f} MB; "
+        f"after /api/schema/ too: {memory['after_api_schema_mb']:.0f} MB"
+    )
     print(
         f"reset after {res['reset_in_process']['writes_before']} writes: in-process backend.reset() "
         f"{res['reset_in_process']['median_ms']:.3f} ms; POST /_mockhog/reset over HTTP "
@@ -240,7 +282,7 @@ def print_table(res: dict[str, Any]) -> None:
     print(
         "growth 100k/1k: " + ", ".join(f"{name} {value:.2f}x" for name, value in growth(res["scale"]).items())
     )
-    print(f"\n{'target (issues 7 and 17)':<42} {'measured':>10} {'limit':>8}  result")
+    print(f"\n{'target (issues 7, 14 and 17)':<42} {'measured':>10} {'limit':>8}  result")
     for t in res["targets"]:
         print(f"{t['target']:<42} {t['value']:>10.3f} {t['limit']:>8}  {'PASS' if t['pass'] else 'FAIL'}")
     print(
@@ -257,6 +299,11 @@ def main() -> int:
     parser.add_argument("--json", default=str(Path(__file__).parent / "results.json"), help="where to write")
     parser.add_argument("--threads", type=int, default=4, help="waitress threads of every server (default 4)")
     parser.add_argument("--no-prism", action="store_true", help="leave Prism out (no npm install)")
+    parser.add_argument(
+        "--baseline",
+        default=PRE_IMPORT,
+        help=f"git ref of an older mockhog served beside this one ('none': none; default {PRE_IMPORT})",
+    )
     args = parser.parse_args()
     settings = QUICK if args.quick else FULL
     begin = time.perf_counter()
@@ -275,7 +322,8 @@ def main() -> int:
             flush=True,
         )
     print(f"load generator: {res['generator']}; measuring throughput...", flush=True)
-    res["throughput"] = throughput(settings, args.threads, with_prism=not args.no_prism)
+    baseline = None if args.baseline == "none" else args.baseline
+    res["throughput"] = throughput(settings, args.threads, with_prism=not args.no_prism, baseline=baseline)
     tp = res["throughput"]["by_endpoint"]
     res["ratios_vs_bare"] = {ep: tp[ep]["mockhog"]["rps"] / tp[ep]["bare"]["rps"] for ep in tp}
     res["validation_ratio"] = {
@@ -283,6 +331,8 @@ def main() -> int:
     }
     print("cold start...", flush=True)
     res["cold_start"] = measures.cold_start(settings.cold_runs)
+    res["cold_start_generic"] = measures.cold_start(settings.cold_runs, path=generic.GENERIC)
+    res["whole_api_memory"] = generic.memory()
     print("reset and fixture path...", flush=True)
     res["reset_in_process"] = measures.reset_in_process(settings.reset_runs)
     res["fixture"] = measures.fixture_overhead(settings.fixture_runs)

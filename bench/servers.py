@@ -29,6 +29,7 @@ API_KEY = "phx_mockhog_default_key"
 AUTH = {"Authorization": f"Bearer {API_KEY}"}
 CREATE_BODY = {"path": "Bench/Created", "type": "folder"}
 PRISM_PACKAGE = "@stoplight/prism-cli@5"
+PRISM_START_S = 600  # Prism reads the whole-API document (876 operations) for minutes on a loaded machine
 PRISM_DIR = Path(
     os.environ.get("MOCKHOG_BENCH_PRISM_DIR", Path(tempfile.gettempdir()) / "mockhog-bench-prism")
 )
@@ -118,16 +119,25 @@ class Server:
     """One server process: started on a free port, stopped by its pid."""
 
     def __init__(
-        self, label: str, args: list[str], command: list[str] | None = None, timeout: float = 30
+        self,
+        label: str,
+        args: list[str],
+        command: list[str] | None = None,
+        timeout: float = 30,
+        pythonpath: Path | None = None,
     ) -> None:
         self.label = label
         self.port = free_port()
         argv = command or [sys.executable, __file__, *args]
+        env = None
+        if pythonpath is not None:  # another checkout's mockhog, imported before the installed one
+            env = {**os.environ, "PYTHONPATH": str(pythonpath)}
         self.proc = subprocess.Popen(
             [*argv, "--port", str(self.port)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            env=env,
         )
         try:
             self.startup_s = wait_ready(self.port, endpoints()[0].path, timeout=timeout)
@@ -148,6 +158,26 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def checkout(ref: str, folder: Path) -> tuple[Path | None, str]:
+    """``ref`` of this repository (package, schemas, fixtures) unpacked into ``folder``, to serve
+    an older mockhog beside this one; else None and the reason, which the results print."""
+    repo = Path(__file__).resolve().parent.parent
+    target = folder / f"mockhog-{ref}"
+    target.mkdir(parents=True, exist_ok=True)
+    try:
+        archive = subprocess.run(
+            ["git", "-C", str(repo), "archive", ref, "mockhog", "schemas", "fixtures"],
+            check=True, capture_output=True, timeout=120,
+        ).stdout  # fmt: skip
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True, timeout=120)
+    except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        return None, f"{ref} could not be unpacked from git ({type(exc).__name__}): not measured"
+    commit = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "--short", ref], capture_output=True, text=True
+    ).stdout.strip()
+    return target, f"mockhog at {ref} ({commit})"
 
 
 def prism_command() -> tuple[list[str] | None, str]:
@@ -177,7 +207,7 @@ def prism_command() -> tuple[list[str] | None, str]:
 
 def prism(command: list[str], document: Path) -> Server:
     """Prism serving ``document`` statically (its examples, else values made from the schemas)."""
-    return Server("prism", [], [*command, "mock", str(document), "--host", HOST], timeout=120)
+    return Server("prism", [], [*command, "mock", str(document), "--host", HOST], timeout=PRISM_START_S)
 
 
 def schema_document(folder: Path) -> Path:

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote
 
 import orjson
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Request, Response, current_app, g, request
 from werkzeug.datastructures import Headers
 
 from . import errors
@@ -102,14 +102,15 @@ def _finish(app: Backend, seen: Seen, response: Response, started: float) -> tup
     """The response's last headers and its journal entry: the steps of a request that come after
     the resource, made so that they cannot fail (they run before the transaction commits)."""
     if seen.prefix == "environments":
-        successor = quote(request.path.replace("/api/environments/", "/api/projects/", 1), safe=_PATH_SAFE)
-        if request.query_string:
-            successor += "?" + quote(request.query_string.decode("latin-1"), safe=_PATH_SAFE + "?")
+        req = _request()
+        successor = quote(req.path.replace("/api/environments/", "/api/projects/", 1), safe=_PATH_SAFE)
+        if req.query_string:
+            successor += "?" + quote(req.query_string.decode("latin-1"), safe=_PATH_SAFE + "?")
         response.headers["Deprecation"] = "true"
         response.headers["Link"] = f'<{successor}>; rel="successor-version"'
     if seen.warnings:
         response.headers["X-Mockhog-Warning"] = header_safe("; ".join(seen.warnings))
-    if not all(_HEADER_SAFE.fullmatch(value) for value in response.headers.values()):
+    if not all(map(_HEADER_SAFE.fullmatch, response.headers.values())):
         response.headers = Headers([(name, header_safe(value)) for name, value in response.headers.items()])
     return response, _entry(app, seen, response.status_code, started)
 
@@ -149,8 +150,9 @@ def _rule(error: errors.ApiError, stage: str) -> str:
 
 
 def _serve(app: Backend, rest: str, seen: Seen, started: float) -> tuple[Response, Entry]:
+    req = _request()
     route, raw_params, seen.prefix, project_raw = _route(app, rest)
-    method = "GET" if request.method == "HEAD" else request.method
+    method = "GET" if req.method == "HEAD" else req.method
     op = route.by_method.get((seen.prefix, method))
     seen.operation_id = op.operation_id if op else None
     _inject_faults(app, op, project_raw, seen)
@@ -158,10 +160,10 @@ def _serve(app: Backend, rest: str, seen: Seen, started: float) -> tuple[Respons
     key = _authenticate(app, op)
     if op is None:
         allowed = _allowed(route.methods(seen.prefix))
-        if request.method == "OPTIONS":
+        if req.method == "OPTIONS":
             return _finish(app, seen, _options(allowed), started)
         seen.stage = "route"
-        raise errors.method_not_allowed(request.method, allowed)
+        raise errors.method_not_allowed(req.method, allowed)
     seen.stage = "project"
     seen.project_id = None if seen.prefix == ROOT else _project(app, project_raw, key)
     seen.stage = "scope"
@@ -175,7 +177,9 @@ def _serve(app: Backend, rest: str, seen: Seen, started: float) -> tuple[Respons
     seen.stage = "schema"
     contract = app.contract[op]
     body, unknown = contract.check_body(_parse_body(op), app.strict) if op.is_write else ({}, [])
-    query = contract.check_query({k: request.args.getlist(k)[-1] for k in request.args})
+    args = req.args
+    query_lists = {k: args.getlist(k) for k in args}
+    query = contract.check_query({k: values[-1] for k, values in query_lists.items()})
     if unknown:
         seen.warnings.append(f"unknown fields ignored (PostHog ignores them too): {', '.join(unknown)}")
     seen.stage = "not_found"
@@ -186,7 +190,7 @@ def _serve(app: Backend, rest: str, seen: Seen, started: float) -> tuple[Respons
         project_id=seen.project_id,
         params=params,
         query=query,
-        query_lists={k: request.args.getlist(k) for k in request.args},
+        query_lists=query_lists,
         body=body,
         url_source=_page_url,
         key=key,
@@ -210,11 +214,28 @@ def _serve(app: Backend, rest: str, seen: Seen, started: float) -> tuple[Respons
 def _page_url() -> PageUrl:
     """The request's absolute URL for pagination links (only lists need it, so built on demand),
     made a URI the way Django's ``build_absolute_uri`` does: non-ASCII percent-encoded."""
-    return PageUrl(quote(request.base_url, safe=_IRI_SAFE), request.query_string.decode("latin-1"))
+    req = _request()
+    return PageUrl(page_base(req), req.query_string.decode("latin-1"))
+
+
+_PLAIN_HOST = re.compile(r"[a-z0-9.:-]+")
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_.~/:@-]*")
+
+
+def page_base(req: Request) -> str:
+    """``quote(req.base_url, safe=_IRI_SAFE)``; put together directly when no part of the URL has a
+    character that werkzeug's IRI round trip or the quoting would change (the usual case, and much
+    cheaper than that round trip)."""
+    host, root, path = req.host, req.root_path, req.path
+    if _PLAIN_HOST.fullmatch(host) and "xn--" not in host and _PLAIN_PATH.fullmatch(root + path):
+        return f"{req.scheme}://{host}{root.rstrip('/')}/{path.lstrip('/')}"
+    return quote(req.base_url, safe=_IRI_SAFE)
 
 
 def _inject_faults(app: Backend, op: Operation | None, project_raw: str | None, seen: Seen) -> None:
     """Apply the first fault rule that fires: latency, then a status answer or a dropped connection."""
+    if not app.faults.rules:  # the usual case: no rule, nothing to match
+        return
     project = ascii_int(project_raw)
     fired = app.faults.fire(request.method, request.path, seen.operation_id, project, request.headers)
     if fired is None:
@@ -243,16 +264,19 @@ def _dropped(response: Response) -> Response:
 
 
 def _entry(app: Backend, seen: Seen, status: int, started: float) -> Entry:
-    query = {k: v for k, v in request.args.to_dict(flat=False).items() if k != "personal_api_key"}
+    req = _request()
+    query = {k: v for k, v in req.args.to_dict(flat=False).items() if k != "personal_api_key"}
     limit = app.journal.body_limit
-    body, body_size = bounded(g.mockhog_body, limit) if "mockhog_body" in g else (None, 0)
+    parsed = g.get("mockhog_body", _NO_BODY)
+    body, body_size = (None, 0) if parsed is _NO_BODY else bounded(parsed, limit)
     error, error_size = bounded(seen.error, limit)
+    path = req.path
     query_size = sum(len(k) + sum(len(v) for v in values) for k, values in query.items())
     return Entry(
         id=app.journal.next_id(),
         time=time.time(),
-        method=request.method,
-        path=request.path,
+        method=req.method,
+        path=path,
         query=query,
         body=body,
         status=status,
@@ -263,8 +287,17 @@ def _entry(app: Backend, seen: Seen, status: int, started: float) -> Entry:
         rule=seen.rule,
         warnings=seen.warnings,
         fault=seen.fault,
-        size=ENTRY_OVERHEAD + body_size + error_size + query_size + len(request.path),
+        size=ENTRY_OVERHEAD + body_size + error_size + query_size + len(path),
     )
+
+
+_NO_BODY = object()
+
+
+def _request() -> Request:
+    """The request behind Flask's proxy, read once by a function that uses it often (each read
+    through ``flask.request`` looks the context up again)."""
+    return request._get_current_object()  # type: ignore[attr-defined]
 
 
 def method_not_allowed() -> Response:
@@ -352,9 +385,10 @@ def _parse_body(op: Operation) -> Any:
     Parsed once per request (the journal reuses it)."""
     if not op.is_write:
         return {}
-    if "mockhog_body" not in g:
-        g.mockhog_body = _read_body()
-    return g.mockhog_body
+    body = g.get("mockhog_body", _NO_BODY)
+    if body is _NO_BODY:
+        body = g.mockhog_body = _read_body()
+    return body
 
 
 def _read_body() -> Any:
@@ -365,6 +399,13 @@ def _read_body() -> Any:
     if not raw and media_type in ("", JSON_TYPE):
         return {}
     if media_type == JSON_TYPE or media_type.endswith("+json"):
+        if "charset" not in request.mimetype_params and not _LONG_NUMBER.search(raw):
+            # orjson reads what json reads alike, but for integers past 64 bits (it makes them
+            # floats): those go to json, and so does anything orjson refuses, for json's verdict.
+            try:
+                return orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                pass
         try:
             text = raw.decode(request.mimetype_params.get("charset", "utf-8"))
             data = json.loads(text, parse_constant=reject_json_constant)
@@ -378,6 +419,9 @@ def _read_body() -> Any:
         # Django's multipart parser skips a part whose Content-Disposition has no name.
         return {key: request.form.getlist(key)[-1] for key in request.form if key is not None}
     raise errors.unsupported_media_type(request.content_type or "")
+
+
+_LONG_NUMBER = re.compile(rb"\d{19}")
 
 
 def _no_lone_surrogates(value: Any) -> None:
@@ -402,7 +446,8 @@ def _authenticate(app: Backend, op: Operation | None) -> ApiKey:
 
     Only the first key found is tried.
     """
-    header = request.headers.get("Authorization", "")
+    req = _request()
+    header = req.headers.get("Authorization", "")
     bearer = header[7:].strip() if header.startswith("Bearer ") else ""
     if bearer.startswith("pha_"):
         bearer = ""  # an OAuth access token: not a personal API key
@@ -411,8 +456,8 @@ def _authenticate(app: Backend, op: Operation | None) -> ApiKey:
         value, source = bearer, "Authorization header"
     elif isinstance(body, dict) and isinstance(body.get("personal_api_key"), str):
         value, source = body["personal_api_key"], "body"
-    elif request.args.get("personal_api_key"):
-        value, source = request.args["personal_api_key"], "query string"
+    elif req.args.get("personal_api_key"):
+        value, source = req.args["personal_api_key"], "query string"
     else:
         raise errors.not_authenticated()
     key = app.keys.find(value)

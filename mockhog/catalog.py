@@ -70,7 +70,7 @@ class Operation:
             return f"/api/{self.path}"
         return f"/api/{self.prefix}/{{project_id}}/{self.path}"
 
-    @property
+    @cached_property
     def path_params(self) -> dict[str, str]:
         types = {"id": self.resource.lookup, **self.resource.params}
         return {name: types.get(name, "string") for name in _PARAM.findall(self.path)}

@@ -124,13 +124,25 @@ class OperationContract:
         self.schemas = schemas
         document = f"{op.resource.schema}.json"
         self.document = document
-        self.query_schema = _resolved(schemas, document, op.query)
-        self.body_schema = _resolved(schemas, document, op.request)
-        if self.body_schema is not None and op.action == "partial_update":
-            self.body_schema = {k: v for k, v in self.body_schema.items() if k != "required"}
-        self.response_schema = self._response_schema()
+        # Each schema is resolved on first use (most operations of a run are never called); that
+        # every one it names exists is checked now, so a misspelt name stays a start-up error.
+        for name in (op.query, op.request):
+            if name is not None and not schemas.has(document, name):
+                raise KeyError(f"schemas/{document} has no $defs/{name}")
 
-    def _response_schema(self) -> dict[str, Any] | None:
+    @cached_property
+    def query_schema(self) -> dict[str, Any] | None:
+        return _resolved(self.schemas, self.document, self.op.query)
+
+    @cached_property
+    def body_schema(self) -> dict[str, Any] | None:
+        schema = _resolved(self.schemas, self.document, self.op.request)
+        if schema is not None and self.op.action == "partial_update":
+            schema = {k: v for k, v in schema.items() if k != "required"}
+        return schema
+
+    @cached_property
+    def response_schema(self) -> dict[str, Any] | None:
         op = self.op
         if op.response is None or op.response == "binary":
             return None

@@ -86,7 +86,7 @@ def _json_bytes(value: Any) -> bytes:
         return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """One request as the journal keeps it."""
 
