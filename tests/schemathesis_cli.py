@@ -24,11 +24,13 @@ import xml.etree.ElementTree as ElementTree
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
 API_KEY = "phx_mockhog_default_key"
-# What PostHog answers when a rule no schema can state refuses a schema-valid request.
+# What PostHog answers when a rule no schema can state refuses a schema-valid request; each pattern
+# is searched in "[status] METHOD path" and the answer's first line, one under the other.
 BUSINESS_RULES = {
     "a project secret key label is unique": r"Project secret API key with label .* already exists",
     "a group key is unique per group type": r"A group with this key already exists",
@@ -38,6 +40,9 @@ BUSINESS_RULES = {
     "an export needs a dashboard, an insight or a context": r"Either dashboard, insight or export_context",
     "a referenced object exists": r"Invalid pk .* object does not exist",
     "one persisted folder of each type": r"You already have a \w+ folder",
+    # the viewsets list DELETE in Allow (DRF's destroy exists) and refuse it: soft delete is a PATCH
+    "these objects are never deleted, only marked deleted": r"^\[405\] DELETE /api/(projects|environments)/"
+    r"[^/]+/(actions|annotations|cohorts|insights|dashboards|feature_flags)/[^/]+/?\n",
 }
 SCHEMA_VALID_REJECTED = "ST202"
 
@@ -48,15 +53,15 @@ class Failure:
     code: str
     title: str
     answer: str
+    request: str = ""  # "[status] METHOD path" of the request that failed
 
     @property
     def rule(self) -> str | None:
         """The business rule that explains it, if any."""
         if self.code != SCHEMA_VALID_REJECTED:
             return None
-        return next(
-            (name for name, pattern in BUSINESS_RULES.items() if re.search(pattern, self.answer)), None
-        )
+        text = f"{self.request}\n{self.answer}"
+        return next((name for name, pattern in BUSINESS_RULES.items() if re.search(pattern, text)), None)
 
 
 def parse_report(path: Path) -> list[Failure]:
@@ -68,11 +73,21 @@ def parse_report(path: Path) -> list[Failure]:
             for block in re.split(r"\n(?=- ST\d+ )", "\n" + text):
                 found = re.match(r"- (ST\d+) ([^\n]+)", block.strip())
                 if found:
-                    answer = re.search(r"\[\d{3}\][^\n]*\n\s*\n?\s*`?([^\n]*)", block)
+                    answer = re.search(r"\[(\d{3})\][^\n]*\n\s*\n?\s*`?([^\n]*)", block)
+                    body = "" if not answer or answer[2] == "<EMPTY>" else answer[2]
                     failures.append(
-                        Failure(case.get("name", "?"), found[1], found[2], answer[1] if answer else "")
+                        Failure(case.get("name", "?"), found[1], found[2], body, _request(block, answer))
                     )
     return failures
+
+
+def _request(block: str, answer: re.Match[str] | None) -> str:
+    """The failing request of a block: the last ``curl -X METHOD ... URL`` of its reproduction."""
+    calls = re.findall(r"curl -X (\w+) .*?'?(https?://[^\s']+)'?\s*$", block, re.MULTILINE)
+    if not calls or not answer:
+        return ""
+    method, url = calls[-1]
+    return f"[{answer[1]}] {method} {urlsplit(url).path}"
 
 
 def free_port() -> int:

@@ -41,6 +41,21 @@ REPORT = """<?xml version="1.0" encoding="utf-8"?>
     `{"detail":"Something else"}`
 </failure>
   </testcase>
+  <testcase name="Stateful tests">
+    <failure type="failure" message="1 failure">- ST202 Schema-valid request rejected
+
+    Valid data should have been accepted
+
+[405] Method Not Allowed:
+
+    &lt;EMPTY&gt;
+
+Reproduce with:
+
+    curl -X GET -H 'Authorization: [Filtered]' http://127.0.0.1:47783/api/organizations/
+    curl -X DELETE -H 'Authorization: [Filtered]' http://127.0.0.1:47783/api/projects/1/cohorts/10753228/
+</failure>
+  </testcase>
   <testcase name="GET /api/projects/" />
 </testsuite></testsuites>
 """
@@ -54,9 +69,17 @@ def test_the_report_reader_tells_business_rules_from_real_failures(tmp_path):
         ("POST", "ST202"),
         ("GET", "ST101"),
         ("GET", "ST202"),
+        ("Stateful", "ST202"),
     ]
-    assert [f.rule for f in failures] == ["a group key is unique per group type", None, None]
-    assert len(BUSINESS_RULES) == 8
+    assert [f.rule for f in failures] == [
+        "a group key is unique per group type",
+        None,
+        None,
+        "these objects are never deleted, only marked deleted",
+    ]
+    assert failures[-1].request == "[405] DELETE /api/projects/1/cohorts/10753228/"
+    assert failures[-1].answer == ""
+    assert len(BUSINESS_RULES) == 9
 
 
 def test_schemathesis_finds_nothing_but_business_rules():

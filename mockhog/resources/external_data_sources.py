@@ -363,7 +363,7 @@ DIRECT_UNSUPPORTED = (
 WEBHOOK_SOURCES = {"Stripe", "RevenueCat", "Gitea", "Instantly"}
 # Sources with a managed (canonical) HogQL schema: no per-column selection.
 MANAGED_SCHEMA_SOURCES = {"Stripe", "Paddle", "Zendesk"}
-# What a stored source has when a fixture leaves the newer serializer fields out.
+# The newer serializer fields as a new source (or a fixture that leaves them out) has them.
 FIELD_DEFAULTS = {
     "created_via": None,
     "access_method": "warehouse",
@@ -585,17 +585,14 @@ class ExternalDataSources(Resource):
             "id": call.new_uuid(),
             "created_at": call.timestamp(),
             "created_by": call.user["email"],
+            # engine is what a live connection reports (mockhog opens none); api_version the default.
+            **FIELD_DEFAULTS,
             "created_via": body.get("created_via") or "api",
             "source_type": source_type,
             "prefix": prefix,
             "description": body.get("description"),
             "access_method": access_method,
             "direct_query_enabled": bool(body.get("direct_query_enabled")),
-            "auto_sync_new_schemas": False,
-            "auto_sync_schema_patterns": None,
-            # The engine is what a live connection reports; mockhog opens none.
-            "engine": None,
-            "api_version": None,
             "job_inputs": {k: v for k, v in payload.items() if k != "schemas"},
             "revenue_analytics_config": _default_revenue_config(source_type),
             "user_access_level": "editor",
@@ -922,16 +919,11 @@ def _seed_source(ctx: Any, spec: dict[str, Any]) -> Record:
         "id": ctx.uuid(),
         "created_at": ctx.moment(120, 30),
         "created_by": ctx.user["email"],
+        **FIELD_DEFAULTS,
         "created_via": "web",
         "source_type": source_type,
         "prefix": spec.get("prefix"),
         "description": f"{label_of(source_type)} data of {ctx.faker.company()}",
-        "access_method": "warehouse",
-        "direct_query_enabled": False,
-        "auto_sync_new_schemas": False,
-        "auto_sync_schema_patterns": None,
-        "engine": None,
-        "api_version": None,
         "job_inputs": {f["name"]: _credential(ctx, f) for f in wizard_fields(source_type)},
         "revenue_analytics_config": _default_revenue_config(source_type),
         "user_access_level": "editor",
