@@ -37,15 +37,20 @@ class Server:
         self._thread.start()
 
     def close(self) -> None:
-        """Stop from inside the server's own loop, so that it ends cleanly."""
+        """Stop the workers, then the loop from inside itself, so that it ends cleanly."""
 
         def stop() -> None:
             for channel in list(self._server._map.values()):
                 channel.close()
 
-        self._server.trigger.pull_trigger(stop)
-        self._thread.join(timeout=5)
+        # A worker that finishes a response pulls the loop's trigger: stop the workers while the
+        # trigger is still open, so that none of them writes to a closed one (EBADF).
         self._server.task_dispatcher.shutdown()
+        try:
+            self._server.trigger.pull_trigger(stop)
+        except OSError:  # the loop has already ended and closed its trigger
+            stop()
+        self._thread.join(timeout=5)
 
 
 class AppAdapter(BaseAdapter):
