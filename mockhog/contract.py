@@ -116,7 +116,45 @@ def ref(document: str, name: str) -> dict[str, str]:
     return {"$ref": f"{document}#/$defs/{name}"}
 
 
-class OperationContract:
+class CompiledChecks:
+    """An operation's validators, compiled on first use, and its response check: what the
+    catalog's contracts and the imported operations' share (``schemas`` is either registry)."""
+
+    schemas: Any
+    query_schema: dict[str, Any] | None
+    body_schema: dict[str, Any] | None
+    response_schema: dict[str, Any] | None
+
+    @property
+    def validated_body(self) -> Any:
+        """The schema a request body is validated against."""
+        return self.body_schema
+
+    @cached_property
+    def query_validator(self) -> Validators | None:
+        return Validators(self.schemas, self.query_schema) if self.query_schema else None
+
+    @cached_property
+    def body_validator(self) -> Validators | None:
+        schema = self.validated_body
+        return Validators(self.schemas, schema) if schema else None
+
+    @cached_property
+    def response_validator(self) -> Any:
+        return self.schemas.fast_validator(self.response_schema) if self.response_schema else None
+
+    def check_response(self, body: Any) -> str | None:
+        """The first place where a response body breaks its schema, or None."""
+        if self.response_validator is None or self.response_validator.is_valid(body):
+            return None
+        error = next(iter(self.response_validator.iter_errors(body)), None)
+        if error is None:
+            return None
+        where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.instance_path)
+        return f"{where}: {error.message}"
+
+
+class OperationContract(CompiledChecks):
     """The request and response checks of one operation, built once and reused."""
 
     def __init__(self, schemas: Schemas, op: Operation) -> None:
@@ -151,18 +189,6 @@ class OperationContract:
             items = ref(self.document, op.resource.model or "")
             return {"allOf": [page], "properties": {"results": {"items": items}}}
         return ref(self.document, op.response)
-
-    @cached_property
-    def query_validator(self) -> Validators | None:
-        return Validators(self.schemas, self.query_schema) if self.query_schema else None
-
-    @cached_property
-    def body_validator(self) -> Validators | None:
-        return Validators(self.schemas, self.body_schema) if self.body_schema else None
-
-    @cached_property
-    def response_validator(self) -> Any:
-        return self.schemas.fast_validator(self.response_schema) if self.response_schema else None
 
     def check_query(self, query: dict[str, str]) -> dict[str, Any]:
         """Coerce and validate the query string; lenient parameters fall back to their default."""
@@ -212,16 +238,6 @@ class OperationContract:
         if properties:
             values = {k: v for k, v in values.items() if k in properties}
         return values, unknown
-
-    def check_response(self, body: Any) -> str | None:
-        """The first place where a response body breaks its schema, or None."""
-        if self.response_validator is None or self.response_validator.is_valid(body):
-            return None
-        error = next(iter(self.response_validator.iter_errors(body)), None)
-        if error is None:
-            return None
-        where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.instance_path)
-        return f"{where}: {error.message}"
 
 
 class Validators:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import jsonschema_rs
 
 from .. import errors
-from ..contract import Validators, _coerce, _format_checker, _raise_first, _valid_alone
+from ..contract import CompiledChecks, _coerce, _format_checker, _raise_first, _valid_alone
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -71,7 +71,7 @@ def absolute(node: Any) -> Any:
     return node
 
 
-class SpecContract:
+class SpecContract(CompiledChecks):
     """The checks of one imported operation (the catalog's OperationContract, for imports)."""
 
     def __init__(self, schemas: SpecSchemas, op: SpecOperation) -> None:
@@ -84,17 +84,9 @@ class SpecContract:
         self.query_schema = _query_schema(spec, op.query) if op.query else None
         self.response_schema = op.response_schema
 
-    @cached_property
-    def body_validator(self) -> Validators | None:
-        return Validators(self.schemas, self.body_ref) if self.body_ref is not None else None
-
-    @cached_property
-    def query_validator(self) -> Validators | None:
-        return Validators(self.schemas, self.query_schema) if self.query_schema else None
-
-    @cached_property
-    def response_validator(self) -> Any:
-        return self.schemas.fast_validator(self.response_schema) if self.response_schema else None
+    @property
+    def validated_body(self) -> Any:
+        return self.body_ref
 
     def check_query(self, query: dict[str, str]) -> dict[str, Any]:
         if self.query_schema is None:
@@ -136,15 +128,6 @@ class SpecContract:
             values = {k: v for k, v in values.items() if k in properties}
         _raise_first(self.body_validator, self.body_schema, values)
         return values, unknown
-
-    def check_response(self, body: Any) -> str | None:
-        if self.response_validator is None or self.response_validator.is_valid(body):
-            return None
-        error = next(iter(self.response_validator.iter_errors(body)), None)
-        if error is None:
-            return None
-        where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.instance_path)
-        return f"{where}: {error.message}"
 
 
 def _request_view(spec: Spec, schema: Any, op: SpecOperation) -> Any:
