@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from mockhog.spec import load_overlay
+from mockhog.spec.overlay import load_served
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tools"))
@@ -14,13 +15,25 @@ sys.path.insert(0, str(REPO / "tools"))
 import derive_divergences  # noqa: E402 - a script under tools/, not a package
 
 
-def test_the_page_lists_every_overlay_fix_with_its_reason():
+def test_the_page_lists_every_overlay_entry_with_its_reason():
     page = (REPO / "docs" / "divergences.md").read_text(encoding="utf-8")
-    assert derive_divergences.render(page, load_overlay()) == page, "run python tools/derive_divergences.py"
+    served = load_served()
+    wanted = derive_divergences.render(page, load_overlay(), served)
+    assert wanted == page, "run python tools/derive_divergences.py"
     generated = page.split(derive_divergences.BEGIN, 1)[1].split(derive_divergences.END, 1)[0]
     for fix in load_overlay():
         assert f"| `{fix['component']}` | `{fix['pointer']}` |" in generated
         assert " ".join(fix["why"].split()) in generated
+    for entry in served:
+        row = next(line for line in generated.splitlines() if derive_divergences._cell(entry.why) in line)
+        assert row.startswith("| " + ", ".join(f"`{family}`" for family in entry.family) + " |")
+        assert not entry.source or f"`{entry.source}`" in row
+
+
+def test_the_api_schema_row_says_what_is_served():
+    page = (REPO / "docs" / "divergences.md").read_text(encoding="utf-8")
+    row = next(line for line in page.splitlines() if line.startswith("| `/api/schema/` |"))
+    assert "mockhog's own" not in row and "overlay" in row and "x-mockhog-tier" in row
 
 
 def test_the_hand_written_rest_stays():

@@ -370,8 +370,13 @@ def _collections(templates: dict[str, set[str]]) -> set[str]:
 
 
 def load_overlay(path: Path | None = None) -> list[dict[str, Any]]:
+    """The component fixes; the file's ``[[served]]`` entries are checked too (mockhog.spec.overlay)."""
+    from .overlay import served_entries
+
     with open(path or HERE / "overlay.toml", "rb") as handle:
-        fixes = tomllib.load(handle).get("fix", [])
+        data = tomllib.load(handle)
+    fixes = data.get("fix", [])
+    served_entries(data.get("served", []))
     for index, fix in enumerate(fixes):
         missing = {"component", "pointer", "action", "why"} - set(fix)
         valued = (fix.get("action") == "replace") == ("value" in fix)

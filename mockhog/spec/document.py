@@ -48,14 +48,20 @@ def generic_operations(catalog: Catalog, spec: Spec) -> list[SpecOperation]:
     return [op for op in spec.operations if op.operation_id not in verified]
 
 
+def published_names(verified: dict[str, Any], imported: dict[str, Any]) -> dict[str, str]:
+    """Each imported component's name in the served document: ``PostHog<Name>`` where a verified
+    component (``verified``, the catalog document's) already has the name."""
+    return {name: f"PostHog{name}" if name in verified else name for name in imported}
+
+
 def served_document(document: dict[str, Any], catalog: Catalog, spec: Spec) -> dict[str, Any]:
     """``document`` (the catalog's, from mockhog.openapi) with the imported operations added."""
     document = copy.deepcopy(document)
     paths: dict[str, dict[str, Any]] = document["paths"]
     schemas: dict[str, Any] = document["components"]["schemas"]
-    renamed = {name: f"PostHog{name}" if name in schemas else name for name in spec.components}
+    renamed = published_names(schemas, spec.components)
     for name, schema in spec.components.items():
-        schemas[renamed[name]] = _generator_safe(_rename(copy.deepcopy(schema), renamed))
+        schemas[renamed[name]] = _generator_safe(rename_refs(copy.deepcopy(schema), renamed))
     matches = verified_matches(catalog, spec)
     served = set()
     renamed_ops: dict[str, str] = {}
@@ -116,7 +122,7 @@ def _renamed_params(entry: dict[str, Any], old: str, new: str) -> dict[str, Any]
 
 def _operation(op: SpecOperation, renamed: dict[str, str], error_ref: str | None) -> dict[str, Any]:
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": _rename(copy.deepcopy(schema), renamed)}
+        {"name": name, "in": "path", "required": True, "schema": rename_refs(copy.deepcopy(schema), renamed)}
         for name, schema in op.params.items()
     ]
     for name, entry in op.query.items():
@@ -124,7 +130,7 @@ def _operation(op: SpecOperation, renamed: dict[str, str], error_ref: str | None
             "name": name,
             "in": "query",
             "required": bool(entry.get("required")),
-            "schema": _rename(copy.deepcopy(entry["schema"]), renamed),
+            "schema": rename_refs(copy.deepcopy(entry["schema"]), renamed),
         }
         if entry.get("explode") is False:
             parameter.update(style="form", explode=False)
@@ -171,7 +177,7 @@ def _content(entry: dict[str, Any], renamed: dict[str, str], media_types: Any = 
     different = entry.get("schemas", {})
     return {
         "content": {
-            media: {"schema": _rename(copy.deepcopy(different.get(media, entry["schema"])), renamed)}
+            media: {"schema": rename_refs(copy.deepcopy(different.get(media, entry["schema"])), renamed)}
             for media in (entry["content"] if media_types is None else media_types)
         }
     }
@@ -217,15 +223,15 @@ def _enum_of(kind: str, values: list[Any]) -> dict[str, Any]:
     return {"type": kind, "enum": [value for value in values if _json_type(value) == kind]}
 
 
-def _rename(node: Any, renamed: dict[str, str]) -> Any:
+def rename_refs(node: Any, renamed: dict[str, str]) -> Any:
     if isinstance(node, dict):
         for key, value in node.items():
             if key == "$ref" and isinstance(value, str) and value.startswith("#/components/schemas/"):
                 name = value.rsplit("/", 1)[-1]
                 node[key] = "#/components/schemas/" + renamed.get(name, name)
             else:
-                _rename(value, renamed)
+                rename_refs(value, renamed)
     elif isinstance(node, list):
         for value in node:
-            _rename(value, renamed)
+            rename_refs(value, renamed)
     return node
