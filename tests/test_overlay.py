@@ -39,8 +39,9 @@ def report(contract, pinned):
 def test_every_difference_from_the_pinned_document_has_a_reason(report):
     unexplained = [describe(change) for change in report.drift]
     assert unexplained == [], (
-        f"{len(unexplained)} differences from PostHog's document have no overlay entry "
-        "(mockhog/spec/overlay.toml); the first: " + "; ".join(unexplained[:5])
+        f"{len(unexplained)} differences from PostHog's document have no reason: give them a "
+        "[[served]] entry in mockhog/spec/overlay.toml (or add the field to the entry that has its "
+        "reason), then run python tools/derive_divergences.py; the first: " + "; ".join(unexplained[:5])
     )
 
 
