@@ -2,27 +2,38 @@
 
 The same seed gives byte-identical data: every generator draws from its own seeded Faker and
 ``random.Random``, and times are measured back from the profile's fixed clock, not from now.
+
+Tables are seeded lazily, on their first use, so a server starts without building data nobody
+asks for. Each generator declares the tables it reads and the ones it fills besides its own
+(``Resource.seed_reads`` / ``seed_writes``); seeding a table runs its generators and, first, the
+earlier generators of every table they read or fill. A generator sees each table as it was just
+after the last earlier generator filling it, so any access order gives exactly the rows that
+running every generator in catalog order gives (``ProjectSeed.seed_all``).
 """
 
 from __future__ import annotations
 
 import json
 import random
+import threading
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
-from faker import Faker
-
 from .errors import ApiError
+from .fakers import SeededFaker, SharedFaker
 from .keys import ApiKey, check_scopes
 from .spec.viewsets import organization_scope, seed_rows
-from .store import Rows, Snapshot, UniqueViolation
+from .store import Record, Rows, Snapshot, UniqueViolation
 from .times import iso
 
 if TYPE_CHECKING:
+    from faker import Faker
+
     from .backend import Backend
 
 # Tables that no served operation owns, but that served resources refer to.
@@ -31,6 +42,10 @@ REFERENCE_TABLES = ("insights", "dashboards")
 
 class FixtureError(ValueError):
     """A fixture file that cannot be loaded; the message names the file, the record and the field."""
+
+
+class SeedDeclarationError(RuntimeError):
+    """A generator touched a table it does not declare: lazy seeding could not order it."""
 
 
 def fixtures_dir() -> Path:
@@ -49,12 +64,12 @@ class SeedContext:
 
     project_id: int
     project: dict[str, Any]
-    faker: Faker
+    faker: Faker | SeededFaker  # Faker is imported only by the generators that draw from it
     rng: random.Random
     profile: dict[str, Any]
     clock: datetime
     user: dict[str, Any]
-    tables: dict[str, Rows] = field(default_factory=dict)
+    tables: Any = field(default_factory=dict)  # the declared tables (_DeclaredTables)
 
     def uuid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
@@ -76,13 +91,15 @@ class World:
     keys: list[ApiKey] = field(default_factory=list)
     clock: datetime = datetime(2025, 6, 2, 12, tzinfo=UTC)
     profile: dict[str, Any] = field(default_factory=dict)
+    seeds: dict[int, ProjectSeed] = field(default_factory=dict)
 
 
 def build_world(
     backend: Backend, seed: int, fixture_paths: list[Path], overrides: dict[str, Any] | None = None
 ) -> World:
     """The seeded world: the default profile (its top-level entries replaced by ``overrides``,
-    e.g. ``{"persons": {"count": 10000}}``), every project seeded, fixture files applied."""
+    e.g. ``{"persons": {"count": 10000}}``), every project seeded on first use, fixture files
+    applied (the tables they touch are seeded at once)."""
     profile = {**load_profile(), **(overrides or {})}
     fixtures = [(path, _read_fixture(path)) for path in fixture_paths]
     projects = {p["id"]: dict(p) for p in profile["projects"]}
@@ -92,25 +109,47 @@ def build_world(
                 raise FixtureError(f"{path}: projects[{index}]: field 'id' must be an integer")
             projects[project["id"]] = {**projects.get(project["id"], {}), **project}
     clock = datetime.fromisoformat(profile["clock"].replace("Z", "+00:00"))
-    tables: dict[int, dict[str, Rows]] = {}
+    generators = seed_generators(backend)
+    faker = SharedFaker()
+    lock = threading.RLock()
+    seeds: dict[int, ProjectSeed] = {}
+    tables: dict[Any, dict[str, Rows]] = {}
     for project_id, project in sorted(projects.items()):
         project.setdefault("name", f"Project {project_id}")
-        tables[project_id] = _seed_project(backend, seed, project_id, project, profile, clock)
+        seeds[project_id] = ProjectSeed(generators, seed, project_id, project, profile, clock, faker, lock)
+        tables[project_id] = {}
     for path, data in fixtures:
+        for project_key, by_table in data.get("records", {}).items():
+            project_seed = seeds.get(int(project_key)) if str(project_key).isdigit() else None
+            for table in by_table if project_seed is not None and isinstance(by_table, dict) else ():
+                if table in project_seed.writers and table not in tables[project_seed.project_id]:
+                    # a copy: fixture records never reach what later generators read
+                    tables[project_seed.project_id][table] = dict(project_seed.table(table))
         _apply_records(backend, path, data, tables)
-    next_ids = {
-        pid: {name: 1 + max((k for k in rows if isinstance(k, int)), default=0) for name, rows in t.items()}
-        for pid, t in tables.items()
-    }
+    next_ids = {pid: {name: next_id(rows) for name, rows in t.items()} for pid, t in tables.items()}
     keys = [key for path, data in fixtures for key in _fixture_keys(path, data, projects)]
     # The organization's own tables (members, roles, domains, ...): seeded lazily like every
     # generic table, the world's user, organization and projects among their records.
     organization = profile["organization"]
     tables.setdefault(organization_scope(organization["id"]), {})
-    snapshot = Snapshot(
-        tables, next_ids, lazy=lambda scope, name: _generic_rows(backend, scope, name, profile)
-    )
-    return World(snapshot, profile["user"], projects, organization, keys, clock, profile)
+
+    def lazy(scope: Any, name: str) -> Rows:
+        project_seed = seeds.get(scope) if isinstance(scope, int) else None
+        if project_seed is not None and name in project_seed.writers:
+            return project_seed.table(name)
+        return _generic_rows(backend, scope, name, profile)
+
+    def seedable(scope: Any) -> Iterable[str]:
+        project_seed = seeds.get(scope) if isinstance(scope, int) else None
+        return list(project_seed.writers) if project_seed is not None else ()
+
+    snapshot = Snapshot(tables, next_ids, lazy=lazy, seedable=seedable)
+    return World(snapshot, profile["user"], projects, organization, keys, clock, profile, seeds)
+
+
+def next_id(rows: Rows) -> int:
+    """A table's next integer id after its seeded rows."""
+    return 1 + max((k for k in rows if isinstance(k, int)), default=0)
 
 
 def _generic_rows(backend: Backend, scope: Any, table: str, profile: dict[str, Any]) -> Rows:
@@ -131,37 +170,159 @@ def _generic_rows(backend: Backend, scope: Any, table: str, profile: dict[str, A
     return merged
 
 
-def _seed_project(
-    backend: Backend,
-    seed: int,
-    project_id: int,
-    project: dict[str, Any],
-    profile: dict[str, Any],
-    clock: datetime,
-) -> dict[str, Rows]:
-    tables: dict[str, Rows] = {}
+@dataclass(frozen=True)
+class Generator:
+    """One seed generator: ``make`` returns the records of ``table`` (keyed by ``key_field``) and
+    may fill the ``writes`` tables itself; it reads the ``reads`` tables (its own table's earlier
+    rows too). ``name`` names its random stream."""
 
-    faker = Faker("en_US")  # one instance, re-seeded per generator: building one costs ~2 ms
+    name: str
+    table: str
+    make: Callable[[SeedContext], list[Record]]
+    key_field: str = "id"
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
 
-    def context(name: str) -> SeedContext:
-        # Each generator gets its own stream, so adding one never shifts another's data.
-        stream = f"{seed}:{project_id}:{name}"
-        faker.seed_instance(stream)
-        return SeedContext(
-            project_id, project, faker, random.Random(stream), profile, clock, profile["user"], tables
-        )
 
-    ctx = context("reference")
-    for name in REFERENCE_TABLES:
-        tables[name] = {
-            index: {"id": index, "name": title, "created_at": ctx.moment(365, 120)}
-            for index, title in enumerate(profile[name], start=1)
-        }
+def seed_generators(backend: Backend) -> list[Generator]:
+    """Every generator, in the order that defines the seeded data: the reference rows, then the
+    catalog's resources."""
+    generators = [Generator("reference", REFERENCE_TABLES[0], _reference_rows, writes=REFERENCE_TABLES[1:])]
     for name, resource in backend.resources.items():
-        rows = tables.setdefault(resource.table_name, {})
-        for record in resource.seed(context(name)):
-            rows[record[resource.key_field]] = record
-    return tables
+        table = resource.table_name
+        assert table is not None
+        generators.append(
+            Generator(
+                name, table, resource.seed, resource.key_field, resource.seed_reads, resource.seed_writes
+            )
+        )
+    return generators
+
+
+def _reference_rows(ctx: SeedContext) -> list[Record]:
+    for name in REFERENCE_TABLES:
+        ctx.tables.setdefault(name, {}).update(
+            (index, {"id": index, "name": title, "created_at": ctx.moment(365, 120)})
+            for index, title in enumerate(ctx.profile[name], start=1)
+        )
+    return []
+
+
+class ProjectSeed:
+    """One project's seed data, each table built on first use (see the module's docstring)."""
+
+    def __init__(
+        self,
+        generators: list[Generator],
+        seed: int,
+        project_id: int,
+        project: dict[str, Any],
+        profile: dict[str, Any],
+        clock: datetime,
+        faker: SharedFaker,
+        lock: threading.RLock,
+    ) -> None:
+        self.generators = generators
+        self.seed, self.project_id, self.project = seed, project_id, project
+        self.profile, self.clock, self.faker, self.lock = profile, clock, faker, lock
+        # table -> the generators that fill it, in order
+        self.writers: dict[str, list[int]] = {}
+        for number, generator in enumerate(generators):
+            for table in (generator.table, *generator.writes):
+                self.writers.setdefault(table, []).append(number)
+        self._after: dict[tuple[int, str], Rows] = {}  # (generator, table) -> the table after it
+        self._ran: set[int] = set()
+
+    def table(self, name: str) -> Rows:
+        """A table's seeded rows (built now if need be); the same dict on every call."""
+        with self.lock:
+            writers = self.writers[name]
+            for number in writers:
+                self._run(number)
+            return self._after[(writers[-1], name)]
+
+    def seed_all(self) -> dict[str, Rows]:
+        """Every table, generators run in catalog order: what eager seeding gives."""
+        for number in range(len(self.generators)):
+            self._run(number)
+        return {name: self.table(name) for name in self.writers}
+
+    def _before(self, number: int, table: str) -> Rows | None:
+        """``table`` as generator ``number`` finds it: after the last earlier generator filling it."""
+        earlier = [w for w in self.writers.get(table, ()) if w < number]
+        if not earlier:
+            return None
+        self._run(earlier[-1])
+        return self._after[(earlier[-1], table)]
+
+    def _run(self, number: int) -> None:
+        if number in self._ran:
+            return
+        generator = self.generators[number]
+        readable = {}
+        for table in generator.reads:
+            rows = self._before(number, table)
+            if rows is not None:
+                readable[table] = MappingProxyType(rows)
+        # copies: what earlier generators left stays as it was for the generators reading it
+        writable = {
+            table: dict(self._before(number, table) or {}) for table in (generator.table, *generator.writes)
+        }
+        declared = _DeclaredTables(generator, readable, writable)
+        # Each generator gets its own stream, so adding one never shifts another's data.
+        stream = f"{self.seed}:{self.project_id}:{generator.name}"
+        ctx = SeedContext(
+            self.project_id,
+            self.project,
+            SeededFaker(self.faker, stream),
+            random.Random(stream),
+            self.profile,
+            self.clock,
+            self.profile["user"],
+            declared,
+        )
+        records = generator.make(ctx)
+        own = writable[generator.table]
+        for record in records:
+            own[record[generator.key_field]] = record
+        for table, rows in writable.items():
+            self._after[(number, table)] = rows
+        self._ran.add(number)
+
+
+class _DeclaredTables:
+    """The tables one generator may touch: its reads (read-only) and its own and side tables."""
+
+    def __init__(self, generator: Generator, readable: dict[str, Any], writable: dict[str, Rows]) -> None:
+        self._generator = generator
+        self._readable = readable
+        self._writable = writable
+        self._declared = {generator.table, *generator.reads, *generator.writes}
+
+    def _check(self, name: str) -> None:
+        if name not in self._declared:
+            raise SeedDeclarationError(
+                f"seed generator {self._generator.name!r} touched {name!r}: declare it in seed_reads "
+                "or seed_writes"
+            )
+
+    def __contains__(self, name: str) -> bool:
+        self._check(name)
+        return name in self._writable or name in self._readable
+
+    def __getitem__(self, name: str) -> Any:
+        self._check(name)
+        return self._writable[name] if name in self._writable else self._readable[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        self._check(name)
+        return self._writable[name] if name in self._writable else self._readable.get(name, default)
+
+    def setdefault(self, name: str, default: Rows) -> Rows:
+        self._check(name)
+        if name not in self._generator.writes and name != self._generator.table:
+            raise SeedDeclarationError(f"seed generator {self._generator.name!r} fills {name!r}: declare it")
+        return self._writable.setdefault(name, default)
 
 
 def _read_fixture(path: Path) -> dict[str, Any]:

@@ -367,18 +367,21 @@ class Table:
 class Snapshot:
     """The seeded state: ``{project_id: {table: rows}}`` plus the next integer id per table.
 
-    ``lazy(scope, table)`` seeds a table the snapshot lacks on its first use (the generic
-    tables: hundreds of them, so none is built before a request needs it)."""
+    ``lazy(scope, table)`` seeds a table the snapshot lacks on its first use (every table: none
+    is built before a request needs it); ``seedable(scope)`` names the tables a scope has before
+    any request (a dump shows them all, touched or not)."""
 
     def __init__(
         self,
         tables: dict[Any, dict[str, Rows]],
         next_ids: dict[Any, dict[str, int]],
         lazy: Callable[[Any, str], Rows] | None = None,
+        seedable: Callable[[Any], Iterable[str]] | None = None,
     ):
         self.tables = tables
         self.next_ids = next_ids
         self.lazy = lazy
+        self.seedable = seedable
 
     def seed_table(self, scope: Any, name: str) -> tuple[Rows, int] | None:
         """A lazy table's seeded rows and next id, built now and kept for resets (None: the
@@ -481,6 +484,9 @@ class Store:
         """Every row of every table (or of one project), for comparing states."""
         with self.lock:
             ids = [project_id] if project_id is not None else self.project_ids()
+            for pid in ids if self.snapshot.seedable is not None else ():
+                for name in self.snapshot.seedable(pid):
+                    self.table(pid, name)
             # An empty table and a missing one are the same state (tables appear on first use).
             return {
                 pid: {

@@ -128,6 +128,8 @@ class Annotations(SoftDeleted):
         return super().serialize(call, {**record, **derived})
 
     # -- seed --------------------------------------------------------------------------------
+    seed_reads = ("insights", "dashboards")
+
     def seed(self, ctx: Any) -> list[Record]:
         """The profile's notes: releases on the project, one per seeded dashboard and on early
         insights, one for the whole organization, a few from a GitHub integration."""

@@ -92,6 +92,10 @@ class Resource:
 
     table_name: str | None = None
     key_field = "id"
+    # The tables ``seed`` reads, and the ones it fills besides its own: seeding is lazy per
+    # table (mockhog.seed), and a generator touching an undeclared table is an error.
+    seed_reads: tuple[str, ...] = ()
+    seed_writes: tuple[str, ...] = ()
     # (field, descending): PostHog's default queryset ordering for most viewsets.
     ordering: tuple[str, bool] = ("created_at", True)
     soft_delete = False

@@ -261,6 +261,8 @@ class Cohorts(SoftDeleted):
         return Reply(body={"success": True})
 
     # -- seed --------------------------------------------------------------------------------
+    seed_reads = ("persons",)
+
     def seed(self, ctx: Any) -> list[Record]:
         """The profile's cohorts: dynamic ones on the seeded persons' properties, static ones
         holding every n-th person."""

@@ -324,6 +324,8 @@ class Dashboards(SoftDeleted):
             tiles.new_tile(call, dashboard["id"], text=copy["id"], **display)
 
     # -- seed --------------------------------------------------------------------------------
+    seed_writes = (tiles.TILES, tiles.TEXTS)
+
     def seed(self, ctx: Any) -> list[Record]:
         """The profile's dashboards (the rows exports, sharing and the tree point at), their
         insight tiles in a two-column grid under an optional full-width text tile."""

@@ -125,6 +125,8 @@ class Events(Resource):
         return self.serialize(call, record)
 
     # -- seed data ---------------------------------------------------------------------------
+    seed_reads = ("persons",)
+
     def seed(self, ctx: Any) -> list[Record]:
         """A few events for the first persons: pageviews and the profile's custom events."""
         persons = list(ctx.tables.get("persons", {}).values())[

@@ -1094,6 +1094,8 @@ class Experiments(Resource):
         return {"results": [flags.serialize(call, row) for row in page], "count": len(rows)}
 
     # -- seed --------------------------------------------------------------------------------
+    seed_writes = ("feature_flags",)  # the flag's side of the link
+
     def seed(self, ctx: Any) -> list[Record]:
         """One running experiment on the seeded multivariate flag (pricing-page-test), measured on a
         seeded event."""
@@ -1140,7 +1142,8 @@ class Experiments(Resource):
             "_flag": flag["id"],
         }
         record["metrics"] = fingerprinted(record["metrics"], record)
-        flag["experiment_set"] = [1]  # the flag's side of the link, as the flag serializer shows it
+        # the flag's side of the link, as the flag serializer shows it (a new row: seeded rows are shared)
+        flags[flag["id"]] = {**flag, "experiment_set": [1]}
         return [record]
 
 

@@ -104,6 +104,8 @@ class Exports(Resource):
         body = render_content(record, call.table("insights").get, call.table("dashboards").get)
         return Reply(body=body, content_type=record["export_format"], headers=headers)
 
+    seed_reads = ("dashboards", "insights")
+
     def seed(self, ctx: Any) -> list[Record]:
         records = []
         formats = [f for f in EXTENSIONS if f not in VIDEO_FORMATS]

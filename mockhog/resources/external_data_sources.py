@@ -745,6 +745,8 @@ class ExternalDataSources(Resource):
         return Reply(body, headers={"Cache-Control": "private, max-age=600"})
 
     # -- seed data ---------------------------------------------------------------------------
+    seed_writes = (JOBS,)
+
     def seed(self, ctx: Any) -> list[Record]:
         setup = ctx.profile["external_data_sources"]
         jobs_table = ctx.tables.setdefault(JOBS, {})

@@ -698,6 +698,9 @@ class FileSystem(Resource):
         return view["viewed_at"] if view else None
 
     # -- seed --------------------------------------------------------------------------------
+    seed_reads = tuple(kind.table for kind in BACKING.values())
+    seed_writes = (VIEW_LOG_TABLE,)
+
     def seed(self, ctx: Any) -> list[Record]:
         """The profile's folders, with every insight and dashboard filed in one of them."""
         # The view log starts empty but present, so reads never create a table.

@@ -354,6 +354,8 @@ class Insights(SoftDeleted):
         return tagged(data)
 
     # -- seed --------------------------------------------------------------------------------
+    seed_writes = (VIEWS,)
+
     def seed(self, ctx: Any) -> list[Record]:
         """The profile's insights (the reference rows exports, sharing and the tree point at),
         each with a query on the seeded events."""

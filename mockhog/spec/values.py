@@ -13,9 +13,12 @@ import string
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faker import Faker
+if TYPE_CHECKING:
+    from faker import Faker
+
+    from ..fakers import SeededFaker
 
 MAX_DEPTH = 4  # below this, objects keep only their required properties
 _ALNUM = string.ascii_letters + string.digits
@@ -28,7 +31,7 @@ class ValueMaker:
         self,
         resolve: Callable[[str], Any],
         rng: random.Random,
-        faker: Faker,
+        faker: Faker | SeededFaker,
         clock: datetime,
     ) -> None:
         self.resolve = resolve

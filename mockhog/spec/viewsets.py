@@ -17,9 +17,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from faker import Faker
-
 from .. import errors
+from ..fakers import SeededFaker, SharedFaker
 from ..pagination import cursor_page, limit_offset_page
 from . import Spec, SpecOperation
 from .values import ValueMaker
@@ -145,6 +144,7 @@ class GenericEngine:
         self.spec = spec
         self.viewsets = load_viewsets()
         self._bases: dict[tuple[Any, str, Any], dict[str, Any]] = {}
+        self.faker = SharedFaker()  # this backend's own: another's draws never interleave with its streams
 
     @cached_property
     def tables(self) -> Tables:
@@ -271,9 +271,9 @@ class GenericEngine:
     def make(self, schema: Any, stream: str) -> Any:
         """A deterministic value of ``schema`` for this backend's seed and a stream name."""
         seed = f"{self.backend.seed}:{stream}"
-        faker = _faker()
-        faker.seed_instance(seed)
-        maker = ValueMaker(self._resolve, random.Random(seed), faker, self.backend.clock)
+        maker = ValueMaker(
+            self._resolve, random.Random(seed), SeededFaker(self.faker, seed), self.backend.clock
+        )
         return maker.make(schema)
 
     def _resolve(self, ref: str) -> Any:
@@ -471,13 +471,3 @@ def _matches(stored: Any, wanted: Any) -> bool:
     if isinstance(stored, bool) or isinstance(wanted, bool):
         return str(stored).lower() == str(wanted).lower()
     return str(stored) == str(wanted)
-
-
-_FAKER: Faker | None = None
-
-
-def _faker() -> Faker:
-    global _FAKER
-    if _FAKER is None:
-        _FAKER = Faker("en_US")
-    return _FAKER
