@@ -4,6 +4,7 @@ and how request cost grows with a table's size.
 ``python bench/measures.py scale TABLE N REPS`` is the fresh process of one scale point: it builds a
 backend whose TABLE (persons or file_system) has N rows and prints, as JSON, its build time, its RSS
 and the median latency of each measured request (through the Flask test client, in process).
+``python bench/measures.py cold [RUNS]`` measures only the cold starts and prints them as JSON.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import http.client
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -39,12 +41,34 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def cold_start(runs: int, idle_s: float = 1.0, path: str | None = None) -> dict[str, Any]:
+# The first request of each cold start: a verified retrieve (issue 17's endpoint), the feature
+# flags list (verified; the first call of many clients) and a generic list (imported schema only).
+COLD_PATHS = {
+    "retrieve": None,  # the retrieve endpoint of the throughput runs (an event definition)
+    "flags": "/api/projects/1/feature_flags/",
+    "generic": "/api/environments/1/hog_functions/",
+}
+
+
+def _wait_listening(port: int, timeout: float = 30.0, poll: float = 0.002) -> None:
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        try:
+            socket.create_connection((HOST, port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(poll)
+    raise TimeoutError(f"nothing listened on {HOST}:{port} within {timeout}s")
+
+
+def cold_start(runs: int, idle_s: float = 1.0) -> dict[str, Any]:
     """``python -m mockhog serve --port P`` (PostHog's whole published API: every imported
-    operation is routed and checked) to the first 200 on a GET of ``path`` (default: the retrieve
-    endpoint; default seed), median; the CPU seconds the server used until then, which a loaded
-    machine inflates far less than the wall time; and its resident memory after it answered and
-    sat idle for ``idle_s``.
+    operation is routed and checked), for each first request of COLD_PATHS, in turn, ``runs``
+    times (default seed): seconds from the process start until the port accepts a connection
+    (listening) and until the first 200 (cold start), medians; the CPU seconds the server used
+    until that 200, which a loaded machine inflates far less than the wall time; and its
+    resident memory after it answered and sat idle for ``idle_s``. The load average is recorded,
+    since on a shared machine the wall times follow it.
 
     mockhog's bytecode is compiled first, as a regular install has it (this machine sets
     PYTHONDONTWRITEBYTECODE, which would otherwise recompile every module at each start)."""
@@ -53,32 +77,44 @@ def cold_start(runs: int, idle_s: float = 1.0, path: str | None = None) -> dict[
     import mockhog
 
     compileall.compile_dir(str(Path(mockhog.__file__).parent), quiet=1)
-    retrieve = path or endpoints()[0].path
-    times, cpu, memory = [], [], []
-    for _ in range(runs):
-        port = free_port()
-        start = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "mockhog", "serve", "--port", str(port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            wait_ready(port, retrieve, poll=0.002)
-            times.append(time.perf_counter() - start)
-            cpu.append(cpu_s(proc.pid))
-            time.sleep(idle_s)
-            memory.append(rss_mb(proc.pid))
-        finally:
-            proc.terminate()
-            proc.wait()
-    return {
-        "median_s": statistics.median(times),
-        "runs_s": times,
-        "cpu_median_s": statistics.median(cpu),
-        "idle_rss_mb": statistics.median(memory),
-        "rss_runs_mb": memory,
+    paths = {label: path or endpoints()[0].path for label, path in COLD_PATHS.items()}
+    seen: dict[str, dict[str, list[float]]] = {
+        label: {"listening": [], "first": [], "cpu": [], "rss": []} for label in paths
     }
+    load_before = os.getloadavg()[0]
+    for _ in range(runs):
+        for label, path in paths.items():
+            port = free_port()
+            start = time.perf_counter()
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "mockhog", "serve", "--port", str(port)],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                _wait_listening(port)
+                seen[label]["listening"].append(time.perf_counter() - start)
+                wait_ready(port, path, poll=0.002)
+                seen[label]["first"].append(time.perf_counter() - start)
+                seen[label]["cpu"].append(cpu_s(proc.pid))
+                time.sleep(idle_s)
+                seen[label]["rss"].append(rss_mb(proc.pid))
+            finally:
+                proc.terminate()
+                proc.wait()
+    out: dict[str, Any] = {"loadavg_before": load_before, "loadavg_after": os.getloadavg()[0]}
+    for label, path in paths.items():
+        figures = seen[label]
+        out[label] = {
+            "path": path,
+            "median_s": statistics.median(figures["first"]),
+            "runs_s": figures["first"],
+            "listening_median_s": statistics.median(figures["listening"]),
+            "cpu_median_s": statistics.median(figures["cpu"]),
+            "idle_rss_mb": statistics.median(figures["rss"]),
+            "rss_runs_mb": figures["rss"],
+        }
+    return out
 
 
 def _writes(client: Any, n: int) -> None:
@@ -277,6 +313,9 @@ def scale(counts: list[int], reps: int) -> list[dict[str, Any]]:
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["cold"]:
+        print(json.dumps(cold_start(int(sys.argv[2]) if len(sys.argv) > 2 else 5), indent=2))
+        return
     parser = argparse.ArgumentParser()
     parser.add_argument("what", choices=["scale", "growth"])
     parser.add_argument("table", choices=["persons", "file_system"])

@@ -127,11 +127,18 @@ class FeatureFlags(Resource):
 
     def filters_view(self, call: Call, filters: dict[str, Any]) -> dict[str, Any]:
         """``to_representation``: each cohort property carries the cohort's name (or None)."""
-        names = {row.get("id"): row.get("name") for row in call.table("cohorts").values()}
+        names: dict[Any, Any] = {}
+
+        def cohort_name(value: Any) -> Any:
+            # read only for a flag on a cohort: the cohorts' seed is built over every person
+            if not names:
+                names.update((row.get("id"), row.get("name")) for row in call.table("cohorts").values())
+            return names.get(_int(value))
+
         groups = []
         for group in filters.get("groups") or []:
             properties = [
-                {**prop, "cohort_name": names.get(_int(prop.get("value")))}
+                {**prop, "cohort_name": cohort_name(prop.get("value"))}
                 if prop.get("type") == "cohort"
                 else prop
                 for prop in group.get("properties") or []
