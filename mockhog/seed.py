@@ -243,9 +243,15 @@ class ProjectSeed:
 
     def seed_all(self) -> dict[str, Rows]:
         """Every table, generators run in catalog order: what eager seeding gives."""
-        for number in range(len(self.generators)):
-            self._run(number)
-        return {name: self.table(name) for name in self.writers}
+        with self.lock:
+            for number in range(len(self.generators)):
+                self._run(number)
+            return {name: self.table(name) for name in self.writers}
+
+    @property
+    def ran(self) -> list[str]:
+        """The generators run so far, in catalog order."""
+        return [generator.name for number, generator in enumerate(self.generators) if number in self._ran]
 
     def _before(self, number: int, table: str) -> Rows | None:
         """``table`` as generator ``number`` finds it: after the last earlier generator filling it."""
