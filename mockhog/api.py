@@ -3,6 +3,12 @@
 request -> route (catalog) -> fault rules -> key -> project -> scopes -> rate limit
         -> query and body checks -> resource rule, then the response check, in one store
            transaction -> PostHog-shaped JSON -> journal
+
+``/api/`` requests reach :func:`handle` straight from WSGI (:class:`ApiFastPath`), not through
+Flask's request context, URL map and hooks: mockhog routes them itself (the catalog's and the
+imported operations' tries), so Flask's routing would only find the catch-all rule first. Flask
+still serves the other ``/api/`` views (the schema, local evaluation) and anything the fast path
+leaves to it.
 """
 
 from __future__ import annotations
@@ -15,12 +21,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
+from weakref import WeakKeyDictionary
 
 import orjson
-from flask import Blueprint, Request, Response, current_app, g, request
+from flask import Blueprint, Flask, Request, Response, current_app, request
 from werkzeug.datastructures import Headers
 
-from . import errors
+from . import cors, errors
 from .backend import Backend
 from .catalog import PREFIXES, ROOT, Operation, Route
 from .faults import DropConnection
@@ -75,21 +82,25 @@ def schema() -> Response:
 @bp.route("/api/", methods=METHODS, strict_slashes=False)
 @bp.route("/api/<path:rest>", methods=METHODS)
 def dispatch(rest: str = "") -> Response:
+    """The Flask view of ``/api/``, for what :class:`ApiFastPath` leaves to Flask."""
+    return handle(backend(), _request(), rest)
+
+
+def handle(app: Backend, req: Request, rest: str) -> Response:
     """Serve one ``/api/`` request.
 
     Everything that can fail (the resource, the response check, the headers, the journal entry)
     happens inside the store transaction of a write, so a request either commits and gets its answer
     or changes nothing; what runs after the commit (``app.journal.record``) cannot fail."""
-    app = backend()
     started = time.perf_counter()
-    seen = Seen()
+    seen = Seen(req)
     try:
         response, entry = _serve(app, rest, seen, started)
     except errors.ApiError as error:
         seen.rule, seen.error = _rule(error, seen.stage), error.body
         response, entry = _finish(app, seen, render(error.body, error.status, error.headers), started)
     except Exception:  # a bug in mockhog: PostHog's 500, logged, and the transaction undone
-        log.exception("mockhog failed on %s %s", request.method, request.path)
+        log.exception("mockhog failed on %s %s", req.method, req.path)
         seen.rule, seen.error = "server", errors.server_error().body
         response, entry = _finish(app, seen, render(seen.error, 500), started)
     app.journal.record(entry)
@@ -98,11 +109,60 @@ def dispatch(rest: str = "") -> Response:
     return response
 
 
+class ApiFastPath:
+    """WSGI middleware: ``/api/`` requests that Flask would route to :func:`dispatch` go to
+    :func:`handle` directly, with the CORS layer Flask's hooks would have added (``cors``).
+
+    Left to Flask: paths Flask routes to another view (the ``/api/`` rules of other endpoints,
+    read from the URL map at start), paths with an empty segment (Werkzeug merges or redirects
+    them) and methods outside ``METHODS`` (Flask's 405)."""
+
+    def __init__(self, flask_app: Flask) -> None:
+        self.backend: Backend = flask_app.extensions["mockhog"]
+        self.flask = flask_app.wsgi_app
+        self.request_class = flask_app.request_class
+        self.flask_paths = _other_api_paths(flask_app)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        path = environ.get("PATH_INFO", "")
+        if (
+            not path.startswith("/api/")
+            or "//" in path
+            or environ.get("REQUEST_METHOD") not in _METHODS
+            or path.rstrip("/") in self.flask_paths
+        ):
+            return self.flask(environ, start_response)
+        req = self.request_class(environ)
+        response = cors.preflight(req) or handle(self.backend, req, req.path[len("/api/") :])
+        cors.add_headers(req, response)
+        return response(environ, start_response)
+
+
+_METHODS = frozenset(METHODS)
+
+
+def _other_api_paths(flask_app: Flask) -> frozenset[str]:
+    """The ``/api/`` paths (without a trailing slash) of Flask views other than :func:`dispatch`.
+    They must be fixed paths: the fast path compares a request's path with them, not a pattern."""
+    paths = set()
+    for rule in flask_app.url_map.iter_rules():
+        if rule.rule.startswith("/api/") and rule.endpoint != "api.dispatch":
+            if rule.arguments:
+                raise RuntimeError(f"{rule.rule}: ApiFastPath needs the other /api/ views' paths fixed")
+            paths.add(rule.rule.rstrip("/"))
+    return frozenset(paths)
+
+
+def install(flask_app: Flask) -> None:
+    """Put :class:`ApiFastPath` in front of Flask (after every blueprint is registered)."""
+    flask_app.wsgi_app = ApiFastPath(flask_app)  # type: ignore[method-assign]
+
+
 def _finish(app: Backend, seen: Seen, response: Response, started: float) -> tuple[Response, Entry]:
     """The response's last headers and its journal entry: the steps of a request that come after
     the resource, made so that they cannot fail (they run before the transaction commits)."""
     if seen.prefix == "environments":
-        req = _request()
+        req = seen.req
         successor = quote(req.path.replace("/api/environments/", "/api/projects/", 1), safe=_PATH_SAFE)
         if req.query_string:
             successor += "?" + quote(req.query_string.decode("latin-1"), safe=_PATH_SAFE + "?")
@@ -128,8 +188,9 @@ def header_safe(text: str) -> str:
 
 @dataclass
 class Seen:
-    """What the journal keeps about a request, filled in as the request goes through the stages."""
+    """A request, and what the journal keeps about it, filled in as it goes through the stages."""
 
+    req: Request
     prefix: str | None = None
     operation_id: str | None = None
     project_id: int | None = None
@@ -139,6 +200,10 @@ class Seen:
     fault: str | None = None
     drop: bool = False
     warnings: list[str] = field(default_factory=list)
+    body: Any = None  # the parsed request body (_NO_BODY until it is read)
+
+    def __post_init__(self) -> None:
+        self.body = _NO_BODY
 
 
 def _rule(error: errors.ApiError, stage: str) -> str:
@@ -150,14 +215,14 @@ def _rule(error: errors.ApiError, stage: str) -> str:
 
 
 def _serve(app: Backend, rest: str, seen: Seen, started: float) -> tuple[Response, Entry]:
-    req = _request()
-    route, raw_params, seen.prefix, project_raw = _route(app, rest)
+    req = seen.req
     method = "GET" if req.method == "HEAD" else req.method
+    route, raw_params, seen.prefix, project_raw = _route(app, rest, method)
     op = route.by_method.get((seen.prefix, method))
     seen.operation_id = op.operation_id if op else None
     _inject_faults(app, op, project_raw, seen)
     seen.stage = "auth"
-    key = _authenticate(app, op)
+    key = _authenticate(app, op, seen)
     if op is None:
         allowed = _allowed(route.methods(seen.prefix))
         if req.method == "OPTIONS":
@@ -176,7 +241,7 @@ def _serve(app: Backend, rest: str, seen: Seen, started: float) -> tuple[Respons
     app.rate_limiter.check(key.value)
     seen.stage = "schema"
     contract = app.contract[op]
-    body, unknown = contract.check_body(_parse_body(op), app.strict) if op.is_write else ({}, [])
+    body, unknown = contract.check_body(_parse_body(op, seen), app.strict) if op.is_write else ({}, [])
     args = req.args
     query_lists = {k: args.getlist(k) for k in args}
     query = contract.check_query({k: values[-1] for k, values in query_lists.items()})
@@ -192,7 +257,7 @@ def _serve(app: Backend, rest: str, seen: Seen, started: float) -> tuple[Respons
         query=query,
         query_lists=query_lists,
         body=body,
-        url_source=_page_url,
+        url_source=lambda: _page_url(req),
         key=key,
     )
     resource = app.resource(op)
@@ -211,10 +276,9 @@ def _serve(app: Backend, rest: str, seen: Seen, started: float) -> tuple[Respons
         return _finish(app, seen, response, started)
 
 
-def _page_url() -> PageUrl:
+def _page_url(req: Request) -> PageUrl:
     """The request's absolute URL for pagination links (only lists need it, so built on demand),
     made a URI the way Django's ``build_absolute_uri`` does: non-ASCII percent-encoded."""
-    req = _request()
     return PageUrl(page_base(req), req.query_string.decode("latin-1"))
 
 
@@ -237,7 +301,8 @@ def _inject_faults(app: Backend, op: Operation | None, project_raw: str | None, 
     if not app.faults.rules:  # the usual case: no rule, nothing to match
         return
     project = ascii_int(project_raw)
-    fired = app.faults.fire(request.method, request.path, seen.operation_id, project, request.headers)
+    req = seen.req
+    fired = app.faults.fire(req.method, req.path, seen.operation_id, project, req.headers)
     if fired is None:
         return
     rule, delay = fired
@@ -264,10 +329,10 @@ def _dropped(response: Response) -> Response:
 
 
 def _entry(app: Backend, seen: Seen, status: int, started: float) -> Entry:
-    req = _request()
+    req = seen.req
     query = {k: v for k, v in req.args.to_dict(flat=False).items() if k != "personal_api_key"}
     limit = app.journal.body_limit
-    parsed = g.get("mockhog_body", _NO_BODY)
+    parsed = seen.body
     body, body_size = (None, 0) if parsed is _NO_BODY else bounded(parsed, limit)
     error, error_size = bounded(seen.error, limit)
     path = req.path
@@ -305,7 +370,8 @@ def method_not_allowed() -> Response:
     allowed = []
     if request.path.startswith("/api/"):
         try:
-            route, _, prefix, _ = _route(backend(), request.path[len("/api/") :])
+            method = "GET" if request.method == "HEAD" else request.method
+            route, _, prefix, _ = _route(backend(), request.path[len("/api/") :], method)
             allowed = _allowed(route.methods(prefix))
         except errors.ApiError:
             pass
@@ -313,10 +379,29 @@ def method_not_allowed() -> Response:
     return render(error.body, 405, error.headers)
 
 
-def _route(app: Backend, rest: str) -> tuple[Route | SpecRoute, dict[str, str], str, str | None]:
+RouteMatch = tuple[Route | SpecRoute, dict[str, str], str, str | None]
+ROUTE_MEMO_SIZE = 4096  # paths remembered per backend; the memo starts afresh when full
+_route_memos: WeakKeyDictionary[Backend, dict[tuple[str, str], RouteMatch]] = WeakKeyDictionary()
+
+
+def _route(app: Backend, rest: str, method: str) -> RouteMatch:
+    """:func:`_resolve_route`, remembered per (method, path): a backend's routes never change, and
+    clients repeat paths. What it returns is shared: callers read it, never change it."""
+    memo = _route_memos.get(app)
+    if memo is None:
+        memo = _route_memos.setdefault(app, {})
+    found = memo.get((method, rest))
+    if found is None:
+        found = _resolve_route(app, rest, method)  # a path nothing serves raises: not remembered
+        if len(memo) >= ROUTE_MEMO_SIZE:
+            memo.clear()
+        memo[(method, rest)] = found
+    return found
+
+
+def _resolve_route(app: Backend, rest: str, method: str) -> RouteMatch:
     """The route for ``/api/<rest>``: the catalog's (hand-verified) first, a project route before
     one outside projects; else PostHog's imported operation for the path and method."""
-    method = "GET" if request.method == "HEAD" else request.method
     prefix, _, tail = rest.partition("/")
     project_raw, _, tail = tail.partition("/")
     verified = None
@@ -379,27 +464,26 @@ def _options(allowed: list[str]) -> Response:
     return render({"renders": [JSON_TYPE], "parses": [JSON_TYPE]}, 200, {"Allow": ", ".join(allowed)})
 
 
-def _parse_body(op: Operation) -> Any:
+def _parse_body(op: Operation, seen: Seen) -> Any:
     """The request body as DRF's parsers read it: JSON, form or multipart; others are 415.
 
     Parsed once per request (the journal reuses it)."""
     if not op.is_write:
         return {}
-    body = g.get("mockhog_body", _NO_BODY)
-    if body is _NO_BODY:
-        body = g.mockhog_body = _read_body()
-    return body
+    if seen.body is _NO_BODY:
+        seen.body = _read_body(seen.req)
+    return seen.body
 
 
-def _read_body() -> Any:
-    if (request.content_length or 0) > MAX_BODY:
+def _read_body(req: Request) -> Any:
+    if (req.content_length or 0) > MAX_BODY:
         raise errors.request_too_large(MAX_BODY)
-    raw = request.get_data(cache=True)
-    media_type = (request.mimetype or "").lower()
+    raw = req.get_data(cache=True)
+    media_type = (req.mimetype or "").lower()
     if not raw and media_type in ("", JSON_TYPE):
         return {}
     if media_type == JSON_TYPE or media_type.endswith("+json"):
-        if "charset" not in request.mimetype_params and not _LONG_NUMBER.search(raw):
+        if "charset" not in req.mimetype_params and not _LONG_NUMBER.search(raw):
             # orjson reads what json reads alike, but for integers past 64 bits (it makes them
             # floats): those go to json, and so does anything orjson refuses, for json's verdict.
             try:
@@ -407,7 +491,7 @@ def _read_body() -> Any:
             except orjson.JSONDecodeError:
                 pass
         try:
-            text = raw.decode(request.mimetype_params.get("charset", "utf-8"))
+            text = raw.decode(req.mimetype_params.get("charset", "utf-8"))
             data = json.loads(text, parse_constant=reject_json_constant)
             if b"\\u" in raw:
                 _no_lone_surrogates(data)
@@ -417,8 +501,8 @@ def _read_body() -> Any:
             raise errors.parse_error(f"JSON parse error - {reason}") from None
     if media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         # Django's multipart parser skips a part whose Content-Disposition has no name.
-        return {key: request.form.getlist(key)[-1] for key in request.form if key is not None}
-    raise errors.unsupported_media_type(request.content_type or "")
+        return {key: req.form.getlist(key)[-1] for key in req.form if key is not None}
+    raise errors.unsupported_media_type(req.content_type or "")
 
 
 _LONG_NUMBER = re.compile(rb"\d{19}")
@@ -441,17 +525,17 @@ def reject_json_constant(name: str) -> Any:
     raise ValueError(f"Out of range float values are not JSON compliant: {name!r}")
 
 
-def _authenticate(app: Backend, op: Operation | None) -> ApiKey:
+def _authenticate(app: Backend, op: Operation | None, seen: Seen) -> ApiKey:
     """PostHog's personal API key lookup: header, then body field, then query parameter.
 
     Only the first key found is tried.
     """
-    req = _request()
+    req = seen.req
     header = req.headers.get("Authorization", "")
     bearer = header[7:].strip() if header.startswith("Bearer ") else ""
     if bearer.startswith("pha_"):
         bearer = ""  # an OAuth access token: not a personal API key
-    body = _parse_body(op) if op is not None and not bearer else {}
+    body = _parse_body(op, seen) if op is not None and not bearer else {}
     if bearer:
         value, source = bearer, "Authorization header"
     elif isinstance(body, dict) and isinstance(body.get("personal_api_key"), str):

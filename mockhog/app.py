@@ -36,6 +36,7 @@ def create_app(
     app.register_blueprint(control.bp)
     app.register_error_handler(errors.ApiError, api._api_error)
     cors.install(app)
+    api.install(app)  # last: it reads the URL map
 
     @app.errorhandler(404)
     def _not_found(_error: Exception) -> Response:

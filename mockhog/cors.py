@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
 from werkzeug.datastructures import Headers
 
 PATHS = re.compile(r"^/api/(?!early_access_features|surveys|web_experiments)")
@@ -52,24 +52,25 @@ MAX_AGE = 86400  # seconds
 
 
 def install(app: Flask) -> None:
-    app.before_request(_preflight)
-    app.after_request(_add_headers)
+    """As Flask hooks, for what Flask serves (mockhog.api's fast path calls the same two itself)."""
+    app.before_request(lambda: preflight(_current()))
+    app.after_request(lambda response: add_headers(_current(), response))
 
 
-def _preflight() -> Response | None:
-    if (
-        request.method == "OPTIONS"
-        and "Access-Control-Request-Method" in request.headers
-        and PATHS.match(request.path)
-    ):
+def _current() -> Request:
+    return request._get_current_object()  # type: ignore[attr-defined]
+
+
+def preflight(req: Request) -> Response | None:
+    """The answer to a CORS preflight, before routing and authentication; else None."""
+    if req.method == "OPTIONS" and "Access-Control-Request-Method" in req.headers and PATHS.match(req.path):
         return Response(b"", 200, content_type="text/html; charset=utf-8")
     return None
 
 
-def _add_headers(response: Response) -> Response:
-    # On every /api/ response, so kept cheap: the request read once, the headers set directly
-    # (``response.vary.add`` parses and rewrites the header through a HeaderSet).
-    req = request._get_current_object()  # type: ignore[attr-defined]
+def add_headers(req: Request, response: Response) -> Response:
+    """The CORS headers of a response. On every /api/ response, so kept cheap: the headers set
+    directly (``response.vary.add`` parses and rewrites the header through a HeaderSet)."""
     if not PATHS.match(req.path):
         return response
     headers = response.headers
