@@ -135,10 +135,27 @@ class ApiFastPath:
         req = self.request_class(environ)
         response = cors.preflight(req) or handle(self.backend, req, req.path[len("/api/") :])
         cors.add_headers(req, response)
-        return response(environ, start_response)
+        return _send(response, environ, start_response)
 
 
 _METHODS = frozenset(METHODS)
+
+
+def _send(response: Response, environ: dict[str, Any], start_response: Any) -> Any:
+    """``response(environ, start_response)``, without Werkzeug's pass over the headers where it
+    would change nothing: a body in memory (its Content-Length set with it), no relative
+    Location to correct, and neither HEAD nor a status that must not carry a body."""
+    status = response.status_code
+    if (
+        not response.is_sequence
+        or environ["REQUEST_METHOD"] == "HEAD"
+        or status < 200
+        or status in (204, 304)
+        or response.autocorrect_location_header
+    ):
+        return response(environ, start_response)
+    start_response(response.status, response.headers.to_wsgi_list())
+    return response.response
 
 
 def _other_api_paths(flask_app: Flask) -> frozenset[str]:
@@ -201,6 +218,7 @@ class Seen:
     drop: bool = False
     warnings: list[str] = field(default_factory=list)
     body: Any = None  # the parsed request body (_NO_BODY until it is read)
+    query_lists: dict[str, list[str]] | None = None  # the query string, once it is read
 
     def __post_init__(self) -> None:
         self.body = _NO_BODY
@@ -243,7 +261,7 @@ def _serve(app: Backend, rest: str, seen: Seen, started: float) -> tuple[Respons
     contract = app.contract[op]
     body, unknown = contract.check_body(_parse_body(op, seen), app.strict) if op.is_write else ({}, [])
     args = req.args
-    query_lists = {k: args.getlist(k) for k in args}
+    query_lists = seen.query_lists = {k: args.getlist(k) for k in args}
     query = contract.check_query({k: values[-1] for k, values in query_lists.items()})
     if unknown:
         seen.warnings.append(f"unknown fields ignored (PostHog ignores them too): {', '.join(unknown)}")
@@ -330,7 +348,10 @@ def _dropped(response: Response) -> Response:
 
 def _entry(app: Backend, seen: Seen, status: int, started: float) -> Entry:
     req = seen.req
-    query = {k: v for k, v in req.args.to_dict(flat=False).items() if k != "personal_api_key"}
+    query_lists = seen.query_lists
+    if query_lists is None:  # refused before the query was read
+        query_lists = req.args.to_dict(flat=False)
+    query = {k: v for k, v in query_lists.items() if k != "personal_api_key"}
     limit = app.journal.body_limit
     parsed = seen.body
     body, body_size = (None, 0) if parsed is _NO_BODY else bounded(parsed, limit)

@@ -194,13 +194,17 @@ class OperationContract(CompiledChecks):
         """Coerce and validate the query string; lenient parameters fall back to their default."""
         if self.query_schema is None:
             return dict(query)
-        properties = self.query_schema.get("properties", {})
-        values = _coerce(properties, query)
-        for name, prop in properties.items():
-            if prop.get("x-lenient") and name in values and not _valid_alone(prop, values[name]):
+        values = _coerce(self.query_schema.get("properties", {}), query)
+        for name, prop in self._lenient_query:
+            if name in values and not _valid_alone(prop, values[name]):
                 del values[name]
         _raise_first(self.query_validator, self.query_schema, values)
         return values
+
+    @cached_property
+    def _lenient_query(self) -> list[tuple[str, dict[str, Any]]]:
+        properties = (self.query_schema or {}).get("properties", {})
+        return [(name, prop) for name, prop in properties.items() if prop.get("x-lenient")]
 
     def check_body(self, body: Any, strict: bool = False) -> tuple[Any, list[str]]:
         """Coerce and validate a JSON body: (the values the view sees, fields it does not know).
