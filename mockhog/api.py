@@ -24,8 +24,9 @@ from urllib.parse import quote
 from weakref import WeakKeyDictionary
 
 import orjson
-from flask import Blueprint, Flask, Request, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request
 from werkzeug.datastructures import Headers
+from werkzeug.wrappers import Request
 
 from . import cors, errors
 from .backend import Backend
@@ -120,7 +121,6 @@ class ApiFastPath:
     def __init__(self, flask_app: Flask) -> None:
         self.backend: Backend = flask_app.extensions["mockhog"]
         self.flask = flask_app.wsgi_app
-        self.request_class = flask_app.request_class
         self.flask_paths = _other_api_paths(flask_app)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
@@ -132,7 +132,9 @@ class ApiFastPath:
             or path.rstrip("/") in self.flask_paths
         ):
             return self.flask(environ, start_response)
-        req = self.request_class(environ)
+        # Werkzeug's request: Flask's reads its limits from the app's config through the context
+        # (mockhog keeps Flask's defaults, which are Werkzeug's, and checks MAX_BODY itself).
+        req = Request(environ)
         response = cors.preflight(req) or handle(self.backend, req, req.path[len("/api/") :])
         cors.add_headers(req, response)
         return _send(response, environ, start_response)

@@ -71,6 +71,7 @@ class Schemas:
         for path in sorted(directory.glob("*.json")):
             self.documents[path.name] = json.loads(path.read_text())
         self.fast_registry = jsonschema_rs.Registry(list(self.documents.items()))
+        self._field_orders: dict[tuple[str, str | None], tuple[str, ...]] = {}
 
     def has(self, document: str, name: str) -> bool:
         return name in self.documents.get(document, {}).get("$defs", {})
@@ -85,12 +86,16 @@ class Schemas:
         properties = self.definition(document, name).get("properties", {})
         return {k: copy.deepcopy(p["default"]) for k, p in properties.items() if "default" in p}
 
-    def field_order(self, document: str, name: str | None) -> list[str]:
-        """The property names of a $defs entry, in declaration order, without write-only ones."""
-        if name is None or not self.has(document, name):
-            return []
-        properties = self.definition(document, name).get("properties", {})
-        return [k for k, p in properties.items() if not p.get("writeOnly")]
+    def field_order(self, document: str, name: str | None) -> tuple[str, ...]:
+        """The property names of a $defs entry, in declaration order, without write-only ones
+        (worked out once: serializers ask on every request)."""
+        found = self._field_orders.get((document, name))
+        if found is None:
+            known = name is not None and self.has(document, name)
+            properties = self.definition(document, name).get("properties", {}) if known else {}
+            found = tuple(k for k, p in properties.items() if not p.get("writeOnly"))
+            self._field_orders[(document, name)] = found
+        return found
 
     @cached_property
     def registry(self) -> Any:

@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, Response, request
+from flask import Flask, Response, request
 from werkzeug.datastructures import Headers
+from werkzeug.wrappers import Request
 
 PATHS = re.compile(r"^/api/(?!early_access_features|surveys|web_experiments)")
 ALLOW_HEADERS = (
