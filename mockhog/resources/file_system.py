@@ -107,6 +107,8 @@ REGISTERED_TYPES = {
 # -- paths ------------------------------------------------------------------------------------
 def split_path(path: str) -> list[str]:
     """The non-empty segments of a path; ``\\/`` and ``\\\\`` are an escaped slash and backslash."""
+    if "\\" not in path:  # nothing escaped (the usual path): a plain split says the same
+        return [segment for segment in path.split("/") if segment]
     segments, current, index = [], "", 0
     while index < len(path):
         char = path[index]
