@@ -499,10 +499,17 @@ def _parse_body(op: Operation, seen: Seen) -> Any:
 
 
 def _read_body(req: Request) -> Any:
-    if (req.content_length or 0) > MAX_BODY:
+    length = req.content_length
+    if (length or 0) > MAX_BODY:
         raise errors.request_too_large(MAX_BODY)
-    raw = req.get_data(cache=True)
     media_type = (req.mimetype or "").lower()
+    if length is not None and media_type != "multipart/form-data" and media_type != _FORM:
+        # A body of known length that no form parser reads: read it from the input as it is (what
+        # get_data reads through Werkzeug's LimitedStream, chunk by chunk, costing a tenth of a
+        # small create); forms keep Werkzeug's stream, which their parser reads.
+        raw = req.environ["wsgi.input"].read(length)
+    else:
+        raw = req.get_data(cache=True)
     if not raw and media_type in ("", JSON_TYPE):
         return {}
     if media_type == JSON_TYPE or media_type.endswith("+json"):
@@ -522,13 +529,14 @@ def _read_body(req: Request) -> Any:
         except (ValueError, UnicodeError, LookupError, RecursionError) as exc:
             reason = "too deeply nested" if isinstance(exc, RecursionError) else exc
             raise errors.parse_error(f"JSON parse error - {reason}") from None
-    if media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if media_type in (_FORM, "multipart/form-data"):
         # Django's multipart parser skips a part whose Content-Disposition has no name.
         return {key: req.form.getlist(key)[-1] for key in req.form if key is not None}
     raise errors.unsupported_media_type(req.content_type or "")
 
 
 _LONG_NUMBER = re.compile(rb"\d{19}")
+_FORM = "application/x-www-form-urlencoded"
 
 
 def _no_lone_surrogates(value: Any) -> None:
