@@ -231,6 +231,10 @@ def main() -> None:
 
     import waitress
 
+    try:
+        from mockhog.serving import freeze_seeded_heap
+    except ImportError:  # an older mockhog (--baseline) had none: served as its `mockhog serve` was
+        freeze_seeded_heap = None
     if args.kind == "mockhog":
         import mockhog
 
@@ -238,6 +242,8 @@ def main() -> None:
         app = mockhog.create_app(backend=backend)
     else:
         app = bare_app(json.loads(Path(args.bodies).read_text()))
+    if freeze_seeded_heap is not None:  # as `mockhog serve` does; bare and mockhog alike
+        freeze_seeded_heap()
     waitress.serve(app, host=HOST, port=args.port, threads=args.threads, ident="bench", _quiet=True)
 
 

@@ -288,7 +288,7 @@ def _serve(args: argparse.Namespace) -> int:
     import logging
 
     from .app import create_app
-    from .serving import create_server
+    from .serving import create_server, freeze_seeded_heap
     from .spec.importer import ImportError_
 
     logging.basicConfig()  # as waitress.serve does: its warnings and mockhog's errors reach stderr
@@ -307,6 +307,7 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     app = create_app(backend=backend, admin=not args.no_admin, admin_token=args.admin_token)
     wsgi = app if args.quiet else RequestLog(app, backend.journal, sys.stdout, args.log_format)
+    freeze_seeded_heap()  # this process only serves
     try:  # bind before saying anything: a port in use is one line, not a banner and a traceback
         server = create_server(
             wsgi,
