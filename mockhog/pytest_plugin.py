@@ -1,5 +1,5 @@
 """The pytest plugin: a ``mockhog`` fixture per test, contract violations that fail the test that
-caused them, and a report of which operations the suite exercised.
+caused them, and a report of which operations the suite exercised, verified and generic alike.
 
 Active after ``pip install mockhog`` (entry point ``pytest11``). One server per session (per
 pytest-xdist worker: each worker has its own), reset before every test.
@@ -20,6 +20,7 @@ import pytest
 from .backend import Backend
 from .catalog import Catalog
 from .spec import Spec
+from .spec.document import generic_operations
 from .spec.importer import ImportError_
 from .testing import MockHog, Server, describe
 
@@ -106,8 +107,21 @@ def _shape(operation_id: str) -> str:
     return operation_id.removeprefix("environments_")
 
 
-def all_operations() -> list[str]:
-    return sorted({_shape(op.operation_id) for op in Catalog.load().operations})
+VERIFIED, GENERIC = "verified", "generic"
+
+
+def operation_tiers(spec: Spec | None = None) -> dict[str, str]:
+    """Every operation a client can exercise, by name, with its tier: the catalog's operations are
+    verified, the imported ones no catalog operation serves are generic (``spec``: the document the
+    run serves, PostHog's pinned one unless ``--mockhog-posthog-schema`` names another)."""
+    catalog = Catalog.load()
+    tiers = {_shape(op.operation_id): GENERIC for op in generic_operations(catalog, spec or Spec.load())}
+    tiers.update({_shape(op.operation_id): VERIFIED for op in catalog.operations})
+    return dict(sorted(tiers.items()))
+
+
+def all_operations(spec: Spec | None = None) -> list[str]:
+    return list(operation_tiers(spec))
 
 
 # -- fixtures ------------------------------------------------------------------------------------
@@ -245,7 +259,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if hasattr(config, "workeroutput"):  # an xdist worker hands its numbers to the controller
         config.workeroutput["mockhog"] = json.dumps(stats.to_json())
         return
-    report = _report(stats)
+    report = config.stash[_REPORT] = _report(stats, config.stash.get(_SPEC, None))
     path = config.getoption("mockhog_report")
     if path:
         Path(path).write_text(json.dumps(report, indent=2) + "\n")
@@ -256,6 +270,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 _BELOW = pytest.StashKey[float]()
+_REPORT = pytest.StashKey[dict[str, Any]]()
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -265,18 +280,27 @@ def pytest_testnodedown(node: Any, error: Any) -> None:
         node.config.stash[_STATS].merge(json.loads(data))
 
 
-def _report(stats: Stats) -> dict[str, Any]:
-    operations = all_operations()
+def _report(stats: Stats, spec: Spec | None = None) -> dict[str, Any]:
+    tiers = operation_tiers(spec)
+    operations = list(tiers)
     exercised = [name for name in operations if stats.calls[name]]
     seen = stats.to_json()
     empty = {"calls": 0, "statuses": {}, "violations": 0, "expected_violations": 0}
-    per_operation = {name: seen.get(name, empty) for name in operations}
+    per_operation = {name: {"tier": tier, **seen.get(name, empty)} for name, tier in tiers.items()}
     if UNDOCUMENTED in seen:
         per_operation[UNDOCUMENTED] = seen[UNDOCUMENTED]
+    by_tier = {
+        tier: {
+            "exercised": sum(1 for name in exercised if tiers[name] == tier),
+            "total": sum(1 for name in operations if tiers[name] == tier),
+        }
+        for tier in (VERIFIED, GENERIC)
+    }
     return {
         "exercised": len(exercised),
         "total": len(operations),
         "coverage": round(100 * len(exercised) / len(operations), 1),
+        "tiers": by_tier,
         "violations": sum(stats.violations.values()),
         "expected_violations": sum(stats.expected.values()),
         "never_called": [name for name in operations if not stats.calls[name]],
@@ -288,13 +312,18 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
     stats = config.stash[_STATS]
     if not stats.calls and not stats.violations and not stats.expected:
         return
-    report = _report(stats)
+    report = config.stash.get(_REPORT, None) or _report(stats, config.stash.get(_SPEC, None))
     write = terminalreporter.write_line
     terminalreporter.section("mockhog")
     expected = f" ({report['expected_violations']} expected)" if report["expected_violations"] else ""
     write(
         f"mockhog: {report['exercised']} of {report['total']} operations exercised "
         f"({report['coverage']}%), {report['violations']} contract violations{expected}"
+    )
+    verified, generic = report["tiers"][VERIFIED], report["tiers"][GENERIC]
+    write(
+        f"  by tier: {verified['exercised']} of {verified['total']} verified, "
+        f"{generic['exercised']} of {generic['total']} generic (served by DRF defaults over the schema)"
     )
     never = report["never_called"]
     if never and config.get_verbosity() > 0:

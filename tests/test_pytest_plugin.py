@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from mockhog.pytest_plugin import all_operations
+from mockhog.pytest_plugin import all_operations, operation_tiers
 
 CLIENT_TESTS = """
 import requests
@@ -193,13 +193,62 @@ def test_json_report_and_coverage_gate(pytester):
     report = json.loads((pytester.path / "report.json").read_text())
     assert report["exercised"] == 2 and report["violations"] == 0
     assert report["operations"]["persons_list"] == {
+        "tier": "verified",
         "calls": 1,
         "statuses": {"200": 1},
         "violations": 0,
         "expected_violations": 0,
     }
     assert "groups_list" in report["never_called"]
-    assert pytester.runpytest("--mockhog-min-coverage=1").ret == 0
+    assert pytester.runpytest("--mockhog-min-coverage=0.1").ret == 0
+
+
+GENERIC_CALLS = """
+import requests
+
+def test_lists_batch_exports(mockhog):
+    answer = requests.get(f"{mockhog.url}/api/environments/1/batch_exports/", headers=mockhog.headers)
+    assert answer.status_code == 200 and answer.headers["X-Mockhog-Tier"] == "generic"
+
+def test_lists_persons(mockhog):
+    answer = requests.get(f"{mockhog.url}/api/projects/1/persons/", headers=mockhog.headers)
+    assert answer.status_code == 200
+"""
+
+
+def test_generic_operations_are_counted_with_their_tier(pytester):
+    """A CI contract check reports every operation the suite exercised: the generically served ones
+    (PostHog's imported operations no verified one serves) count as well, each named with its tier,
+    and the denominator is every operation mockhog serves (issue 14)."""
+    tiers = operation_tiers()
+    verified = sum(1 for tier in tiers.values() if tier == "verified")
+    generic = len(tiers) - verified
+    assert tiers["batch_exports_list"] == "generic" and tiers["persons_list"] == "verified"
+    pytester.makepyfile(test_inner_generic=GENERIC_CALLS)
+    result = pytester.runpytest("--mockhog-report=report.json")
+    result.assert_outcomes(passed=2)
+    share = round(100 * 2 / len(tiers), 1)
+    result.stdout.fnmatch_lines(
+        [
+            f"mockhog: 2 of {len(tiers)} operations exercised ({share}%), 0 contract violations",
+            f"  by tier: 1 of {verified} verified, 1 of {generic} generic (served by DRF defaults over the schema)",
+        ]
+    )
+    report = json.loads((pytester.path / "report.json").read_text())
+    assert report["exercised"] == 2 and report["total"] == len(tiers) == len(all_operations())
+    assert report["tiers"] == {
+        "verified": {"exercised": 1, "total": verified},
+        "generic": {"exercised": 1, "total": generic},
+    }
+    assert report["operations"]["batch_exports_list"] == {
+        "tier": "generic",
+        "calls": 1,
+        "statuses": {"200": 1},
+        "violations": 0,
+        "expected_violations": 0,
+    }
+    assert "batch_exports_list" not in report["never_called"]
+    assert "batch_exports_create" in report["never_called"]
 
 
 def test_xdist_workers_are_isolated_and_reported_together(pytester):
