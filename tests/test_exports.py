@@ -3,8 +3,14 @@
 import csv
 import io
 import zipfile
+from datetime import UTC, datetime, timedelta
 
 import pytest
+
+from mockhog import DEFAULT_API_KEY, Backend, create_app
+from mockhog.seed import load_profile
+
+AUTH = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
 
 BASE = "/api/projects/1/exports/"
 
@@ -189,3 +195,107 @@ def test_exports_carry_the_users_access_level(client):
     assert {row["user_access_level"] for row in listed} == {"manager"}
     made = client.post(BASE, json={"insight": 1, "export_format": "image/png"}).get_json()
     assert made["user_access_level"] == "manager"
+
+
+def _video(n: int, export_format: str = "video/mp4") -> dict:
+    return {"export_format": export_format, "export_context": {"session_recording_id": f"session_{n}"}}
+
+
+LIMIT_REACHED = {
+    "type": "validation_error",
+    "code": "invalid_input",
+    "detail": "Your team has reached the limit of 10 full video exports this month.",
+    "attr": "export_limit_exceeded",
+}
+
+
+def test_full_video_exports_are_limited_per_month(client, backend):
+    """ExportedAssetSerializer.validate today (posthog/api/exports.py, FULL_VIDEO_EXPORTS_LIMIT_BY_TIER;
+    PostHog's test_video_export_monthly_limit and ..._applies_to_all_video_formats): a video or GIF
+    export of a session recording counts against the team's monthly limit, 10 on the free tier,
+    shared by MP4, WebM and GIF; the next one is a 400 naming ``export_limit_exceeded`` and stores
+    nothing. Other exports are not limited."""
+    formats = ["video/mp4", "video/webm", "image/gif"]
+    for n in range(10):
+        made = client.post(BASE, json=_video(n, formats[n % 3]))
+        assert made.status_code == 201, made.get_json()
+    before = backend.store.dump()
+    for export_format in formats:
+        refused = client.post(BASE, json=_video(99, export_format))
+        assert refused.status_code == 400
+        assert refused.get_json() == LIMIT_REACHED
+    assert backend.store.dump() == before
+    # a screenshot of a recording is not a full video, nor is an insight's CSV
+    png = {"export_format": "image/png", "export_context": {"session_recording_id": "session_png"}}
+    assert client.post(BASE, json=png).status_code == 201
+    assert client.post(BASE, json={"insight": 1, "export_format": "text/csv"}).status_code == 201
+
+
+def test_the_video_limit_counts_this_calendar_month_only_and_not_system_exports(client, backend):
+    """The count is ExportedAsset rows of the team in a rasterized format with a session recording,
+    created since the first of the current month (UTC), excluding ``is_system`` ones
+    (posthog/api/exports.py; PostHog's test_video_export_limit_resets_monthly and
+    test_video_export_limit_excludes_system_assets)."""
+    table = backend.store.table(1, "exports")
+    now = datetime.now(UTC)
+    last_month = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0) - timedelta(seconds=1)
+    for n, (created, system) in enumerate([(last_month, False)] * 10 + [(now, True)] * 10):
+        record = {
+            "id": 1000 + n,
+            "dashboard": None,
+            "insight": None,
+            "export_format": "video/mp4",
+            "export_context": {"session_recording_id": f"old_{n}"},
+            "created_at": created.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "filename": f"export-{n}.mp4",
+            "expires_after": None,
+            "has_content": True,
+            "exception": None,
+            "is_system": system,
+            "_created_by": 1,
+        }
+        table.put(record["id"], record)
+    assert client.post(BASE, json=_video(1)).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "features, limit",
+    [
+        ([], 10),
+        ([{"key": "recordings_file_export", "name": "Recordings file export"}], 15),
+        ([{"key": "saml", "name": "SAML"}], 25),
+        ([{"key": "recordings_file_export"}, {"key": "role_based_access"}], 25),
+    ],
+)
+def test_the_video_limit_follows_the_plan_tier(features, limit):
+    """get_full_video_exports_limit_for_organization: free 10, paid 15, enterprise 25, the tier read
+    from the organization's billing features as PostHog's test_video_export_limit_varies_by_plan_tier
+    pins it (posthog/api/exports.py). The mock organization's own features (advanced permissions)
+    leave it on the free tier."""
+    organization = {**load_profile()["organization"], "available_product_features": features}
+    backend = Backend(seed=0, profile={"organization": organization})
+    client = create_app(backend=backend).test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = AUTH["Authorization"]
+    for n in range(limit):
+        assert client.post(BASE, json=_video(n)).status_code == 201
+    refused = client.post(BASE, json=_video(limit))
+    assert refused.status_code == 400
+    detail = f"Your team has reached the limit of {limit} full video exports this month."
+    assert refused.get_json() == {**LIMIT_REACHED, "detail": detail}
+
+
+def test_a_team_override_raises_the_video_limit_but_never_lowers_it():
+    """A team's ``extra_settings.full_video_exports_limit`` is a floor above the tier's default
+    (posthog/api/exports.py; PostHog's test_video_export_extra_settings_override_acts_as_floor...)."""
+    for override, limit in ((12, 12), (3, 10), ("bogus", 10)):
+        project = {**load_profile()["projects"][0], "extra_settings": {"full_video_exports_limit": override}}
+        backend = Backend(seed=0, profile={"projects": [project, *load_profile()["projects"][1:]]})
+        client = create_app(backend=backend).test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = AUTH["Authorization"]
+        for n in range(limit):
+            assert client.post(BASE, json=_video(n)).status_code == 201
+        refused = client.post(BASE, json=_video(limit))
+        assert (
+            refused.get_json()["detail"]
+            == f"Your team has reached the limit of {limit} full video exports this month."
+        )

@@ -16,6 +16,7 @@ from .. import errors
 from ..lifecycle import finished
 from ..store import Record
 from .base import Call, Reply, Resource, public
+from .identity import product_features
 from .product import is_live
 
 EXTENSIONS = {
@@ -33,6 +34,12 @@ VIDEO_FORMATS = {"video/webm", "video/mp4"}
 RASTERIZED_FORMATS = {"video/webm", "video/mp4", "image/gif"}
 # What a session id may be before it becomes part of PostHog's internal recording API path.
 SESSION_RECORDING_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
+# Full video exports (a rasterized format of a session recording) a team may make per calendar
+# month, by the organization's plan tier (FULL_VIDEO_EXPORTS_LIMIT_BY_TIER).
+FULL_VIDEO_EXPORTS_LIMIT_BY_TIER = {"free": 10, "paid": 15, "enterprise": 25}
+# The billing features that put an organization on a tier (get_plan_tier, as PostHog's tests pin it).
+ENTERPRISE_FEATURES = {"saml", "role_based_access"}
+PAID_FEATURES = {"recordings_file_export"}
 
 
 class Exports(Resource):
@@ -60,6 +67,7 @@ class Exports(Resource):
                     f'Invalid pk "{data[field]}" - object does not exist.', field, "does_not_exist"
                 )
         check_export(data)
+        check_video_limit(call, data)
         record = super().build(call, {"dashboard": None, "insight": None, "export_context": None, **data})
         # Rendering finishes at once, after a delay, or when advanced (see mockhog.lifecycle).
         ready_at = call.backend.lifecycle.due("exports", call.now)
@@ -154,6 +162,46 @@ def check_export(data: dict[str, Any]) -> None:
         raise errors.validation_error("Invalid session_recording_id.", "export_context")
     if data.get("export_format") in RASTERIZED_FORMATS and not recording:
         raise errors.validation_error("Video export supports session recordings only.", "export_format")
+
+
+def check_video_limit(call: Call, data: dict[str, Any]) -> None:
+    """ExportedAssetSerializer.validate's monthly limit: a video or GIF export of a session recording
+    is refused once the team made its tier's number of them since the start of the calendar month
+    (UTC); system-made exports do not count (posthog/api/exports.py)."""
+    context = data.get("export_context") or {}
+    if data.get("export_format") not in RASTERIZED_FORMATS or not context.get("session_recording_id"):
+        return
+    start_of_month = call.now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    made = sum(
+        1
+        for row in call.table("exports").values()
+        if row["export_format"] in RASTERIZED_FORMATS
+        and "session_recording_id" in (row.get("export_context") or {})
+        and not row.get("is_system")
+        and _moment(row["created_at"]) >= start_of_month
+    )
+    limit = full_video_exports_limit(call)
+    if made >= limit:
+        message = f"Your team has reached the limit of {limit} full video exports this month."
+        raise errors.validation_error(message, "export_limit_exceeded")
+
+
+def full_video_exports_limit(call: Call) -> int:
+    """The plan tier's limit, raised (never lowered) by the team's ``extra_settings`` override."""
+    keys = {feature.get("key") for feature in product_features(call.backend.world.organization)}
+    tier = "enterprise" if keys & ENTERPRISE_FEATURES else "paid" if keys & PAID_FEATURES else "free"
+    limit = FULL_VIDEO_EXPORTS_LIMIT_BY_TIER[tier]
+    project = call.backend.projects.get(call.project_id) or {}
+    override = (project.get("extra_settings") or {}).get("full_video_exports_limit")
+    try:
+        override = int(override) if override is not None else 0
+    except (TypeError, ValueError):  # PostHog logs an invalid override and keeps the tier's limit
+        override = 0
+    return max(limit, override)
+
+
+def _moment(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
 
 
 def _subject_name(record: Record, dashboard: Any, insight: Any) -> str:

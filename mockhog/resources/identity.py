@@ -36,6 +36,15 @@ def _uuid(*parts: Any) -> str:
     return str(uuid.UUID(hashlib.md5(":".join(map(str, parts)).encode()).hexdigest()))
 
 
+# What billing grants the mock organization unless a profile or fixture says otherwise.
+DEFAULT_PRODUCT_FEATURES = [{"key": "advanced_permissions", "name": "Advanced permissions"}]
+
+
+def product_features(organization: dict[str, Any]) -> list[dict[str, Any]]:
+    """The organization's ``available_product_features`` (billing's list of granted features)."""
+    return organization.get("available_product_features") or DEFAULT_PRODUCT_FEATURES
+
+
 class _Identity(Resource):
     """Shared views of the world's user, organization and projects."""
 
@@ -96,7 +105,7 @@ class _Identity(Resource):
             "projects": [
                 {"id": p["id"], "organization_id": organization["id"], "name": p["name"]} for p in projects
             ],
-            "available_product_features": [{"key": "advanced_permissions", "name": "Advanced permissions"}],
+            "available_product_features": product_features(organization),
             "is_member_join_email_enabled": True,
             "metadata": {"instance_tag": "none"},
             "customer_id": None,
