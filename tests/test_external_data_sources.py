@@ -435,16 +435,55 @@ def test_database_schema_errors(client, backend, body, message):
     assert backend.store.dump() == before
 
 
+SECOND_OF_A_TYPE = (
+    "You already have a source of this type. Add a table prefix so this connection's tables don't clash "
+    "with your existing source."
+)
+DIRECT_UNSUPPORTED = (
+    "Direct query mode is currently supported only for Postgres, MySQL, Snowflake, Redshift, ClickHouse, "
+    "MotherDuck, and Trino sources."
+)
+
+
 @pytest.mark.parametrize(
     "body, message",
     [
-        ({"source_type": "Stripe"}, "Source type already exists. Prefix is required"),
-        ({"source_type": "Postgres", "prefix": "app_db_"}, "Prefix already exists"),
+        ({"source_type": "Stripe"}, SECOND_OF_A_TYPE),
+        (
+            {"source_type": "Postgres", "prefix": "app_db_"},
+            "Another source of this type already uses the prefix 'app_db_'. Choose a different prefix so "
+            "this connection's tables don't clash.",
+        ),
         ({"source_type": "Stripe", "prefix": "billing_"}, None),
         ({"source_type": "Zendesk"}, None),
+        # the create's format check is not the action's
+        ({"source_type": "Zendesk", "prefix": "9 lives"}, None),
+        (
+            {"source_type": "Zendesk", "prefix": "managed_warehouse"},
+            "This source name is reserved by PostHog.",
+        ),
+        # direct mode: the type and a non-blank name only, no uniqueness rule
+        ({"source_type": "Postgres", "access_method": "direct", "prefix": "app_db_"}, None),
+        ({"source_type": "Postgres", "access_method": "direct"}, "Name is required for direct query sources"),
+        (
+            {"source_type": "Postgres", "access_method": "direct", "prefix": "  "},
+            "Name is required for direct query sources",
+        ),
+        ({"source_type": "Stripe", "access_method": "direct", "prefix": "live"}, DIRECT_UNSUPPORTED),
+        (
+            {"source_type": "Postgres", "access_method": "direct", "prefix": "managed_warehouse"},
+            "This source name is reserved by PostHog.",
+        ),
+        ({"source_type": "Stripe", "access_method": "warehouse"}, SECOND_OF_A_TYPE),
     ],
 )
 def test_source_prefix(client, backend, body, message):
+    """ExternalDataSourceViewSet.source_prefix today (products/data_warehouse/backend/api/
+    external_data_source.py): the reserved name first (ExternalDataSource.is_system_managed_prefix,
+    helpers.RESERVED_SOURCE_NAME_MESSAGE); with access_method "direct" only a direct-capable type
+    (direct_capable_source_types) and a non-blank name, 200; otherwise the create's messages for a
+    second source of a type without a prefix or with a taken one. Each refusal a bare 400
+    ``{"message"}``, a pass 200 with no body, nothing stored."""
     before = backend.store.dump()
     response = client.post(f"{BASE}source_prefix/", json=body)
     if message is None:
@@ -583,6 +622,62 @@ def test_current_serializer_fields(client, backend):
     assert changed["auto_sync_new_schemas"] is True and changed["auto_sync_schema_patterns"] == ["raw_*"]
     mcp = client.post(BASE, json={**POSTGRES_CREATE, "prefix": "mcp_", "created_via": "mcp"}).get_json()
     assert client.get(f"{BASE}{mcp['id']}/").get_json()["created_via"] == "mcp"
+
+
+@pytest.mark.parametrize(
+    "created_via, user_agent, stored",
+    [
+        ("mcp", "posthog/wizard 1.0", "wizard"),
+        ("mcp", "posthog/wizard 1.0 posthog/mcp-server", "wizard"),  # the outer caller wins
+        ("mcp", "posthog/code 1.2.3 posthog/mcp-server", "self_driving"),
+        ("mcp", "posthog/desktop.hog.dev 0.1.0", "self_driving"),
+        ("mcp", "posthog/mcp-server 1.0", "mcp"),
+        ("mcp", "some-random-agent/1.0", "mcp"),
+        ("mcp", None, "mcp"),
+        ("api", "posthog/wizard 1.0", "api"),  # explicit web/api values are left alone
+        ("web", "posthog/code 1.2.3", "web"),
+    ],
+)
+def test_an_mcp_create_is_upgraded_by_its_caller(client, created_via, user_agent, stored):
+    """_create_external_data_source today (products/data_warehouse/backend/api/external_data_source.py)
+    upgrades created_via "mcp" by the caller posthog/event_usage.py's get_event_source names from the
+    User-Agent (its tests: posthog/wizard is the wizard, posthog/code and posthog/<app>.hog.dev are
+    PostHog Code, the outer caller's token wins over posthog/mcp-server): the wizard to "wizard",
+    PostHog Code to "self_driving"; any other caller keeps "mcp"."""
+    headers = {"User-Agent": user_agent} if user_agent else {}
+    body = {**POSTGRES_CREATE, "prefix": "via_", "created_via": created_via}
+    made = client.post(BASE, json=body, headers=headers)
+    assert made.status_code == 201, made.get_json()
+    assert client.get(f"{BASE}{made.get_json()['id']}/").get_json()["created_via"] == stored
+
+
+@pytest.mark.parametrize("access_method", ["warehouse", "direct"])
+def test_the_reserved_name_is_refused_on_create(client, backend, access_method):
+    """ExternalDataSource.is_system_managed_prefix comes before every other prefix rule of the create:
+    "managed_warehouse" names the warehouse PostHog provisions itself (a bare 400, nothing stored)."""
+    before = backend.store.dump()
+    body = {**POSTGRES_CREATE, "prefix": "managed_warehouse", "access_method": access_method}
+    response = client.post(BASE, json=body)
+    assert response.status_code == 400
+    assert response.get_json() == {"message": "This source name is reserved by PostHog."}
+    assert backend.store.dump() == before
+
+
+def test_supports_webhooks_is_true_for_every_webhook_source(client):
+    """get_supports_webhooks is isinstance(source, WebhookSource): today's registry has 28 such
+    classes (Stripe, Slack, Github, Paddle, RevenueCat, ... each sources/<type>/source.py), so
+    supports_webhooks is true for each of them and false for the rest (Hubspot, Postgres)."""
+    from mockhog.resources.external_data_sources import WEBHOOK_SOURCES
+
+    assert len(WEBHOOK_SOURCES) == 28
+    assert {"Stripe", "Slack", "Github", "Paddle", "Calendly", "WooCommerce"} <= WEBHOOK_SOURCES
+    for source_type, webhooks in (("Slack", True), ("Paddle", True), ("Hubspot", False)):
+        fields = client.get(f"{BASE}wizard/?source_type={source_type}").get_json()[source_type]["fields"]
+        payload = {f["name"]: "x" for f in fields if f.get("required")}
+        made = client.post(BASE, json={"source_type": source_type, "prefix": "hooks_", "payload": payload})
+        assert made.status_code == 201, made.get_json()
+        source = client.get(f"{BASE}{made.get_json()['id']}/").get_json()
+        assert source["supports_webhooks"] is webhooks, source_type
 
 
 def test_a_current_source_type_is_created(client):

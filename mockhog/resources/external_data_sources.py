@@ -359,8 +359,20 @@ DIRECT_UNSUPPORTED = (
     "Direct query mode is currently supported only for Postgres, MySQL, Snowflake, Redshift, ClickHouse, "
     "MotherDuck, and Trino sources."
 )
-# Sources whose class is a WebhookSource in PostHog's source registry (those verified; the rest say false).
-WEBHOOK_SOURCES = {"Stripe", "RevenueCat", "Gitea", "Instantly"}
+# Sources whose class is a WebhookSource in PostHog's source registry (get_supports_webhooks is
+# isinstance(source, WebhookSource)): the registered classes seen with that base.
+WEBHOOK_SOURCES = {
+    "Attentive", "BrowseAI", "Calendly", "Chatwoot", "CustomerIO", "Featurebase", "Fintoc", "Fourthwall",
+    "Gitea", "Github", "Instantly", "LemonSqueezy", "MailerLite", "Mailgun", "Paddle", "Paymongo",
+    "Pipedrive", "RevenueCat", "Slack", "SparkPost", "Stripe", "UpPromote", "Webflow", "Whop",
+    "WooCommerce", "WorkOS", "YouSign", "ZapSign",
+}  # fmt: skip
+# The prefix (a direct source's name) of the warehouse PostHog provisions itself.
+RESERVED_PREFIX = "managed_warehouse"
+RESERVED_PREFIX_MESSAGE = "This source name is reserved by PostHog."
+# _create_external_data_source upgrades a created_via of mcp by the caller get_event_source names
+# from the User-Agent: the wizard to wizard, PostHog Code to self_driving.
+CREATED_VIA_BY_CALLER = {"wizard": "wizard", "posthog_code": "self_driving"}
 # Sources with a managed (canonical) HogQL schema: no per-column selection.
 MANAGED_SCHEMA_SOURCES = {"Stripe", "Paddle", "Zendesk"}
 # The newer serializer fields as a new source (or a fixture that leaves them out) has them.
@@ -554,6 +566,11 @@ class ExternalDataSources(Resource):
         source_type, prefix = body["source_type"], body.get("prefix")
         access_method = body.get("access_method") or "warehouse"
         direct = access_method == "direct"
+        created_via = body.get("created_via") or "api"
+        if created_via == "mcp":
+            created_via = CREATED_VIA_BY_CALLER.get(event_source(call.header("User-Agent")), created_via)
+        if prefix == RESERVED_PREFIX:
+            raise _message(RESERVED_PREFIX_MESSAGE)
         if direct and source_type not in DIRECT_CAPABLE:
             raise _message(DIRECT_UNSUPPORTED)
         if direct:
@@ -587,7 +604,7 @@ class ExternalDataSources(Resource):
             "created_by": call.user["email"],
             # engine is what a live connection reports (mockhog opens none); api_version the default.
             **FIELD_DEFAULTS,
-            "created_via": body.get("created_via") or "api",
+            "created_via": created_via,
             "source_type": source_type,
             "prefix": prefix,
             "description": body.get("description"),
@@ -615,6 +632,10 @@ class ExternalDataSources(Resource):
                     "Prefix must contain only letters, numbers, and underscores, and start with a letter "
                     "or underscore"
                 )
+        self.check_prefix_free(call, source_type, prefix)
+
+    def check_prefix_free(self, call: Call, source_type: Any, prefix: Any) -> None:
+        """A second source of a type needs a prefix no other one of that type has (bare 400s)."""
         same_type = [row for row in self.rows(call) if row["source_type"] == source_type]
         if same_type and not prefix:
             raise _message(
@@ -626,14 +647,6 @@ class ExternalDataSources(Resource):
                 f"Another source of this type already uses the prefix '{prefix}'. Choose a different "
                 "prefix so this connection's tables don't clash."
             )
-
-    def check_prefix(self, call: Call, source_type: Any, prefix: Any) -> None:
-        """The source_prefix action's older rules and messages (the view keeps them)."""
-        same_type = [row for row in self.rows(call) if row["source_type"] == source_type]
-        if same_type and not prefix:
-            raise _message("Source type already exists. Prefix is required")
-        if any(row["prefix"] == prefix for row in same_type):
-            raise _message("Prefix already exists")
 
     def start_sync(self, call: Call, record: Record) -> Record:
         """Start a sync workflow for every schema that syncs: each gets a Running job."""
@@ -725,7 +738,20 @@ class ExternalDataSources(Resource):
         return [describe_table(source_type, table) for table in source_tables(source_type)]
 
     def source_prefix(self, call: Call) -> Any:
-        self.check_prefix(call, call.body.get("source_type"), call.body.get("prefix"))
+        """ExternalDataSourceViewSet.source_prefix today: the reserved name, then for a direct
+        connection only its type and a non-blank name, else the create's uniqueness rules (not
+        its format check); 200 with no body when the prefix would do."""
+        body = call.body
+        source_type, prefix = body.get("source_type"), body.get("prefix")
+        if prefix == RESERVED_PREFIX:
+            raise _message(RESERVED_PREFIX_MESSAGE)
+        if body.get("access_method") == "direct":
+            if source_type not in DIRECT_CAPABLE:
+                raise _message(DIRECT_UNSUPPORTED)
+            if not (prefix.strip() if isinstance(prefix, str) else ""):
+                raise _message("Name is required for direct query sources")
+            return Reply(status=200)
+        self.check_prefix_free(call, source_type, prefix)
         return Reply(status=200)
 
     def wizard(self, call: Call) -> Any:
@@ -758,6 +784,21 @@ class ExternalDataSources(Resource):
                 jobs_table[job["id"]] = job
             records.append(_settle(ctx.uuid, record, jobs))
         return records
+
+
+def event_source(user_agent: str) -> str | None:
+    """The PostHog caller get_event_source reads from a User-Agent, of those that upgrade an mcp
+    create: the first product token is the outer caller (``posthog/wizard 1.0 posthog/mcp-server``
+    is the wizard); ``posthog/code`` and ``posthog/<app>.hog.dev`` are PostHog Code."""
+    first = user_agent.split()[0].lower() if user_agent.strip() else ""
+    if not first.startswith("posthog/"):
+        return None
+    product = first.removeprefix("posthog/")
+    if product == "wizard":
+        return "wizard"
+    if product == "code" or product.endswith(".hog.dev"):
+        return "posthog_code"
+    return None
 
 
 def _derived_status(record: Record) -> str:
