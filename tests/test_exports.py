@@ -173,11 +173,14 @@ def test_filters(client):
     ],
 )
 def test_what_posthog_refuses_today(client, backend, body, attr, detail):
-    """ExportedAssetSerializer.validate (an invalid session_recording_id, an API-path export that is
-    not a plain GET) and _create_asset (a rasterized format, video or GIF, needs a session
-    recording: "Video export supports session recordings only.") in posthog/api/exports.py today:
-    a 400 naming the field, nothing stored. An export_context that is not an object PostHog reads
-    with .get() (a 500 there); mockhog answers DRF's dictionary message."""
+    """ExportedAssetSerializer.validate (an invalid session_recording_id by
+    products/exports/backend/models/exported_asset.py's is_valid_session_recording_id, whose body was
+    not in the snapshots read: letters, digits, ``-``, ``_``, at most 200, is mockhog's rule; an
+    API-path export that is not a plain GET) and _create_asset (a rasterized format, video or
+    GIF, needs a session recording: "Video export supports session recordings only.") in
+    posthog/api/exports.py today: a 400 naming the field, nothing stored. An export_context that is
+    not an object PostHog reads with .get() (a 500 there); mockhog answers DRF's dictionary
+    message."""
     before = backend.store.dump()
     response = client.post(BASE, json=body)
     assert response.status_code == 400

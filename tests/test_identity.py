@@ -78,6 +78,24 @@ def test_organization_has_todays_fields(client):
     assert listed == [organization]
 
 
+def test_organization_settings_are_the_models_defaults(client):
+    """Organization's field defaults (posthog/models/organization.py): plugins_access_level is
+    PluginsAccessLevel.CONFIG, 3 (organization_about_to_be_created raises a new organization to
+    ROOT, 9, only off PostHog Cloud, which mockhog stands in for); members may invite and use
+    personal API keys, resources may be shared publicly, members' join emails are on; 2FA is not
+    enforced (null); new experiments default to the Bayesian method."""
+    organization = client.get("/api/organizations/@current/").get_json()
+    assert {k: organization[k] for k in (
+        "plugins_access_level", "members_can_invite", "members_can_use_personal_api_keys",
+        "allow_publicly_shared_resources", "is_member_join_email_enabled", "enforce_2fa",
+        "default_experiment_stats_method",
+    )} == {
+        "plugins_access_level": 3, "members_can_invite": True, "members_can_use_personal_api_keys": True,
+        "allow_publicly_shared_resources": True, "is_member_join_email_enabled": True, "enforce_2fa": None,
+        "default_experiment_stats_method": "bayesian",
+    }  # fmt: skip
+
+
 def test_user_has_todays_fields(client):
     """UserSerializer today: 34 readable fields (mockhog had 15) in its order; the write-only ones
     (password, current_password, set_current_organization, set_current_team) never appear
