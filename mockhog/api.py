@@ -279,7 +279,7 @@ def _serve(app: Backend, rest: str, seen: Seen, started: float) -> tuple[Respons
         body=body,
         url_source=lambda: _page_url(req),
         key=key,
-        header_source=_header,
+        header_source=req.headers.get,
     )
     resource = app.resource(op)
     # The response is checked, rendered and journalled inside the transaction: if any of that fails,
@@ -301,11 +301,6 @@ def _page_url(req: Request) -> PageUrl:
     """The request's absolute URL for pagination links (only lists need it, so built on demand),
     made a URI the way Django's ``build_absolute_uri`` does: non-ASCII percent-encoded."""
     return PageUrl(page_base(req), req.query_string.decode("latin-1"))
-
-
-def _header(name: str) -> str:
-    """One request header (read on demand: few rules look at headers)."""
-    return _request().headers.get(name, "")
 
 
 _PLAIN_HOST = re.compile(r"[a-z0-9.:-]+")

@@ -42,11 +42,11 @@ class Call:
     query_lists: dict[str, list[str]] = field(default_factory=dict)
     key: ApiKey | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
-    header_source: Callable[[str], str] = lambda name: ""
+    header_source: Callable[[str], str | None] = lambda name: None
 
     def header(self, name: str) -> str:
         """A request header, "" when absent (rules that read the transport, e.g. the User-Agent)."""
-        return self.header_source(name)
+        return self.header_source(name) or ""
 
     @cached_property
     def url(self) -> PageUrl:
