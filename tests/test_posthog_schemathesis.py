@@ -1,18 +1,24 @@
 """Schemathesis with PostHog's own pinned document (not mockhog's) as the schema, against mockhog.
 
 Every operation the document describes, one generated request each (bounded: the document has 772
-operations and its query-node bodies are large): no 5xx and no "Endpoint not found". Path
-parameters name records that exist (else most requests would stop at a 404); bodies and queries
-are Schemathesis' own. The pinned document is read from ../shared where it is beside the repo;
-a clone rebuilds the same document from the committed import.
+operations and its query-node bodies are large): no 5xx and no "Endpoint not found", and every
+response body validates against the document mockhog serves (/api/schema/: PostHog's with the
+overlay applied, which differs from PostHog's only where an overlay entry gives the reason;
+tests/test_overlay.py holds that). Path parameters name records that exist (else most requests
+would stop at a 404); bodies and queries are Schemathesis' own. The pinned document is read from
+../shared where it is beside the repo; a clone rebuilds the same document from the committed
+import.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+from functools import cache
 from typing import Any
 
+import jsonschema_rs
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from spec_documents import document_from_contract
@@ -35,6 +41,29 @@ schema = schemathesis.openapi.from_dict(_posthog_document())
 schema.config.phases.coverage.enabled = False
 schema.app = create_app(backend=backend)
 AUTH = {"Authorization": f"Bearer {backend.api_key}"}
+SERVED = backend.openapi()
+SERVED_OPERATIONS = {
+    entry["operationId"]: entry for item in SERVED["paths"].values() for entry in item.values()
+}
+
+
+CALLED: list[str] = []  # the operations requested, and those whose JSON answer was validated
+VALIDATED: list[str] = []
+
+
+@cache
+def served_validator(operation_id: str, status: str) -> Any:
+    """The served document's schema of one JSON response, compiled (None where it states none)."""
+    content = SERVED_OPERATIONS[operation_id]["responses"].get(status, {}).get("content", {})
+    schema = content.get("application/json", {}).get("schema")
+    if schema is None:
+        return None
+    root = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **schema,
+        "components": SERVED["components"],
+    }
+    return jsonschema_rs.validator_for(root, validate_formats=True)
 
 
 @schema.parametrize()
@@ -48,3 +77,25 @@ def test_posthog_document(case):
     response = case.call(headers=AUTH)
     assert response.status_code < 500, response.text[:500]
     assert "Endpoint not found." not in response.text, (case.method, case.formatted_path)
+    operation_id = case.operation.definition.raw["operationId"]
+    CALLED.append(operation_id)
+    validator = served_validator(operation_id, str(response.status_code))
+    media = [
+        value
+        for name, values in response.headers.items()
+        if name.lower() == "content-type"
+        for value in values
+    ]
+    # (an empty body is no JSON document: remote_config's 404 is one, as PostHog's HttpResponse)
+    if validator is not None and media and media[0].startswith("application/json") and response.content:
+        VALIDATED.append(operation_id)
+        errors = [error.message for error in validator.iter_errors(response.json())]
+        assert errors == [], (operation_id, response.status_code, errors[:3])
+
+
+def test_the_answers_were_validated_against_the_served_document():
+    """Runs after the generated requests (pytest keeps the file's order): most answers are JSON
+    bodies the served document states a schema for, and each was validated."""
+    if not CALLED:
+        pytest.skip("no generated request ran (deselected)")
+    assert len(VALIDATED) >= len(CALLED) * 0.8, (len(VALIDATED), len(CALLED))
