@@ -4,7 +4,8 @@ Each operation carries ``x-mockhog-tier`` (``verified``: the catalog's hand-chec
 ``generic``: DRF defaults over PostHog's schema). A verified operation that PostHog's document
 also has keeps PostHog's operationId and path template, so a client generated from either
 document finds it. Imported components whose name a verified schema already uses are published
-as ``PostHog<Name>``.
+as ``PostHog<Name>``. Every way this document differs from PostHog's has its reason in the overlay
+(``overlay.toml``; ``mockhog drift`` compares them, ``tests/test_overlay.py`` keeps them in step).
 """
 
 from __future__ import annotations
