@@ -101,6 +101,7 @@ def test_an_entry_that_explains_nothing_is_named(contract, pinned, tmp_path: Pat
         ('why = "x"\n', "needs a family"),
         ('family = "annotations"\nkinds = ["renamed"]\nwhy = "x"\n', "no such kind of difference"),
         ('family = "annotations"\nfields = [1]\nwhy = "x"\n', "fields must be a string or a list"),
+        ('family = "annotations"\nabsent = "both"\nwhy = "x"\n', "absent must be one of"),
     ],
 )
 def test_a_malformed_entry_is_refused_when_the_overlay_loads(tmp_path: Path, text: str, message: str):

@@ -225,7 +225,8 @@ def compare(mine: dict[str, Any], theirs: dict[str, Any]) -> Report:
     for change in report.changes:
         if change.overlay is not None:
             continue
-        entry = explaining(entries, change.family, change.name, change.kind, change.pointer)
+        absent = tuple(side for side in ("ours", "theirs") if getattr(change, side) is None)
+        entry = explaining(entries, change.family, change.name, change.kind, change.pointer, absent)
         if entry is not None:
             change.overlay, change.source, change.explained_by = entry.why, entry.source, entry.label
             change.rank = ranks[id(entry)]

@@ -14,6 +14,8 @@ same operation in PostHog's document: a verified family's hand-checked schemas (
   default anywhere;
 - ``fields``: the property or parameter (the innermost one named in the pointer) whose own schema
   differs, default any; a difference in no named property (a whole body) is not restricted by it;
+- ``absent``: ``"theirs"`` (PostHog's document states nothing there) or ``"ours"`` (mockhog's
+  does not), default either;
 - ``why``, and ``source``: the PostHog source file that shows it, where there is one.
 
 Every difference between the served contract and the pinned document must be explained by an
@@ -43,7 +45,8 @@ KINDS = frozenset(
         "type", "format", "enum", "readOnly", "writeOnly", "default", "const",
     }
 )  # fmt: skip
-_KEYS = {"family", "names", "kinds", "where", "fields", "why", "source"}
+_KEYS = {"family", "names", "kinds", "where", "fields", "absent", "why", "source"}
+_SIDES = ("ours", "theirs")
 _NAMED = re.compile(r"/(?:properties|query|params)/([^/]+)")
 
 
@@ -57,11 +60,14 @@ class Served:
     kinds: tuple[str, ...] = ()
     where: tuple[str, ...] = ()
     fields: tuple[str, ...] = ()
+    absent: str | None = None
     source: str | None = None
 
-    def explains(self, family: str, name: str, kind: str, pointer: str) -> bool:
+    def explains(self, family: str, name: str, kind: str, pointer: str, absent: tuple[str, ...] = ()) -> bool:
         """Whether a difference of ``kind`` at ``pointer`` in the operation (or component)
-        ``name`` of ``family`` is this one."""
+        ``name`` of ``family``, where the sides ``absent`` state nothing, is this one."""
+        if self.absent and self.absent not in absent:
+            return False
         if family not in self.family and ("*" not in self.family or family == "component"):
             return False
         if self.names and not any(fnmatchcase(name, glob) for glob in self.names):
@@ -88,6 +94,8 @@ class Served:
             parts.append("fields " + ", ".join(self.fields))
         if self.where:
             parts.append("at " + ", ".join(self.where))
+        if self.absent:
+            parts.append(f"none in {self.absent}")
         return "; ".join(parts)
 
 
@@ -120,7 +128,9 @@ def served_entries(rows: list[dict[str, Any]], kinds: frozenset[str] = KINDS) ->
             raise ValueError(f"{where}: needs a family (a catalog resource, 'generic' or '*')")
         if set(lists["kinds"]) - kinds:
             raise ValueError(f"{where}: no such kind of difference {sorted(set(lists['kinds']) - kinds)}")
-        entries.append(Served(why=row["why"], source=row.get("source"), **lists))
+        if row.get("absent") not in (None, *_SIDES):
+            raise ValueError(f"{where}: absent must be one of {_SIDES}")
+        entries.append(Served(why=row["why"], source=row.get("source"), absent=row.get("absent"), **lists))
     return entries
 
 
@@ -132,10 +142,12 @@ def check_families(entries: list[Served], known: set[str]) -> None:
             raise ValueError(f"overlay.toml: served entry {index}: no catalog resource {sorted(unknown)}")
 
 
-def explaining(entries: list[Served], family: str, name: str, kind: str, pointer: str) -> Served | None:
+def explaining(
+    entries: list[Served], family: str, name: str, kind: str, pointer: str, absent: tuple[str, ...] = ()
+) -> Served | None:
     """The first entry that explains a difference (the overlay's order: specific ones first)."""
     for entry in entries:
-        if entry.explains(family, name, kind, pointer):
+        if entry.explains(family, name, kind, pointer, absent):
             return entry
     return None
 
@@ -145,6 +157,8 @@ def as_dict(entry: Served) -> dict[str, Any]:
     for key in ("names", "kinds", "where", "fields"):
         if getattr(entry, key):
             out[key] = list(getattr(entry, key))
+    if entry.absent:
+        out["absent"] = entry.absent
     if entry.source:
         out["source"] = entry.source
     return out
