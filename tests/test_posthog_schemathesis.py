@@ -96,6 +96,6 @@ def test_posthog_document(case):
 def test_the_answers_were_validated_against_the_served_document():
     """Runs after the generated requests (pytest keeps the file's order): most answers are JSON
     bodies the served document states a schema for, and each was validated."""
-    if not CALLED:
-        pytest.skip("no generated request ran (deselected)")
+    if len(CALLED) < 100:  # deselected, or most requests ran in other xdist workers
+        pytest.skip(f"only {len(CALLED)} generated requests ran in this process")
     assert len(VALIDATED) >= len(CALLED) * 0.8, (len(VALIDATED), len(CALLED))
