@@ -24,6 +24,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from .datafiles import read_fixture
 from .errors import ApiError
 from .fakers import SeededFaker, SharedFaker
 from .keys import ApiKey, check_scopes
@@ -48,14 +49,8 @@ class SeedDeclarationError(RuntimeError):
     """A generator touched a table it does not declare: lazy seeding could not order it."""
 
 
-def fixtures_dir() -> Path:
-    here = Path(__file__).resolve().parent
-    checkout = here.parent / "fixtures"
-    return checkout if checkout.is_dir() else here / "fixtures"
-
-
 def load_profile(name: str = "default") -> dict[str, Any]:
-    return json.loads((fixtures_dir() / f"{name}.json").read_text())
+    return read_fixture(name)
 
 
 @dataclass

@@ -16,7 +16,6 @@ import random
 from typing import Any
 
 import pytest
-from faker import Faker
 from spec_requests import path_for
 
 from mockhog import Backend, create_app
@@ -42,10 +41,7 @@ def fresh():
 
 
 def _maker(stream: str) -> ValueMaker:
-    faker = Faker("en_US")
-    faker.seed_instance(stream)
-    resolve = backend.generic._resolve
-    return ValueMaker(resolve, random.Random(stream), faker, backend.clock)
+    return ValueMaker(backend.generic._resolve, random.Random(stream), backend.clock)
 
 
 def _body(op: SpecOperation) -> Any:

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
-from ..fakers import SeededFaker, SharedFaker
 from ..pagination import cursor_page, limit_offset_page
 from . import Spec, SpecOperation
 from .values import ValueMaker
@@ -144,7 +143,6 @@ class GenericEngine:
         self.spec = spec
         self.viewsets = load_viewsets()
         self._bases: dict[tuple[Any, str, Any], dict[str, Any]] = {}
-        self.faker = SharedFaker()  # this backend's own: another's draws never interleave with its streams
 
     @cached_property
     def tables(self) -> Tables:
@@ -271,9 +269,7 @@ class GenericEngine:
     def make(self, schema: Any, stream: str) -> Any:
         """A deterministic value of ``schema`` for this backend's seed and a stream name."""
         seed = f"{self.backend.seed}:{stream}"
-        maker = ValueMaker(
-            self._resolve, random.Random(seed), SeededFaker(self.faker, seed), self.backend.clock
-        )
+        maker = ValueMaker(self._resolve, random.Random(seed), self.backend.clock)
         return maker.make(schema)
 
     def _resolve(self, ref: str) -> Any:
