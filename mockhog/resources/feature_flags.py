@@ -150,8 +150,8 @@ class FeatureFlags(Resource):
     def create(self, call: Call) -> Any:
         data = self.validated(call, call.body, None)
         table = self.table(call)
-        for row in table.values():
-            if row["key"] == data["key"] and row.get("deleted"):
+        for row in table.lookup("key", data["key"]):
+            if row.get("deleted"):
                 table.delete(row["id"])
         user = user_basic(call.user)
         record = self.build(call, {k: v for k, v in data.items() if k in self.fields})
@@ -206,8 +206,8 @@ class FeatureFlags(Resource):
 
     def check_key(self, call: Call, key: str, instance: Record | None) -> None:
         own = instance["id"] if instance else None
-        for row in self.table(call).values():
-            if row["key"] == key and not row.get("deleted") and row["id"] != own:
+        for row in self.table(call).lookup("key", key):
+            if not row.get("deleted") and row["id"] != own:
                 raise errors.validation_error(
                     "There is already a feature flag with this key.", "key", "unique"
                 )

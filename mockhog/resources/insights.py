@@ -69,7 +69,7 @@ class Insights(SoftDeleted):
         table = self.table(call)
         found = table.get(int(raw)) if raw.isdigit() else None
         if found is None:
-            found = next((row for row in table.values() if row.get("short_id") == raw), None)
+            found = table.find("short_id", raw)
         if found is None or (found.get("_deleted") and not restoring):
             raise errors.not_found()
         return self.complete(call.user, found)
