@@ -281,12 +281,12 @@ def _serve(app: Backend, rest: str, seen: Seen, started: float) -> tuple[Respons
         key=key,
         header_source=req.headers.get,
     )
-    resource = app.resource(op)
+    handler = app.handler(op)
     # The response is checked, rendered and journalled inside the transaction: if any of that fails,
     # nothing was written.
     with app.store.transaction():
         try:
-            result = getattr(resource, op.action)(call)
+            result = handler(call)
         except errors.ApiError as error:
             error.rule = "not_found" if error.status == 404 else "rule"
             raise

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import importlib
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,12 +11,13 @@ from typing import Any
 from .catalog import Catalog, Operation
 from .contract import Contract
 from .faults import Faults, RateLimiter
+from .handlers import load_impl, resolve
 from .indexes import INDEXES
 from .journal import Journal
 from .keys import ApiKey, KeyRing
 from .lifecycle import Lifecycle
 from .openapi import build_document
-from .resources.base import Resource
+from .resources.base import Call, Resource
 from .seed import FixtureError, World, build_world, load_profile
 from .spec import Spec, SpecOperation
 from .spec.checks import SpecSchemas
@@ -58,7 +58,13 @@ class Backend:
         self.validate_responses = validate_responses
         self.api_key = api_key or DEFAULT_API_KEY
         self.resources: dict[str, Resource] = {
-            name: _load_impl(spec.impl)(spec, self) for name, spec in self.catalog.resources.items()
+            name: load_impl(spec.impl)(spec, self) for name, spec in self.catalog.resources.items()
+        }
+        # Every verified operation's handler, checked now: a quirk registered for an operationId the
+        # catalog does not serve, or an operation nothing serves, stops the app here.
+        handlers = resolve(self.catalog, {name: type(r) for name, r in self.resources.items()})
+        self.handlers: dict[Operation, Callable[[Call], Any]] = {
+            op: getattr(self.resources[op.resource.name], handler.method) for op, handler in handlers.items()
         }
         self.fixtures = [Path(path) for path in fixtures]
         self.profile_overrides = profile
@@ -97,6 +103,13 @@ class Backend:
         if isinstance(op, SpecOperation):
             return self.generic
         return self.resources[op.resource.name]
+
+    def handler(self, op: Operation | SpecOperation) -> Callable[[Call], Any]:
+        """What serves ``op``: its quirk or the viewset interpreter (mockhog.handlers), or the
+        generic engine for an imported operation."""
+        if isinstance(op, SpecOperation):
+            return self.generic.serve
+        return self.handlers[op]
 
     def reset(self, project: int | None = None) -> None:
         """Back to the seeded state (of one project, or of all and the keys and id generator)."""
@@ -149,9 +162,3 @@ class Backend:
     def current_project(self, key: ApiKey) -> int:
         """What ``@current`` means for a key: its first scoped project, else the first project."""
         return key.scoped_teams[0] if key.scoped_teams else min(self.projects)
-
-
-def _load_impl(impl: str) -> type[Resource]:
-    module_name, class_name = impl.split(":")
-    module = importlib.import_module(f"mockhog.resources.{module_name}")
-    return getattr(module, class_name)

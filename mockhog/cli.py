@@ -195,28 +195,43 @@ def _load_spec(args: argparse.Namespace) -> Spec:
 
 
 def _routes(args: argparse.Namespace) -> int:
-    """Every served operation: method, path, operationId, tier, handler, scopes; counts by tier."""
+    """Every served operation: method, path, operationId, tier, handler, scopes; counts by tier
+    and handler (the viewset interpreter, a quirk, or the generic tier's schema-built answer)."""
+    from .handlers import HandlerError, resolve
     from .spec.document import generic_operations
     from .spec.importer import ImportError_
 
     try:
         catalog, spec = Catalog.load(), _load_spec(args)
-    except ImportError_ as error:
+        handlers = resolve(catalog)
+    except (ImportError_, HandlerError) as error:
         print(f"mockhog: {error}", file=sys.stderr)
         return 2
     counts = {"verified": 0, "generic": 0}
+    served_by = {"viewset": 0, "quirk": 0, "generic action": 0}
     for op in catalog.operations:
-        handler = f"{op.resource.impl}.{op.action}"
+        handler = handlers[op].label(op)
         counts["verified"] += 1
+        served_by["quirk" if handlers[op].quirk else "viewset"] += 1
         scopes = " ".join(op.scopes)
-        print(f"{op.method:<7} {op.template:<80} {op.operation_id:<60} verified {handler:<50} {scopes}")
+        print(f"{op.method:<7} {op.template:<80} {op.operation_id:<60} verified {handler:<60} {scopes}")
     for op in generic_operations(catalog, spec):
         counts["generic"] += 1
         scopes = " ".join(op.scopes) if op.scopes is not None else "(personal API keys refused)"
-        handler = f"generic:{op.kind}"
-        print(f"{op.method:<7} {op.template:<80} {op.operation_id:<60} generic  {handler:<50} {scopes}")
+        if op.kind == "action":
+            handler = "generic action"
+            served_by["generic action"] += 1
+        else:
+            handler = f"viewset {op.table}.{op.kind}"
+            served_by["viewset"] += 1
+        print(f"{op.method:<7} {op.template:<80} {op.operation_id:<60} generic  {handler:<60} {scopes}")
     total = sum(counts.values())
-    print(f"{total} operations: {counts['verified']} verified, {counts['generic']} generic", file=sys.stderr)
+    print(
+        f"{total} operations: {counts['verified']} verified, {counts['generic']} generic; served by the "
+        f"viewset interpreter {served_by['viewset']}, by quirks {served_by['quirk']}, as generic custom "
+        f"actions {served_by['generic action']}",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -288,6 +303,7 @@ def _serve(args: argparse.Namespace) -> int:
     import logging
 
     from .app import create_app
+    from .handlers import HandlerError
     from .serving import create_server, freeze_seeded_heap
     from .spec.importer import ImportError_
 
@@ -304,6 +320,9 @@ def _serve(args: argparse.Namespace) -> int:
         backend.journal.resize(args.journal_size)
     except FixtureError as error:
         print(f"mockhog: bad fixture: {error}", file=sys.stderr)
+        return 2
+    except HandlerError as error:  # a resource module registers what the catalog does not serve
+        print(f"mockhog: {error}", file=sys.stderr)
         return 2
     app = create_app(backend=backend, admin=not args.no_admin, admin_token=args.admin_token)
     wsgi = app if args.quiet else RequestLog(app, backend.journal, sys.stdout, args.log_format)

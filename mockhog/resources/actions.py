@@ -9,8 +9,8 @@ from typing import Any
 from .. import errors
 from ..contract import _FORMAT_MESSAGES
 from ..store import Record
-from .base import Call
-from .product import SoftDeleted, drf_datetime, parse_moment, tagged, tagify
+from .base import Call, Resource, quirk
+from .product import drf_datetime, parse_moment, tagged, tagify
 
 STEP_FIELDS = (
     "event", "properties", "selector", "selector_regex", "tag_name", "text", "text_matching",
@@ -21,11 +21,11 @@ ORDERING_FIELDS = ("name", "created_at", "pinned_at", "created_by")
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
-class Actions(SoftDeleted):
+class Actions(Resource):
     query_ordering = True
-    retrieve_deleted = True  # only the list filters deleted actions out
 
     # -- reads -------------------------------------------------------------------------------
+    @quirk("actions_list")
     def list(self, call: Call) -> dict[str, Any]:
         """Every action under ``results``: the list is not paginated (``limit``/``offset`` only slice)."""
         rows = self.filter(call, self.ordered(call))
@@ -84,6 +84,7 @@ class Actions(SoftDeleted):
         }
         return super().serialize(call, view)
 
+    @quirk("actions_references_retrieve")
     def references(self, call: Call) -> list[dict[str, Any]]:
         return references(call, self.get(call)["id"])
 

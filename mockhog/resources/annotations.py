@@ -7,17 +7,15 @@ from typing import Any
 
 from .. import errors
 from ..store import Record
-from .base import Call
-from .product import SoftDeleted, drf_datetime, is_live, parse_moment
+from .base import Call, Resource
+from .product import drf_datetime, is_live, parse_moment
 
 SCOPES = ("dashboard_item", "dashboard", "project", "organization", "recording")
 _TRUE = ("true", "1", "yes")
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
-class Annotations(SoftDeleted):
-    default_limit = 1000  # AnnotationsLimitOffsetPagination
-
+class Annotations(Resource):
     # -- what a request may see --------------------------------------------------------------
     def rows(self, call: Call) -> list[Record]:
         return [row for row in self.table(call).values() if self._visible(call, row)]

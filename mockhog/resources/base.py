@@ -1,6 +1,15 @@
-"""Generic resource rules: list, create, retrieve, update, partial_update and destroy on the store.
+"""The verified tier's viewset interpreter: DRF's standard actions (list, create, retrieve, update,
+partial_update, destroy) on the store, as the viewset's row in ``mockhog/spec/viewsets.toml`` says.
 
-A resource module subclasses :class:`Resource` and overrides only what PostHog does differently.
+The row holds what differs from DRF's defaults in DRF's terms (ordering, page size, soft delete,
+owner scoping, unique constraints, create-as-upsert, auto_now fields: see
+:mod:`mockhog.spec.viewsets`); :class:`Resource` reads it, so a family whose viewset is DRF's
+defaults plus such facts needs no code. A resource module subclasses :class:`Resource` only for
+what PostHog does that no row can say: its serializer (``serialize``, ``build``, ``change``: the
+fields it computes and its ``validate``), its queryset's own filters (``filter``, ``order``), its
+seed data, and its quirks, methods registered by operationId with :func:`quirk` (checked when the
+app loads: :mod:`mockhog.handlers`).
+
 Nothing here knows about Flask: an operation arrives as a :class:`Call` and leaves as a value
 (or a :class:`Reply` when the status, headers or content type are its own).
 """
@@ -17,9 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors
 from ..catalog import Operation, ResourceSpec
+from ..handlers import quirk  # noqa: F401 - re-exported: resource modules register quirks with it
 from ..indexes import LIST_FILTERS
 from ..keys import ApiKey
 from ..pagination import DEFAULT_LIMIT, PageUrl, cursor_page, limit_offset_page
+from ..spec.viewsets import SOFT_DELETES, VIEWSETS, Viewset, order_rows
 from ..store import Record, Store, Table
 from ..times import iso, parse_time  # noqa: F401 - parse_time re-exported: resources import both from here
 
@@ -92,8 +103,24 @@ def public(record: Record) -> dict[str, Any]:
     return {k: v for k, v in record.items() if not k.startswith("_")}
 
 
+# DRF's Allow header lists the detail route's methods in its http_method_names order.
+DETAIL_ALLOW = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
+FORBID_DESTROY, ON_DESTROY = SOFT_DELETES  # a row's soft_delete (mockhog.spec.viewsets)
+
+
+def forbid_destroy() -> Reply:
+    """ForbidDestroyModel's DELETE: 405 with no body, before any lookup (even an unknown id gets it)."""
+    return Reply(body=None, status=405, headers={"Allow": DETAIL_ALLOW})
+
+
+def _flagged(record: Record, deleted: bool) -> Record:
+    """The record with ``_deleted`` set, or without it (as the file system's undo leaves it)."""
+    rest = {k: v for k, v in record.items() if k != "_deleted"}
+    return {**rest, "_deleted": True} if deleted else rest
+
+
 class Resource:
-    """Generic CRUD over one store table, ordered and paginated like a DRF ModelViewSet."""
+    """DRF's ModelViewSet over one store table, as the viewset's row in ``viewsets.toml`` says."""
 
     table_name: str | None = None
     key_field = "id"
@@ -101,14 +128,9 @@ class Resource:
     # table (mockhog.seed), and a generator touching an undeclared table is an error.
     seed_reads: tuple[str, ...] = ()
     seed_writes: tuple[str, ...] = ()
-    # (field, descending): PostHog's default queryset ordering for most viewsets.
-    ordering: tuple[str, bool] = ("created_at", True)
-    soft_delete = False
     not_found_detail = "Not found."
     # True where ``order`` reads the query (``?order_by=``): its result cannot be kept.
     query_ordering = False
-    # The page size of a limit/offset list without ?limit= (a viewset's own pagination class may differ).
-    default_limit = DEFAULT_LIMIT
 
     def __init__(self, spec: ResourceSpec, backend: Backend) -> None:
         self.spec = spec
@@ -118,6 +140,14 @@ class Resource:
         self.defaults = schemas.defaults(f"{spec.schema}.json", spec.model)
         self.fields = schemas.field_order(f"{spec.schema}.json", spec.model)
         self.list_filters = LIST_FILTERS.get(self.table_name, {})
+        self.viewset: Viewset = VIEWSETS.get(self.table_name) or Viewset()
+        # The queryset's order; the key breaks ties in the last field's direction.
+        ordering = self.viewset.ordering or ("-created_at",)
+        tiebreak = f"-{self.key_field}" if ordering[-1].startswith("-") else self.key_field
+        self.ordering = (*ordering, tiebreak)
+        # The page size of a limit/offset list without ?limit= (the viewset's pagination class).
+        self.default_limit = self.viewset.page_size or DEFAULT_LIMIT
+        self.forbids_destroy = self.viewset.soft_delete == FORBID_DESTROY
 
     @property
     def profile(self) -> dict[str, Any]:
@@ -130,13 +160,23 @@ class Resource:
         return call.table(self.table_name)
 
     def rows(self, call: Call) -> list[Record]:
-        """Every row a list may show: soft-deleted rows are gone for clients."""
+        """Every row a list may show: soft-deleted rows are gone for clients, and an owned
+        viewset's queryset is the requesting user's rows."""
+        owner = self.viewset.owner
+        if owner is not None:
+            user = call.user["id"]
+            return [
+                row for row in self.table(call).values() if not row.get("_deleted") and row.get(owner) == user
+            ]
         return [row for row in self.table(call).values() if not row.get("_deleted")]
 
     def get(self, call: Call, key: Any = None) -> Record:
         key = call.params.get("id") if key is None else key
         record = self.table(call).get(key)
-        if record is None or record.get("_deleted"):
+        if record is None or (record.get("_deleted") and not self.viewset.retrieve_deleted):
+            raise errors.not_found(self.not_found_detail)
+        owner = self.viewset.owner
+        if owner is not None and record.get(owner) != call.user["id"]:
             raise errors.not_found(self.not_found_detail)
         return record
 
@@ -174,11 +214,12 @@ class Resource:
         return rows
 
     def order(self, call: Call, rows: list[Record]) -> list[Record]:
-        name, descending = self.ordering
-        return sorted(rows, key=lambda row: (row.get(name) or "", row[self.key_field]), reverse=descending)
+        return order_rows(rows, self.ordering)
 
     def serialize(self, call: Call, record: Record) -> dict[str, Any]:
         """The public fields, in the model's field order (DRF serializers keep declaration order)."""
+        if self.forbids_destroy:
+            record = {**record, "deleted": bool(record.get("_deleted"))}
         ordered = {name: record[name] for name in self.fields if name in record}
         for name, value in record.items():
             if name not in ordered and not name.startswith("_"):
@@ -192,6 +233,8 @@ class Resource:
 
     def fixture_view(self, record: Record) -> dict[str, Any]:
         """What a fixture record must look like to its model schema (the serialized form)."""
+        if self.forbids_destroy:
+            return {**public(record), "deleted": bool(record.get("_deleted"))}
         return public(record)
 
     # -- writes ------------------------------------------------------------------------------
@@ -201,25 +244,60 @@ class Resource:
         return call.new_uuid()
 
     def build(self, call: Call, data: dict[str, Any]) -> Record:
-        """A new record from a validated create body: schema defaults, then the body, then ids."""
+        """A new record from a validated create body: schema defaults, then the body, then ids
+        (and the row's auto_now stamps and owner); a soft-deleting viewset's ``deleted`` is the
+        private flag."""
+        deleted = False
+        if self.forbids_destroy:
+            data = dict(data)
+            deleted = bool(data.pop("deleted", False))
+        self.check_unique(call, data, None)
         record = {**self.defaults, **data}
         record[self.key_field] = self.new_key(call)
         record.setdefault("created_at", call.timestamp())
-        return record
+        for name in self.viewset.auto_now:
+            record[name] = call.timestamp()
+        if self.viewset.owner is not None:
+            record[self.viewset.owner] = call.user["id"]
+        return _flagged(record, deleted) if self.forbids_destroy else record
 
     def change(self, call: Call, record: Record, data: dict[str, Any]) -> Record:
         """The record after a validated update body (PUT and PATCH alike: DRF keeps the rest)."""
-        return {**record, **data}
+        deleted = None
+        if self.forbids_destroy and "deleted" in data:
+            deleted = bool(data["deleted"])
+            data = {k: v for k, v in data.items() if k != "deleted"}
+        self.check_unique(call, data, record)
+        changed = {**record, **data}
+        for name in self.viewset.auto_now:
+            changed[name] = call.timestamp()
+        return changed if deleted is None else _flagged(changed, deleted)
+
+    def check_unique(self, call: Call, data: dict[str, Any], record: Record | None) -> None:
+        """The row's unique constraints, where the body sets one of their fields: a clash with
+        another row the viewset shows is the serializer's 400."""
+        for constraint in self.viewset.unique:
+            if not any(name in data for name in constraint.fields):
+                continue
+            wanted = {
+                name: data[name] if name in data else (record or {}).get(name) for name in constraint.fields
+            }
+            for row in self.rows(call):
+                if record is not None and row[self.key_field] == record[self.key_field]:
+                    continue
+                if all(row.get(name) == value for name, value in wanted.items()):
+                    message = constraint.message.format(**row)
+                    raise errors.validation_error(message, constraint.fields[0], "unique")
 
     def save(self, call: Call, record: Record) -> Record:
         self.table(call).put(record[self.key_field], record)
         return record
 
-    # -- generic actions ---------------------------------------------------------------------
+    # -- standard actions ----------------------------------------------------------------------
     def list(self, call: Call) -> Any:
         rows = self.filter(call, self.listed(call))
         if self.spec.pagination == "cursor":
-            name, _ = self.ordering
+            name = self.ordering[0].lstrip("-")
             page = cursor_page(rows, lambda row: row.get(name) or "", call.query, call.url)
         else:
             page = limit_offset_page(rows, call.query, call.url, self.default_limit)
@@ -230,6 +308,22 @@ class Resource:
         return self.serialize(call, self.get(call))
 
     def create(self, call: Call) -> Any:
+        upsert = self.viewset.upsert
+        if upsert is not None:
+            existing = next(
+                (
+                    row
+                    for row in self.rows(call)
+                    if all(row.get(f) == call.body.get(f) for f in upsert.lookup)
+                ),
+                None,
+            )
+            if existing is not None:  # update_or_create: the match takes the defaults' values
+                wanted = {**self.defaults, **call.body}
+                changed = {**existing, **{name: wanted.get(name) for name in upsert.defaults}}
+                for name in self.viewset.auto_now:
+                    changed[name] = call.timestamp()
+                return self.serialize(call, self.save(call, changed))
         return self.serialize(call, self.save(call, self.build(call, call.body)))
 
     def update(self, call: Call) -> Any:
@@ -239,8 +333,10 @@ class Resource:
         return self.update(call)
 
     def destroy(self, call: Call) -> Any:
+        if self.forbids_destroy:
+            return forbid_destroy()
         record = self.get(call)
-        if self.soft_delete:
+        if self.viewset.soft_delete == ON_DESTROY:
             self.save(call, {**record, "_deleted": True})
         else:
             self.table(call).delete(record[self.key_field])

@@ -16,9 +16,9 @@ from typing import Any
 from .. import errors
 from ..pagination import positive_int
 from ..store import Record
-from .base import Call, Reply
+from .base import Call, Reply, Resource, quirk
 from .persons import display_name, is_anonymous_id, link_with_offset, matches
-from .product import SoftDeleted, json_properties, search_term
+from .product import json_properties, search_term
 
 INSERT_BATCH_SIZE = 1000  # DEFAULT_COHORT_INSERT_BATCH_SIZE: the most person_ids one call may add
 PERSONS_PAGE = 100
@@ -26,9 +26,8 @@ DISTINCT_ID_LIMIT = 10
 NO_PROPERTIES = "Must contain a 'properties' key with type and values"
 
 
-class Cohorts(SoftDeleted):
+class Cohorts(Resource):
     query_ordering = True
-    retrieve_deleted = True  # only the list filters deleted cohorts out
 
     # -- reads -------------------------------------------------------------------------------
     def filter(self, call: Call, rows: list[Record]) -> list[Record]:
@@ -46,9 +45,6 @@ class Cohorts(SoftDeleted):
             rows = [row for row in rows if term in (row["name"] or "").lower()]
         return rows
 
-    def order(self, call: Call, rows: list[Record]) -> list[Record]:
-        return sorted(rows, key=lambda row: (row["created_at"] or "", row["id"]), reverse=True)
-
     def serialize(self, call: Call, record: Record) -> dict[str, Any]:
         view = {**record}
         view["filters"] = record["filters"] or {"properties": {}}
@@ -61,12 +57,14 @@ class Cohorts(SoftDeleted):
         return body
 
     # -- writes ------------------------------------------------------------------------------
+    @quirk("cohorts_create")
     def create(self, call: Call) -> Any:
         record = self.build(call, call.body)
         before = {"count": None, "version": None, "last_calculation": None}
         self.save(call, self.calculated(call, record))
         return self._answer(call, record, before)
 
+    @quirk("cohorts_update", "cohorts_partial_update")
     def update(self, call: Call) -> Any:
         record = self.get(call)
         changed = self.change(call, record, call.body)
@@ -203,6 +201,7 @@ class Cohorts(SoftDeleted):
         return {row["id"]: row for row in self.table(call).values() if not row.get("_deleted")}
 
     # -- custom actions ----------------------------------------------------------------------
+    @quirk("cohorts_persons_retrieve")
     def persons(self, call: Call) -> dict[str, Any]:
         """The cohort's persons, newest first, as get_serialized_people writes them."""
         cohort = self.get(call)
@@ -223,6 +222,7 @@ class Cohorts(SoftDeleted):
             "previous": link_with_offset(call.url, offset - limit) if offset - limit >= 0 else None,
         }
 
+    @quirk("cohorts_add_persons_to_static_cohort_add_persons_to_static_cohort_partial_update")
     def add_persons_to_static_cohort(self, call: Call) -> Reply:
         cohort = self.get(call)
         if not cohort["is_static"]:
@@ -241,6 +241,7 @@ class Cohorts(SoftDeleted):
         self.save(call, {**cohort, "_members": members, "count": len(members)})
         return Reply(body={"success": True})
 
+    @quirk("cohorts_remove_person_from_static_cohort_remove_person_from_static_cohort_partial_update")
     def remove_person_from_static_cohort(self, call: Call) -> Reply:
         cohort = self.get(call)
         if not cohort["is_static"]:

@@ -14,9 +14,9 @@ from typing import Any
 from .. import errors
 from ..store import Record
 from . import dashboard_tiles as tiles
-from .base import Call
+from .base import Call, Resource, quirk
 from .file_system import VIEW_LOG_TABLE, join_path, split_path
-from .product import SoftDeleted, search_term, tagify
+from .product import search_term, tagify
 
 EVERYONE_CAN_EDIT, ONLY_COLLABORATORS, CAN_EDIT = 21, 37, 37
 TEXT_LIMIT = 4000
@@ -35,7 +35,7 @@ DETAIL_FIELDS = (
 )  # fmt: skip
 
 
-class Dashboards(SoftDeleted):
+class Dashboards(Resource):
     table_name = "dashboards"
     query_ordering = True
 
@@ -144,6 +144,7 @@ class Dashboards(SoftDeleted):
         return {name: view[name] for name in DETAIL_FIELDS}
 
     # -- writes ------------------------------------------------------------------------------
+    @quirk("dashboards_create")
     def create(self, call: Call) -> Any:
         data = dict(call.body)
         template, source_id = data.pop("use_template", None), data.pop("use_dashboard", None)
@@ -181,6 +182,7 @@ class Dashboards(SoftDeleted):
         record = super().build(call, data)
         return {**record, "created_by": call.user, "last_accessed_at": None, "last_refresh": None}
 
+    @quirk("dashboards_update", "dashboards_partial_update")
     def update(self, call: Call) -> Any:
         record = self.get(call)
         data = self._validated(

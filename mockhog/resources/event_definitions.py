@@ -11,7 +11,7 @@ from typing import Any
 from .. import errors
 from ..store import Record
 from . import codegen
-from .base import Call, Resource, iso
+from .base import Call, Resource, iso, quirk
 
 LIST_EVENT_TYPES = ("event", "event_custom", "event_posthog")
 ORDERING_FIELDS = ("name", "last_seen_at", "last_seen_at::date", "created_at", "created_at::date")
@@ -106,6 +106,7 @@ class EventDefinitions(Resource):
         return body
 
     # -- writes ------------------------------------------------------------------------------
+    @quirk("event_definitions_create")
     def create(self, call: Call) -> Any:
         """EventDefinitionViewSet.create through EnterpriseEventDefinitionSerializer.create: a
         definition nobody has sent yet (created_at and last_seen_at null until an event arrives)."""
@@ -160,6 +161,7 @@ class EventDefinitions(Resource):
             raise errors.validation_error(detail, "owner", "does_not_exist")
         return call.user
 
+    @quirk("event_definitions_update", "event_definitions_partial_update")
     def update(self, call: Call) -> Any:
         record = self.save(call, self.change(call, self.get(call), call.body))
         body = self.serialize(call, record)
@@ -168,12 +170,14 @@ class EventDefinitions(Resource):
         return body
 
     # -- custom actions ------------------------------------------------------------------------
+    @quirk("event_definitions_metrics_retrieve")
     def metrics(self, call: Call) -> dict[str, int]:
         record = self.get(call)
         # Fixture records may lack the seeded count: derive a stable one from the name.
         fallback = zlib.crc32(record["name"].encode()) % 250
         return {"query_usage_30_day": record.get("_query_usage_30_day", fallback)}
 
+    @quirk("event_definitions_by_name_retrieve")
     def by_name(self, call: Call) -> Any:
         name = call.query.get("name")
         if not name:
@@ -183,12 +187,15 @@ class EventDefinitions(Resource):
             raise errors.BareError(404, {"detail": f"Event definition with name '{name}' not found"})
         return self.serialize(call, found)
 
+    @quirk("event_definitions_typescript_retrieve")
     def typescript(self, call: Call) -> dict[str, Any]:
         return self._generate(call, "typescript")
 
+    @quirk("event_definitions_golang_retrieve")
     def golang(self, call: Call) -> dict[str, Any]:
         return self._generate(call, "golang")
 
+    @quirk("event_definitions_python_retrieve")
     def python(self, call: Call) -> dict[str, Any]:
         return self._generate(call, "python")
 

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from .. import errors
 from ..ingestion import person_of
 from ..store import Record
-from .base import Call, Resource, iso
+from .base import Call, Resource, iso, quirk
 from .persons import matches
 from .product import json_properties
 
@@ -98,6 +98,7 @@ class Events(Resource):
             "elements_chain": record.get("elements_chain") or "",
         }
 
+    @quirk("events_list")
     def list(self, call: Call) -> Any:
         rows = self.filter(call, self.ordered(call))
         limit = call.query.get("limit") or DEFAULT_LIMIT
@@ -110,6 +111,7 @@ class Events(Resource):
             next_url = f"{call.url.base}?{query}{'&' if query else ''}{edge}={page[-1]['timestamp']}"
         return {"next": next_url, "results": [self.serialize(call, row) for row in page]}
 
+    @quirk("events_retrieve")
     def retrieve(self, call: Call) -> Any:
         raw = str(call.params["id"])
         try:

@@ -25,9 +25,9 @@ from typing import Any
 
 from .. import errors
 from ..store import Record
-from .base import Call, Reply, Resource
+from .base import Call, Reply, Resource, forbid_destroy, quirk
 from .feature_flags import minimal, user_basic
-from .product import drf_datetime, editable, forbid_destroy, parse_moment, tagify, write_flag
+from .product import drf_datetime, editable, parse_moment, tagify, write_flag
 from .surveys import survey_flag_ids
 
 DEFAULT_VARIANTS = (
@@ -523,6 +523,7 @@ class Experiments(Resource):
         ]
 
     # -- create ----------------------------------------------------------------------------
+    @quirk("experiments_create")
     def create(self, call: Call) -> Any:
         return self.serialize(call, self.create_experiment(call, self.validated(call, call.body)))
 
@@ -752,6 +753,7 @@ class Experiments(Resource):
                 )
 
     # -- update ----------------------------------------------------------------------------
+    @quirk("experiments_update", "experiments_partial_update")
     def update(self, call: Call) -> Any:
         record = self.get(call)
         data = self.validated(call, call.body)
@@ -872,10 +874,12 @@ class Experiments(Resource):
             raise invalid("Experiment cannot be launched because its feature flag has been deleted.")
         check_existing_flag(flag)
 
+    @quirk("experiments_destroy")
     def destroy(self, call: Call) -> Reply:
         return forbid_destroy()
 
     # -- lifecycle actions -------------------------------------------------------------------
+    @quirk("experiments_launch_create")
     def launch(self, call: Call) -> Any:
         record = self.get(call)
         if not is_draft(record):
@@ -889,6 +893,7 @@ class Experiments(Resource):
         self.patch_flag(call, record, {"active": True})
         return self.serialize(call, self.save(call, changed))
 
+    @quirk("experiments_archive_create")
     def archive(self, call: Call) -> Any:
         record = self.get(call)
         if record.get("archived"):
@@ -897,15 +902,18 @@ class Experiments(Resource):
             raise invalid("Experiment must be ended before it can be archived.")
         return self.changed(call, record, archived=True)
 
+    @quirk("experiments_unarchive_create")
     def unarchive(self, call: Call) -> Any:
         record = self.get(call)
         if not record.get("archived"):
             raise invalid("Experiment is not archived.")
         return self.changed(call, record, archived=False)
 
+    @quirk("experiments_pause_create")
     def pause(self, call: Call) -> Any:
         return self.set_flag_active(call, False)
 
+    @quirk("experiments_resume_create")
     def resume(self, call: Call) -> Any:
         return self.set_flag_active(call, True)
 
@@ -925,6 +933,7 @@ class Experiments(Resource):
         if is_stopped(record):
             raise invalid("Experiment has already ended.")
 
+    @quirk("experiments_end_create")
     def end(self, call: Call) -> Any:
         record = self.get(call)
         self.check_running(record)
@@ -937,6 +946,7 @@ class Experiments(Resource):
             conclusion_comment=body.get("conclusion_comment"),
         )
 
+    @quirk("experiments_ship_variant_create")
     def ship_variant(self, call: Call) -> Any:
         """Ship one variant to 100 % of the variant split (release conditions kept), ending the
         experiment if it still runs."""
@@ -973,6 +983,7 @@ class Experiments(Resource):
                 changes[name] = call.body[name]
         return self.changed(call, record, **changes)
 
+    @quirk("experiments_reset_create")
     def reset(self, call: Call) -> Any:
         record = self.get(call)
         if is_draft(record):
@@ -990,6 +1001,7 @@ class Experiments(Resource):
     def changed(self, call: Call, record: Record, **changes: Any) -> Any:
         return self.serialize(call, self.save(call, {**record, **changes, "updated_at": call.timestamp()}))
 
+    @quirk("experiments_duplicate_create")
     def duplicate(self, call: Call) -> Any:
         """duplicate_experiment (clone_experiment in the same project): a new draft."""
         source = self.get(call)
@@ -1056,6 +1068,7 @@ class Experiments(Resource):
         metrics += [link["query"] or {} for link in self.saved_metric_links(call, record)]
         return any(isinstance(m, dict) and m.get("kind") in LEGACY_METRIC_KINDS for m in metrics)
 
+    @quirk("experiments_eligible_feature_flags_retrieve")
     def eligible_feature_flags(self, call: Call) -> Any:
         """Multivariate flags of two or more variants whose first variant is 'control', except the
         surveys' internal targeting flags; ``{"results", "count"}`` pages of 20 (100 at most)."""
@@ -1177,6 +1190,7 @@ class ExperimentHoldouts(Resource):
             self.write_flags(call, record, {**record, **data})
         return {**record, **data, "updated_at": call.timestamp()}
 
+    @quirk("experiment_holdouts_destroy")
     def destroy(self, call: Call) -> Any:
         record = self.get(call)
         self.write_flags(call, record, None)
@@ -1273,6 +1287,7 @@ class ExperimentSavedMetrics(Resource):
             data["tags"] = tagify(data["tags"] or [])
         return {**record, **data, "updated_at": call.timestamp()}
 
+    @quirk("experiment_saved_metrics_destroy")
     def destroy(self, call: Call) -> Any:
         record = self.get(call)
         links = call.table(LINKS)

@@ -15,7 +15,7 @@ from typing import Any
 from .. import errors
 from ..lifecycle import finished
 from ..store import Record
-from .base import Call, Reply, Resource, public
+from .base import Call, Reply, Resource, public, quirk
 from .identity import product_features
 from .product import is_live
 
@@ -101,6 +101,7 @@ class Exports(Resource):
     def ready(self, call: Call, record: Record) -> bool:
         return finished(record.get("_ready_at"), call.now)
 
+    @quirk("exports_content_retrieve")
     def content(self, call: Call) -> Reply:
         record = self.get(call)
         if not self.ready(call, record):

@@ -19,7 +19,7 @@ from typing import Any
 from .. import errors
 from ..lifecycle import finished
 from ..store import Record
-from .base import Call, Reply, Resource, iso
+from .base import Call, Reply, Resource, iso, quirk
 
 JOBS = "external_data_jobs"
 JOB_LIMIT = 50
@@ -493,8 +493,6 @@ def config_problems(source_type: str, config: dict[str, Any]) -> list[str]:
 
 
 class ExternalDataSources(Resource):
-    soft_delete = True
-
     @cached_property
     def source_types(self) -> list[str]:
         """SourceTypeEnum, read from the schema that declares it."""
@@ -558,6 +556,7 @@ class ExternalDataSources(Resource):
         return {name: derived[name] if name in derived else stored.get(name) for name in self.fields}
 
     # -- create ------------------------------------------------------------------------------
+    @quirk("external_data_sources_create")
     def create(self, call: Call) -> Any:
         """ExternalDataSourceViewSet.create today: the view's checks in its order, each a bare
         ``{"message"}`` 400; ``payload.schemas`` omitted (or empty) syncs every discovered table
@@ -682,12 +681,14 @@ class ExternalDataSources(Resource):
             changes["job_inputs"] = {**(record.get("job_inputs") or {}), **(changes["job_inputs"] or {})}
         return {**record, **changes}
 
+    @quirk("external_data_sources_revenue_analytics_config_partial_update")
     def revenue_analytics_config(self, call: Call) -> Any:
         record = self.get(call)
         config = {**record["revenue_analytics_config"], **call.body}
         return self.serialize(call, self.save(call, {**record, "revenue_analytics_config": config}))
 
     # -- actions on one source ---------------------------------------------------------------
+    @quirk("external_data_sources_jobs_retrieve")
     def jobs(self, call: Call) -> Any:
         record = self.settle(call, self.get(call))
         jobs = [job for job in call.table(JOBS).values() if job["_source"] == record["id"]]
@@ -704,10 +705,12 @@ class ExternalDataSources(Resource):
         jobs.sort(key=lambda job: job["created_at"], reverse=True)
         return [_present_job(job, schemas[job["_schema"]]) for job in jobs[:JOB_LIMIT]]
 
+    @quirk("external_data_sources_reload_create")
     def reload(self, call: Call) -> Any:
         self.save(call, self.start_sync(call, self.get(call)))
         return Reply(status=200)
 
+    @quirk("external_data_sources_refresh_schemas_create")
     def refresh_schemas(self, call: Call) -> Any:
         """Match the source's schemas to the tables it has now: new ones arrive unsynced."""
         record = self.get(call)
@@ -725,6 +728,7 @@ class ExternalDataSources(Resource):
         return {"added": len(added), "deleted": deleted}
 
     # -- actions on the collection -----------------------------------------------------------
+    @quirk("external_data_sources_database_schema_create")
     def database_schema(self, call: Call) -> Any:
         body = call.body
         source_type = body.get("source_type")
@@ -737,6 +741,7 @@ class ExternalDataSources(Resource):
             raise _message(f"Invalid source config: {', '.join(problems)}")
         return [describe_table(source_type, table) for table in source_tables(source_type)]
 
+    @quirk("external_data_sources_source_prefix_create")
     def source_prefix(self, call: Call) -> Any:
         """ExternalDataSourceViewSet.source_prefix today: the reserved name, then for a direct
         connection only its type and a non-blank name, else the create's uniqueness rules (not
@@ -754,6 +759,7 @@ class ExternalDataSources(Resource):
         self.check_prefix_free(call, source_type, prefix)
         return Reply(status=200)
 
+    @quirk("external_data_sources_wizard_retrieve")
     def wizard(self, call: Call) -> Any:
         """Every source type's config, or only those of ``?source_type=A,B`` (an unknown one is a
         bare 400), cacheable privately for ten minutes, as ExternalDataSourceViewSet.wizard does."""

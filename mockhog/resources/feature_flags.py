@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors, flags
 from ..store import Record
-from .base import Call, Reply, Resource, iso, parse_time
+from .base import Call, Reply, Resource, iso, parse_time, quirk
 
 if TYPE_CHECKING:
     from ..backend import Backend
@@ -147,6 +147,7 @@ class FeatureFlags(Resource):
         return {**filters, "groups": groups} if "groups" in filters else filters
 
     # -- writes ------------------------------------------------------------------------------
+    @quirk("feature_flags_create")
     def create(self, call: Call) -> Any:
         data = self.validated(call, call.body, None)
         table = self.table(call)
@@ -167,6 +168,7 @@ class FeatureFlags(Resource):
         )
         return self.serialize(call, self.save(call, record))
 
+    @quirk("feature_flags_update", "feature_flags_partial_update")
     def update(self, call: Call) -> Any:
         record = self.get(call)
         data = self.validated(call, call.body, record)
@@ -186,6 +188,7 @@ class FeatureFlags(Resource):
         )
         return self.serialize(call, self.save(call, changed))
 
+    @quirk("feature_flags_destroy")
     def destroy(self, call: Call) -> Any:
         self.get(call)
         # ForbidDestroyModel: Response(status=405) with no data, so an empty body
@@ -291,12 +294,14 @@ class FeatureFlags(Resource):
             )
 
     # -- actions -----------------------------------------------------------------------------
+    @quirk("feature_flags_local_evaluation_retrieve")
     def local_evaluation(self, call: Call) -> Any:
         raw = call.query_lists.get("send_cohorts")
         include_cohorts = raw is not None and raw[-1].lower() in ("", "true", "1", "yes")
         assert call.project_id is not None
         return local_evaluation_body(call.backend, call.project_id, include_cohorts)
 
+    @quirk("feature_flags_remote_config_retrieve")
     def remote_config(self, call: Call) -> Any:
         """The flag's ``"true"`` payload as stored (its JSON text), by id or key; 404 with no body
         unless it is a remote configuration (``remote_config``)."""
@@ -311,6 +316,7 @@ class FeatureFlags(Resource):
             return Reply(body=b"", status=404, content_type="application/json")
         return ((found.get("filters") or {}).get("payloads") or {}).get("true") or None
 
+    @quirk("feature_flags_my_flags_retrieve")
     def my_flags(self, call: Call) -> Any:
         """Every undeleted flag (newest first) with its value for the requesting user's distinct id."""
         assert call.project_id is not None
@@ -330,6 +336,7 @@ class FeatureFlags(Resource):
             for row in rows
         ]
 
+    @quirk("feature_flags_evaluation_reasons_retrieve")
     def evaluation_reasons(self, call: Call) -> Any:
         """Each evaluated flag's value and reason for ``distinct_id``; disabled flags say ``disabled``."""
         assert call.project_id is not None
@@ -354,6 +361,7 @@ class FeatureFlags(Resource):
                 }
         return answer
 
+    @quirk("feature_flags_status_retrieve")
     def status(self, call: Call) -> Any:
         record = self.get(call)
         state = _status(record, call.now)

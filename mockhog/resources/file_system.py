@@ -21,7 +21,7 @@ from typing import Any
 from .. import errors
 from ..errors import BareError
 from ..store import Record
-from .base import Call, Reply, Resource, iso, public
+from .base import Call, Reply, Resource, iso, public, quirk
 
 VIEW_LOG_TABLE = "file_system_view_logs"
 PREVIEW_LIMIT = 200  # entries returned by count / count_by_path
@@ -265,6 +265,7 @@ class FileSystem(Resource):
         fields = call.backend.contract.schemas.field_order("common.json", "UserBasic")
         return {name: call.user.get(name) for name in fields}
 
+    @quirk("file_system_list")
     def list(self, call: Call) -> Any:
         order_by = call.query.get("order_by")
         if order_by in ("last_viewed_at", "-last_viewed_at"):
@@ -449,6 +450,7 @@ class FileSystem(Resource):
         rows = self.table(call).lookup("under", folder_path)
         return sorted(rows, key=lambda row: (row.get("depth") or 0, row["path"]))
 
+    @quirk("file_system_move_create")
     def move(self, call: Call) -> Any:
         instance = self.get(call)
         new_path = self._new_path(call, instance, "move")
@@ -463,6 +465,7 @@ class FileSystem(Resource):
             return {**self.serialize(call, instance), "id": None}
         return self.serialize(call, self.save(call, self._at(instance, new_path)))
 
+    @quirk("file_system_link_create")
     def link(self, call: Call) -> Any:
         instance = self.get(call)
         new_path = self._new_path(call, instance, "link")
@@ -496,12 +499,14 @@ class FileSystem(Resource):
         return {**self._at(row, path), "id": call.new_uuid(), "shortcut": True}
 
     # -- counting ----------------------------------------------------------------------------
+    @quirk("file_system_count_create")
     def count(self, call: Call) -> Any:
         instance = self.get(call)
         if instance["type"] != "folder":
             raise BareError(400, {"detail": "Count can only be called on folders"})
         return self._count_under(call, instance["path"])
 
+    @quirk("file_system_count_by_path_create")
     def count_by_path(self, call: Call) -> Any:
         path = call.query.get("path")
         if not path:
@@ -514,6 +519,7 @@ class FileSystem(Resource):
         return {"count": len(rows), "entries": entries, "has_more": len(rows) > len(entries)}
 
     # -- deleting and restoring --------------------------------------------------------------
+    @quirk("file_system_destroy")
     def destroy(self, call: Call) -> Any:
         entry = self.get(call)
         carries = self._last_references(call, entry)
@@ -597,6 +603,7 @@ class FileSystem(Resource):
         if leftovers:
             self._ensure_parents(call, leftovers[0]["path"], shortcut=None)
 
+    @quirk("file_system_undo_delete_create")
     def undo_delete(self, call: Call) -> Any:
         # UndoDeleteRequestSerializer checks every item's path before anything is restored.
         for index, item in enumerate(call.body["items"]):
@@ -651,6 +658,7 @@ class FileSystem(Resource):
         return self._backing_table(call, kind).get(int(ref))
 
     # -- unfiled -----------------------------------------------------------------------------
+    @quirk("file_system_unfiled_retrieve")
     def unfiled(self, call: Call) -> Any:
         """File every live insight/dashboard that has no row yet; answer how many were filed."""
         wanted = call.query.get("type")
@@ -674,6 +682,7 @@ class FileSystem(Resource):
             self._ensure_parents(call, row["path"], shortcut=None)
 
     # -- views -------------------------------------------------------------------------------
+    @quirk("file_system_log_view_retrieve")
     def log_views(self, call: Call) -> Any:
         """GET log_view: the requesting user's views, newest first."""
         views = [view for view in call.table(VIEW_LOG_TABLE).values() if view["_user"] == call.user["id"]]
@@ -684,6 +693,7 @@ class FileSystem(Resource):
             views = views[: call.query["limit"]]
         return [{"type": v["type"], "ref": v["ref"], "viewed_at": v["viewed_at"]} for v in views]
 
+    @quirk("file_system_log_view_create")
     def log_view(self, call: Call) -> Any:
         """POST log_view: one row per (user, type, ref), its time moved to the latest view."""
         body = call.body

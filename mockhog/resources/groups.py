@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import errors
 from ..store import Record
-from .base import Call, Resource
+from .base import Call, Resource, quirk
 
 LIST_GROUP_TYPE_REQUIRED = (
     "You must pass ?group_type_index= in this URL. To get a list of valid group types, "
@@ -69,6 +69,7 @@ class Groups(Resource):
         return record
 
     # -- create ------------------------------------------------------------------------------
+    @quirk("groups_create")
     def create(self, call: Call) -> Any:
         body = call.body
         index, key = body["group_type_index"], body["group_key"]
@@ -92,9 +93,11 @@ class Groups(Resource):
         return self.serialize(call, self.save(call, {**record, "_activity": entries}))
 
     # -- custom actions ------------------------------------------------------------------------
+    @quirk("groups_find_retrieve")
     def find(self, call: Call) -> dict[str, Any]:
         return {**self.serialize(call, self.get(call)), "notebook": None}
 
+    @quirk("groups_update_property_create")
     def update_property(self, call: Call) -> dict[str, Any]:
         group = self.get(call)
         key, value = call.body.get("key"), call.body.get("value")
@@ -116,6 +119,7 @@ class Groups(Resource):
         }
         return self.serialize(call, self.save(call, changed))
 
+    @quirk("groups_delete_property_create")
     def delete_property(self, call: Call) -> dict[str, Any]:
         group = self.get(call)
         key = call.body.get("$unset")
@@ -131,6 +135,7 @@ class Groups(Resource):
         changed = {**group, "group_properties": remaining, "_activity": [*_log(group), entry]}
         return self.serialize(call, self.save(call, changed))
 
+    @quirk("groups_activity_retrieve")
     def activity(self, call: Call) -> dict[str, Any]:
         """``load_activity`` + ``activity_page_response``: newest first, page-number links."""
         group = self.get(call)
@@ -145,6 +150,7 @@ class Groups(Resource):
             "total_count": total,
         }
 
+    @quirk("groups_property_definitions_retrieve")
     def property_definitions(self, call: Call) -> dict[str, list[dict[str, Any]]]:
         counts: dict[int, Counter[str]] = defaultdict(Counter)
         for row in self.rows(call):
@@ -156,6 +162,7 @@ class Groups(Resource):
             for index in sorted(counts)
         }
 
+    @quirk("groups_property_values_retrieve")
     def property_values(self, call: Call) -> dict[str, Any]:
         index = call.query.get("group_type_index")
         if index is None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from .. import errors
 from ..pagination import limit_offset_page
-from .base import Call, Resource
+from .base import Call, Resource, quirk
 
 ADMIN = 8  # PostHog's OrganizationMembership.Level.ADMIN
 CONFIG = 3  # Organization.PluginsAccessLevel.CONFIG, what a cloud organization has
@@ -124,6 +124,7 @@ class _Identity(Resource):
 
 
 class Users(_Identity):
+    @quirk("users_retrieve")
     def retrieve(self, call: Call) -> Any:
         user = call.user
         if call.params["id"] not in ("@me", user["uuid"]):
@@ -178,9 +179,11 @@ class Users(_Identity):
 
 
 class Projects(_Identity):
+    @quirk("projects_list")
     def list(self, call: Call) -> Any:
         return limit_offset_page(self.projects(call), call.query, call.url)
 
+    @quirk("projects_retrieve")
     def retrieve(self, call: Call) -> Any:
         raw = call.params["id"]
         if raw == "@current":
@@ -199,9 +202,11 @@ class Projects(_Identity):
 
 
 class Organizations(_Identity):
+    @quirk("organizations_list")
     def list(self, call: Call) -> Any:
         return limit_offset_page([self.organization_view(call)], call.query, call.url)
 
+    @quirk("organizations_retrieve")
     def retrieve(self, call: Call) -> Any:
         if call.params["id"] not in ("@current", self.organization(call)["id"]):
             raise errors.not_found()
@@ -209,6 +214,7 @@ class Organizations(_Identity):
 
 
 class PersonalApiKeys(_Identity):
+    @quirk("personal_api_keys_retrieve")
     def retrieve(self, call: Call) -> Any:
         if call.params["id"] not in ("@current", call.key.id):
             raise errors.not_found()

@@ -18,9 +18,9 @@ from typing import Any
 from .. import errors
 from ..store import Record
 from . import dashboard_tiles as tiles
-from .base import Call, Reply, iso
+from .base import Call, Reply, Resource, iso, quirk
 from .file_system import short_id as seeded_short_id
-from .product import SoftDeleted, parse_moment, search_term, tagged, tagify
+from .product import parse_moment, search_term, tagged, tagify
 
 VIEWS = "insight_views"  # InsightViewed: (user, insight) -> last_viewed_at
 EVERYONE_CAN_EDIT, CAN_EDIT = 21, 37  # Dashboard.RestrictionLevel / PrivilegeLevel
@@ -49,7 +49,7 @@ _RELATIVE = re.compile(r"^-?(\d+)([hdwmy])$")
 _SHORT_ID_ALPHABET = string.ascii_letters + string.digits
 
 
-class Insights(SoftDeleted):
+class Insights(Resource):
     table_name = "insights"
     query_ordering = True
 
@@ -198,6 +198,7 @@ class Insights(SoftDeleted):
         ]
         return max(seen, default=None)
 
+    @quirk("insights_retrieve")
     def retrieve(self, call: Call) -> Any:
         record = self.get(call)
         body = self.serialize(call, record)
@@ -211,6 +212,7 @@ class Insights(SoftDeleted):
         return body
 
     # -- views (InsightViewed) ------------------------------------------------------------
+    @quirk("insights_viewed_create")
     def viewed(self, call: Call) -> Reply:
         """``viewed``: stamps now on the user's view of each id; ids of deleted insights or of
         other projects are dropped silently. 201 with no body."""
@@ -231,6 +233,7 @@ class Insights(SoftDeleted):
         ]
         return sorted(live, key=lambda v: v["last_viewed_at"], reverse=True)
 
+    @quirk("insights_my_last_viewed_retrieve")
     def my_last_viewed(self, call: Call) -> Any:
         """InsightBasicSerializer of the user's last 5 viewed insights, most recent first, each with
         the time of that view."""
@@ -241,6 +244,7 @@ class Insights(SoftDeleted):
             for v in mine
         ]
 
+    @quirk("insights_trending_retrieve")
     def trending(self, call: Call) -> Any:
         """Insights ranked by distinct viewers over the last ``days`` (7), then the latest modified;
         at most ``limit`` (10, 100 at most); InsightBasic plus view_count, up to 3 recent viewers and
@@ -285,6 +289,7 @@ class Insights(SoftDeleted):
         )
 
     # -- writes ------------------------------------------------------------------------------
+    @quirk("insights_create")
     def create(self, call: Call) -> Any:
         record = self.save(call, self.build(call, call.body))
         self.place_on(call, record, call.body.get("dashboards") or [])
@@ -307,6 +312,7 @@ class Insights(SoftDeleted):
             "is_sample": False,
         }
 
+    @quirk("insights_update", "insights_partial_update")
     def update(self, call: Call) -> Any:
         record = self.get(call)
         data = self._validated(call, call.body)

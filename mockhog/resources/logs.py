@@ -19,7 +19,7 @@ from typing import Any
 
 from .. import errors
 from ..store import Record
-from .base import Call, Resource, iso
+from .base import Call, Resource, iso, quirk
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 2000
@@ -37,6 +37,7 @@ _UNIT_MONTHS = {"m": 1, "q": 3, "y": 12}
 class Logs(Resource):
     key_field = "uuid"
 
+    @quirk("logs_query_create")
     def query(self, call: Call) -> Any:
         raw = call.body.get("query")
         if raw is None:

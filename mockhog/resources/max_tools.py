@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from .. import errors
-from .base import Call, Reply, Resource
+from .base import Call, Reply, Resource, quirk
 
 FORMATS = ("json", "txt")
 KIND_LABELS = {"trends": "trends", "funnel": "funnel", "retention": "retention", "sql": "SQL"}
@@ -83,6 +83,7 @@ DEFAULT_PERIOD = "-30d"
 
 
 class MaxTools(Resource):
+    @quirk("max_tools_create_and_query_insight_create")
     def create_and_query_insight(self, call: Call) -> Any:
         fmt = call.query.get("format") or "json"
         if fmt not in FORMATS:

@@ -19,7 +19,7 @@ from typing import Any
 from .. import errors
 from ..pagination import PageUrl, positive_int
 from ..store import Record
-from .base import Call, Reply, Resource
+from .base import Call, Reply, Resource, quirk
 
 DEFAULT_LIMIT = 100
 VALUES_LIMIT = 20  # posthog/queries/property_values.py: the most common values only
@@ -232,6 +232,7 @@ class Persons(Resource):
             raise errors.not_found()
         return wanted == "csv"
 
+    @quirk("persons_list")
     def list(self, call: Call) -> Any:
         as_csv = self.wants_csv(call)
         rows = self.filter(call, self.listed(call))
@@ -266,12 +267,14 @@ class Persons(Resource):
             raise errors.not_found()
         return found
 
+    @quirk("persons_retrieve")
     def retrieve(self, call: Call) -> Any:
         as_csv = self.wants_csv(call)
         person = present(self.get(call))
         # PaginatedCSVRenderer renders a body's "results": a single person has none, so no rows.
         return csv_reply([]) if as_csv else person
 
+    @quirk("persons_values_retrieve")
     def values(self, call: Call) -> Reply:
         """``persons/values/?key=&value=``: the key's distinct values across persons with how many
         persons hold each, most common first, at most 20, filtered by a case-insensitive substring
@@ -290,6 +293,7 @@ class Persons(Resource):
         body = {"results": [{"name": name, "count": count} for name, count in ranked], "refreshing": False}
         return Reply(body, headers={"Cache-Control": "max-age=10"})
 
+    @quirk("persons_cohorts_retrieve")
     def cohorts(self, call: Call) -> dict[str, Any]:
         """``persons/cohorts/?person_id=``: the cohorts the person (id or UUID) is in, as
         CohortMinimalSerializer rows (posthog/api/person.py ``cohorts``). mockhog seeds no cohorts,

@@ -1,9 +1,9 @@
-"""What PostHog's product viewsets share: ForbidDestroyModel's soft delete, tags, searches, times.
+"""What PostHog's product viewsets' serializers share: tags, searches, times, live rows, flags.
 
-ForbidDestroyModel (posthog/api/forbid_destroy_model.py): DELETE is refused, and a row is hidden by
-``PATCH {"deleted": true}`` instead. The flag lives in the record's private ``_deleted`` field, the
-one every resource (and the file system's delete and undo) already reads; ``deleted`` in bodies
-maps onto it.
+ForbidDestroyModel's soft delete (posthog/api/forbid_destroy_model.py) is a viewset row
+(``soft_delete = "forbid_destroy"`` in mockhog/spec/viewsets.toml), served by the interpreter in
+mockhog.resources.base: the flag lives in the record's private ``_deleted`` field, the one every
+resource (and the file system's delete and undo) already reads; ``deleted`` in bodies maps onto it.
 """
 
 from __future__ import annotations
@@ -15,53 +15,9 @@ from typing import Any
 
 from .. import errors
 from ..store import Record
-from .base import Call, Reply, Resource, public
+from .base import Call
 
-# DRF's Allow header lists the detail route's methods in its http_method_names order.
-DETAIL_ALLOW = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
 MAX_SEARCH_LENGTH = 200  # posthog.helpers.trigram_search
-
-
-class SoftDeleted(Resource):
-    """A resource whose rows are soft-deleted through their ``deleted`` field."""
-
-    # Where only the list leaves deleted rows out (actions, cohorts), retrieve still answers them.
-    retrieve_deleted = False
-
-    def get(self, call: Call, key: Any = None) -> Record:
-        record = self.table(call).get(call.params["id"] if key is None else key)
-        if record is None or (record.get("_deleted") and not self.retrieve_deleted):
-            raise errors.not_found(self.not_found_detail)
-        return record
-
-    def build(self, call: Call, data: dict[str, Any]) -> Record:
-        data = dict(data)
-        deleted = bool(data.pop("deleted", False))
-        return _flagged(super().build(call, data), deleted)
-
-    def change(self, call: Call, record: Record, data: dict[str, Any]) -> Record:
-        changed = super().change(call, record, {k: v for k, v in data.items() if k != "deleted"})
-        return _flagged(changed, bool(data["deleted"])) if "deleted" in data else changed
-
-    def serialize(self, call: Call, record: Record) -> dict[str, Any]:
-        return super().serialize(call, {**record, "deleted": bool(record.get("_deleted"))})
-
-    def fixture_view(self, record: Record) -> dict[str, Any]:
-        return {**public(record), "deleted": bool(record.get("_deleted"))}
-
-    def destroy(self, call: Call) -> Reply:
-        return forbid_destroy()
-
-
-def forbid_destroy() -> Reply:
-    """ForbidDestroyModel's DELETE: 405 with no body, before any lookup (even an unknown id gets it)."""
-    return Reply(body=None, status=405, headers={"Allow": DETAIL_ALLOW})
-
-
-def _flagged(record: Record, deleted: bool) -> Record:
-    """The record with ``_deleted`` set, or without it (as the file system's undo leaves it)."""
-    rest = {k: v for k, v in record.items() if k != "_deleted"}
-    return {**rest, "_deleted": True} if deleted else rest
 
 
 def is_live(call: Call, table: str, key: Any) -> bool:

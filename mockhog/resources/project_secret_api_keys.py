@@ -15,7 +15,7 @@ from typing import Any
 from .. import errors
 from ..scopes import SCOPE_ACTIONS, SCOPE_OBJECTS
 from ..store import Record
-from .base import Call, Resource
+from .base import Call, Resource, quirk
 
 MAX_KEYS_PER_PROJECT = 50
 ALLOWED_SCOPES = ("endpoint:read", "feature_flag:read", "account:read", "loop:write", "experiment:read")
@@ -89,6 +89,7 @@ class ProjectSecretApiKeys(Resource):
     def order(self, call: Call, rows: list[Record]) -> list[Record]:
         return sorted(rows, key=lambda row: row["created_at"], reverse=True)
 
+    @quirk("project_secret_api_keys_create")
     def create(self, call: Call) -> Any:
         data = {**call.body, "scopes": check_scopes(call.body["scopes"])}
         table = self.table(call)
@@ -115,6 +116,7 @@ class ProjectSecretApiKeys(Resource):
         if any(row["label"] == label and row["id"] != own_id for row in self.table(call).values()):
             raise errors.validation_error(f"Project secret API key with label '{label}' already exists.")
 
+    @quirk("project_secret_api_keys_roll_create")
     def roll(self, call: Call) -> Any:
         value, kept = new_secret(call.rng)
         record = {**self.get(call), **kept, "last_rolled_at": call.timestamp()}

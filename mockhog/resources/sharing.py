@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import errors
 from ..store import Record
-from .base import Call, Resource
+from .base import Call, Resource, quirk
 from .product import is_live
 
 TABLE = "sharing_configurations"
@@ -131,9 +131,15 @@ class _Sharing(Resource):
         return present(record)
 
     # -- actions ---------------------------------------------------------------------------
+    @quirk("insights_sharing_list", "session_recordings_sharing_list", "dashboards_sharing_list")
     def list(self, call: Call) -> Any:
         return present(self.current(call))
 
+    @quirk(
+        "insights_sharing_partial_update",
+        "session_recordings_sharing_partial_update",
+        "dashboards_sharing_partial_update",
+    )
     def partial_update(self, call: Call) -> Any:
         record = self.current(call)
         changes = dict(call.body)
@@ -141,6 +147,11 @@ class _Sharing(Resource):
             changes["settings"] = clean_settings(changes["settings"])
         return present(self.save_config(call, {**record, **changes}))
 
+    @quirk(
+        "insights_sharing_refresh_create",
+        "session_recordings_sharing_refresh_create",
+        "dashboards_sharing_refresh_create",
+    )
     def refresh(self, call: Call) -> Any:
         """``rotate_access_token``: a new configuration (new token, new created_at) replaces the old,
         which is kept, expired; active passwords are copied over when protection is on."""
@@ -164,6 +175,11 @@ class _Sharing(Resource):
         }
         return present(self.save(call, new))
 
+    @quirk(
+        "insights_sharing_passwords_create",
+        "session_recordings_sharing_passwords_create",
+        "dashboards_sharing_passwords_create",
+    )
     def create_password(self, call: Call) -> dict[str, Any]:
         record = self.current(call)
         if not record["password_required"]:
@@ -191,6 +207,11 @@ class _Sharing(Resource):
         shown = {name: password[name] for name in ("note", "created_at", "created_by_email")}
         return {"id": password["id"], "password": raw, **shown}
 
+    @quirk(
+        "insights_sharing_passwords_destroy",
+        "session_recordings_sharing_passwords_destroy",
+        "dashboards_sharing_passwords_destroy",
+    )
     def delete_password(self, call: Call) -> None:
         record = self.current(call)
         wanted = call.params["password_id"]

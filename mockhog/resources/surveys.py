@@ -27,7 +27,7 @@ from urllib.parse import urlparse
 
 from .. import errors
 from ..store import Record
-from .base import Call, Resource, iso
+from .base import Call, Resource, iso, quirk
 from .feature_flags import minimal, user_basic
 from .product import drf_datetime, editable, parse_moment, search_term, write_flag
 
@@ -377,6 +377,7 @@ class Surveys(Resource):
         return {**(conditions or {}), "actions": {"values": [serialize(call, row) for row in actions]}}
 
     # -- writes ----------------------------------------------------------------------------
+    @quirk("surveys_create")
     def create(self, call: Call) -> Any:
         data = self.validated(call, call.body, None)
         filters = data.pop("targeting_flag_filters", None)
@@ -423,11 +424,13 @@ class Surveys(Resource):
         self.sync_flags(call, record)
         return self.written(call, self.save(call, record))
 
+    @quirk("surveys_partial_update")
     def partial_update(self, call: Call) -> Any:
         record = self.get(call)
         data = self.validated(call, call.body, record)
         return self.written(call, self.update_survey(call, record, data))
 
+    @quirk("surveys_update")
     def update(self, call: Call) -> Any:
         record = self.get(call)
         data = self.validated(call, call.body, record)
@@ -583,6 +586,7 @@ class Surveys(Resource):
         }
         return write_flag(call, body)
 
+    @quirk("surveys_destroy")
     def destroy(self, call: Call) -> Any:
         record = self.get(call)
         flags = call.table("feature_flags")
@@ -754,6 +758,7 @@ class Surveys(Resource):
             raise invalid("surveyPopupDelaySeconds is not allowed for external surveys", "appearance")
 
     # -- actions ----------------------------------------------------------------------------
+    @quirk("surveys_launch")
     def launch(self, call: Call) -> Any:
         """Sets start_date to now (only that field is saved: the flags are not synced here)."""
         record = self.get(call)
@@ -763,6 +768,7 @@ class Surveys(Resource):
             raise invalid("Cannot launch a survey with end_date in the past. Extend the end_date first.")
         return self.stamped(call, record, "start_date")
 
+    @quirk("surveys_stop")
     def stop(self, call: Call) -> Any:
         record = self.get(call)
         if record.get("archived"):

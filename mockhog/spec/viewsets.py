@@ -1,16 +1,30 @@
-"""The generic viewset interpreter: DRF's ModelViewSet defaults over the imported contract.
+"""The viewset table and the generic viewset interpreter: DRF's ModelViewSet defaults over the
+imported contract.
 
-Every imported operation that no hand-verified catalog row serves lands here. Standard actions
-(list, create, retrieve, update, partial_update, destroy) work on a store table per collection,
-scoped by project or organization and by the parent records of nested routes; custom actions
-answer a deterministic body built from the stored record or their response schema. Responses say
-``X-Mockhog-Tier: generic``. What differs from DRF's defaults per viewset is data
-(``viewsets.toml``: ordering, search fields, lookups), not code.
+**The table** (``viewsets.toml``, :class:`Viewset`): what one viewset does beyond DRF's defaults,
+in DRF's and Django's own terms: ``ordering`` (the queryset's order, ``-`` descending,
+``Lower(field)`` case-insensitive), ``search_fields``, ``filters`` (``filterset_fields``),
+``lookup_field``, ``page_size`` (the pagination class's default), ``soft_delete``
+(ForbidDestroyModel: DELETE refused, ``PATCH {"deleted": true}`` hides the row) and
+``retrieve_deleted`` (only the list's queryset leaves deleted rows out), ``owner`` (the field
+naming the user whose rows they are: the queryset is the requesting user's), ``unique`` (unique
+constraints and the serializer's message), ``upsert`` (a create that is Django's
+``update_or_create``), ``auto_now`` (fields stamped on every write). A row is named like the store
+table, so one row describes a viewset whichever tier serves its operations: the verified tier's
+interpreter (:class:`mockhog.resources.base.Resource`) and this module's generic one both read it
+and order rows through the same :func:`order_rows`.
+
+**The generic interpreter** (:class:`GenericEngine`): every imported operation that no
+hand-verified catalog row serves lands here. Standard actions (list, create, retrieve, update,
+partial_update, destroy) work on a store table per collection, scoped by project or organization
+and by the parent records of nested routes; custom actions answer a deterministic body built from
+the stored record or their response schema. Responses say ``X-Mockhog-Tier: generic``.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import tomllib
 from dataclasses import dataclass
 from functools import cached_property
@@ -18,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import errors
-from ..pagination import cursor_page, limit_offset_page
+from ..pagination import DEFAULT_LIMIT, cursor_page, limit_offset_page
 from . import Spec, SpecOperation
 from .values import ValueMaker
 
@@ -38,6 +52,24 @@ def organization_scope(organization_id: str) -> str:
 
 
 @dataclass(frozen=True)
+class Unique:
+    """A unique constraint over ``fields`` among the rows a viewset shows, with the serializer's
+    message for a clash (``str.format`` over the clashing row's fields)."""
+
+    fields: tuple[str, ...]
+    message: str
+
+
+@dataclass(frozen=True)
+class Upsert:
+    """A create that is ``update_or_create(<lookup fields>, defaults=<defaults>)``: a row the body
+    matches on ``lookup`` gets the body's (or the model's default) values of ``defaults``."""
+
+    lookup: tuple[str, ...]
+    defaults: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Viewset:
     """What one viewset does beyond DRF's defaults (``viewsets.toml``)."""
 
@@ -45,6 +77,24 @@ class Viewset:
     search_fields: tuple[str, ...] = ()
     filters: tuple[str, ...] = ()
     lookup_field: str | None = None
+    page_size: int | None = None
+    soft_delete: str | None = None  # one of SOFT_DELETES
+    retrieve_deleted: bool = False
+    owner: str | None = None
+    unique: tuple[Unique, ...] = ()
+    upsert: Upsert | None = None
+    auto_now: tuple[str, ...] = ()
+
+
+KEYS = {
+    "ordering", "search_fields", "filters", "lookup_field", "page_size", "soft_delete",
+    "retrieve_deleted", "owner", "unique", "upsert", "auto_now", "why",
+}  # fmt: skip
+
+
+# ForbidDestroyModel (DELETE refused, a body's ``deleted`` hides the row), or a destroy that hides
+# the row instead of removing it.
+SOFT_DELETES = ("forbid_destroy", "on_destroy")
 
 
 def load_viewsets(path: Path = VIEWSETS_FILE) -> dict[str, Viewset]:
@@ -52,16 +102,46 @@ def load_viewsets(path: Path = VIEWSETS_FILE) -> dict[str, Viewset]:
         data = tomllib.load(handle)
     table = {}
     for name, entry in data.get("viewsets", {}).items():
-        unknown = set(entry) - {"ordering", "search_fields", "filters", "lookup_field", "why"}
+        unknown = set(entry) - KEYS
         if unknown:
             raise ValueError(f"{path}: viewsets.{name}: unknown key {sorted(unknown)[0]!r}")
+        upsert = entry.get("upsert")
+        if entry.get("soft_delete", "forbid_destroy") not in SOFT_DELETES:
+            raise ValueError(f"{path}: viewsets.{name}: soft_delete is one of {', '.join(SOFT_DELETES)}")
         table[name] = Viewset(
             ordering=tuple(entry.get("ordering", ())),
             search_fields=tuple(entry.get("search_fields", ())),
             filters=tuple(entry.get("filters", ())),
             lookup_field=entry.get("lookup_field"),
+            page_size=entry.get("page_size"),
+            soft_delete=entry.get("soft_delete"),
+            retrieve_deleted=entry.get("retrieve_deleted", False),
+            owner=entry.get("owner"),
+            unique=tuple(Unique(tuple(u["fields"]), u["message"]) for u in entry.get("unique", ())),
+            upsert=Upsert(tuple(upsert["lookup"]), tuple(upsert["defaults"])) if upsert else None,
+            auto_now=tuple(entry.get("auto_now", ())),
         )
     return table
+
+
+VIEWSETS = load_viewsets()
+DEFAULT_ORDERING = ("-created_at", "-id")  # PostHog's usual queryset order, newest first
+_LOWER = re.compile(r"^(-?)Lower\((\w+)\)$")
+
+
+def order_rows(rows: list[Any], ordering: tuple[str, ...]) -> list[Any]:
+    """Rows in a queryset's order: each field ascending, or descending with ``-``, and
+    ``Lower(field)`` case-insensitively; later fields break ties (None sorts first)."""
+    for term in reversed(ordering):
+        lowered = _LOWER.match(term)
+        descending = term.startswith("-")
+        name = lowered.group(2) if lowered else term.lstrip("-")
+        if lowered:
+            key = lambda r, n=name: _sortable((r.get(n) or "").lower())  # noqa: E731
+        else:
+            key = lambda r, n=name: _sortable(r.get(n))  # noqa: E731
+        rows = sorted(rows, key=key, reverse=descending)
+    return rows
 
 
 class Tables:
@@ -141,7 +221,7 @@ class GenericEngine:
     def __init__(self, backend: Backend, spec: Spec) -> None:
         self.backend = backend
         self.spec = spec
-        self.viewsets = load_viewsets()
+        self.viewsets = VIEWSETS
         self._bases: dict[tuple[Any, str, Any], dict[str, Any]] = {}
 
     @cached_property
@@ -158,7 +238,7 @@ class GenericEngine:
 
         op: SpecOperation = call.op  # type: ignore[assignment]
         scope = self._scope(call, op)
-        if op.kind == "destroy" and op.forbids_destroy:
+        if op.kind == "destroy" and (op.forbids_destroy or self._soft_delete(op)):
             # PostHog's ForbidDestroyModel: DELETE is refused with an empty 405; PATCH
             # {"deleted": true} is how such records go away.
             return Reply(body=b"", status=405, content_type="application/json", headers=self._tier())
@@ -204,7 +284,9 @@ class GenericEngine:
         return rows
 
     def _soft_delete(self, op: SpecOperation) -> bool:
-        return op.table in self.tables.soft_deleted
+        viewset = self.viewsets.get(op.table)
+        forbidden = viewset is not None and viewset.soft_delete == "forbid_destroy"
+        return op.table in self.tables.soft_deleted or forbidden
 
     def _lookup_value(self, call: Call, op: SpecOperation, scope: Any) -> Any:
         value = call.params[op.lookup]
@@ -282,18 +364,16 @@ class GenericEngine:
         results = [self.view(scope, op, row, items) for row in rows]
         kind = self.spec.page_kind(op.response_schema)
         if kind == "limit_offset":
-            return limit_offset_page(results, call.query, call.url)
+            viewset = self.viewsets.get(op.table)
+            size = viewset.page_size if viewset and viewset.page_size else DEFAULT_LIMIT
+            return limit_offset_page(results, call.query, call.url, size)
         if kind == "cursor":
             return cursor_page(results, lambda row: str(row.get("created_at") or ""), call.query, call.url)
         return results
 
     def _order(self, op: SpecOperation, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         viewset = self.viewsets.get(op.table)
-        ordering = viewset.ordering if viewset and viewset.ordering else ("-created_at", "-id")
-        for field in reversed(ordering):
-            name = field.lstrip("-")
-            rows = sorted(rows, key=lambda r, n=name: _sortable(r.get(n)), reverse=field.startswith("-"))
-        return rows
+        return order_rows(rows, viewset.ordering if viewset and viewset.ordering else DEFAULT_ORDERING)
 
     def _filter(self, call: Call, op: SpecOperation, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """DRF's filter backends: ``search`` over the viewset's search fields, and equality on
