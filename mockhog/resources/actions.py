@@ -90,7 +90,7 @@ class Actions(Resource):
 
     # -- writes ------------------------------------------------------------------------------
     def build(self, call: Call, data: dict[str, Any]) -> Record:
-        data = self._validated(call, data, None)
+        data = self._validated(call, data)
         if data.get("pinned_at"):
             data["pinned_at"] = drf_datetime(data["pinned_at"])
         record = super().build(call, data)
@@ -98,7 +98,7 @@ class Actions(Resource):
         return {**record, "created_by": call.user, "bytecode_error": None}
 
     def change(self, call: Call, record: Record, data: dict[str, Any]) -> Record:
-        data = self._validated(call, data, record)
+        data = self._validated(call, data)
         if data.get("pinned_at"):
             # Pinning ignores the client's time: the server's now, or nothing if already pinned.
             if record["pinned_at"]:
@@ -107,9 +107,9 @@ class Actions(Resource):
                 data["pinned_at"] = call.timestamp()
         return super().change(call, record, data)
 
-    def _validated(self, call: Call, data: dict[str, Any], record: Record | None) -> dict[str, Any]:
-        """ActionSerializer.validate: pinned_at '' means none; a blank name; a name another live
-        action of the project already has."""
+    def _validated(self, call: Call, data: dict[str, Any]) -> dict[str, Any]:
+        """ActionSerializer.validate: pinned_at '' means none; a blank name (a name another live
+        action of the project already has is the row's unique constraint)."""
         data = {k: v for k, v in data.items() if k != "_create_in_folder"}
         pinned = data.get("pinned_at")
         if pinned == "":
@@ -124,21 +124,6 @@ class Actions(Resource):
         name = data.get("name")
         if name is not None and not name.strip():
             raise errors.validation_error("This field may not be blank.", "name", "blank")
-        if "name" in data:
-            clash = next(
-                (
-                    row["id"]
-                    for row in self.table(call).values()
-                    if row["name"] == name
-                    and not row.get("_deleted")
-                    and (record is None or row["id"] != record["id"])
-                ),
-                None,
-            )
-            if clash is not None:
-                raise errors.validation_error(
-                    f"This project already has an action with this name, ID {clash}", "name", "unique"
-                )
         return tagged(data)
 
     # -- seed --------------------------------------------------------------------------------
