@@ -9,7 +9,7 @@ import pytest
 
 from mockhog.catalog import Catalog
 from mockhog.spec import Spec
-from mockhog.spec.viewsets import VIEWSETS, VIEWSETS_FILE, Upsert, load_viewsets, order_rows
+from mockhog.spec.viewsets import VIEWSETS, VIEWSETS_FILE, Unique, Upsert, Viewset, load_viewsets, order_rows
 
 
 def test_an_unknown_key_is_refused(tmp_path):
@@ -54,3 +54,59 @@ def test_order_rows_is_a_querysets_order():
     assert [r["id"] for r in order_rows(rows, ("Lower(name)", "id"))] == [2, 3, 1]
     assert [r["id"] for r in order_rows(rows, ("-at", "id"))] == [3, 1, 2]  # None sorts first
     assert [r["id"] for r in order_rows(rows, ("name",))] == [2, 3, 1]  # case-sensitive: "A" < "a"
+
+
+# -- the same keys in the generic tier -------------------------------------------------------------
+FEATURES = "/api/projects/1/early_access_feature/"
+
+
+@pytest.fixture
+def feature_row(backend, monkeypatch):
+    """A row for a generic table (early access features), as viewsets.toml would give it."""
+
+    def use(**keys):
+        monkeypatch.setattr(
+            backend.generic, "viewsets", {**VIEWSETS, "early_access_feature": Viewset(**keys)}
+        )
+
+    return use
+
+
+def test_a_generic_unique_constraint_refuses_a_clash_and_changes_nothing(client, backend, feature_row):
+    feature_row(unique=(Unique(("name",), "A feature named {name} exists (ID {id})."),))
+    first = client.post(FEATURES, json={"name": "Beta", "stage": "beta"}).get_json()
+    before = backend.store.dump()
+    clash = client.post(FEATURES, json={"name": "Beta", "stage": "alpha"})
+    assert clash.status_code == 400
+    assert clash.get_json() == {
+        "type": "validation_error",
+        "code": "unique",
+        "detail": f"A feature named Beta exists (ID {first['id']}).",
+        "attr": "name",
+    }
+    assert backend.store.dump() == before
+    other = client.post(FEATURES, json={"name": "Gamma", "stage": "beta"}).get_json()
+    renamed = client.patch(f"{FEATURES}{other['id']}/", json={"name": "Beta"})
+    assert renamed.status_code == 400 and renamed.get_json()["code"] == "unique"
+    assert client.patch(f"{FEATURES}{first['id']}/", json={"name": "Beta"}).status_code == 200  # itself
+
+
+def test_a_generic_create_as_upsert_updates_the_match(client, feature_row):
+    feature_row(upsert=Upsert(lookup=("name",), defaults=("description",)))
+    first = client.post(FEATURES, json={"name": "Beta", "stage": "beta", "description": "one"})
+    count = client.get(f"{FEATURES}?limit=1").get_json()["count"]
+    again = client.post(FEATURES, json={"name": "Beta", "stage": "beta", "description": "two"})
+    assert again.status_code == 201
+    assert again.get_json()["id"] == first.get_json()["id"] and again.get_json()["description"] == "two"
+    assert client.get(f"{FEATURES}?limit=1").get_json()["count"] == count
+
+
+def test_a_generic_owner_scopes_the_queryset_to_the_requesting_user(client, feature_row):
+    seeded = client.get(FEATURES).get_json()["results"]
+    assert seeded  # the seed's features have no owner field: nobody's
+    feature_row(owner="_owner")
+    assert client.get(FEATURES).get_json()["results"] == []
+    assert client.get(f"{FEATURES}{seeded[0]['id']}/").status_code == 404
+    mine = client.post(FEATURES, json={"name": "Mine", "stage": "beta"}).get_json()
+    assert [row["id"] for row in client.get(FEATURES).get_json()["results"]] == [mine["id"]]
+    assert "_owner" not in mine

@@ -30,7 +30,7 @@ from ..handlers import quirk  # noqa: F401 - re-exported: resource modules regis
 from ..indexes import LIST_FILTERS
 from ..keys import ApiKey
 from ..pagination import DEFAULT_LIMIT, PageUrl, cursor_page, limit_offset_page
-from ..spec.viewsets import SOFT_DELETES, VIEWSETS, Viewset, order_rows
+from ..spec.viewsets import SOFT_DELETES, VIEWSETS, Viewset, check_unique, order_rows, owned_by, upsert_match
 from ..store import Record, Store, Table
 from ..times import iso, parse_time  # noqa: F401 - parse_time re-exported: resources import both from here
 
@@ -166,7 +166,9 @@ class Resource:
         if owner is not None:
             user = call.user["id"]
             return [
-                row for row in self.table(call).values() if not row.get("_deleted") and row.get(owner) == user
+                row
+                for row in self.table(call).values()
+                if not row.get("_deleted") and owned_by(row, owner, user)
             ]
         return [row for row in self.table(call).values() if not row.get("_deleted")]
 
@@ -176,7 +178,7 @@ class Resource:
         if record is None or (record.get("_deleted") and not self.viewset.retrieve_deleted):
             raise errors.not_found(self.not_found_detail)
         owner = self.viewset.owner
-        if owner is not None and record.get(owner) != call.user["id"]:
+        if owner is not None and not owned_by(record, owner, call.user["id"]):
             raise errors.not_found(self.not_found_detail)
         return record
 
@@ -274,20 +276,9 @@ class Resource:
         return changed if deleted is None else _flagged(changed, deleted)
 
     def check_unique(self, call: Call, data: dict[str, Any], record: Record | None) -> None:
-        """The row's unique constraints, where the body sets one of their fields: a clash with
-        another row the viewset shows is the serializer's 400."""
-        for constraint in self.viewset.unique:
-            if not any(name in data for name in constraint.fields):
-                continue
-            wanted = {
-                name: data[name] if name in data else (record or {}).get(name) for name in constraint.fields
-            }
-            for row in self.rows(call):
-                if record is not None and row[self.key_field] == record[self.key_field]:
-                    continue
-                if all(row.get(name) == value for name, value in wanted.items()):
-                    message = constraint.message.format(**row)
-                    raise errors.validation_error(message, constraint.fields[0], "unique")
+        """The row's unique constraints among the rows the viewset shows."""
+        if self.viewset.unique:
+            check_unique(self.viewset, data, record, self.rows(call), self.key_field)
 
     def save(self, call: Call, record: Record) -> Record:
         self.table(call).put(record[self.key_field], record)
@@ -309,21 +300,13 @@ class Resource:
 
     def create(self, call: Call) -> Any:
         upsert = self.viewset.upsert
-        if upsert is not None:
-            existing = next(
-                (
-                    row
-                    for row in self.rows(call)
-                    if all(row.get(f) == call.body.get(f) for f in upsert.lookup)
-                ),
-                None,
-            )
-            if existing is not None:  # update_or_create: the match takes the defaults' values
-                wanted = {**self.defaults, **call.body}
-                changed = {**existing, **{name: wanted.get(name) for name in upsert.defaults}}
-                for name in self.viewset.auto_now:
-                    changed[name] = call.timestamp()
-                return self.serialize(call, self.save(call, changed))
+        existing = upsert_match(self.viewset, call.body, self.rows(call)) if upsert else None
+        if upsert and existing is not None:  # update_or_create: the match takes the defaults' values
+            wanted = {**self.defaults, **call.body}
+            changed = {**existing, **{name: wanted.get(name) for name in upsert.defaults}}
+            for name in self.viewset.auto_now:
+                changed[name] = call.timestamp()
+            return self.serialize(call, self.save(call, changed))
         return self.serialize(call, self.save(call, self.build(call, call.body)))
 
     def update(self, call: Call) -> Any:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import random
 import re
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -125,6 +126,7 @@ def load_viewsets(path: Path = VIEWSETS_FILE) -> dict[str, Viewset]:
 
 
 VIEWSETS = load_viewsets()
+NO_DIFFERENCES = Viewset()
 DEFAULT_ORDERING = ("-created_at", "-id")  # PostHog's usual queryset order, newest first
 _LOWER = re.compile(r"^(-?)Lower\((\w+)\)$")
 
@@ -142,6 +144,46 @@ def order_rows(rows: list[Any], ordering: tuple[str, ...]) -> list[Any]:
             key = lambda r, n=name: _sortable(r.get(n))  # noqa: E731
         rows = sorted(rows, key=key, reverse=descending)
     return rows
+
+
+def owned_by(row: dict[str, Any], owner: str, user_id: Any) -> bool:
+    """Whether a row is the user's: its owner field holds their id (or, for a nested user such as
+    ``created_by``, a user with that id)."""
+    value = row.get(owner)
+    return (value.get("id") if isinstance(value, dict) else value) == user_id
+
+
+def check_unique(
+    viewset: Viewset,
+    data: dict[str, Any],
+    current: dict[str, Any] | None,
+    rows: Iterable[dict[str, Any]],
+    key_field: str,
+) -> None:
+    """The row's unique constraints, where the body sets one of their fields: a clash with another
+    of ``rows`` (the rows the viewset shows; ``current``, the one being changed, is skipped by its
+    key) is the serializer's 400 with code ``unique`` on the constraint's first field."""
+    for constraint in viewset.unique:
+        if not any(name in data for name in constraint.fields):
+            continue
+        wanted = {
+            name: data[name] if name in data else (current or {}).get(name) for name in constraint.fields
+        }
+        for row in rows:
+            if current is not None and row.get(key_field) == current.get(key_field):
+                continue
+            if all(row.get(name) == value for name, value in wanted.items()):
+                raise errors.validation_error(
+                    constraint.message.format(**row), constraint.fields[0], "unique"
+                )
+
+
+def upsert_match(viewset: Viewset, body: dict[str, Any], rows: Iterable[dict[str, Any]]) -> Any:
+    """The row a create-as-upsert updates (the one the body matches on the lookup fields), if any."""
+    if viewset.upsert is None:
+        return None
+    lookup = viewset.upsert.lookup
+    return next((row for row in rows if all(row.get(f) == body.get(f) for f in lookup)), None)
 
 
 class Tables:
@@ -275,13 +317,20 @@ class GenericEngine:
         parents = self._parents(call, op)
         soft = self._soft_delete(op)
         rows = []
+        owner = self._viewset(op).owner
+        user = self.backend.user.get("id")
         for row in self._table(scope, op).values():
             if row.get("_deleted") or (soft and row.get("deleted") is True):
                 continue
             if parents and not _under(row, parents):
                 continue
+            if owner is not None and not owned_by(row, owner, user):
+                continue
             rows.append(row)
         return rows
+
+    def _viewset(self, op: SpecOperation) -> Viewset:
+        return self.viewsets.get(op.table) or NO_DIFFERENCES
 
     def _soft_delete(self, op: SpecOperation) -> bool:
         viewset = self.viewsets.get(op.table)
@@ -311,10 +360,13 @@ class GenericEngine:
             record = next((r for r in table.values() if _field(r, field) == value), None)
         if record is None or record.get("_deleted"):
             raise errors.not_found()
-        if self._soft_delete(op) and record.get("deleted") is True:
+        viewset = self._viewset(op)
+        if self._soft_delete(op) and record.get("deleted") is True and not viewset.retrieve_deleted:
             raise errors.not_found()
         parents = self._parents(call, op)
         if parents and not _under(record, parents):
+            raise errors.not_found()
+        if viewset.owner is not None and not owned_by(record, viewset.owner, self.backend.user.get("id")):
             raise errors.not_found()
         return record
 
@@ -402,10 +454,18 @@ class GenericEngine:
         table = self._table(scope, op)
         model = self.tables.models.get(op.table) or op.response_schema or {}
         key_field = self.tables.key_field(op.table)
+        viewset = self._viewset(op)
+        body = self._writable(op, call.body)
+        if viewset.upsert is not None or viewset.unique:
+            rows = self._visible(call, op, scope)
+            existing = upsert_match(viewset, body, rows)
+            if existing is not None:  # update_or_create: the match takes the defaults' values
+                return self._upsert(call, op, scope, existing, body, viewset.upsert)
+            check_unique(viewset, body, None, rows, key_field)
         key = table.allocate_id() if self.tables.integer_keys(op.table) else None
         record = self.make(model, f"create:{scope}:{op.table}:{len(table)}:{call.rng.random()}")
         record = record if isinstance(record, dict) else {}
-        record.update(self._writable(op, call.body))
+        record.update(body)
         if key is None:
             key = call.new_uuid() if key_field in ("id", "uuid") else record.get(key_field)
         record[key_field] = key
@@ -413,17 +473,49 @@ class GenericEngine:
         for stamp in ("created_at", "updated_at", "last_modified_at"):
             if stamp in record:
                 record[stamp] = now
+        for stamp in viewset.auto_now:
+            record[stamp] = now
         if "deleted" in record:
             record["deleted"] = False
         if isinstance(record.get("created_by"), dict):
             # the key's user made it: their fields over the generated shape of the user
             shown = record["created_by"]
             record["created_by"] = {**shown, **{k: v for k, v in call.user.items() if k in shown}}
+        if viewset.owner is not None and not isinstance(record.get(viewset.owner), dict):
+            record[viewset.owner] = call.user.get("id")
         parents = self._parents(call, op)
         if parents:
             record["_parent"] = parents
         table.put(key, record)
         return self.view(scope, op, record, op.response_schema)
+
+    def _upsert(
+        self,
+        call: Call,
+        op: SpecOperation,
+        scope: Any,
+        existing: dict[str, Any],
+        body: dict[str, Any],
+        upsert: Upsert | None,
+    ) -> Any:
+        """update_or_create's update: the defaults' fields from the body, else the model's default."""
+        properties = self.spec.resolve(self.tables.models.get(op.table, {})).get("properties", {})
+        changed = dict(existing)
+        for name in upsert.defaults if upsert else ():
+            if name in body:
+                changed[name] = body[name]
+            elif "default" in self.spec.resolve(properties.get(name, {})):
+                changed[name] = self.spec.resolve(properties[name])["default"]
+        self._stamp(call, op, changed)
+        self._table(scope, op).put(existing[self.tables.key_field(op.table)], changed)
+        return self.view(scope, op, changed, op.response_schema)
+
+    def _stamp(self, call: Call, op: SpecOperation, record: dict[str, Any]) -> None:
+        """An update's times: ``updated_at`` where the model has it, and the row's auto_now fields."""
+        auto_now = self._viewset(op).auto_now
+        for name in ("updated_at", *auto_now):
+            if name in record or name in auto_now:
+                record[name] = call.timestamp()
 
     def _writable(self, op: SpecOperation, body: Any) -> dict[str, Any]:
         """The body's fields that the model stores (checked against the body schema already)."""
@@ -437,9 +529,14 @@ class GenericEngine:
 
     def _update(self, call: Call, op: SpecOperation, scope: Any) -> Any:
         record = self._get(call, op, scope)
-        changed = {**self.view(scope, op, record), **record, **self._writable(op, call.body)}
-        if "updated_at" in changed:
-            changed["updated_at"] = call.timestamp()
+        body = self._writable(op, call.body)
+        viewset = self._viewset(op)
+        if viewset.unique:
+            check_unique(
+                viewset, body, record, self._visible(call, op, scope), self.tables.key_field(op.table)
+            )
+        changed = {**self.view(scope, op, record), **record, **body}
+        self._stamp(call, op, changed)
         key = record[self.tables.key_field(op.table)]
         self._table(scope, op).put(key, changed)
         return self.view(scope, op, changed, op.response_schema)
