@@ -30,7 +30,16 @@ from ..handlers import quirk  # noqa: F401 - re-exported: resource modules regis
 from ..indexes import LIST_FILTERS
 from ..keys import ApiKey
 from ..pagination import DEFAULT_LIMIT, PageUrl, cursor_page, limit_offset_page
-from ..spec.viewsets import SOFT_DELETES, VIEWSETS, Viewset, check_unique, order_rows, owned_by, upsert_match
+from ..spec.viewsets import (
+    SOFT_DELETES,
+    VIEWSETS,
+    Viewset,
+    check_unique,
+    delete_related,
+    order_rows,
+    owned_by,
+    upsert_match,
+)
 from ..store import Record, Store, Table
 from ..times import iso, parse_time  # noqa: F401 - parse_time re-exported: resources import both from here
 
@@ -280,6 +289,11 @@ class Resource:
         if self.viewset.unique:
             check_unique(self.viewset, data, record, self.rows(call), self.key_field)
 
+    def _key_of(self, table: str) -> str:
+        """The field another table's rows are stored under (its resource's key, else ``id``)."""
+        owners = (r for r in self.backend.resources.values() if r.table_name == table)
+        return next((r.key_field for r in owners), "id")
+
     def save(self, call: Call, record: Record) -> Record:
         self.table(call).put(record[self.key_field], record)
         return record
@@ -319,6 +333,7 @@ class Resource:
         if self.forbids_destroy:
             return forbid_destroy()
         record = self.get(call)
+        delete_related(self.viewset, record[self.key_field], call.table, self._key_of)
         if self.viewset.soft_delete == ON_DESTROY:
             self.save(call, {**record, "_deleted": True})
         else:

@@ -1192,14 +1192,10 @@ class ExperimentHoldouts(Resource):
 
     @quirk("experiment_holdouts_destroy")
     def destroy(self, call: Call) -> Any:
-        record = self.get(call)
-        self.write_flags(call, record, None)
-        experiments = call.table("experiments")
-        for row in list(experiments.values()):
-            if row.get("holdout_id") == record["id"]:
-                experiments.put(row["id"], {**row, "holdout_id": None})  # on_delete=SET_NULL
-        self.table(call).delete(record["id"])
-        return None
+        """The flags of the holdout's experiments lose its filters; then DRF's destroy (whose
+        SET_NULL on experiments.holdout_id is the row's)."""
+        self.write_flags(call, self.get(call), None)
+        return super().destroy(call)
 
     def write_flags(self, call: Call, record: Record, holdout: Record | None) -> None:
         """The ``holdout`` entry (holdout_filters_for_flag) on the flag of each experiment in it."""
@@ -1234,9 +1230,6 @@ class ExperimentHoldouts(Resource):
 class ExperimentSavedMetrics(Resource):
     """ExperimentSavedMetricViewSet: shared metrics, listed by name (case-insensitive); DELETE
     deletes, and with it the metric's links to experiments."""
-
-    def order(self, call: Call, rows: list[Record]) -> list[Record]:
-        return sorted(rows, key=lambda row: (row["name"].lower(), row["id"]))
 
     def serialize(self, call: Call, record: Record) -> dict[str, Any]:
         return editable(super().serialize(call, record))
@@ -1286,16 +1279,6 @@ class ExperimentSavedMetrics(Resource):
         if "tags" in data:
             data["tags"] = tagify(data["tags"] or [])
         return {**record, **data, "updated_at": call.timestamp()}
-
-    @quirk("experiment_saved_metrics_destroy")
-    def destroy(self, call: Call) -> Any:
-        record = self.get(call)
-        links = call.table(LINKS)
-        for link in list(links.values()):
-            if link["saved_metric"] == record["id"]:
-                links.delete(link["id"])  # on_delete=CASCADE
-        self.table(call).delete(record["id"])
-        return None
 
 
 def _unnamed(query: Any) -> Any:

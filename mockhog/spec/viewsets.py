@@ -26,7 +26,7 @@ from __future__ import annotations
 import random
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -71,6 +71,19 @@ class Upsert:
 
 
 @dataclass(frozen=True)
+class Related:
+    """Another table's foreign key to this viewset's rows, and what deleting a row does to the rows
+    that point at it (Django's ``on_delete``: ``CASCADE`` deletes them, ``SET_NULL`` clears the field)."""
+
+    table: str
+    field: str
+    on_delete: str
+
+
+ON_DELETES = ("CASCADE", "SET_NULL")
+
+
+@dataclass(frozen=True)
 class Viewset:
     """What one viewset does beyond DRF's defaults (``viewsets.toml``)."""
 
@@ -85,11 +98,12 @@ class Viewset:
     unique: tuple[Unique, ...] = ()
     upsert: Upsert | None = None
     auto_now: tuple[str, ...] = ()
+    related: tuple[Related, ...] = ()
 
 
 KEYS = {
     "ordering", "search_fields", "filters", "lookup_field", "page_size", "soft_delete",
-    "retrieve_deleted", "owner", "unique", "upsert", "auto_now", "why",
+    "retrieve_deleted", "owner", "unique", "upsert", "auto_now", "related", "why",
 }  # fmt: skip
 
 
@@ -121,7 +135,11 @@ def load_viewsets(path: Path = VIEWSETS_FILE) -> dict[str, Viewset]:
             unique=tuple(Unique(tuple(u["fields"]), u["message"]) for u in entry.get("unique", ())),
             upsert=Upsert(tuple(upsert["lookup"]), tuple(upsert["defaults"])) if upsert else None,
             auto_now=tuple(entry.get("auto_now", ())),
+            related=tuple(Related(r["table"], r["field"], r["on_delete"]) for r in entry.get("related", ())),
         )
+        for related in table[name].related:
+            if related.on_delete not in ON_DELETES:
+                raise ValueError(f"{path}: viewsets.{name}: on_delete is one of {', '.join(ON_DELETES)}")
     return table
 
 
@@ -184,6 +202,22 @@ def upsert_match(viewset: Viewset, body: dict[str, Any], rows: Iterable[dict[str
         return None
     lookup = viewset.upsert.lookup
     return next((row for row in rows if all(row.get(f) == body.get(f) for f in lookup)), None)
+
+
+def delete_related(
+    viewset: Viewset, key: Any, tables: Callable[[str], Any], key_of: Callable[[str], str]
+) -> None:
+    """What deleting the row keyed ``key`` does to the rows of other tables that point at it
+    (``tables``: a store table by name; ``key_of``: the field its rows are stored under)."""
+    for related in viewset.related:
+        table, field = tables(related.table), key_of(related.table)
+        for row in list(table.values()):
+            if row.get(related.field) != key:
+                continue
+            if related.on_delete == "CASCADE":
+                table.delete(row[field])
+            else:
+                table.put(row[field], {**row, related.field: None})
 
 
 class Tables:
@@ -545,7 +579,10 @@ class GenericEngine:
 
     def _destroy(self, call: Call, op: SpecOperation, scope: Any) -> Any:
         record = self._get(call, op, scope)
-        self._table(scope, op).delete(record[self.tables.key_field(op.table)])
+        key = record[self.tables.key_field(op.table)]
+        store = self.backend.store
+        delete_related(self._viewset(op), key, lambda name: store.table(scope, name), self.tables.key_field)
+        self._table(scope, op).delete(key)
         return None
 
     # -- custom actions ------------------------------------------------------------------------
