@@ -209,10 +209,12 @@ def _routes(args: argparse.Namespace) -> int:
         return 2
     counts = {"verified": 0, "generic": 0}
     served_by = {"viewset": 0, "quirk": 0, "generic action": 0}
+    hooked = 0
     for op in catalog.operations:
         handler = handlers[op].label(op)
         counts["verified"] += 1
         served_by["quirk" if handlers[op].quirk else "viewset"] += 1
+        hooked += handlers[op].hooks is not None
         scopes = " ".join(op.scopes)
         print(f"{op.method:<7} {op.template:<80} {op.operation_id:<60} verified {handler:<60} {scopes}")
     for op in generic_operations(catalog, spec):
@@ -228,8 +230,9 @@ def _routes(args: argparse.Namespace) -> int:
     total = sum(counts.values())
     print(
         f"{total} operations: {counts['verified']} verified, {counts['generic']} generic; served by the "
-        f"viewset interpreter {served_by['viewset']}, by quirks {served_by['quirk']}, as generic custom "
-        f"actions {served_by['generic action']}",
+        f"viewset interpreter {served_by['viewset']} ({hooked} of them verified ones with their class's "
+        f"serializer hooks), by quirks {served_by['quirk']}, as generic custom actions "
+        f"{served_by['generic action']}",
         file=sys.stderr,
     )
     return 0

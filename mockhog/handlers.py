@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from .resources.base import Resource
 
 STANDARD_ACTIONS = ("list", "create", "retrieve", "update", "partial_update", "destroy")
+# The interpreter's hooks a resource class may give its own version of: its serializer and queryset.
+HOOKS = ("rows", "get", "filter", "order", "serialize", "build", "change", "new_key", "save")
 ENVIRONMENTS = "environments_"
 _QUIRK_ATTRIBUTE = "quirk_of"
 Method = TypeVar("Method", bound=Callable[..., Any])
@@ -73,13 +75,19 @@ class Handler:
     method: str
     quirk: bool
     owner: type  # the class whose method it is (for messages and ``mockhog routes``)
+    hooks: type | None = None  # the interpreter's: the class whose serializer hooks it runs, if any
 
     def label(self, op: Operation) -> str:
-        """What ``mockhog routes`` shows: the quirk's qualified name, or the viewset row."""
+        """What ``mockhog routes`` shows: the quirk's qualified name, or the viewset row (and the
+        class whose serializer or queryset hooks the interpreter runs)."""
         if self.quirk:
-            module = self.owner.__module__.removeprefix("mockhog.resources.")
-            return f"quirk {module}.{self.owner.__qualname__}.{self.method}"
-        return f"viewset {op.resource.name}.{self.method}"
+            return f"quirk {_name(self.owner)}.{self.method}"
+        shown = f"viewset {op.resource.name}.{self.method}"
+        return f"{shown} +hooks {_name(self.hooks)}" if self.hooks is not None else shown
+
+
+def _name(cls: type) -> str:
+    return f"{cls.__module__.removeprefix('mockhog.resources.')}.{cls.__qualname__}"
 
 
 def registration_id(op: Operation) -> str:
@@ -131,7 +139,8 @@ def resolve(catalog: Catalog, classes: dict[str, type[Resource]] | None = None) 
                     f"{_where(cls, op.action)} overrides the standard {op.action} without registering "
                     f"it: mark it @quirk({registration_id(op)!r}, ...) for the operations it serves"
                 )
-            handlers[op] = Handler(op.action, False, owner)
+            hooked = any(_owner(cls, hook) is not Resource for hook in HOOKS)
+            handlers[op] = Handler(op.action, False, owner, cls if hooked else None)
         else:
             problems.append(
                 f"operation {op.operation_id} (catalog.toml resources.{op.resource.name}, action "

@@ -102,6 +102,9 @@ def test_routes_shows_each_operations_handler_and_tier():
         "actions.Actions.references",
     ]
     assert lines["insights_sharing_list"][4:6] == ["quirk", "sharing._Sharing.list"]
+    # the interpreter with a class's serializer hooks says whose
+    assert lines["actions_create"][4:8] == ["viewset", "actions.create", "+hooks", "actions.Actions"]
+    assert lines["experiment_saved_metrics_destroy"][4:6] == ["viewset", "experiment_saved_metrics.destroy"]
     generic = next(words for words in lines.values() if words[3] == "generic")
     assert generic[4] in ("viewset", "generic")
     summary = result.stderr.strip().splitlines()[-1]
