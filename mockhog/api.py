@@ -442,19 +442,22 @@ def _resolve_route(app: Backend, rest: str, method: str) -> RouteMatch:
         route, params = imported
         project = params.pop("project_id", None)
         spec_prefix = prefix if project is not None else ROOT
-        # DRF's router puts an action's fixed segment before a lookup (persons/values/ is not
-        # person "values"): the imported route wins where it is the more specific one.
-        more_specific = verified is None or len(params) < len(verified[1])
-        if (spec_prefix, method) in route.by_method and (
-            more_specific or (verified[2], method) not in verified[0].by_method
+        if verified is None or not verified[0].methods(verified[2]):
+            return route, params, spec_prefix, project
+        if route.methods(spec_prefix) and spec_prefix == verified[2]:
+            # DRF's router puts an action's fixed segment before a lookup (persons/values/ is not
+            # person "values"): the more specific route serves the path, for every method (a
+            # method it lacks is its 405, with its own Allow).
+            if len(params) < len(verified[1]):
+                return route, params, spec_prefix, project
+            if len(params) == len(verified[1]):
+                # one path, two sources: the catalog's methods, and PostHog's others (Allow too)
+                merged = SpecRoute(route.template, {**route.by_method, **verified[0].by_method})
+                return merged, {**params, **verified[1]}, verified[2], verified[3]
+        elif (spec_prefix, method) in route.by_method and (
+            len(params) < len(verified[1]) or (verified[2], method) not in verified[0].by_method
         ):
             return route, params, spec_prefix, project
-        if verified is None:
-            return route, params, spec_prefix, project
-        if spec_prefix == verified[2] and len(params) == len(verified[1]):
-            # one path, two sources: the catalog's methods, and PostHog's others (for Allow too)
-            merged = SpecRoute(route.template, {**route.by_method, **verified[0].by_method})
-            return merged, {**params, **verified[1]}, verified[2], verified[3]
     if verified is not None:
         return verified
     raise errors.endpoint_not_found()
@@ -621,10 +624,18 @@ def _typed_params(op: Operation, raw: dict[str, str]) -> dict[str, Any]:
                 raise errors.not_found()
             typed[name] = number
         elif kind == "uuid":
+            if value not in ("@current", "@me") and not is_uuid(value):
+                raise errors.not_found()  # DRF's get_object_or_404: a malformed UUID finds nothing
             typed[name] = value.lower()
         else:
             typed[name] = value
     return typed
+
+
+def is_uuid(value: str) -> bool:
+    """What Django's UUIDField takes: ``uuid.UUID(hex=value)`` (braces, ``urn:uuid:``, hyphens)."""
+    digits = value.replace("urn:", "").replace("uuid:", "").strip("{}").replace("-", "")
+    return len(digits) == 32 and all(ch in "0123456789abcdefABCDEF" for ch in digits)
 
 
 def ascii_int(value: str | None) -> int | None:

@@ -156,7 +156,7 @@ class Backend:
         strict or lenient as it is now (each built once)."""
         if self.strict not in self._openapi:
             verified = build_document(self.catalog, self.contract.schemas, self.strict)
-            self._openapi[self.strict] = served_document(verified, self.catalog, self.spec)
+            self._openapi[self.strict] = served_document(verified, self.catalog, self.spec, self.strict)
         return self._openapi[self.strict]
 
     def current_project(self, key: ApiKey) -> int:

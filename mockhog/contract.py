@@ -236,13 +236,9 @@ class OperationContract(CompiledChecks):
                 "unknown_field",
             )
         values = _coerce(properties, body)
-        for name, value in values.items():
-            if isinstance(value, str) and "\x00" in value and name in properties:
-                raise errors.validation_error(
-                    "Null characters are not allowed.", name, "null_characters_not_allowed"
-                )
         readonly = {name for name, prop in properties.items() if prop.get("readOnly")}
         values = {k: v for k, v in values.items() if k not in readonly}
+        refuse_null_characters(properties, values)
         _raise_first(self.body_validator, self.body_schema, values)
         if properties:
             values = {k: v for k, v in values.items() if k in properties}
@@ -321,6 +317,44 @@ def _absolute_refs(node: Any, document: str) -> Any:
     return node
 
 
+NO_NULL_CHARACTER = "^[^\\x00]*$"  # what the published document says of text fields
+
+
+def takes_text(prop: dict[str, Any]) -> bool:
+    """Whether a body field is text that DRF's CharField reads (and so refuses a null character:
+    its ProhibitNullCharactersValidator, as Postgres cannot store one); read-only fields are not
+    read at all."""
+    return "string" in _types(prop) and "enum" not in prop and not prop.get("readOnly")
+
+
+def takes_numbers(prop: dict[str, Any]) -> bool:
+    """Whether every JSON number is a valid value of a text field: DRF's CharField takes a number
+    as its ``str`` (``_coerce``), which fits where no format, pattern or tight length bound asks
+    more of it (the longest, ``-1.7976931348623157e+308``, has 24 characters)."""
+    return (
+        takes_text(prop)
+        and "x-no-trim" not in prop
+        and not {"format", "pattern"} & set(prop)
+        and prop.get("minLength", 0) <= 1
+        and prop.get("maxLength", 24) >= 24
+    )
+
+
+def takes_bits(prop: dict[str, Any]) -> bool:
+    """Whether a body field is a flag that takes ``0`` and ``1`` too (DRF's BooleanField lists
+    both among its false and true values, as ``_coerce`` does)."""
+    return "boolean" in _types(prop) and "enum" not in prop and not prop.get("readOnly")
+
+
+def refuse_null_characters(properties: dict[str, Any], values: dict[str, Any]) -> None:
+    """DRF's 400 for the first top-level text field holding a null character."""
+    for name, value in values.items():
+        if isinstance(value, str) and "\x00" in value and takes_text(properties.get(name, {})):
+            raise errors.validation_error(
+                "Null characters are not allowed.", name, "null_characters_not_allowed"
+            )
+
+
 def _types(prop: dict[str, Any]) -> list[str]:
     declared = prop.get("type", [])
     return [declared] if isinstance(declared, str) else list(declared)
@@ -337,10 +371,12 @@ def _coerce(properties: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         if "integer" in types and isinstance(value, str | float) and not isinstance(value, bool):
             if _INTEGER.match(str(value)):
                 out[name] = int(float(value))
-        elif "boolean" in types and isinstance(value, str | int) and not isinstance(value, bool):
-            if str(value) in _TRUE:
+        elif "boolean" in types and isinstance(value, str | int | float) and not isinstance(value, bool):
+            # DRF looks a flag up in sets of values, where 1.0 is 1
+            text = str(int(value)) if isinstance(value, float) and value in (0, 1) else str(value)
+            if text in _TRUE:
                 out[name] = True
-            elif str(value) in _FALSE:
+            elif text in _FALSE:
                 out[name] = False
         elif "string" in types and "x-no-trim" not in prop:
             if isinstance(value, int | float) and not isinstance(value, bool):
@@ -355,11 +391,28 @@ def _valid_alone(prop: dict[str, Any], value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= prop.get("minimum", value)
 
 
+def only_missing(error: ValidationError, annotation: str) -> bool:
+    """Whether a validation error only says that fields marked ``annotation`` (``readOnly`` in a
+    request, ``writeOnly`` in a response) are missing: one schema serves both directions, and
+    drf-spectacular lists a serializer's required fields once for both."""
+    if error.validator != "required" or not isinstance(error.instance, dict):
+        return False
+    properties = error.schema.get("properties", {})
+    missing = [name for name in error.validator_value if name not in error.instance]
+    return bool(missing) and all(
+        isinstance(properties.get(name), dict) and properties[name].get(annotation) for name in missing
+    )
+
+
 def _raise_first(validators: Validators | None, schema: dict[str, Any], data: Any) -> None:
     if validators is None or validators.fast.is_valid(data):
         return
     order = list(schema.get("properties", {}))
-    found = [_drf_error(error) for error in validators.detailed.iter_errors(data)]
+    found = [
+        _drf_error(error)
+        for error in validators.detailed.iter_errors(data)
+        if not only_missing(error, "readOnly")  # a client never sends them, at any depth
+    ]
     if not found:
         return
 

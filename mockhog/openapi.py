@@ -21,7 +21,7 @@ import re
 from typing import Any
 
 from .catalog import ROOT, Catalog, Operation
-from .contract import PAGE_SCHEMAS, Schemas
+from .contract import NO_NULL_CHARACTER, PAGE_SCHEMAS, Schemas, takes_bits, takes_numbers, takes_text
 from .version import __version__
 
 ERROR_STATUSES = {
@@ -31,7 +31,6 @@ ERROR_STATUSES = {
     "404": "Unknown project or object",
 }
 JSON_TYPE = "application/json"
-NO_NULL_CHARACTER = "^[^\\x00]*$"
 COMPONENTS = "#/components/schemas/"
 PROJECT_ID = {
     "name": "project_id",
@@ -181,7 +180,7 @@ class Document:
             needed = name in required or bool(resolved.get("x-required"))
             if resolved.get("x-lenient") and not needed:
                 # DRF-style leniency: a value the view cannot use means the default, never a 400
-                schema = _any_value(resolved)
+                schema = lenient_value(resolved)
             elif needed and _types(resolved) == ["string"] and "minLength" not in resolved:
                 schema = {**resolved, "minLength": 1}
             entry = {"name": name, "in": "query", "required": needed, "schema": schema}
@@ -269,7 +268,7 @@ class Document:
     def to_json(self) -> dict[str, Any]:
         components = {name: self.components[name] for name in self._reached()}
         for name in self._bodies:
-            components[name] = self._closed_body(components[name])
+            components[name] = closed_body(components[name], self.strict)
         return {
             "openapi": "3.1.0",
             "info": {
@@ -289,20 +288,6 @@ class Document:
             "security": [{"PersonalAPIKeyAuth": []}],
         }
 
-    def _closed_body(self, schema: dict[str, Any]) -> dict[str, Any]:
-        """A request body as the server reads it: no null character in a top-level string (DRF's
-        CharField refuses one), and under --strict no unknown top-level field."""
-        properties = schema.get("properties", {})
-        if not properties:
-            return schema
-        out = {**schema, "properties": dict(properties)}
-        for name, prop in properties.items():
-            if "string" in _types(prop) and "pattern" not in prop and "enum" not in prop:
-                out["properties"][name] = {**prop, "pattern": NO_NULL_CHARACTER}
-        if self.strict and "additionalProperties" not in schema:
-            out["additionalProperties"] = False
-        return out
-
     def _reached(self) -> set[str]:
         """The components the paths refer to, directly or through other components."""
         reached: set[str] = set()
@@ -313,6 +298,29 @@ class Document:
                 reached.add(name)
                 pending |= _refs(self.components[name])
         return reached
+
+
+def closed_body(schema: dict[str, Any], strict: bool) -> dict[str, Any]:
+    """A request body as the server reads it, top-level fields as DRF's fields coerce them
+    (``contract._coerce``): text takes numbers where DRF makes valid text of them
+    (``contract.takes_numbers``) and no null character (``contract.refuse_null_characters``), a
+    flag takes 0 and 1; under --strict no unknown top-level field."""
+    properties = schema.get("properties", {})
+    if not properties:
+        return schema
+    out = {**schema, "properties": dict(properties)}
+    for name, prop in properties.items():
+        if takes_text(prop) and "pattern" not in prop:
+            published = {**prop, "pattern": NO_NULL_CHARACTER}
+            if takes_numbers(prop) and not {"number", "integer"} & set(_types(prop)):
+                published["type"] = [*_types(prop), "number"]
+            out["properties"][name] = published
+        elif takes_bits(prop) and not {"minimum", "maximum", "integer", "number"} & {*prop, *_types(prop)}:
+            # bounds bind numbers only: the flag's own true and false stay as they are
+            out["properties"][name] = {**prop, "type": [*_types(prop), "integer"], "minimum": 0, "maximum": 1}
+    if strict and "additionalProperties" not in schema:
+        out["additionalProperties"] = False
+    return out
 
 
 def _refs(node: Any) -> set[str]:
@@ -386,7 +394,7 @@ def _types(schema: dict[str, Any]) -> list[str]:
     return [declared] if isinstance(declared, str) else list(declared)
 
 
-def _any_value(schema: dict[str, Any]) -> dict[str, Any]:
+def lenient_value(schema: dict[str, Any]) -> dict[str, Any]:
     """A lenient parameter: its type is what clients should send, but any text is taken."""
     kinds = [kind for kind in _types(schema) if kind != "string"]
     return {"type": [*kinds, "string"], **({"default": schema["default"]} if "default" in schema else {})}

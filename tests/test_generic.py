@@ -189,3 +189,168 @@ def _key(value: str, scopes: list[str]):
     from mockhog.keys import ApiKey
 
     return ApiKey(id=value, label=value, value=value, scopes=scopes)
+
+
+# -- the published document says what the server does (the outside Schemathesis run) ----------
+
+
+def _document(client) -> dict:
+    return client.get("/api/schema/").get_json()
+
+
+def _component(document: dict, ref: dict) -> dict:
+    return document["components"]["schemas"][ref["$ref"].rsplit("/", 1)[-1]]
+
+
+def test_allow_lists_the_methods_of_the_route_that_serves_the_path(client):
+    """DRF's router puts a collection @action (persons/bulk_delete/) before the detail route
+    (persons/{id}/): that route answers every method, a missing one with its own 405 and Allow."""
+    for url in ("/api/projects/1/persons/bulk_delete/", "/api/environments/1/persons/bulk_delete/"):
+        options = client.options(url)
+        assert options.status_code == 200 and options.headers["Allow"] == "OPTIONS, POST"
+        refused = client.get(url)
+        assert refused.status_code == 405 and refused.headers["Allow"] == "OPTIONS, POST"
+    assert client.options("/api/users/verify_email/").headers["Allow"] == "OPTIONS, POST"
+    # and the other way round: a verified fixed segment before an imported lookup
+    refused = client.delete("/api/projects/1/event_definitions/python/")
+    assert refused.status_code == 405 and refused.headers["Allow"] == "GET, HEAD, OPTIONS"
+    assert client.options("/api/projects/1/persons/1/").headers["Allow"] == (
+        "DELETE, GET, HEAD, OPTIONS, PATCH, PUT"
+    )
+
+
+def test_a_generic_body_that_breaks_its_schema_is_refused_and_changes_nothing(refused):
+    url = f"/api/organizations/{ORG}/roles/"
+    refused("post", url, {"name": ["Support"]}, "invalid_input", "name", "Not a valid string.")
+    refused("post", url, {}, "required", "name", "This field is required.")
+    refused(
+        "post",
+        url,
+        {"name": "a\x00b"},
+        "null_characters_not_allowed",
+        "name",
+        "Null characters are not allowed.",
+    )
+
+
+def test_generic_text_and_flags_take_what_drf_fields_take_and_the_document_says_so(client):
+    """DRF's CharField takes a number as its str, BooleanField takes 0 and 1 (and 1.0, which is
+    1 in its value sets): the request view publishes both, and only for the body."""
+    created = client.post(f"/api/organizations/{ORG}/roles/", json={"name": 0})
+    assert created.status_code == 201 and created.get_json()["name"] == "0"
+    domain = client.post(
+        f"/api/organizations/{ORG}/domains/", json={"domain": "a.io", "jit_provisioning_enabled": 1.0}
+    )
+    assert domain.status_code == 201 and domain.get_json()["jit_provisioning_enabled"] is True
+    assert (
+        client.post(
+            f"/api/organizations/{ORG}/domains/", json={"domain": "b.io", "jit_provisioning_enabled": 2}
+        ).status_code
+        == 400
+    )
+    document = _document(client)
+    body = document["paths"]["/api/organizations/{organization_id}/domains/"]["post"]["requestBody"]
+    view = _component(document, body["content"]["application/json"]["schema"])
+    assert view["properties"]["domain"] == {
+        "maxLength": 128,
+        "type": ["string", "number"],
+        "pattern": "^[^\\x00]*$",
+    }
+    assert view["properties"]["jit_provisioning_enabled"] == {
+        "type": ["boolean", "integer"],
+        "minimum": 0,
+        "maximum": 1,
+    }
+    assert view["required"] == ["domain"]  # PostHog's document also lists its read-only fields
+    assert document["components"]["schemas"]["OrganizationDomain"]["properties"]["domain"]["type"] == "string"
+
+
+def test_an_action_body_is_published_without_required_fields_and_may_be_left_out(client):
+    document = _document(client)
+    entry = document["paths"]["/api/organizations/{organization_id}/batch_exports/{id}/pause/"]["post"]
+    assert entry["requestBody"]["required"] is False
+    schema = entry["requestBody"]["content"]["application/json"]["schema"]
+    assert schema == {"$ref": "#/components/schemas/PatchedBatchExportRequest"}
+    assert "required" not in _component(document, schema)
+
+
+def test_strict_publishes_and_enforces_closed_generic_bodies(app, backend):
+    backend.reset_all()
+    backend.strict = True
+    try:
+        client = app.test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {backend.api_key}"
+        document = _document(client)
+        body = document["paths"]["/api/organizations/{organization_id}/roles/"]["post"]["requestBody"]
+        assert (
+            _component(document, body["content"]["application/json"]["schema"])["additionalProperties"]
+            is False
+        )
+        refused = client.post(f"/api/organizations/{ORG}/roles/", json={"name": "x", "colour": "red"})
+        assert refused.status_code == 400 and refused.get_json()["code"] == "unknown_field"
+    finally:
+        backend.strict = False
+        backend.reset_all()
+    lenient = app.test_client().post(
+        f"/api/organizations/{ORG}/roles/",
+        json={"name": "x", "colour": "red"},
+        headers={"Authorization": f"Bearer {backend.api_key}"},
+    )
+    assert lenient.status_code == 201 and "colour" in lenient.headers["X-Mockhog-Warning"]
+    document = backend.openapi()
+    body = document["paths"]["/api/organizations/{organization_id}/roles/"]["post"]["requestBody"]
+    assert "additionalProperties" not in _component(document, body["content"]["application/json"]["schema"])
+    backend.reset_all()
+
+
+def test_write_only_fields_are_taken_never_shown(client):
+    """RoleMembership.user_uuid and BatchExportDestination.integration_id are write-only (and the
+    first is required): the answer leaves them out, at any depth, and still passes its check."""
+    role = client.get(f"/api/organizations/{ORG}/roles/").get_json()["results"][0]["id"]
+    url = f"/api/organizations/{ORG}/roles/{role}/role_memberships/"
+    member = client.post(url, json={"user_uuid": "01975a3c-0000-7000-8000-000000000001"})
+    assert member.status_code == 201, member.get_json()
+    assert "user_uuid" not in member.get_json()
+    assert all("user_uuid" not in row for row in client.get(url).get_json()["results"])
+    export = client.post(
+        f"/api/organizations/{ORG}/batch_exports/",
+        json={
+            "name": "x",
+            "interval": "hour",
+            "destination": {"type": "S3", "config": {}, "integration_id": 5},
+        },
+    )
+    assert export.status_code == 201, export.get_json()
+    assert "integration_id" not in export.get_json()["destination"]
+
+
+def test_a_malformed_uuid_in_the_path_finds_nothing(client):
+    """DRF's get_object_or_404 turns Django's UUID ValidationError into a 404."""
+    assert client.get(f"/api/organizations/{ORG}/roles/null,null/role_memberships/").status_code == 404
+    role = client.get(f"/api/organizations/{ORG}/roles/").get_json()["results"][0]["id"]
+    assert client.get(f"/api/organizations/{ORG}/roles/{role.upper()}/").status_code == 200
+
+
+def test_pagination_parameters_are_published_as_lenient_as_drf_reads_them(client):
+    page = client.get(f"/api/organizations/{ORG}/roles/?offset=null&limit=-3")
+    assert page.status_code == 200 and page.get_json()["count"] == 3
+    entry = _document(client)["paths"]["/api/organizations/{organization_id}/roles/"]["get"]
+    schemas = {p["name"]: p["schema"] for p in entry["parameters"]}
+    assert schemas["offset"]["type"] == ["integer", "string"]
+    assert schemas["limit"]["type"] == ["integer", "string"]
+
+
+def test_the_annotation_scope_filter_publishes_the_scopes_posthog_takes(client):
+    """products/annotations/backend/api/annotation.py: safely_get_queryset refuses any scope
+    outside Annotation.Scope ('insight' standing for dashboard_item) with "Invalid scope: <scope>";
+    an empty one filters nothing."""
+    refused = client.get("/api/projects/1/annotations/?scope=%C2%8F")
+    assert refused.status_code == 400
+    assert refused.get_json()["detail"] == "Invalid scope: \x8f"
+    assert client.get("/api/projects/1/annotations/?scope=").status_code == 200
+    document = _document(client)
+    entry = document["paths"]["/api/projects/{project_id}/annotations/"]["get"]
+    scope = next(p["schema"] for p in entry["parameters"] if p["name"] == "scope")
+    scope = _component(document, scope) if "$ref" in scope else scope
+    for value in scope["enum"]:
+        assert client.get(f"/api/projects/1/annotations/?scope={value}").status_code == 200

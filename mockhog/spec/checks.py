@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any
 import jsonschema_rs
 
 from .. import errors
-from ..contract import CompiledChecks, _coerce, _format_checker, _raise_first, _valid_alone
+from ..contract import (
+    CompiledChecks,
+    _coerce,
+    _format_checker,
+    _raise_first,
+    _valid_alone,
+    only_missing,
+    refuse_null_characters,
+)
 
 if TYPE_CHECKING:
     from jsonschema import Draft202012Validator
@@ -80,13 +88,33 @@ class SpecContract(CompiledChecks):
         spec = schemas.spec
         body = op.body.get("schema") if op.body else None
         self.body_schema = _top_level(spec, body) if body is not None else None
-        self.body_ref = _request_view(spec, body, op) if body is not None else None
+        self.body_ref = request_view(spec, body, op) if body is not None else None
         self.query_schema = _query_schema(spec, op.query) if op.query else None
         self.response_schema = op.response_schema
 
     @property
     def validated_body(self) -> Any:
         return self.body_ref
+
+    def check_response(self, body: Any) -> str | None:
+        """The first place where a response body breaks its schema, or None. A write-only field
+        is never shown, even where PostHog's document lists it as required (drf-spectacular
+        lists a serializer's required fields once, for requests and responses alike)."""
+        problem = super().check_response(body)
+        if problem is None:
+            return None
+        found = [
+            e for e in self.detailed_response_validator.iter_errors(body) if not only_missing(e, "writeOnly")
+        ]
+        if not found:
+            return None
+        error = min(found, key=lambda e: len(e.absolute_path))
+        where = "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
+        return f"{where}: {error.message}"
+
+    @cached_property
+    def detailed_response_validator(self) -> Draft202012Validator:
+        return self.schemas.validator(self.response_schema)
 
     def check_query(self, query: dict[str, str]) -> dict[str, Any]:
         if self.query_schema is None:
@@ -124,13 +152,14 @@ class SpecContract(CompiledChecks):
         values = _coerce(properties, body)
         readonly = {name for name, prop in properties.items() if prop.get("readOnly")}
         values = {k: v for k, v in values.items() if k not in readonly}
+        refuse_null_characters(properties, values)
         if properties and self.body_schema.get("additionalProperties") is not False:
             values = {k: v for k, v in values.items() if k in properties}
         _raise_first(self.body_validator, self.body_schema, values)
         return values, unknown
 
 
-def _request_view(spec: Spec, schema: Any, op: SpecOperation) -> Any:
+def request_view(spec: Spec, schema: Any, op: SpecOperation) -> Any:
     """What a request body must satisfy. One component serves as both request and response in
     PostHog's document, so read-only fields are listed as required: a client never sends them.
     drf-spectacular also documents a custom action's body as the viewset's serializer, which the

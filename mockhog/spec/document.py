@@ -15,7 +15,9 @@ import re
 from typing import Any
 
 from ..catalog import Catalog
+from ..openapi import closed_body, lenient_value
 from . import Spec, SpecOperation
+from .checks import LENIENT_QUERY, request_view
 
 TIER = "x-mockhog-tier"
 _PARAM = re.compile(r"\{(\w+)\}")
@@ -55,8 +57,11 @@ def published_names(verified: dict[str, Any], imported: dict[str, Any]) -> dict[
     return {name: f"PostHog{name}" if name in verified else name for name in imported}
 
 
-def served_document(document: dict[str, Any], catalog: Catalog, spec: Spec) -> dict[str, Any]:
-    """``document`` (the catalog's, from mockhog.openapi) with the imported operations added."""
+def served_document(
+    document: dict[str, Any], catalog: Catalog, spec: Spec, strict: bool = False
+) -> dict[str, Any]:
+    """``document`` (the catalog's, from mockhog.openapi, as ``strict`` as it) with the imported
+    operations added."""
     document = copy.deepcopy(document)
     paths: dict[str, dict[str, Any]] = document["paths"]
     schemas: dict[str, Any] = document["components"]["schemas"]
@@ -85,10 +90,11 @@ def served_document(document: dict[str, Any], catalog: Catalog, spec: Spec) -> d
             entry["operationId"] = match.operation_id
             paths.setdefault(match.template, {})[op.method.lower()] = entry
     error_ref = "#/components/schemas/AnyError" if "AnyError" in schemas else None
+    bodies = RequestBodies(spec, schemas, renamed, strict)
     for op in spec.operations:
         if op.operation_id in served:
             continue
-        paths.setdefault(op.template, {})[op.method.lower()] = _operation(op, renamed, error_ref)
+        paths.setdefault(op.template, {})[op.method.lower()] = _operation(op, renamed, error_ref, bodies)
     _relink(paths, renamed_ops)
     document["paths"] = dict(sorted(paths.items()))
     document["components"]["schemas"] = dict(sorted(schemas.items()))
@@ -121,18 +127,18 @@ def _renamed_params(entry: dict[str, Any], old: str, new: str) -> dict[str, Any]
     return entry
 
 
-def _operation(op: SpecOperation, renamed: dict[str, str], error_ref: str | None) -> dict[str, Any]:
+def _operation(
+    op: SpecOperation, renamed: dict[str, str], error_ref: str | None, bodies: RequestBodies
+) -> dict[str, Any]:
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": rename_refs(copy.deepcopy(schema), renamed)}
         for name, schema in op.params.items()
     ]
     for name, entry in op.query.items():
-        parameter = {
-            "name": name,
-            "in": "query",
-            "required": bool(entry.get("required")),
-            "schema": rename_refs(copy.deepcopy(entry["schema"]), renamed),
-        }
+        schema = rename_refs(copy.deepcopy(entry["schema"]), renamed)
+        if name in LENIENT_QUERY and not entry.get("required"):
+            schema = lenient_value(schema)  # DRF's pagination: a value it cannot use is the default
+        parameter = {"name": name, "in": "query", "required": bool(entry.get("required")), "schema": schema}
         if entry.get("explode") is False:
             parameter.update(style="form", explode=False)
         parameters.append(parameter)
@@ -146,8 +152,11 @@ def _operation(op: SpecOperation, renamed: dict[str, str], error_ref: str | None
     if op.scopes is None:
         result["x-mockhog-personal-api-key"] = "refused"
     if op.body is not None:
-        content = _content(op.body, renamed, _request_media(op.body.get("content", ())))
-        result["requestBody"] = {"required": op.body.get("required", False), **content}
+        media = _request_media(op.body.get("content", ()))
+        result["requestBody"] = {
+            "required": bodies.required(op),
+            "content": {kind: {"schema": bodies.schema(op)} for kind in media},
+        }
     for status, response in op.responses.items():
         result["responses"][status] = {"description": "", **_content(response, renamed)}
     if error_ref:
@@ -162,6 +171,55 @@ def _operation(op: SpecOperation, renamed: dict[str, str], error_ref: str | None
     return result
 
 
+class RequestBodies:
+    """Request bodies as the server checks them (``checks.request_view``, then ``closed_body``):
+    PostHog's document requires read-only fields of a shared component, which no client sends,
+    and says nothing of null characters or, under --strict, of unknown fields. Where that view
+    differs from the component it is published beside it, named as drf-spectacular's
+    COMPONENT_SPLIT_REQUEST names request components (``<Name>Request``,
+    ``Patched<Name>Request``)."""
+
+    def __init__(self, spec: Spec, schemas: dict[str, Any], renamed: dict[str, str], strict: bool) -> None:
+        self.spec = spec
+        self.schemas = schemas
+        self.renamed = renamed
+        self.strict = strict
+
+    def schema(self, op: SpecOperation) -> Any:
+        assert op.body is not None
+        body = op.body["schema"]
+        component = self.spec.resolve(body)
+        view = self.spec.resolve(request_view(self.spec, body, op))
+        published = closed_body(view, self.strict) if isinstance(view, dict) else view
+        if published == component or "$ref" not in body:
+            return _generator_safe(
+                rename_refs(copy.deepcopy(body if published == component else published), self.renamed)
+            )
+        name = self.renamed[body["$ref"].rsplit("/", 1)[-1]]
+        if "required" in component and "required" not in published and not name.startswith("Patched"):
+            name = "Patched" + name  # drf-spectacular's name for the view without required fields
+        published = _generator_safe(rename_refs(copy.deepcopy(published), self.renamed))
+        return {"$ref": "#/components/schemas/" + self._name(name + "Request", published)}
+
+    def required(self, op: SpecOperation) -> bool:
+        """Whether a request must have a body: DRF reads a missing one as ``{}``, which only a
+        view with required fields refuses."""
+        assert op.body is not None
+        view = self.spec.resolve(request_view(self.spec, op.body["schema"], op))
+        return bool(op.body.get("required")) and not (isinstance(view, dict) and not view.get("required"))
+
+    def _name(self, wanted: str, schema: dict[str, Any]) -> str:
+        """``wanted``, or ``wanted2``, ...: the first name free or already holding ``schema``."""
+        for index in range(1, 1000):
+            name = wanted if index == 1 else f"{wanted}{index}"
+            if name not in self.schemas:
+                self.schemas[name] = schema
+                return name
+            if self.schemas[name] == schema:
+                return name
+        raise ValueError(f"no free component name for {wanted}")
+
+
 def _request_media(offered: Any) -> list[str]:
     """The one body type to publish: JSON where PostHog takes it (mockhog converts only top-level
     scalars from form bodies), else multipart (file uploads); never ``*/*``."""
@@ -172,14 +230,14 @@ def _request_media(offered: Any) -> list[str]:
     return offered[:1]
 
 
-def _content(entry: dict[str, Any], renamed: dict[str, str], media_types: Any = None) -> dict[str, Any]:
+def _content(entry: dict[str, Any], renamed: dict[str, str]) -> dict[str, Any]:
     if "content" not in entry:
         return {}
     different = entry.get("schemas", {})
     return {
         "content": {
             media: {"schema": rename_refs(copy.deepcopy(different.get(media, entry["schema"])), renamed)}
-            for media in (entry["content"] if media_types is None else media_types)
+            for media in entry["content"]
         }
     }
 

@@ -424,7 +424,7 @@ class GenericEngine:
         if schema is None:
             return public
         properties = self.spec.resolve(schema).get("properties", {})
-        if all(name in public for name in properties):
+        if all(name in public for name in properties if not properties[name].get("writeOnly")):
             return public
         key = record.get(self.tables.key_field(op.table))
         base_key = (scope, op.table, key, id(schema))
@@ -559,7 +559,30 @@ class GenericEngine:
         properties = model.get("properties", {})
         if not properties:
             return {}
-        return {k: v for k, v in body.items() if k in properties and not properties[k].get("readOnly")}
+        taken = {k: v for k, v in body.items() if k in properties and not properties[k].get("readOnly")}
+        return self._without_write_only(taken, model)
+
+    def _without_write_only(self, value: Any, schema: Any, depth: int = 0) -> Any:
+        """``value`` without the write-only fields its schema has at any depth: what a client
+        sends there is taken, never shown (the generic engine acts on none of them)."""
+        schema = self.spec.resolve(schema)
+        if depth > 16 or not isinstance(schema, dict):
+            return value
+        if isinstance(value, list):
+            return [self._without_write_only(item, schema.get("items"), depth + 1) for item in value]
+        if not isinstance(value, dict):
+            return value
+        properties = dict(schema.get("properties", {}))
+        for key in ("allOf", "anyOf", "oneOf"):
+            for branch in schema.get(key, ()):
+                properties.update(self.spec.resolve(branch).get("properties", {}))
+        if not properties:
+            return value
+        return {
+            name: self._without_write_only(item, properties[name], depth + 1) if name in properties else item
+            for name, item in value.items()
+            if not (isinstance(properties.get(name), dict) and properties[name].get("writeOnly"))
+        }
 
     def _update(self, call: Call, op: SpecOperation, scope: Any) -> Any:
         record = self._get(call, op, scope)
