@@ -96,6 +96,10 @@ class SpecContract(CompiledChecks):
     def validated_body(self) -> Any:
         return self.body_ref
 
+    @cached_property
+    def lenient_query(self) -> tuple[str, ...]:
+        return lenient_query(self.schemas.spec, self.op)
+
     def check_response(self, body: Any) -> str | None:
         """The first place where a response body breaks its schema, or None. A write-only field
         is never shown, even where PostHog's document lists it as required (drf-spectacular
@@ -121,7 +125,7 @@ class SpecContract(CompiledChecks):
             return dict(query)
         properties = self.query_schema["properties"]
         values = _coerce(properties, _split_lists(properties, query))
-        for name in LENIENT_QUERY:
+        for name in self.lenient_query:
             if name in values and name in properties and not _valid_alone(properties[name], values[name]):
                 del values[name]
         _raise_first(self.query_validator, self.query_schema, values)
@@ -157,6 +161,14 @@ class SpecContract(CompiledChecks):
             values = {k: v for k, v in values.items() if k in properties}
         _raise_first(self.body_validator, self.body_schema, values)
         return values, unknown
+
+
+def lenient_query(spec: Spec, op: SpecOperation) -> tuple[str, ...]:
+    """The query parameters a bad value of which means their default: DRF's pagination
+    parameters, where the answer is one of DRF's pages (results, next and previous); a view's own
+    ``limit`` is a serializer field, refused out of its bounds."""
+    properties = spec.resolve(op.response_schema).get("properties", {}) if op.response_schema else {}
+    return LENIENT_QUERY if {"results", "next", "previous"} <= set(properties) else ()
 
 
 def request_view(spec: Spec, schema: Any, op: SpecOperation) -> Any:

@@ -17,7 +17,7 @@ from typing import Any
 from ..catalog import Catalog
 from ..openapi import closed_body, lenient_value
 from . import Spec, SpecOperation
-from .checks import LENIENT_QUERY, request_view
+from .checks import lenient_query, request_view
 
 TIER = "x-mockhog-tier"
 _PARAM = re.compile(r"\{(\w+)\}")
@@ -136,7 +136,7 @@ def _operation(
     ]
     for name, entry in op.query.items():
         schema = rename_refs(copy.deepcopy(entry["schema"]), renamed)
-        if name in LENIENT_QUERY and not entry.get("required"):
+        if name in lenient_query(bodies.spec, op) and not entry.get("required"):
             schema = lenient_value(schema)  # DRF's pagination: a value it cannot use is the default
         parameter = {"name": name, "in": "query", "required": bool(entry.get("required")), "schema": schema}
         if entry.get("explode") is False:
