@@ -127,8 +127,8 @@ class ValueMaker:
         for prop, sub in properties.items():
             if prop not in required and (depth >= MAX_DEPTH or sub is False):
                 continue
-            if isinstance(sub, dict) and sub.get("writeOnly"):
-                continue  # what clients send and the server never shows, even where required
+            if prop not in required and isinstance(sub, dict) and sub.get("writeOnly"):
+                continue
             out[prop] = self.make(sub, prop, depth + 1)
         return out
 

@@ -424,14 +424,17 @@ class GenericEngine:
         if schema is None:
             return public
         properties = self.spec.resolve(schema).get("properties", {})
-        if all(name in public for name in properties if not properties[name].get("writeOnly")):
+        hidden = {name for name, prop in properties.items() if prop.get("writeOnly")}
+        public = {k: v for k, v in public.items() if k not in hidden}  # taken, never shown
+        if all(name in public for name in properties if name not in hidden):
             return public
         key = record.get(self.tables.key_field(op.table))
         base_key = (scope, op.table, key, id(schema))
         base = self._bases.get(base_key)
         if base is None:
             made = self.make(schema, f"complete:{scope}:{op.table}:{key}:{_schema_name(schema)}")
-            base = self._bases[base_key] = made if isinstance(made, dict) else {}
+            made = {k: v for k, v in made.items() if k not in hidden} if isinstance(made, dict) else {}
+            base = self._bases[base_key] = made
         return {**base, **public}
 
     def make(self, schema: Any, stream: str) -> Any:
