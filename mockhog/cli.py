@@ -88,7 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="JSON files adding or overriding projects and records",
     )
     serve.add_argument(
-        "--strict", action="store_true", help="reject body fields PostHog would ignore (400 naming the field)"
+        "--strict",
+        action="store_true",
+        help="reject body fields PostHog would ignore and numbers it would coerce to text or flags (400)",
     )
     serve.add_argument(
         "--admin-token",

@@ -235,7 +235,7 @@ class OperationContract(CompiledChecks):
                 unknown[0],
                 "unknown_field",
             )
-        values = _coerce(properties, body)
+        values = _coerce(properties, body, numbers=not strict)
         readonly = {name for name, prop in properties.items() if prop.get("readOnly")}
         values = {k: v for k, v in values.items() if k not in readonly}
         refuse_null_characters(properties, values)
@@ -360,14 +360,18 @@ def _types(prop: dict[str, Any]) -> list[str]:
     return [declared] if isinstance(declared, str) else list(declared)
 
 
-def _coerce(properties: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """What DRF's fields would make of top-level values before validating them."""
+def _coerce(properties: dict[str, Any], data: dict[str, Any], numbers: bool = True) -> dict[str, Any]:
+    """What DRF's fields would make of top-level values before validating them. Without
+    ``numbers`` (``--strict``), a JSON number is no text and no flag: the types PostHog's document
+    states, which a strict server publishes and holds clients to (a form body has no numbers)."""
     out = dict(data)
     for name, value in data.items():
         prop = properties.get(name)
         if prop is None or value is None:
             continue
         types = _types(prop)
+        if not numbers and isinstance(value, int | float) and not {"integer", "number"} & set(types):
+            continue
         if "integer" in types and isinstance(value, str | float) and not isinstance(value, bool):
             if _INTEGER.match(str(value)):
                 out[name] = int(float(value))

@@ -301,10 +301,11 @@ class Document:
 
 
 def closed_body(schema: dict[str, Any], strict: bool) -> dict[str, Any]:
-    """A request body as the server reads it, top-level fields as DRF's fields coerce them
-    (``contract._coerce``): text takes numbers where DRF makes valid text of them
-    (``contract.takes_numbers``) and no null character (``contract.refuse_null_characters``), a
-    flag takes 0 and 1; under --strict no unknown top-level field."""
+    """A request body as the server reads it: no null character in top-level text
+    (``contract.refuse_null_characters``); without --strict, top-level fields as DRF's fields
+    coerce them (``contract._coerce``): text takes numbers where DRF makes valid text of them
+    (``contract.takes_numbers``), a flag takes 0 and 1. Under --strict the types stay PostHog's
+    (the server refuses those numbers) and no unknown top-level field is taken."""
     properties = schema.get("properties", {})
     if not properties:
         return schema
@@ -312,9 +313,11 @@ def closed_body(schema: dict[str, Any], strict: bool) -> dict[str, Any]:
     for name, prop in properties.items():
         if takes_text(prop) and "pattern" not in prop:
             published = {**prop, "pattern": NO_NULL_CHARACTER}
-            if takes_numbers(prop) and not {"number", "integer"} & set(_types(prop)):
+            if not strict and takes_numbers(prop) and not {"number", "integer"} & set(_types(prop)):
                 published["type"] = [*_types(prop), "number"]
             out["properties"][name] = published
+        elif strict:
+            continue
         elif takes_bits(prop) and not {"minimum", "maximum", "integer", "number"} & {*prop, *_types(prop)}:
             # bounds bind numbers only: the flag's own true and false stay as they are
             out["properties"][name] = {**prop, "type": [*_types(prop), "integer"], "minimum": 0, "maximum": 1}

@@ -235,7 +235,8 @@ def test_a_generic_body_that_breaks_its_schema_is_refused_and_changes_nothing(re
 
 def test_generic_text_and_flags_take_what_drf_fields_take_and_the_document_says_so(client):
     """DRF's CharField takes a number as its str, BooleanField takes 0 and 1 (and 1.0, which is
-    1 in its value sets): the request view publishes both, and only for the body."""
+    1 in its value sets): the request view publishes both, and only for the body (a --strict
+    server publishes PostHog's types and refuses the numbers)."""
     created = client.post(f"/api/organizations/{ORG}/roles/", json={"name": 0})
     assert created.status_code == 201 and created.get_json()["name"] == "0"
     domain = client.post(
@@ -288,6 +289,20 @@ def test_strict_publishes_and_enforces_closed_generic_bodies(app, backend):
         )
         refused = client.post(f"/api/organizations/{ORG}/roles/", json={"name": "x", "colour": "red"})
         assert refused.status_code == 400 and refused.get_json()["code"] == "unknown_field"
+        # PostHog's types, held to: a number is no text, 1 no flag (DRF would coerce both)
+        view = _component(document, body["content"]["application/json"]["schema"])
+        assert view["properties"]["name"]["type"] == "string"
+        number = client.post(f"/api/organizations/{ORG}/roles/", json={"name": 0})
+        assert number.status_code == 400 and number.get_json()["detail"] == "Not a valid string."
+        domains = document["paths"]["/api/organizations/{organization_id}/domains/"]["post"]["requestBody"]
+        flag = _component(document, domains["content"]["application/json"]["schema"])
+        assert flag["properties"]["jit_provisioning_enabled"]["type"] == "boolean"
+        bit = client.post(
+            f"/api/organizations/{ORG}/domains/", json={"domain": "c.io", "jit_provisioning_enabled": 1}
+        )
+        assert bit.status_code == 400 and bit.get_json()["attr"] == "jit_provisioning_enabled"
+        verified = client.post("/api/projects/1/annotations/", json={"content": 5, "date_marker": None})
+        assert verified.status_code == 400 and verified.get_json()["attr"] == "content"
     finally:
         backend.strict = False
         backend.reset_all()
@@ -347,3 +362,26 @@ def test_the_annotation_scope_filter_publishes_the_scopes_posthog_takes(client):
     scope = _component(document, scope) if "$ref" in scope else scope
     for value in scope["enum"]:
         assert client.get(f"/api/projects/1/annotations/?scope={value}").status_code == 200
+
+
+def test_a_nested_object_keeps_what_the_server_made_and_hides_what_the_client_wrote(client):
+    """A warehouse table's credential (DataWarehouseCredential): its secrets are write-only and
+    required, its id, created_at and created_by are the server's; the answer shows the latter,
+    the same on every read, and the document states both views (the answer's Credential, the
+    request's CredentialRequest)."""
+    url = "/api/projects/1/warehouse_tables/"
+    body = {"format": "CSV", "name": "orders", "url_pattern": "s3://bucket/orders/*.csv"}
+    missing = client.post(url, json={**body, "credential": {"access_key": "k"}})
+    assert missing.status_code == 400
+    assert missing.get_json()["attr"] == "credential__access_secret"
+    created = client.post(url, json={**body, "credential": {"access_key": "k", "access_secret": "s"}})
+    assert created.status_code == 201, created.get_json()
+    credential = created.get_json()["credential"]
+    assert set(credential) == {"id", "created_at", "created_by"}
+    assert client.get(f"{url}{created.get_json()['id']}/").get_json()["credential"] == credential
+    schemas = _document(client)["components"]["schemas"]
+    assert "access_key" not in schemas["Credential"]["required"]
+    assert schemas["TableRequest"]["properties"]["credential"] == {
+        "$ref": "#/components/schemas/CredentialRequest"
+    }
+    assert schemas["CredentialRequest"]["required"] == ["access_key", "access_secret"]

@@ -153,7 +153,7 @@ class SpecContract(CompiledChecks):
                 unknown[0],
                 "unknown_field",
             )
-        values = _coerce(properties, body)
+        values = _coerce(properties, body, numbers=not strict)
         readonly = {name for name, prop in properties.items() if prop.get("readOnly")}
         values = {k: v for k, v in values.items() if k not in readonly}
         refuse_null_characters(properties, values)

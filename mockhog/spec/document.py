@@ -95,6 +95,7 @@ def served_document(
         if op.operation_id in served:
             continue
         paths.setdefault(op.template, {})[op.method.lower()] = _operation(op, renamed, error_ref, bodies)
+    WriteOnlySplit(schemas, bodies).apply(paths)
     _relink(paths, renamed_ops)
     document["paths"] = dict(sorted(paths.items()))
     document["components"]["schemas"] = dict(sorted(schemas.items()))
@@ -184,6 +185,7 @@ class RequestBodies:
         self.schemas = schemas
         self.renamed = renamed
         self.strict = strict
+        self.made: set[str] = set()  # the request components published
 
     def schema(self, op: SpecOperation) -> Any:
         assert op.body is not None
@@ -214,10 +216,129 @@ class RequestBodies:
             name = wanted if index == 1 else f"{wanted}{index}"
             if name not in self.schemas:
                 self.schemas[name] = schema
+                self.made.add(name)
                 return name
             if self.schemas[name] == schema:
                 return name
         raise ValueError(f"no free component name for {wanted}")
+
+
+class WriteOnlySplit:
+    """PostHog's document is OpenAPI 3.0, where a required write-only property is required in
+    requests only; the served one is 3.1, where ``writeOnly`` is an annotation and ``required``
+    binds both ways. So a component requiring write-only fields (a credential's secret, a
+    membership's ``user_uuid``, a user's password) is published as its answers are (the server
+    never shows them), and a request body reaching it refers to its request view instead:
+    ``<Name>Request``, drf-spectacular's COMPONENT_SPLIT_REQUEST name, requiring them (and not
+    the read-only fields, which a client never sends)."""
+
+    def __init__(self, schemas: dict[str, Any], bodies: RequestBodies) -> None:
+        self.schemas = schemas
+        self.bodies = bodies
+        self.original = {name: copy.deepcopy(schema) for name, schema in schemas.items()}
+        self.write_only = {
+            name: required for name, schema in self.original.items() if (required := _write_only(schema))
+        }
+        self.requests: dict[str, str] = {}  # component -> its request view's name
+
+    def apply(self, paths: dict[str, dict[str, Any]]) -> None:
+        if not self.write_only:
+            return
+        reaching = self._reaching()
+        for item in paths.values():
+            for entry in item.values():
+                for media in entry.get("requestBody", {}).get("content", {}).values():
+                    if "schema" in media:
+                        media["schema"] = self._request(media["schema"], reaching)
+        for name in sorted(self.bodies.made):
+            self.schemas[name] = self._request(self.schemas[name], reaching, inside=name)
+        for name, hidden in self.write_only.items():
+            schema = self.schemas[name]
+            required = [field for field in schema.get("required", []) if field not in hidden]
+            self.schemas[name] = {k: v for k, v in schema.items() if k != "required"}
+            if required:
+                self.schemas[name]["required"] = required
+
+    def _reaching(self) -> set[str]:
+        """The components that are, or refer (at any depth) to, one requiring write-only fields."""
+        refers = {name: _refs(schema) for name, schema in self.original.items()}
+        reaching = set(self.write_only)
+        grew = True
+        while grew:
+            grew = False
+            for name, targets in refers.items():
+                if name not in reaching and targets & reaching:
+                    reaching.add(name)
+                    grew = True
+        return reaching
+
+    def _request(self, node: Any, reaching: set[str], inside: str = "") -> Any:
+        """``node`` with its references to ``reaching`` components turned to request views."""
+        if isinstance(node, list):
+            return [self._request(value, reaching, inside) for value in node]
+        if not isinstance(node, dict):
+            return node
+        out = {}
+        for key, value in node.items():
+            target = value.removeprefix(_COMPONENTS) if key == "$ref" and isinstance(value, str) else None
+            if target in reaching and target != inside and target not in self.bodies.made:
+                out[key] = _COMPONENTS + self._view(target, reaching)
+            else:
+                out[key] = self._request(value, reaching, inside)
+        return out
+
+    def _view(self, name: str, reaching: set[str]) -> str:
+        if name not in self.requests:
+            schema = self.original[name]
+            self.requests[name] = wanted = f"{name}Request"  # a cycle refers to the name meanwhile
+            view = self._request(_without_read_only_required(schema), reaching)
+            self.requests[name] = self.bodies._name(wanted, view)
+        return self.requests[name]
+
+
+_COMPONENTS = "#/components/schemas/"
+
+
+def _write_only(schema: Any) -> list[str]:
+    """The write-only fields an object schema requires."""
+    if not isinstance(schema, dict):
+        return []
+    properties = schema.get("properties", {})
+    return [
+        name
+        for name in schema.get("required", [])
+        if isinstance(properties.get(name), dict) and properties[name].get("writeOnly")
+    ]
+
+
+def _without_read_only_required(schema: Any) -> Any:
+    """A component as a request sees it: its read-only fields not required."""
+    if not isinstance(schema, dict) or "required" not in schema:
+        return copy.deepcopy(schema)
+    properties = schema.get("properties", {})
+    required = [
+        name
+        for name in schema["required"]
+        if not (isinstance(properties.get(name), dict) and properties[name].get("readOnly"))
+    ]
+    view = {k: copy.deepcopy(v) for k, v in schema.items() if k != "required"}
+    if required:
+        view["required"] = required
+    return view
+
+
+def _refs(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = set()
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str) and value.startswith(_COMPONENTS):
+                found.add(value.removeprefix(_COMPONENTS))
+            else:
+                found |= _refs(value)
+        return found
+    if isinstance(node, list):
+        return set().union(*map(_refs, node)) if node else set()
+    return set()
 
 
 def _request_media(offered: Any) -> list[str]:

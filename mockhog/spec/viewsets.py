@@ -438,10 +438,11 @@ class GenericEngine:
         return {**base, **public}
 
     def make(self, schema: Any, stream: str) -> Any:
-        """A deterministic value of ``schema`` for this backend's seed and a stream name."""
+        """A deterministic value of ``schema`` for this backend's seed and a stream name, as the
+        server shows it: without write-only fields, at any depth."""
         seed = f"{self.backend.seed}:{stream}"
         maker = ValueMaker(self._resolve, random.Random(seed), self.backend.clock)
-        return maker.make(schema)
+        return self._without_write_only(maker.make(schema), schema)
 
     def _resolve(self, ref: str) -> Any:
         return self.spec.components.get(ref.rsplit("/", 1)[-1], {})
@@ -502,7 +503,7 @@ class GenericEngine:
         key = table.allocate_id() if self.tables.integer_keys(op.table) else None
         record = self.make(model, f"create:{scope}:{op.table}:{len(table)}:{call.rng.random()}")
         record = record if isinstance(record, dict) else {}
-        record.update(body)
+        record = self._merged(record, body, model)
         if key is None:
             key = call.new_uuid() if key_field in ("id", "uuid") else record.get(key_field)
         record[key_field] = key
@@ -572,13 +573,11 @@ class GenericEngine:
         if depth > 16 or not isinstance(schema, dict):
             return value
         if isinstance(value, list):
-            return [self._without_write_only(item, schema.get("items"), depth + 1) for item in value]
+            items = schema.get("items") or self._branch(schema, "items").get("items")
+            return [self._without_write_only(item, items, depth + 1) for item in value]
         if not isinstance(value, dict):
             return value
-        properties = dict(schema.get("properties", {}))
-        for key in ("allOf", "anyOf", "oneOf"):
-            for branch in schema.get(key, ()):
-                properties.update(self.spec.resolve(branch).get("properties", {}))
+        properties = self._declared(schema)
         if not properties:
             return value
         return {
@@ -586,6 +585,46 @@ class GenericEngine:
             for name, item in value.items()
             if not (isinstance(properties.get(name), dict) and properties[name].get("writeOnly"))
         }
+
+    def _merged(self, stored: Any, sent: Any, schema: Any, depth: int = 0) -> Any:
+        """What the server holds after a client sends ``sent`` over ``stored``: a nested object
+        the schema declares keeps the fields the server made for it (a nested serializer's id,
+        created_at, created_by: the client never sends them), the client's values over them."""
+        properties = self._declared(schema) if depth <= 16 else {}
+        if not isinstance(sent, dict) or not properties:
+            return sent
+        if not isinstance(stored, dict):
+            made = self.make(self._branch(schema, "properties"), f"nested:{depth}:{sorted(sent)}")
+            stored = made if isinstance(made, dict) else {}
+        merged = dict(stored)
+        for name, value in sent.items():
+            merged[name] = self._merged(stored.get(name), value, properties.get(name), depth + 1)
+        return merged
+
+    def _declared(self, schema: Any, depth: int = 0) -> dict[str, Any]:
+        """The properties an object schema declares, its allOf, anyOf and oneOf branches' too."""
+        schema = self.spec.resolve(schema)
+        if not isinstance(schema, dict) or depth > 8:
+            return {}
+        properties = dict(schema.get("properties", {}))
+        for key in ("allOf", "anyOf", "oneOf"):
+            for branch in schema.get(key, ()):
+                resolved = self.spec.resolve(branch)
+                if isinstance(resolved, dict):
+                    properties.update(self._declared(resolved, depth + 1))
+        return properties
+
+    def _branch(self, schema: Any, key: str, depth: int = 0) -> dict[str, Any]:
+        """The schema itself, or the first of its allOf, anyOf, oneOf branches, that has ``key``."""
+        schema = self.spec.resolve(schema)
+        if not isinstance(schema, dict) or key in schema or depth > 8:
+            return schema if isinstance(schema, dict) else {}
+        for combinator in ("allOf", "anyOf", "oneOf"):
+            for branch in schema.get(combinator, ()):
+                found = self._branch(branch, key, depth + 1)
+                if key in found:
+                    return found
+        return {}
 
     def _update(self, call: Call, op: SpecOperation, scope: Any) -> Any:
         record = self._get(call, op, scope)
@@ -595,7 +634,8 @@ class GenericEngine:
             check_unique(
                 viewset, body, record, self._visible(call, op, scope), self.tables.key_field(op.table)
             )
-        changed = {**self.view(scope, op, record), **record, **body}
+        model = self.tables.models.get(op.table) or op.response_schema or {}
+        changed = self._merged({**self.view(scope, op, record), **record}, body, model)
         self._stamp(call, op, changed)
         key = record[self.tables.key_field(op.table)]
         self._table(scope, op).put(key, changed)
