@@ -52,11 +52,24 @@ def test_a_soft_deleted_key_can_be_taken_again(client):
     assert client.get(f"{BASE}1/").status_code == 404
 
 
-def test_delete_is_refused_and_patch_deletes(client):
-    """ForbidDestroyModel.destroy answers a bare 405 (posthog/api/forbid_destroy_model.py); soft delete is
-    PATCH {"deleted": true}, after which the list leaves the flag out (safely_get_queryset)."""
-    response = client.delete(f"{BASE}1/")
-    assert response.status_code == 405 and response.data == b""
+def test_delete_is_refused_before_any_lookup_and_patch_deletes(client, backend):
+    """posthog/api/feature_flag.py: FeatureFlagViewSet mixes in ForbidDestroyModel and defines no
+    destroy, so DELETE is posthog/api/forbid_destroy_model.py's Response(status=405) for a known and
+    an unknown id alike: no body, no Content-Type (DRF's Response.rendered_content drops it for an
+    empty render), the view's Allow (APIView.finalize_response); a read-only key is refused first
+    (APIScopePermission in APIView.initial, before the handler). Soft delete is PATCH
+    {"deleted": true}, after which the list leaves the flag out (safely_get_queryset)."""
+    before = backend.store.dump()
+    for key in (1, 999999):
+        response = client.delete(f"{BASE}{key}/")
+        assert response.status_code == 405 and response.data == b""
+        assert "Content-Type" not in response.headers
+        assert response.headers["Allow"] == "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
+    assert backend.store.dump() == before
+    minted = client.post("/_mockhog/personal_api_keys", json={"label": "ro", "scopes": ["feature_flag:read"]})
+    read_only = {"Authorization": f"Bearer {minted.get_json()['value']}"}
+    refused = client.delete(f"{BASE}999999/", headers=read_only)
+    assert refused.status_code == 403 and refused.get_json()["code"] == "permission_denied"
     assert client.get(f"{BASE}1/").get_json()["deleted"] is False
     patched = client.patch(f"{BASE}1/", json={"deleted": True}).get_json()
     assert patched["deleted"] is True and patched["status"] == "DELETED" and patched["version"] == 2

@@ -110,3 +110,27 @@ def test_a_generic_owner_scopes_the_queryset_to_the_requesting_user(client, feat
     mine = client.post(FEATURES, json={"name": "Mine", "stage": "beta"}).get_json()
     assert [row["id"] for row in client.get(FEATURES).get_json()["results"]] == [mine["id"]]
     assert "_owner" not in mine
+
+
+FORBID_DESTROY_TABLES = sorted(name for name, row in VIEWSETS.items() if row.soft_delete == "forbid_destroy")
+
+
+@pytest.mark.parametrize("table", [*FORBID_DESTROY_TABLES, "notebooks"])
+def test_forbid_destroy_answers_one_way_before_any_lookup(client, backend, table):
+    """posthog/api/forbid_destroy_model.py: ForbidDestroyModel.destroy is Response(status=405), run
+    by DRF's APIView.dispatch after initial()'s permission checks and before any get_object, so a
+    known and an unknown id get the same answer: no body, no Content-Type (Response.rendered_content
+    deletes it when the render is empty), and the Allow header APIView.finalize_response copies from
+    default_response_headers (the detail route's methods). The rows' families and a generic
+    ForbidDestroyModel (notebooks, whose document answers DELETE only with 405) share it."""
+    url = f"/api/projects/1/{table}/"
+    known = client.get(url).get_json()["results"][0]
+    lookup = known.get("short_id") if table == "notebooks" else known["id"]
+    before = backend.store.dump()
+    for key in (lookup, 999999):
+        response = client.delete(f"{url}{key}/")
+        assert response.status_code == 405 and response.data == b""
+        assert "Content-Type" not in response.headers
+        assert response.headers["Allow"] == "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
+    assert backend.store.dump() == before
+    assert client.get(f"{url}{lookup}/").status_code == 200

@@ -117,9 +117,12 @@ DETAIL_ALLOW = "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
 FORBID_DESTROY, ON_DESTROY = SOFT_DELETES  # a row's soft_delete (mockhog.spec.viewsets)
 
 
-def forbid_destroy() -> Reply:
-    """ForbidDestroyModel's DELETE: 405 with no body, before any lookup (even an unknown id gets it)."""
-    return Reply(body=None, status=405, headers={"Allow": DETAIL_ALLOW})
+def forbid_destroy(headers: dict[str, str] | None = None) -> Reply:
+    """ForbidDestroyModel's DELETE (posthog/api/forbid_destroy_model.py): ``Response(status=405)``
+    from the view method, so after DRF's permission checks and before any lookup (an unknown id gets
+    it too); no data renders no body and no Content-Type, and finalize_response adds the view's
+    ``Allow`` (the detail route's methods, DELETE among them)."""
+    return Reply(body=None, status=405, headers={"Allow": DETAIL_ALLOW, **(headers or {})})
 
 
 def _flagged(record: Record, deleted: bool) -> Record:
@@ -138,6 +141,9 @@ class Resource:
     seed_reads: tuple[str, ...] = ()
     seed_writes: tuple[str, ...] = ()
     not_found_detail = "Not found."
+    # A ForbidDestroyModel row's soft deletion is a private ``_deleted`` flag that serializing shows
+    # as ``deleted``; a resource whose own rules read the model's ``deleted`` field keeps it there.
+    deleted_is_private = True
     # True where ``order`` reads the query (``?order_by=``): its result cannot be kept.
     query_ordering = False
 
@@ -157,6 +163,7 @@ class Resource:
         # The page size of a limit/offset list without ?limit= (the viewset's pagination class).
         self.default_limit = self.viewset.page_size or DEFAULT_LIMIT
         self.forbids_destroy = self.viewset.soft_delete == FORBID_DESTROY
+        self.private_deleted = self.forbids_destroy and self.deleted_is_private
 
     @property
     def profile(self) -> dict[str, Any]:
@@ -229,7 +236,7 @@ class Resource:
 
     def serialize(self, call: Call, record: Record) -> dict[str, Any]:
         """The public fields, in the model's field order (DRF serializers keep declaration order)."""
-        if self.forbids_destroy:
+        if self.private_deleted:
             record = {**record, "deleted": bool(record.get("_deleted"))}
         ordered = {name: record[name] for name in self.fields if name in record}
         for name, value in record.items():
@@ -244,7 +251,7 @@ class Resource:
 
     def fixture_view(self, record: Record) -> dict[str, Any]:
         """What a fixture record must look like to its model schema (the serialized form)."""
-        if self.forbids_destroy:
+        if self.private_deleted:
             return {**public(record), "deleted": bool(record.get("_deleted"))}
         return public(record)
 
@@ -259,7 +266,7 @@ class Resource:
         (and the row's auto_now stamps and owner); a soft-deleting viewset's ``deleted`` is the
         private flag."""
         deleted = False
-        if self.forbids_destroy:
+        if self.private_deleted:
             data = dict(data)
             deleted = bool(data.pop("deleted", False))
         self.check_unique(call, data, None)
@@ -270,12 +277,12 @@ class Resource:
             record[name] = call.timestamp()
         if self.viewset.owner is not None:
             record[self.viewset.owner] = call.user["id"]
-        return _flagged(record, deleted) if self.forbids_destroy else record
+        return _flagged(record, deleted) if self.private_deleted else record
 
     def change(self, call: Call, record: Record, data: dict[str, Any]) -> Record:
         """The record after a validated update body (PUT and PATCH alike: DRF keeps the rest)."""
         deleted = None
-        if self.forbids_destroy and "deleted" in data:
+        if self.private_deleted and "deleted" in data:
             deleted = bool(data["deleted"])
             data = {k: v for k, v in data.items() if k != "deleted"}
         self.check_unique(call, data, record)

@@ -25,7 +25,7 @@ from typing import Any
 
 from .. import errors
 from ..store import Record
-from .base import Call, Reply, Resource, forbid_destroy, quirk
+from .base import Call, Reply, Resource, quirk
 from .feature_flags import minimal, user_basic
 from .product import drf_datetime, editable, parse_moment, tagify, write_flag
 from .surveys import survey_flag_ids
@@ -401,6 +401,7 @@ class Experiments(Resource):
     """EnterpriseExperimentsViewSet."""
 
     query_ordering = True
+    deleted_is_private = False  # filter_experiments_queryset and the flags' rules read ``deleted``
 
     # -- lookups ---------------------------------------------------------------------------
     def rows(self, call: Call) -> list[Record]:
@@ -873,10 +874,6 @@ class Experiments(Resource):
         if flag.get("deleted"):
             raise invalid("Experiment cannot be launched because its feature flag has been deleted.")
         check_existing_flag(flag)
-
-    @quirk("experiments_destroy")
-    def destroy(self, call: Call) -> Reply:
-        return forbid_destroy()
 
     # -- lifecycle actions -------------------------------------------------------------------
     @quirk("experiments_launch_create")

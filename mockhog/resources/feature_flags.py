@@ -9,8 +9,9 @@ What the source does and this module restates:
   percentages sum to 100; a condition's variant override names a variant; regex, icontains, gt...
   take strings; ``in``/``not_in`` only on cohorts; cohorts must exist; dates must parse; payloads are
   a dict of JSON (objects are stored as their JSON text) keyed ``"true"`` or by variant.
-- ``ForbidDestroyModel``: DELETE is a bare 405; soft delete is ``PATCH {"deleted": true}``, and a
-  soft-deleted flag's key may be taken again (the create hard-deletes the old one).
+- ``ForbidDestroyModel`` (the viewset defines no destroy of its own): DELETE is the viewset row's
+  bodiless 405 before any lookup; soft delete is ``PATCH {"deleted": true}``, and a soft-deleted
+  flag's key may be taken again (the create hard-deletes the old one).
 - list: undeleted flags, ``-created_at`` unless ``?order=``, ``_apply_filters``' parameters.
 - ``local_evaluation``: every undeleted flag except remote configurations, in
   MinimalFeatureFlagSerializer's shape, the project's group type mapping and, with
@@ -58,6 +59,7 @@ def invalid_filters(detail: str, code: str = "invalid") -> errors.ApiError:
 
 class FeatureFlags(Resource):
     query_ordering = True
+    deleted_is_private = False  # flags' evaluation, local evaluation and experiments read ``deleted``
     # project secret API keys (phs_) may call these actions, as ProjectSecretAPIKeyAuthentication allows
     secret_key_actions = ("local_evaluation", "remote_config")
 
@@ -187,12 +189,6 @@ class FeatureFlags(Resource):
             version=(record.get("version") or 0) + 1,
         )
         return self.serialize(call, self.save(call, changed))
-
-    @quirk("feature_flags_destroy")
-    def destroy(self, call: Call) -> Any:
-        self.get(call)
-        # ForbidDestroyModel: Response(status=405) with no data, so an empty body
-        return Reply(body=b"", status=405, content_type="application/json")
 
     def validated(self, call: Call, body: dict[str, Any], instance: Record | None) -> dict[str, Any]:
         """FeatureFlagSerializer's field validators, in DRF's order (fields first, then filters)."""

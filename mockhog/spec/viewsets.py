@@ -310,14 +310,14 @@ class GenericEngine:
 
     # -- the entry point -------------------------------------------------------------------------
     def serve(self, call: Call) -> Any:
-        from ..resources.base import Reply
+        from ..resources.base import Reply, forbid_destroy
 
         op: SpecOperation = call.op  # type: ignore[assignment]
         scope = self._scope(call, op)
         if op.kind == "destroy" and (op.forbids_destroy or self._soft_delete(op)):
-            # PostHog's ForbidDestroyModel: DELETE is refused with an empty 405; PATCH
-            # {"deleted": true} is how such records go away.
-            return Reply(body=b"", status=405, content_type="application/json", headers=self._tier())
+            # PostHog's ForbidDestroyModel, as in the verified tier; PATCH {"deleted": true} is how
+            # such records go away.
+            return forbid_destroy(self._tier())
         handler = getattr(self, f"_{op.kind}")
         body = handler(call, op, scope)
         return Reply(body=body, headers=self._tier())
