@@ -109,14 +109,80 @@ def test_exports_render_at_once_by_default(client):
     assert content.headers["Content-Type"] == "video/mp4"
 
 
-def test_pending_export_has_no_content_until_advanced(client):
+NOT_READY = {
+    "type": "invalid_request",
+    "code": "export_not_ready",
+    "detail": "This export is still being generated. Please try again shortly.",
+    "attr": None,
+}
+STUCK = (
+    "Export failed without throwing an exception. Please try to rerun this export and contact support if "
+    "it fails to complete multiple times."
+)
+
+
+def test_pending_export_answers_425_until_advanced(client):
+    """products/exports/backend/models/exported_asset.py get_content_response: an export with no
+    bytes yet raises ExportNotReadyError, a 425 with code export_not_ready (drf-exceptions-hog's
+    invalid_request envelope), until rendering finishes."""
     client.put("/_mockhog/async", json={"exports": {"mode": "manual"}})
     made = client.post(BASE, json={"export_format": "video/webm", "export_context": RECORDING}).get_json()
-    assert made["has_content"] is False
-    assert client.get(f"{BASE}{made['id']}/content/").status_code == 404
+    assert made["has_content"] is False and made["exception"] is None
+    pending = client.get(f"{BASE}{made['id']}/content/")
+    assert pending.status_code == 425 and pending.get_json() == NOT_READY
     assert client.post("/_mockhog/advance", json={"kind": "exports"}).get_json()["advanced"] == 1
     assert client.get(f"{BASE}{made['id']}/").get_json()["has_content"] is True
     assert client.get(f"{BASE}{made['id']}/content/").status_code == 200
+
+
+def _age(backend, key, seconds):
+    table = backend.store.table(1, "exports")
+    made = (datetime.now(UTC) - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    table.put(key, {**table.get(key), "created_at": made})
+
+
+def test_a_stuck_export_reads_as_failed_and_its_content_is_400(client, backend):
+    """exported_asset.py is_export_stuck / get_export_error and ExportedAssetSerializer
+    .to_representation (products/exports/backend/api/exports.py): an export with no content and no
+    exception more than HOGQL_INCREASED_MAX_EXECUTION_TIME (600 s) + 30 s after it was made shows
+    the stuck message as its exception, and its content is ExportFailedError, a 400 export_failed
+    carrying that message; within the budget it is still a 425."""
+    client.put("/_mockhog/async", json={"exports": {"mode": "manual"}})
+    made = client.post(BASE, json={"insight": 1, "export_format": "text/csv"}).get_json()
+    _age(backend, made["id"], 620)
+    assert client.get(f"{BASE}{made['id']}/").get_json()["exception"] is None
+    assert client.get(f"{BASE}{made['id']}/content/").status_code == 425
+    _age(backend, made["id"], 640)
+    shown = client.get(f"{BASE}{made['id']}/").get_json()
+    assert (shown["has_content"], shown["exception"]) == (False, STUCK)
+    listed = {row["id"]: row for row in client.get(BASE).get_json()["results"]}
+    assert listed[made["id"]]["exception"] == STUCK
+    failed = client.get(f"{BASE}{made['id']}/content/")
+    assert failed.status_code == 400
+    assert failed.get_json() == {
+        "type": "invalid_request",
+        "code": "export_failed",
+        "detail": STUCK,
+        "attr": None,
+    }
+    # once rendered, it has content and no exception
+    client.post("/_mockhog/advance", json={"kind": "exports"})
+    assert client.get(f"{BASE}{made['id']}/").get_json()["exception"] is None
+    assert client.get(f"{BASE}{made['id']}/content/").status_code == 200
+
+
+def test_a_recorded_exception_is_the_content_answer(client, backend):
+    """exported_asset.py get_export_error: a recorded exception always wins; the content answer is a
+    400 export_failed whose detail is that exception (ExportFailedError(error))."""
+    table = backend.store.table(1, "exports")
+    table.put(5, {**table.get(5), "exception": "Query timed out"})
+    shown = client.get(f"{BASE}5/").get_json()
+    assert (shown["has_content"], shown["exception"]) == (False, "Query timed out")
+    failed = client.get(f"{BASE}5/content/")
+    assert failed.status_code == 400
+    assert failed.get_json() == {
+        "type": "invalid_request", "code": "export_failed", "detail": "Query timed out", "attr": None,
+    }  # fmt: skip
 
 
 def test_filters(client):
@@ -125,6 +191,18 @@ def test_filters(client):
     assert found["count"] == 1
     only_json = client.get(f"{BASE}?export_format=application/json").get_json()["results"]
     assert {row["export_format"] for row in only_json} == {"application/json"}
+
+
+def test_the_session_recording_filter(client):
+    """ExportedAssetViewSet.safely_get_queryset (products/exports/backend/api/exports.py): the list's
+    ?session_recording_id= keeps the exports whose export_context names that recording exactly."""
+    other = {"session_recording_id": "0197a1b2-0000-7000-8000-000000000001"}
+    mine = client.post(BASE, json={"export_format": "image/png", "export_context": RECORDING}).get_json()
+    client.post(BASE, json={"export_format": "image/png", "export_context": other})
+    found = client.get(f"{BASE}?session_recording_id={RECORDING['session_recording_id']}").get_json()
+    assert [row["id"] for row in found["results"]] == [mine["id"]] and found["count"] == 1
+    assert client.get(f"{BASE}?session_recording_id=0197a1b2").get_json()["count"] == 0
+    assert client.get(f"{BASE}?session_recording_id=").get_json()["count"] == 14  # empty: no filter
 
 
 @pytest.mark.parametrize(
@@ -187,6 +265,49 @@ def test_what_posthog_refuses_today(client, backend, body, attr, detail):
     code = "not_a_dict" if detail.startswith("Expected a dictionary") else "invalid_input"
     assert response.get_json() == {"type": "validation_error", "code": code, "detail": detail, "attr": attr}
     assert backend.store.dump() == before
+
+
+@pytest.mark.parametrize(
+    "url, problem",
+    [
+        ("ftp://example.com/page", "Disallowed scheme"),
+        ("javascript:alert(1)", "Disallowed scheme"),
+        ("https://", "Missing host"),
+        ("http://169.254.169.254/latest/meta-data", "Local/metadata host"),
+        ("http://metadata.google.internal/", "Local/metadata host"),
+        ("http://localhost:8000/", "Local/Loopback host not allowed"),
+        ("http://[::1]/", "Local/Loopback host not allowed"),
+        ("https://app.corp/", "Internal domain pattern blocked: .corp"),
+        ("https://api.svc.cluster.local/", "Internal domain pattern blocked: .local"),
+        ("http://10.1.2.3/", "Private IP address not allowed"),
+        ("http://172.20.0.5/", "Private IP address not allowed"),
+        ("http://127.0.0.2/", "Disallowed target IP: 127.0.0.2"),
+        ("http://[fd00::1]/", "Disallowed target IP: fd00::1"),
+        ("http://[::1/", "Invalid URL"),
+        (42, "Invalid URL"),
+    ],
+)
+def test_heatmap_urls_posthog_would_not_fetch_are_refused(client, backend, url, problem):
+    """ExportedAssetSerializer.validate (products/exports/backend/api/exports.py) runs a heatmap
+    export's export_context.heatmap_url through is_url_allowed (posthog/security/url_validation.py):
+    a refused URL is a 400 on export_context "heatmap_url not allowed: <why>", nothing stored. Host
+    names are not resolved (mockhog makes no DNS queries); IP literals are checked as PostHog checks
+    resolved addresses."""
+    before = backend.store.dump()
+    body = {"export_format": "image/png", "export_context": {"heatmap_url": url}}
+    response = client.post(BASE, json=body)
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "type": "validation_error", "code": "invalid_input", "detail": f"heatmap_url not allowed: {problem}",
+        "attr": "export_context",
+    }  # fmt: skip
+    assert backend.store.dump() == before
+
+
+def test_a_public_heatmap_url_is_exported(client):
+    body = {"export_format": "image/png", "export_context": {"heatmap_url": "https://example.com/pricing"}}
+    made = client.post(BASE, json=body)
+    assert made.status_code == 201 and made.get_json()["export_context"] == body["export_context"]
 
 
 def test_exports_carry_the_users_access_level(client):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import ipaddress
 import json
 import re
 import struct
@@ -11,6 +12,7 @@ import zipfile
 import zlib
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlparse
 
 from .. import errors
 from ..lifecycle import finished
@@ -40,6 +42,23 @@ FULL_VIDEO_EXPORTS_LIMIT_BY_TIER = {"free": 10, "paid": 15, "enterprise": 25}
 # The billing features that put an organization on a tier (get_plan_tier, as PostHog's tests pin it).
 ENTERPRISE_FEATURES = {"saml", "role_based_access"}
 PAID_FEATURES = {"recordings_file_export"}
+# An export with no content and no exception this long after it was made is reported as failed
+# (HOGQL_INCREASED_MAX_EXECUTION_TIME, 600 s by default, plus STUCK_EXPORT_GRACE_SECONDS, 30 s).
+STUCK_EXPORT_SECONDS = 600 + 30
+STUCK_EXPORT_MESSAGE = (
+    "Export failed without throwing an exception. Please try to rerun this export and contact support if "
+    "it fails to complete multiple times."
+)
+# get_content_response's answers for an export with no bytes (ExportNotReadyError, ExportFailedError).
+EXPORT_NOT_READY = "This export is still being generated. Please try again shortly."
+# is_url_allowed (posthog/security/url_validation.py): what a heatmap export may screenshot.
+METADATA_HOSTS = {"169.254.169.254", "metadata.google.internal"}
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+INTERNAL_DOMAIN_SUFFIXES = (
+    ".local", ".internal", ".svc.cluster.local", ".cluster.local", ".consul", ".lan", ".home", ".corp",
+    ".localdomain", ".home.arpa", ".intranet", ".priv",
+)  # fmt: skip
+PRIVATE_PREFIXES = ("10.", "192.168.", "169.254.", *(f"172.{n}." for n in range(16, 32)))
 
 
 class Exports(Resource):
@@ -52,6 +71,9 @@ class Exports(Resource):
         wanted = call.query.get("export_format")
         if wanted in EXTENSIONS:
             rows = [row for row in rows if row["export_format"] == wanted]
+        recording = call.query.get("session_recording_id")
+        if recording:
+            rows = [r for r in rows if (r["export_context"] or {}).get("session_recording_id") == recording]
         return rows
 
     def get(self, call: Call, key: Any = None) -> Record:
@@ -68,6 +90,8 @@ class Exports(Resource):
                 )
         check_export(data)
         check_video_limit(call, data)
+        check_heatmap_url(data)
+        check_rasterized(data)
         record = super().build(call, {"dashboard": None, "insight": None, "export_context": None, **data})
         # Rendering finishes at once, after a delay, or when advanced (see mockhog.lifecycle).
         ready_at = call.backend.lifecycle.due("exports", call.now)
@@ -92,20 +116,38 @@ class Exports(Resource):
     def serialize(self, call: Call, record: Record) -> dict[str, Any]:
         # Exports are access-controlled ("export"); the mock user, an organization admin and the
         # creator of every export it can see, has the highest level.
-        body = {**super().serialize(call, record), "has_content": self.ready(call, record)}
-        return {**body, "user_access_level": "manager"}
+        body = {**super().serialize(call, record), "has_content": self.has_content(call, record)}
+        return {**body, "exception": self.failure(call, record), "user_access_level": "manager"}
 
     def fixture_view(self, record: Record) -> dict[str, Any]:
         return {**public(record), "user_access_level": "manager"}
 
-    def ready(self, call: Call, record: Record) -> bool:
-        return finished(record.get("_ready_at"), call.now)
+    def has_content(self, call: Call, record: Record) -> bool:
+        """Rendering finished without an exception (a fixture may record an export with no content,
+        or a failed one)."""
+        rendered = finished(record.get("_ready_at"), call.now) and record.get("has_content", True)
+        return bool(rendered) and not record.get("exception")
+
+    def failure(self, call: Call, record: Record) -> str | None:
+        """get_export_error: the recorded exception, else the stuck message for an export that has
+        no content well past its query-timeout budget (the serializer shows the same)."""
+        if record.get("exception"):
+            return record["exception"]
+        if self.has_content(call, record):
+            return None
+        stuck = _moment(record["created_at"]) < call.now - timedelta(seconds=STUCK_EXPORT_SECONDS)
+        return STUCK_EXPORT_MESSAGE if stuck else None
 
     @quirk("exports_content_retrieve")
     def content(self, call: Call) -> Reply:
+        """get_content_response: the bytes, or for an export with none a 400 export_failed carrying
+        its failure, or a 425 export_not_ready while it is still being generated."""
         record = self.get(call)
-        if not self.ready(call, record):
-            raise errors.not_found()
+        if not self.has_content(call, record):
+            failure = self.failure(call, record)
+            if failure is not None:
+                raise errors.ApiError(400, "invalid_request", "export_failed", failure)
+            raise errors.ApiError(425, "invalid_request", "export_not_ready", EXPORT_NOT_READY)
         headers = {}
         if str(call.query.get("download", "")).lower() in ("true", "1"):
             headers["Content-Disposition"] = f'attachment; filename="{record["filename"]}"'
@@ -139,8 +181,8 @@ class Exports(Resource):
 
 
 def check_export(data: dict[str, Any]) -> None:
-    """ExportedAssetSerializer.validate and _create_asset's refusals today
-    (posthog/api/exports.py), in their order; each a 400 before anything is stored."""
+    """ExportedAssetSerializer.validate's refusals before its video limit (exports.py), in order;
+    each a 400 before anything is stored."""
     if not any(data.get(name) for name in ("dashboard", "insight", "export_context")):
         raise errors.validation_error(
             "Either dashboard, insight or export_context is required for an export."
@@ -161,8 +203,59 @@ def check_export(data: dict[str, Any]) -> None:
     recording = context.get("session_recording_id")
     if recording and not (isinstance(recording, str) and SESSION_RECORDING_ID.fullmatch(recording)):
         raise errors.validation_error("Invalid session_recording_id.", "export_context")
+
+
+def check_heatmap_url(data: dict[str, Any]) -> None:
+    """The validate's last refusal: a heatmap export's page must pass is_url_allowed."""
+    url = (data.get("export_context") or {}).get("heatmap_url")
+    if url:
+        problem = url_problem(url)
+        if problem:
+            raise errors.validation_error(f"heatmap_url not allowed: {problem}", "export_context")
+
+
+def check_rasterized(data: dict[str, Any]) -> None:
+    """_create_asset's: a rasterized format (video or GIF) is rendered from a session recording only."""
+    recording = (data.get("export_context") or {}).get("session_recording_id")
     if data.get("export_format") in RASTERIZED_FORMATS and not recording:
         raise errors.validation_error("Video export supports session recordings only.", "export_format")
+
+
+def url_problem(raw: Any) -> str | None:
+    """is_url_allowed's refusal of a URL PostHog would fetch, in its order, or None. Host names are
+    not resolved (mockhog makes no DNS queries), so a public-looking name always passes; IP literals
+    are checked as PostHog checks the addresses a name resolves to."""
+    try:
+        parts = urlparse(raw)
+        host = (parts.hostname or "").lower()
+    except (TypeError, ValueError, AttributeError):
+        return "Invalid URL"
+    if parts.scheme not in ("http", "https"):
+        return "Disallowed scheme"
+    if not parts.netloc:
+        return "Missing host"
+    if host in METADATA_HOSTS:
+        return "Local/metadata host"
+    if host in LOOPBACK_HOSTS:
+        return "Local/Loopback host not allowed"
+    for suffix in INTERNAL_DOMAIN_SUFFIXES:
+        if host.endswith(suffix):
+            return f"Internal domain pattern blocked: {suffix}"
+    if host.startswith(PRIVATE_PREFIXES):
+        return "Private IP address not allowed"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    internal = (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+    )
+    return f"Disallowed target IP: {address}" if internal else None
 
 
 def check_video_limit(call: Call, data: dict[str, Any]) -> None:
