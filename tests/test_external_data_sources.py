@@ -704,3 +704,41 @@ def test_a_direct_query_source_is_stored_without_a_sync(client):
     source = client.get(f"{BASE}{made.get_json()['id']}/").get_json()
     assert source["access_method"] == "direct" and source["prefix"] == "live"
     assert client.get(f"{BASE}{source['id']}/jobs/").get_json() == []
+
+
+TRINO = {"host": "trino.example.com", "port": 443, "user": "u", "password": "p", "catalog": "hive"}
+
+
+def test_trino_is_a_direct_connection_only(client, backend):
+    """TrinoSource declares supports_scheduled_sync = False
+    (products/warehouse_sources/backend/temporal/data_imports/sources/trino/source.py), and
+    _create_external_data_source refuses a warehouse (synced) create of such a type after the prefix
+    checks: a bare 400 "<label> is available only as a direct connection.", nothing stored; as a
+    direct connection it is created (external_data_source.py)."""
+    before = backend.store.dump()
+    response = client.post(BASE, json={"source_type": "Trino", "prefix": "lake_", "payload": TRINO})
+    assert response.status_code == 400
+    assert response.get_json() == {"message": "Trino is available only as a direct connection."}
+    assert backend.store.dump() == before
+    direct = {"source_type": "Trino", "prefix": "lake", "payload": TRINO, "access_method": "direct"}
+    made = client.post(BASE, json=direct)
+    assert made.status_code == 201, made.get_json()
+
+
+def test_a_credential_id_mockhog_never_stored_is_refused(client, backend):
+    """ExternalDataSourceViewSet._resolve_stored_credential (external_data_source.py): a
+    payload.credential_id names connection details the user stored on the connect-link page; one that
+    is not found (mockhog serves no such page, so none is ever stored) is a bare 400 before any other
+    check, nothing stored. A null credential_id is popped and ignored: it never reaches job_inputs."""
+    before = backend.store.dump()
+    for credential_id in ("0197a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", 7):
+        body = {**POSTGRES_CREATE, "prefix": "managed_warehouse"}
+        body["payload"] = {**body["payload"], "credential_id": credential_id}
+        response = client.post(BASE, json=body)
+        assert response.status_code == 400
+        assert response.get_json() == {"message": f"Stored credential '{credential_id}' not found or expired"}
+    assert backend.store.dump() == before
+    body = {**POSTGRES_CREATE, "payload": {**POSTGRES_CREATE["payload"], "credential_id": None}}
+    made = client.post(BASE, json=body)
+    assert made.status_code == 201
+    assert "credential_id" not in client.get(f"{BASE}{made.get_json()['id']}/").get_json()["job_inputs"]

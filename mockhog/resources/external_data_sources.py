@@ -53,6 +53,16 @@ FIELD_OVERRIDES = {
         ("stripe_account_id", "Account id", "text", False, "stripe_account_id"),
         ("stripe_secret_key", "API key", "password", True, "rk_live_..."),
     ],
+    # TrinoSource.get_source_config (sources/trino/source.py): the password option's fields shown
+    # flat (auth_type, use_ssl and verify_ssl are selects with defaults).
+    "Trino": [
+        ("host", "Host", "text", True, "trino.example.com"),
+        ("port", "Port", "number", True, "443"),
+        ("catalog", "Catalog", "text", True, "hive"),
+        ("schema", "Schema (optional)", "text", False, "Leave blank to include all schemas"),
+        ("user", "Username", "text", True, "posthog"),
+        ("password", "Password", "password", False, ""),
+    ],
 }
 DATABASE_PORTS = {
     "Postgres": 5432,
@@ -64,6 +74,7 @@ DATABASE_PORTS = {
     "Oracle": 1521,
     "MongoDB": 27017,
     "Snowflake": 443,
+    "Trino": 443,
 }
 SERVICE_ACCOUNT = {"BigQuery", "Firebase", "DynamoDB", "Elasticsearch", "Kafka", "AzureBlob", "SFTP"}
 OAUTH = {
@@ -359,6 +370,8 @@ DIRECT_UNSUPPORTED = (
     "Direct query mode is currently supported only for Postgres, MySQL, Snowflake, Redshift, ClickHouse, "
     "MotherDuck, and Trino sources."
 )
+# Source classes with supports_scheduled_sync = False: nothing to sync, a direct connection only.
+DIRECT_ONLY = {"Trino"}
 # Sources whose class is a WebhookSource in PostHog's source registry (get_supports_webhooks is
 # isinstance(source, WebhookSource)): the registered classes seen with that base.
 WEBHOOK_SOURCES = {
@@ -563,6 +576,12 @@ class ExternalDataSources(Resource):
         with the defaults PostHog's build_default_schemas picks."""
         body = call.body
         source_type, prefix = body["source_type"], body.get("prefix")
+        payload = dict(body["payload"])
+        # A credential_id names connection details stored on PostHog's connect-link page (single-use,
+        # the storing user's own, 24 hours); mockhog serves no such page, so none is ever stored.
+        credential_id = payload.pop("credential_id", None)
+        if credential_id is not None:
+            raise _message(f"Stored credential '{credential_id}' not found or expired")
         access_method = body.get("access_method") or "warehouse"
         direct = access_method == "direct"
         created_via = body.get("created_via") or "api"
@@ -579,7 +598,9 @@ class ExternalDataSources(Resource):
         else:
             self.check_new_prefix(call, source_type, prefix)
         # PostHog strips the payload's string values before reading them.
-        payload = {k: v.strip() if isinstance(v, str) else v for k, v in body["payload"].items()}
+        payload = {k: v.strip() if isinstance(v, str) else v for k, v in payload.items()}
+        if not direct and source_type in DIRECT_ONLY:
+            raise _message(f"{label_of(source_type)} is available only as a direct connection.")
         problems = config_problems(source_type, payload)
         if problems:
             raise _message(f"Invalid source config: {', '.join(problems)}")
