@@ -23,7 +23,7 @@ def test_create_answers_the_whole_annotation(client):
     assert list(body) == [
         "id", "content", "date_marker", "creation_type", "dashboard_item", "dashboard_id",
         "dashboard_name", "insight_short_id", "insight_name", "insight_derived_name", "created_by",
-        "created_at", "updated_at", "deleted", "scope", "emoji", "hidden_in_user_interface",
+        "created_at", "updated_at", "deleted", "scope", "emoji", "hidden_in_user_interface", "tags",
     ]  # fmt: skip
     assert body["content"] == "Launched v3"  # CharField trims
     assert body["date_marker"] == "2025-05-30T08:00:00Z"  # DRF writes datetimes back in UTC
@@ -181,3 +181,56 @@ def test_annotations_of_deleted_insights_and_dashboards_are_hidden(client):
     client.patch("/api/projects/1/insights/4/", json={"deleted": False})
     assert client.get(f"{BASE}{on_insight}/").get_json()["insight_short_id"] is not None
     assert client.get(f"{BASE}{on_board}/").status_code == 404
+
+
+def test_the_tag_scope_shows_on_tagged_surfaces(client):
+    """products/annotations/backend/api/annotation.py today: Annotation.Scope has a ``tag`` choice
+    (products/annotations/backend/models/annotation.py), whose annotation carries ``tags`` (a list of
+    tag names, TaggedItemSerializerMixin: stored trimmed, lower case, each once; the serializer's
+    last field, [] on every other annotation); ?scope=tag lists them."""
+    made = make(client, scope="tag", tags=["Release", "release ", "backend"])
+    assert list(made)[-1] == "tags" and made["scope"] == "tag"
+    assert made["tags"] == ["backend", "release"]
+    assert client.get(f"{BASE}{made['id']}/").get_json()["tags"] == ["backend", "release"]
+    assert make(client, scope="project")["tags"] == []
+    assert client.get(f"{BASE}1/").get_json()["tags"] == []
+    tagged = client.get(f"{BASE}?scope=tag").get_json()["results"]
+    assert [row["id"] for row in tagged] == [made["id"]]
+    # a PATCH that leaves tags out keeps them; one that sends them replaces them
+    kept = client.patch(f"{BASE}{made['id']}/", json={"content": "changed"}).get_json()
+    assert kept["tags"] == ["backend", "release"]
+    replaced = client.patch(f"{BASE}{made['id']}/", json={"tags": ["web"]}).get_json()
+    assert replaced["tags"] == ["web"]
+
+
+@pytest.mark.parametrize(
+    "body, detail",
+    [
+        ({"scope": "tag"}, "At least one tag is required when scope is 'tag'."),
+        ({"scope": "tag", "tags": []}, "At least one tag is required when scope is 'tag'."),
+        ({"scope": "project", "tags": ["release"]}, "Tags can only be set when scope is 'tag'."),
+        ({"tags": ["release"]}, "Tags can only be set when scope is 'tag'."),
+    ],
+)
+def test_tag_scope_refusals(refused, body, detail):
+    """AnnotationSerializer.validate (products/annotations/backend/api/annotation.py): a tag-scoped
+    annotation needs at least one tag, and tags are only allowed with that scope (the default scope
+    is dashboard_item): a 400 on ``tags``, nothing stored."""
+    refused("post", BASE, {"content": "note", **body}, "invalid_input", "tags", detail)
+
+
+def test_tag_rules_on_update_read_the_stored_row(client, backend):
+    """AnnotationSerializer.validate on an update: the scope the row will have decides (the stored
+    one when the body leaves it out), and the stored tags count when the body sends none."""
+    project = make(client, scope="project")
+    response = client.patch(f"{BASE}{project['id']}/", json={"scope": "tag"})
+    assert response.status_code == 400
+    assert response.get_json() == error("At least one tag is required when scope is 'tag'.", "tags")
+    refused = client.patch(f"{BASE}{project['id']}/", json={"tags": ["web"]})
+    assert refused.get_json() == error("Tags can only be set when scope is 'tag'.", "tags")
+    tagged = client.patch(f"{BASE}{project['id']}/", json={"scope": "tag", "tags": ["web"]}).get_json()
+    assert (tagged["scope"], tagged["tags"]) == ("tag", ["web"])
+    cleared = client.patch(f"{BASE}{project['id']}/", json={"tags": []})
+    assert cleared.get_json() == error("At least one tag is required when scope is 'tag'.", "tags")
+    moved = client.patch(f"{BASE}{project['id']}/", json={"scope": "organization"}).get_json()
+    assert moved["scope"] == "organization" and moved["tags"] == ["web"]  # kept, as PostHog keeps them

@@ -83,17 +83,34 @@ def test_organization_settings_are_the_models_defaults(client):
     PluginsAccessLevel.CONFIG, 3 (organization_about_to_be_created raises a new organization to
     ROOT, 9, only off PostHog Cloud, which mockhog stands in for); members may invite and use
     personal API keys, resources may be shared publicly, members' join emails are on; 2FA is not
-    enforced (null); new experiments default to the Bayesian method."""
+    enforced (null); new experiments default to the Bayesian method; AI data processing is not
+    approved (is_ai_data_processing_approved is BooleanField(null=True, blank=True), no default:
+    null, which @posthog/cli 0.18.3 reads as no consent for its AI tools)."""
     organization = client.get("/api/organizations/@current/").get_json()
     assert {k: organization[k] for k in (
         "plugins_access_level", "members_can_invite", "members_can_use_personal_api_keys",
         "allow_publicly_shared_resources", "is_member_join_email_enabled", "enforce_2fa",
-        "default_experiment_stats_method",
+        "default_experiment_stats_method", "is_ai_data_processing_approved",
     )} == {
         "plugins_access_level": 3, "members_can_invite": True, "members_can_use_personal_api_keys": True,
         "allow_publicly_shared_resources": True, "is_member_join_email_enabled": True, "enforce_2fa": None,
-        "default_experiment_stats_method": "bayesian",
+        "default_experiment_stats_method": "bayesian", "is_ai_data_processing_approved": None,
     }  # fmt: skip
+    assert client.get("/api/users/@me/").get_json()["organization"]["is_ai_data_processing_approved"] is None
+
+
+def test_a_profile_may_approve_ai_data_processing():
+    """The organization's settings come from the profile: one that approves AI data processing is
+    shown approved."""
+    from mockhog import DEFAULT_API_KEY, Backend, create_app
+    from mockhog.seed import load_profile
+
+    organization = {**load_profile()["organization"], "is_ai_data_processing_approved": True}
+    backend = Backend(seed=0, profile={"organization": organization})
+    client = create_app(backend=backend).test_client()
+    auth = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
+    answer = client.get("/api/organizations/@current/", headers=auth).get_json()
+    assert answer["is_ai_data_processing_approved"] is True
 
 
 def test_user_has_todays_fields(client):

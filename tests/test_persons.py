@@ -357,3 +357,59 @@ def test_cohorts_of_a_person(client, backend):
     )
     assert refused.status_code == 403
     assert refused.get_json()["detail"] == "API key missing required scope 'cohort:read'"
+
+
+def test_update_property_sets_one_property(client):
+    """PersonViewSet.update_property (posthog/api/person.py): a $set of {key: value} on the person
+    (by id or UUID), answered 202 with no body; PostHog's ingestion applies the captured $set
+    shortly after, mockhog at once, so the next read shows it."""
+    person = client.get(f"{BASE}?limit=1").get_json()["results"][0]
+    response = client.post(f"{BASE}{person['id']}/update_property/", json={"key": "plan", "value": "scale"})
+    assert response.status_code == 202 and response.data == b""
+    shown = client.get(f"{BASE}{person['id']}/").get_json()
+    assert shown["properties"] == {**person["properties"], "plan": "scale"}
+    by_uuid = client.post(f"{BASE}{person['uuid']}/update_property/", json={"key": "seats", "value": 3})
+    assert by_uuid.status_code == 202
+    assert client.get(f"{BASE}{person['id']}/").get_json()["properties"]["seats"] == 3
+
+
+@pytest.mark.parametrize(
+    "body, missing",
+    [
+        ({"key": "plan"}, "value"),
+        ({"value": "x"}, "key"),
+        ({}, "value"),
+        ({"key": "plan", "value": None}, "value"),
+    ],
+)
+def test_update_property_refusals_are_the_viewsets_own(client, backend, body, missing):
+    """PersonViewSet.update_property builds its 400 by hand, value checked before key, with code and
+    detail swapped ("code": "This field is required.", "detail": "required"); nothing changes."""
+    person = client.get(f"{BASE}?limit=1").get_json()["results"][0]
+    before = backend.store.dump()
+    response = client.post(f"{BASE}{person['id']}/update_property/", json=body)
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "attr": missing, "code": "This field is required.", "detail": "required", "type": "validation_error",
+    }  # fmt: skip
+    assert backend.store.dump() == before
+    assert client.post(f"{BASE}999999/update_property/", json={"key": "a", "value": 1}).status_code == 404
+
+
+def test_delete_property_removes_it(client, backend):
+    """PersonViewSet.delete_property: $unset of the named key, answered 201 {"success": true}; an
+    unknown person is a 404; without $unset PostHog fails with a 500 (KeyError), mockhog answers a
+    400 on $unset; nothing changes on a refusal."""
+    person = client.get(f"{BASE}?limit=1").get_json()["results"][0]
+    key = next(iter(person["properties"]))
+    response = client.post(f"{BASE}{person['id']}/delete_property/", json={"$unset": key})
+    assert response.status_code == 201 and response.get_json() == {"success": True}
+    assert key not in client.get(f"{BASE}{person['id']}/").get_json()["properties"]
+    before = backend.store.dump()
+    missing = client.post(f"{BASE}{person['id']}/delete_property/", json={})
+    assert missing.status_code == 400
+    assert missing.get_json() == {
+        "type": "validation_error", "code": "required", "detail": "This field is required.", "attr": "$unset",
+    }  # fmt: skip
+    assert client.post(f"{BASE}999999/delete_property/", json={"$unset": key}).status_code == 404
+    assert backend.store.dump() == before

@@ -121,6 +121,8 @@ def prepare(client, method: str, path: str) -> tuple[str, str, Any]:
             "query": "weekly signups",
             "insight_type": "trends",
         },
+        ("POST", "persons/{id}/update_property/"): {"key": "plan", "value": "walked"},
+        ("POST", "persons/{id}/delete_property/"): {"$unset": "plan"},
         ("POST", "persisted_folder/"): {"type": "home"},
         ("PATCH", "persisted_folder/{id}/"): {"path": "Walk/Home"},
     }

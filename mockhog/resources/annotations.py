@@ -8,9 +8,10 @@ from typing import Any
 from .. import errors
 from ..store import Record
 from .base import Call, Resource
-from .product import drf_datetime, is_live, parse_moment
+from .product import drf_datetime, is_live, parse_moment, tagify
 
-SCOPES = ("dashboard_item", "dashboard", "project", "organization", "recording")
+# Annotation.Scope today (products/annotations/backend/models/annotation.py), in its order.
+SCOPES = ("dashboard_item", "dashboard", "project", "organization", "tag", "recording")
 _TRUE = ("true", "1", "yes")
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
@@ -89,15 +90,17 @@ class Annotations(Resource):
 
     # -- writes ------------------------------------------------------------------------------
     def build(self, call: Call, data: dict[str, Any]) -> Record:
-        data = self._validated(call, data)
+        data = self._validated(call, data, None)
         record = super().build(call, data)
         return {**record, "created_by": call.user, "updated_at": record["created_at"]}
 
     def change(self, call: Call, record: Record, data: dict[str, Any]) -> Record:
-        return {**super().change(call, record, self._validated(call, data)), "updated_at": call.timestamp()}
+        changed = super().change(call, record, self._validated(call, data, record))
+        return {**changed, "updated_at": call.timestamp()}
 
-    def _validated(self, call: Call, data: dict[str, Any]) -> dict[str, Any]:
-        """AnnotationSerializer: the insight field first, then validate() (dashboard, then scope)."""
+    def _validated(self, call: Call, data: dict[str, Any], record: Record | None) -> dict[str, Any]:
+        """AnnotationSerializer: the insight field first, then validate() (dashboard, the deprecated
+        recording scope, then the tag scope's tags, judged on the scope the row will have)."""
         data = dict(data)
         insight = data.get("dashboard_item")
         if insight is not None and not is_live(call, "insights", insight):
@@ -108,6 +111,15 @@ class Annotations(Resource):
             raise errors.validation_error("Dashboard not found.", "dashboard_id")
         if data.get("scope") == "recording":
             raise errors.validation_error("Recording scope is deprecated")
+        scope = data["scope"] if "scope" in data else (record["scope"] if record else None)
+        if scope == "tag":
+            tags = data["tags"] if "tags" in data else (record.get("tags") if record else None)
+            if not tags:
+                raise errors.validation_error("At least one tag is required when scope is 'tag'.", "tags")
+        elif data.get("tags"):
+            raise errors.validation_error("Tags can only be set when scope is 'tag'.", "tags")
+        if "tags" in data:
+            data["tags"] = tagify(data["tags"])  # TaggedItemSerializerMixin: each once, as tagify stores it
         if "emoji" in data:
             data["emoji"] = data["emoji"] or None  # a blank emoji is stored as none
         if "date_marker" in data:
@@ -123,7 +135,7 @@ class Annotations(Resource):
             "insight_name": insight.get("name") if insight else None,
             "insight_derived_name": insight.get("derived_name") if insight else None,
         }
-        return super().serialize(call, {**record, **derived})
+        return super().serialize(call, {"tags": [], **record, **derived})
 
     # -- seed --------------------------------------------------------------------------------
     seed_reads = ("insights", "dashboards")

@@ -114,7 +114,8 @@ class _Identity(Resource):
             "members_can_use_personal_api_keys": True,
             "allow_publicly_shared_resources": True,
             "member_count": 1,
-            "is_ai_data_processing_approved": True,
+            # The model's default (null: not approved); a profile's organization may approve it.
+            "is_ai_data_processing_approved": organization.get("is_ai_data_processing_approved"),
             "default_experiment_stats_method": "bayesian",
             "default_anonymize_ips": False,
             "default_role_id": None,

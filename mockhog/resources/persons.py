@@ -54,6 +54,11 @@ def _properties(record: Record) -> dict[str, Any]:
     return record.get("properties") or {}
 
 
+def _required(name: str) -> dict[str, Any]:
+    """PersonViewSet's own 400 for a missing field: its code and detail are swapped."""
+    return {"attr": name, "code": "This field is required.", "detail": "required", "type": "validation_error"}
+
+
 def present(record: Record) -> dict[str, Any]:
     # .get: a fixture record may miss fields, and the fixture check should name them
     return {
@@ -292,6 +297,35 @@ class Persons(Resource):
         ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:VALUES_LIMIT]
         body = {"results": [{"name": name, "count": count} for name, count in ranked], "refreshing": False}
         return Reply(body, headers={"Cache-Control": "max-age=10"})
+
+    @quirk("persons_update_property_create")
+    def update_property(self, call: Call) -> Reply:
+        """PersonViewSet.update_property (posthog/api/person.py): ``value`` then ``key`` must be
+        present (PostHog's hand-built 400 swaps code and detail), then the person's properties get a
+        ``$set`` of that one key; PostHog captures the ``$set`` event and answers 202 with no body at
+        once, and its ingestion applies it shortly after; mockhog applies it at once."""
+        body = call.body if isinstance(call.body, dict) else {}
+        for name in ("value", "key"):
+            if body.get(name) is None:
+                raise errors.BareError(400, _required(name))
+        self._set(call, self.get(call), {str(body["key"]): body["value"]}, ())
+        return Reply(status=202)
+
+    @quirk("persons_delete_property_create")
+    def delete_property(self, call: Call) -> Reply:
+        """PersonViewSet.delete_property: captures ``$delete_person_property`` with ``$unset`` of the
+        named key and answers 201 ``{"success": true}``; the property is removed (at once here)."""
+        person = self.get(call)
+        body = call.body if isinstance(call.body, dict) else {}
+        if "$unset" not in body:
+            # PostHog reads request.data["$unset"] and fails with a 500 without it.
+            raise errors.validation_error("This field is required.", "$unset", "required")
+        self._set(call, person, {}, (str(body["$unset"]),))
+        return Reply({"success": True}, status=201)
+
+    def _set(self, call: Call, person: Record, changes: dict[str, Any], removed: Sequence[str]) -> None:
+        properties = {k: v for k, v in _properties(person).items() if k not in removed}
+        self.table(call).put(person["id"], {**person, "properties": {**properties, **changes}})
 
     @quirk("persons_cohorts_retrieve")
     def cohorts(self, call: Call) -> dict[str, Any]:
