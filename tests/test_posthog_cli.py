@@ -187,3 +187,33 @@ def test_the_source_type_list_is_the_clis(bundle: Path) -> None:
         [sys.executable, str(tool), str(bundle), "--check"], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_person_property_tools_change_the_person(cli: Cli, server: Server) -> None:
+    """persons-property-set posts update_property (202, no body), persons-property-delete posts
+    delete_property (201 {"success": true}): both served as PersonViewSet's actions
+    (posthog/api/person.py), so the person has the property, then has it no more."""
+    requests.delete(f"{server.url}/_mockhog/journal", timeout=10)  # earlier tests' requests
+    person = next(iter(server.backend.store.table(1, "persons").values()))
+    cli.call("persons-property-set", {"id": str(person["id"]), "key": "cli_plan", "value": "scale"})
+    shown = cli.call("persons-retrieve", {"id": str(person["id"])})
+    assert shown["properties"]["cli_plan"] == "scale"
+    removed = cli.call("persons-property-delete", {"id": str(person["id"]), "unset": "cli_plan"})
+    assert removed == {"success": True}
+    stored = server.backend.store.table(1, "persons").get(person["id"])
+    assert "cli_plan" not in stored["properties"]
+    assert _refused(server) == []
+
+
+def test_generic_log_tools_are_accepted(cli: Cli, server: Server) -> None:
+    """logs-attributes-list, logs-attribute-values-list and logs-sparkline-query reach operations of
+    PostHog's document that mockhog serves on its generic tier (DRF defaults over the imported
+    schemas, no log semantics): the CLI's requests are accepted and answered in the documented
+    shape."""
+    requests.delete(f"{server.url}/_mockhog/journal", timeout=10)
+    date_range = {"date_from": "-7d"}
+    attributes = cli.call("logs-attributes-list", {"dateRange": date_range, "limit": 5})
+    values = cli.call("logs-attribute-values-list", {"key": "service.name", "dateRange": date_range})
+    sparkline = cli.call("logs-sparkline-query", {"query": {"dateRange": date_range}})
+    assert isinstance(attributes, dict) and isinstance(values, dict) and isinstance(sparkline, dict)
+    assert _refused(server) == []
