@@ -186,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  business rule ({count}): {rule}")
         for failure in others:
             print(f"  {failure.code} {failure.title}: {failure.operation}: {failure.answer[:200]}")
+            if failure.request:
+                print(f"    request: {failure.request}")
     return 1 if unexplained else 0
 
 

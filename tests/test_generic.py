@@ -385,3 +385,27 @@ def test_a_nested_object_keeps_what_the_server_made_and_hides_what_the_client_wr
         "$ref": "#/components/schemas/CredentialRequest"
     }
     assert schemas["CredentialRequest"]["required"] == ["access_key", "access_secret"]
+
+
+def test_a_parent_that_cannot_be_its_keys_type_names_nothing(client):
+    """PostHog's parent lookups (posthog/api/routing.py: _filter_queryset_by_parents_lookups)
+    answer NotFound where the filter cannot take the value: nothing is listed or created under a
+    malformed UUID."""
+    roles = f"/api/organizations/{ORG}/roles/"
+    assert client.get(f"{roles}null,null/role_memberships/").status_code == 404
+    before = client.get(roles).get_json()["count"]
+    refused = client.post(f"{roles}not-a-uuid/role_memberships/", json={"user_uuid": str(ORG)})
+    assert refused.status_code == 404 and refused.get_json()["detail"] == "Not found."
+    assert client.get(roles).get_json()["count"] == before
+    role = client.get(roles).get_json()["results"][0]["id"]
+    assert client.get(f"{roles}{role}/role_memberships/").status_code == 200
+    assert client.get("/api/projects/1/warehouse_tables/x1/").status_code == 404
+
+
+def test_a_request_view_keeps_its_required_write_only_fields(client):
+    schemas = _document(client)["components"]["schemas"]
+    assert schemas["RoleMembershipRequest"]["required"] == ["user_uuid"]
+    assert (
+        "required" not in schemas["RoleMembership"]
+        or "user_uuid" not in schemas["RoleMembership"]["required"]
+    )

@@ -237,7 +237,9 @@ class WriteOnlySplit:
         self.bodies = bodies
         self.original = {name: copy.deepcopy(schema) for name, schema in schemas.items()}
         self.write_only = {
-            name: required for name, schema in self.original.items() if (required := _write_only(schema))
+            name: required
+            for name, schema in self.original.items()
+            if name not in bodies.made and (required := _write_only(schema))
         }
         self.requests: dict[str, str] = {}  # component -> its request view's name
 

@@ -314,6 +314,7 @@ class GenericEngine:
 
         op: SpecOperation = call.op  # type: ignore[assignment]
         scope = self._scope(call, op)
+        self._check_path(call, op)
         if op.kind == "destroy" and (op.forbids_destroy or self._soft_delete(op)):
             # PostHog's ForbidDestroyModel, as in the verified tier; PATCH {"deleted": true} is how
             # such records go away.
@@ -321,6 +322,21 @@ class GenericEngine:
         handler = getattr(self, f"_{op.kind}")
         body = handler(call, op, scope)
         return Reply(body=body, headers=self._tier())
+
+    def _check_path(self, call: Call, op: SpecOperation) -> None:
+        """A parent in the path whose value cannot be its key's type names nothing: PostHog's
+        parent lookups answer NotFound where the filter cannot take the value
+        (posthog/api/routing.py: _filter_queryset_by_parents_lookups), so nothing is listed or
+        created under a malformed UUID. Only where the parent's records are keyed by a UUID
+        field (a lookup of the record itself already finds nothing)."""
+        for name, table in self.tables.parents.get(op.table, ()):
+            value = call.params.get(name)
+            if not isinstance(value, str) or table not in self.tables.models:
+                continue
+            model = self.spec.resolve(self.tables.models[table]).get("properties", {})
+            key = self.spec.resolve(model.get(self.tables.reference_field(table, name), {}))
+            if isinstance(key, dict) and key.get("format") == "uuid" and not _UUID.fullmatch(value):
+                raise errors.not_found()
 
     @staticmethod
     def _tier() -> dict[str, str]:
@@ -711,6 +727,10 @@ def _parent_choices(engine: GenericEngine, scope: Any, parents: tuple[tuple[str,
     field = engine.tables.reference_field(table, name)
     keys = [row.get(field) for row in seeded.values() if not row.get("_deleted")]
     return [{name: key} for key in keys[:3] if key is not None] or [None]
+
+
+# what Django's UUIDField takes (a hex UUID, with or without dashes)
+_UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
 
 
 def _schema_name(schema: Any) -> str:
