@@ -149,7 +149,17 @@ def run(options: argparse.Namespace, extra: list[str]) -> dict[str, list[Failure
                 )
                 runs[name] = (process, report)
             for name, (process, report) in runs.items():
-                output, _ = process.communicate(timeout=options.timeout)
+                try:
+                    output, _ = process.communicate(timeout=options.timeout)
+                except subprocess.TimeoutExpired:
+                    # stop both runs before the folder goes: they still write into it
+                    for other, _ in runs.values():
+                        other.kill()
+                        other.wait()
+                    raise RuntimeError(
+                        f"schemathesis ({name}) did not finish within --timeout {options.timeout:g} s; "
+                        "narrow it (--include-path-regex) or raise --timeout"
+                    ) from None
                 if not report.exists():
                     raise RuntimeError(
                         f"schemathesis wrote no report ({name}):\n{output.decode(errors='replace')}"
