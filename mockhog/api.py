@@ -481,10 +481,15 @@ def _respond(app: Backend, op: Operation, reply: Reply) -> Response:
     return render(reply.body, status, reply.headers)
 
 
+# Django's View.http_method_names, the order DRF's allowed_methods lists them in.
+HTTP_METHOD_ORDER = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+
+
 def _allowed(methods: list[str]) -> list[str]:
-    """What DRF puts in ``Allow``: the route's methods, HEAD with GET, and OPTIONS."""
-    extra = {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())
-    return sorted(set(methods) | extra)
+    """What DRF puts in ``Allow``: the route's methods, HEAD with GET, and OPTIONS, in Django's
+    ``http_method_names`` order (``APIView.allowed_methods``)."""
+    present = set(methods) | {"OPTIONS"} | ({"HEAD"} if "GET" in methods else set())
+    return [method for method in HTTP_METHOD_ORDER if method in present]
 
 
 def _options(allowed: list[str]) -> Response:

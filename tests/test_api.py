@@ -20,7 +20,7 @@ def test_unknown_api_path_is_posthogs_404(client):
 def test_known_path_wrong_method_is_405(client):
     response = client.put("/api/projects/1/exports/", json={})
     assert response.status_code == 405
-    assert response.headers["Allow"] == "GET, HEAD, OPTIONS, POST"
+    assert response.headers["Allow"] == "GET, POST, HEAD, OPTIONS"
     assert response.get_json() == {
         "type": "invalid_request",
         "code": "method_not_allowed",

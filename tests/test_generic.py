@@ -207,15 +207,15 @@ def test_allow_lists_the_methods_of_the_route_that_serves_the_path(client):
     (persons/{id}/): that route answers every method, a missing one with its own 405 and Allow."""
     for url in ("/api/projects/1/persons/bulk_delete/", "/api/environments/1/persons/bulk_delete/"):
         options = client.options(url)
-        assert options.status_code == 200 and options.headers["Allow"] == "OPTIONS, POST"
+        assert options.status_code == 200 and options.headers["Allow"] == "POST, OPTIONS"
         refused = client.get(url)
-        assert refused.status_code == 405 and refused.headers["Allow"] == "OPTIONS, POST"
-    assert client.options("/api/users/verify_email/").headers["Allow"] == "OPTIONS, POST"
+        assert refused.status_code == 405 and refused.headers["Allow"] == "POST, OPTIONS"
+    assert client.options("/api/users/verify_email/").headers["Allow"] == "POST, OPTIONS"
     # and the other way round: a verified fixed segment before an imported lookup
     refused = client.delete("/api/projects/1/event_definitions/python/")
     assert refused.status_code == 405 and refused.headers["Allow"] == "GET, HEAD, OPTIONS"
     assert client.options("/api/projects/1/persons/1/").headers["Allow"] == (
-        "DELETE, GET, HEAD, OPTIONS, PATCH, PUT"
+        "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
     )
 
 
