@@ -195,19 +195,23 @@ def test_missing_distinct_id_is_plain_text(anonymous, token, distinct_id):
     )
 
 
-def test_cohort_conditions_and_a_missing_cohort(client, backend, token):
-    """A cohort condition matches the cohort's property group; a cohort that is gone fails the flag
+def test_cohort_conditions_and_a_missing_cohort(client, token):
+    """A cohort condition matches the cohort's property group; a cohort marked deleted is one the
+    flags service no longer loads (``c.deleted = false`` in its cohort query), so the flag fails
     (failed: true, reason dependency_not_found_cohort) and sets errorsWhileComputingFlags
-    (api/types.rs FlagDetails::create_error, api/errors.rs evaluation_error_code)."""
-    cohorts = backend.store.table(1, "cohorts")
-    rule = {"key": "plan", "type": "person", "value": ["team"]}
+    (api/types.rs FlagDetails::create_error, api/errors.rs evaluation_error_code). The flag's own
+    validation still takes the deleted cohort: ``Cohort.objects.get`` filters nothing
+    (posthog/api/feature_flag.py, CohortManager in posthog/models/cohort/cohort.py), while the
+    cohort's own delete is refused while an active flag uses it (posthog/api/cohort.py)."""
+    rule = {"key": "plan", "type": "person", "operator": "exact", "value": ["team"]}
     group = {"type": "OR", "values": [{"type": "AND", "values": [rule]}]}
-    cohorts.put(
-        70,
-        {"id": 70, "name": "Teams", "filters": {"properties": group}, "is_static": False, "deleted": False},
-    )
+    made = client.post("/api/projects/1/cohorts/", json={"name": "Teams", "filters": {"properties": group}})
+    assert made.status_code == 201, made.get_json()
+    cohort = made.get_json()["id"]
     filters = {
-        "groups": [{"properties": [{"key": "id", "type": "cohort", "value": 70}], "rollout_percentage": 100}]
+        "groups": [
+            {"properties": [{"key": "id", "type": "cohort", "value": cohort}], "rollout_percentage": 100}
+        ]
     }
     assert (
         client.post(
@@ -218,8 +222,13 @@ def test_cohort_conditions_and_a_missing_cohort(client, backend, token):
     team = _flags(client, token, person_properties={"plan": "team"}).get_json()
     assert team["flags"]["for-teams"]["enabled"] is True and team["errorsWhileComputingFlags"] is False
     definitions = client.get(f"/flags/definitions?token={token}&send_cohorts").get_json()
-    assert definitions["cohorts"] == {"70": group}
-    cohorts.put(70, {**cohorts.get(70), "deleted": True})
+    assert definitions["cohorts"][str(cohort)] == made.get_json()["filters"]["properties"]
+    # PostHog refuses to delete a cohort an active flag uses; switched off, the flag lets it go, and
+    # switching it back on checks nothing (validate_filters runs only when filters are sent).
+    flag = client.get("/api/projects/1/feature_flags/?search=for-teams").get_json()["results"][0]["id"]
+    assert client.patch(f"/api/projects/1/feature_flags/{flag}/", json={"active": False}).status_code == 200
+    assert client.patch(f"/api/projects/1/cohorts/{cohort}/", json={"deleted": True}).status_code == 200
+    assert client.patch(f"/api/projects/1/feature_flags/{flag}/", json={"active": True}).status_code == 200
     gone = _flags(client, token).get_json()
     assert gone["errorsWhileComputingFlags"] is True
     assert gone["flags"]["for-teams"]["failed"] is True and gone["flags"]["for-teams"]["enabled"] is False
@@ -229,6 +238,12 @@ def test_cohort_conditions_and_a_missing_cohort(client, backend, token):
         "description": "Cohort dependency not found",
     }
     assert "failed" not in gone["flags"]["new-onboarding"]
+    definitions = client.get(f"/flags/definitions?token={token}&send_cohorts").get_json()
+    assert str(cohort) not in definitions["cohorts"]
+    again = client.post(
+        "/api/projects/1/feature_flags/", json={"key": "for-deleted-teams", "filters": filters}
+    )
+    assert again.status_code == 201, again.get_json()
 
 
 def test_get_is_the_minimal_response(anonymous):

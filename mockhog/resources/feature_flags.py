@@ -274,10 +274,9 @@ class FeatureFlags(Resource):
                 f"Property group expressions of type {prop.get('key')} cannot contain more than "
                 f"{MAX_PROPERTY_VALUES} values."
             )
-        if prop.get("type") == "cohort":
-            cohort = call.table("cohorts").get(_int(value))
-            if cohort is None or cohort.get("deleted"):
-                raise invalid_filters(f"Cohort with id {value} does not exist", "cohort_does_not_exist")
+        # Cohort.objects.get: CohortManager filters nothing, so a deleted cohort still passes
+        if prop.get("type") == "cohort" and call.table("cohorts").get(_int(value)) is None:
+            raise invalid_filters(f"Cohort with id {value} does not exist", "cohort_does_not_exist")
         if operator in ("is_date_before", "is_date_after") and flags._moment(value, call.now) is None:
             raise invalid_filters(f"Invalid date value: {value}", "invalid_date")
         if operator in STRING_OPERATORS and not isinstance(value, str):
@@ -604,7 +603,7 @@ def evaluate_project(
     cohorts: dict[str, Any] = {
         str(row["id"]): None
         for row in backend.store.table(project_id, "cohorts").values()
-        if not row.get("deleted") and row.get("is_static")
+        if not row.get("_deleted") and row.get("is_static")
     }
     cohorts.update(cohort_definitions(backend, project_id))
     return flags.evaluate_all(served, subject, group_type_mapping(backend, project_id), cohorts, only)
@@ -620,7 +619,7 @@ def cohort_definitions(backend: Backend, project_id: int) -> dict[str, Any]:
     """The project's dynamic cohorts as the flags service reads them: ``filters.properties``."""
     definitions = {}
     for cohort in backend.store.table(project_id, "cohorts").values():
-        if cohort.get("deleted") or cohort.get("is_static"):
+        if cohort.get("_deleted") or cohort.get("is_static"):
             continue
         found = (cohort.get("filters") or {}).get("properties")
         definitions[str(cohort["id"])] = found if isinstance(found, dict) else {"type": "AND", "values": []}
