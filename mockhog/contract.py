@@ -8,6 +8,7 @@ reported the way drf-exceptions-hog reports it. Responses are validated before t
 from __future__ import annotations
 
 import copy
+import decimal
 import json
 import re
 import uuid
@@ -30,6 +31,9 @@ _TRUE = {"true", "True", "TRUE", "1", "yes", "Yes", "on", "On", "t", "y"}
 _FALSE = {"false", "False", "FALSE", "0", "no", "No", "off", "Off", "f", "n"}
 _INTEGER = re.compile(r"^\s*-?\d+(\.0*)?\s*$")
 _PY_TYPE = {str: "str", int: "int", float: "float", bool: "bool", dict: "dict", list: "list"}
+# drf-spectacular's pattern for a DecimalField: max_digits - decimal_places whole digits, then the places.
+_DECIMAL_PATTERN = re.compile(r"^\^-\?\\d\{0,(\d+)\}\(\?:\\\.\\d\{0,(\d+)\}\)\?\$$")
+_DECIMAL_MAX_STRING = 1000  # DecimalField.MAX_STRING_LENGTH
 
 
 def schemas_dir() -> Path:
@@ -370,6 +374,10 @@ def _coerce(properties: dict[str, Any], data: dict[str, Any], numbers: bool = Tr
         if prop is None or value is None:
             continue
         types = _types(prop)
+        digits = decimal_digits(prop)
+        if digits and (numbers or isinstance(value, str)) and not isinstance(value, dict | list):
+            out[name] = drf_decimal(digits, value, name)
+            continue
         if not numbers and isinstance(value, int | float) and not {"integer", "number"} & set(types):
             continue
         if "integer" in types and isinstance(value, str | float) and not isinstance(value, bool):
@@ -388,6 +396,50 @@ def _coerce(properties: dict[str, Any], data: dict[str, Any], numbers: bool = Tr
             elif isinstance(value, str) and prop.get("format") != "date-time":
                 out[name] = value.strip()
     return out
+
+
+def decimal_digits(prop: dict[str, Any]) -> tuple[int, int] | None:
+    """A DecimalField's (whole digits, decimal places), read back from the pattern drf-spectacular
+    writes for it (``format: decimal``); None for any other field."""
+    found = _DECIMAL_PATTERN.match(prop.get("pattern", "")) if prop.get("format") == "decimal" else None
+    return (int(found[1]), int(found[2])) if found else None
+
+
+def drf_decimal(digits: tuple[int, int], value: Any, name: str) -> str:
+    """DRF's ``DecimalField.to_internal_value`` and ``to_representation``: a number or numeric text
+    (its ``str``, stripped) checked for digits in total, decimal places and whole digits, in that
+    order, and answered as text with exactly the field's decimal places (``"0.5"`` -> ``"0.50"``)."""
+    whole, places = digits
+    text = str(value).strip()
+
+    def refuse(code: str, message: str) -> errors.ApiError:
+        return errors.validation_error(message, name, code)
+
+    if len(text) > _DECIMAL_MAX_STRING:
+        raise refuse("max_string_length", "String value too large.")
+    try:
+        number = decimal.Decimal(text)
+    except decimal.DecimalException:
+        raise refuse("invalid", "A valid number is required.") from None
+    if not number.is_finite():
+        raise refuse("invalid", "A valid number is required.")
+    _, digit_tuple, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    if exponent >= 0:
+        total, whole_digits, decimals = len(digit_tuple) + exponent, len(digit_tuple) + exponent, 0
+    elif len(digit_tuple) > -exponent:
+        total, whole_digits, decimals = len(digit_tuple), len(digit_tuple) + exponent, -exponent
+    else:
+        total, whole_digits, decimals = -exponent, 0, -exponent
+    if total > whole + places:
+        raise refuse("max_digits", f"Ensure that there are no more than {whole + places} digits in total.")
+    if decimals > places:
+        raise refuse("max_decimal_places", f"Ensure that there are no more than {places} decimal places.")
+    if whole_digits > whole:
+        raise refuse(
+            "max_whole_digits", f"Ensure that there are no more than {whole} digits before the decimal point."
+        )
+    return f"{number.quantize(decimal.Decimal(1).scaleb(-places)):f}"
 
 
 def _valid_alone(prop: dict[str, Any], value: Any) -> bool:

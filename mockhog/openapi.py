@@ -21,7 +21,15 @@ import re
 from typing import Any
 
 from .catalog import ROOT, Catalog, Operation
-from .contract import NO_NULL_CHARACTER, PAGE_SCHEMAS, Schemas, takes_bits, takes_numbers, takes_text
+from .contract import (
+    NO_NULL_CHARACTER,
+    PAGE_SCHEMAS,
+    Schemas,
+    decimal_digits,
+    takes_bits,
+    takes_numbers,
+    takes_text,
+)
 from .version import __version__
 
 ERROR_STATUSES = {
@@ -304,13 +312,18 @@ def closed_body(schema: dict[str, Any], strict: bool) -> dict[str, Any]:
     """A request body as the server reads it: no null character in top-level text
     (``contract.refuse_null_characters``); without --strict, top-level fields as DRF's fields
     coerce them (``contract._coerce``): text takes numbers where DRF makes valid text of them
-    (``contract.takes_numbers``), a flag takes 0 and 1. Under --strict the types stay PostHog's
-    (the server refuses those numbers) and no unknown top-level field is taken."""
+    (``contract.takes_numbers``), a decimal takes a number with its digits (``contract.drf_decimal``),
+    a flag takes 0 and 1. Under --strict the types stay PostHog's (the server refuses those numbers)
+    and no unknown top-level field is taken."""
     properties = schema.get("properties", {})
     if not properties:
         return schema
     out = {**schema, "properties": dict(properties)}
     for name, prop in properties.items():
+        digits = decimal_digits(prop)
+        if digits:
+            out["properties"][name] = _decimal_field(prop, *digits, strict)
+            continue
         if takes_text(prop) and "pattern" not in prop:
             published = {**prop, "pattern": NO_NULL_CHARACTER}
             if not strict and takes_numbers(prop) and not {"number", "integer"} & set(_types(prop)):
@@ -324,6 +337,23 @@ def closed_body(schema: dict[str, Any], strict: bool) -> dict[str, Any]:
     if strict and "additionalProperties" not in schema:
         out["additionalProperties"] = False
     return out
+
+
+def _decimal_field(prop: dict[str, Any], whole: int, places: int, strict: bool) -> dict[str, Any]:
+    """A DecimalField as the server reads it (``contract.drf_decimal``). Its text: a sign, then at
+    least one digit, blanks around it trimmed; drf-spectacular's pattern also matches ``""``, ``"-"``
+    and ``"."``, which DRF refuses. Without --strict, a number with at most its digits too, stated
+    as bounds and a step (which bind numbers only)."""
+    blanks = r"[ \t\n\r\f\v]*"  # what str.strip takes and every regex dialect spells alike
+    number = rf"[-+]?(?:\d{{1,{whole}}}(?:\.\d{{0,{places}}})?|\.\d{{1,{places}}})"
+    text = f"^{blanks}{number}{blanks}$"
+    published = {**prop, "pattern": text}
+    if strict:
+        return published
+    step = 10.0**-places
+    largest = round(10.0**whole - step, places)
+    bounds = {"minimum": -largest, "maximum": largest, "multipleOf": step}
+    return {**published, **bounds, "type": [*_types(prop), "number"]}
 
 
 def _refs(node: Any) -> set[str]:

@@ -94,3 +94,56 @@ def test_a_broken_record_is_a_500_naming_the_operation_and_path(client, backend,
     listed = client.get("/api/projects/1/exports/").get_json()
     assert "$.results[" in listed["detail"] and "].export_format" in listed["detail"]
     assert "exports_retrieve breaks its schema" in caplog.text
+
+
+PROJECT = "/api/organizations/@current/projects/1/"
+
+
+@pytest.mark.parametrize(
+    "sent, answered",
+    [
+        (0.5, "0.50"),
+        ("0.5", "0.50"),
+        (1, "1.00"),
+        (-1, "-1.00"),
+        (" .25 ", "0.25"),
+        ("+1.", "1.00"),
+        ("1.2e-1", "0.12"),
+    ],
+)
+def test_a_decimal_field_takes_numbers_and_text_and_answers_its_places(client, sent, answered):
+    """DRF's DecimalField (session_recording_sample_rate: max_digits=3, decimal_places=2, which
+    drf-spectacular writes as format decimal and its pattern) takes a JSON number or numeric text,
+    stripped, and answers text quantized to its decimal places (rest_framework/fields.py)."""
+    changed = client.patch(PROJECT, json={"session_recording_sample_rate": sent})
+    assert changed.status_code == 200, changed.get_json()
+    assert changed.get_json()["session_recording_sample_rate"] == answered
+    assert client.get(PROJECT).get_json()["session_recording_sample_rate"] == answered
+
+
+@pytest.mark.parametrize(
+    "sent, code, detail",
+    [
+        ("abc", "invalid_input", "A valid number is required."),
+        ("", "invalid_input", "A valid number is required."),
+        ("-", "invalid_input", "A valid number is required."),
+        ("NaN", "invalid_input", "A valid number is required."),
+        (True, "invalid_input", "A valid number is required."),
+        (1.234, "max_digits", "Ensure that there are no more than 3 digits in total."),
+        ("0.1250", "max_digits", "Ensure that there are no more than 3 digits in total."),
+        (0.001, "max_decimal_places", "Ensure that there are no more than 2 decimal places."),
+        ("0.125", "max_decimal_places", "Ensure that there are no more than 2 decimal places."),
+        (12, "max_whole_digits", "Ensure that there are no more than 1 digits before the decimal point."),
+        ("1" * 1001, "max_string_length", "String value too large."),
+    ],
+)
+def test_a_decimal_field_refuses_what_drf_refuses(client, sent, code, detail):
+    """DecimalField.to_internal_value, then validate_precision: digits in total before decimal
+    places before whole digits; nothing is changed."""
+    before = client.get(PROJECT).get_json()["session_recording_sample_rate"]
+    refused = client.patch(PROJECT, json={"session_recording_sample_rate": sent})
+    assert (refused.status_code, refused.get_json()) == (
+        400,
+        error(code, detail, "session_recording_sample_rate"),
+    )
+    assert client.get(PROJECT).get_json()["session_recording_sample_rate"] == before

@@ -227,3 +227,27 @@ def test_a_strict_server_publishes_closed_request_bodies(backend):
     assert strict["PatchedFileSystemRequest"]["additionalProperties"] is False
     # a response model is as it was
     assert strict["ExportedAsset"] == lenient["ExportedAsset"]
+
+
+def test_a_decimal_field_is_published_as_the_server_reads_it(backend):
+    """drf-spectacular's pattern for a DecimalField also matches "", "-" and ".", which DRF refuses;
+    the served request view states the text DRF takes and, without --strict, the numbers (bounds
+    and a step: max_digits=3, decimal_places=2), so a contract tool neither sends what the server
+    refuses nor finds it taking what the document forbids."""
+    import re
+
+    lenient = backend.openapi()["components"]["schemas"]
+    backend.strict = True
+    try:
+        strict = backend.openapi()["components"]["schemas"]
+    finally:
+        backend.strict = False
+    published = lenient["PatchedProjectBackwardCompatRequest"]["properties"]["session_recording_sample_rate"]
+    assert published["type"] == ["string", "null", "number"]
+    assert (published["minimum"], published["maximum"], published["multipleOf"]) == (-9.99, 9.99, 0.01)
+    text = re.compile(published["pattern"])
+    assert [t for t in ("0.5", "-.25", "1.", " 1 ", "+0.10") if not text.match(t)] == []
+    assert [t for t in ("", "-", ".", "12", "0.125", "1e-1") if text.match(t)] == []
+    closed = strict["PatchedProjectBackwardCompatRequest"]["properties"]["session_recording_sample_rate"]
+    assert closed["type"] == ["string", "null"] and closed["pattern"] == published["pattern"]
+    assert "multipleOf" not in closed
