@@ -4,6 +4,7 @@ share, and rows that name real tables."""
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 
 import pytest
 
@@ -134,3 +135,95 @@ def test_forbid_destroy_answers_one_way_before_any_lookup(client, backend, table
         assert response.headers["Allow"] == "GET, PUT, PATCH, DELETE, HEAD, OPTIONS"
     assert backend.store.dump() == before
     assert client.get(f"{url}{lookup}/").status_code == 200
+
+
+# -- search, filters and alternate lookups in the verified tier -------------------------------------
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('search_fields = "name"', "search_fields is a list of field names"),
+        ('lookup_alternates = "short_id"', "lookup_alternates is a list of field names"),
+        ('restore_deleted = "yes"', "restore_deleted is true or false"),
+        ("search_max_length = 0", "search_max_length is a positive integer"),
+    ],
+)
+def test_a_key_of_the_wrong_kind_is_refused_at_load(tmp_path, text, message):
+    path = tmp_path / "viewsets.toml"
+    path.write_text(f"[viewsets.insights]\n{text}\n")
+    with pytest.raises(ValueError, match=rf"viewsets\.insights: {message}"):
+        load_viewsets(path)
+
+
+def test_the_insights_row_holds_its_lookups_filters_and_search():
+    """products/product_analytics/backend/api/insight.py: filterset_fields = ['short_id'];
+    safely_get_object falls back to short_id; a partial_update with deleted False sees deleted
+    insights; search over name, derived_name, description and tag names (MAX_SEARCH_LENGTH)."""
+    insights = VIEWSETS["insights"]
+    assert insights.filters == ("short_id",) and insights.lookup_alternates == ("short_id",)
+    assert insights.restore_deleted and insights.search_max_length == 200
+    assert insights.search_fields == ("name", "derived_name", "description", "tags")
+
+
+@pytest.fixture
+def verified_row(backend, monkeypatch):
+    """Swap a verified resource's row (as a different viewsets.toml would give it)."""
+
+    def use(resource, **keys):
+        current = backend.resources[resource].viewset
+        monkeypatch.setattr(backend.resources[resource], "viewset", replace(current, **keys))
+
+    return use
+
+
+ACTIONS = "/api/projects/1/actions/"
+
+
+def test_the_verified_search_reads_the_rows_search_fields(client, verified_row):
+    """posthog/api/action.py: the actions list's ?search= is over the name; the row says so, and a
+    row naming another field searches that field instead (nothing in the resource's code does)."""
+    made = client.post(ACTIONS, json={"name": "Row search", "description": "onboarding funnel"}).get_json()
+    named = [row["id"] for row in client.get(f"{ACTIONS}?search=ROW%20SEARCH").get_json()["results"]]
+    assert made["id"] in named
+    assert client.get(f"{ACTIONS}?search=onboarding").get_json()["results"] == []
+    verified_row("actions", search_fields=("description",))
+    found = [row["id"] for row in client.get(f"{ACTIONS}?search=onboarding").get_json()["results"]]
+    assert found == [made["id"]]
+    verified_row("actions", search_fields=("description",), search_max_length=5)
+    too_long = client.get(f"{ACTIONS}?search=onboarding")
+    assert too_long.status_code == 400
+    assert too_long.get_json() == {
+        "type": "validation_error",
+        "code": "invalid_input",
+        "detail": "Search query must be 5 characters or fewer.",
+        "attr": "search",
+    }
+
+
+def test_the_verified_filters_and_lookups_read_the_row(client, verified_row):
+    """products/product_analytics/backend/api/insight.py: the short_id lookup (safely_get_object)
+    and the ?short_id= filter (filterset_fields) come from the insights row: without them in the
+    row, the detail route finds no insight by short_id and the list filters nothing."""
+    url = "/api/projects/1/insights/"
+    made = client.post(url, json={"name": "Row driven"}).get_json()
+    assert client.get(f"{url}{made['short_id']}/").get_json()["id"] == made["id"]
+    listed = client.get(f"{url}?short_id={made['short_id']}").get_json()["results"]
+    assert [row["id"] for row in listed] == [made["id"]]
+    assert len(client.get(f"{url}?short_id=").get_json()["results"]) > 1  # blank: no filter
+    verified_row("insights", lookup_alternates=(), filters=())
+    assert client.get(f"{url}{made['short_id']}/").status_code == 404
+    assert len(client.get(f"{url}?short_id={made['short_id']}").get_json()["results"]) > 1
+
+
+def test_restore_deleted_lets_only_the_restoring_patch_find_a_deleted_row(client, backend):
+    """insight.py's dangerously_get_queryset: deleted insights are in the queryset only for a
+    partial_update whose data has deleted False; a retrieve or another PATCH gets 404, and the
+    404 changes nothing."""
+    url = "/api/projects/1/insights/"
+    made = client.post(url, json={"name": "Gone soon"}).get_json()
+    client.patch(f"{url}{made['id']}/", json={"deleted": True})
+    before = backend.store.dump()
+    assert client.get(f"{url}{made['id']}/").status_code == 404
+    assert client.patch(f"{url}{made['id']}/", json={"name": "x"}).status_code == 404
+    assert backend.store.dump() == before
+    restored = client.patch(f"{url}{made['short_id']}/", json={"deleted": False})
+    assert restored.status_code == 200 and restored.get_json()["deleted"] is False

@@ -40,9 +40,7 @@ class Actions(Resource):
 
     def filter(self, call: Call, rows: list[Record]) -> list[Record]:
         query = call.query
-        search = str(query.get("search") or "").lower()
-        if search:
-            rows = [row for row in rows if search in (row["name"] or "").lower()]
+        rows = super().filter(call, rows)  # the row's search fields
         creators = {part.strip() for part in str(query.get("created_by") or "").split(",") if part.strip()}
         if creators:
             rows = [row for row in rows if row["created_by"] and str(row["created_by"]["id"]) in creators]

@@ -36,8 +36,11 @@ from ..spec.viewsets import (
     Viewset,
     check_unique,
     delete_related,
+    filtered,
     order_rows,
     owned_by,
+    search_needle,
+    searched,
     upsert_match,
 )
 from ..store import Record, Store, Table
@@ -189,14 +192,49 @@ class Resource:
         return [row for row in self.table(call).values() if not row.get("_deleted")]
 
     def get(self, call: Call, key: Any = None) -> Record:
+        """The detail route's row: by the key, else by the row's ``lookup_alternates``; a
+        soft-deleted row only where the row's queryset keeps it (``retrieve_deleted``, or
+        ``restore_deleted`` for the PATCH that restores it)."""
         key = call.params.get("id") if key is None else key
         record = self.table(call).get(key)
-        if record is None or (record.get("_deleted") and not self.viewset.retrieve_deleted):
+        deleted_shown = self.viewset.retrieve_deleted or self._restoring(call)
+        if record is None and self.viewset.lookup_alternates:
+            record = self._alternate(call, key, deleted_shown)
+        if record is None or (record.get("_deleted") and not deleted_shown):
             raise errors.not_found(self.not_found_detail)
         owner = self.viewset.owner
         if owner is not None and not owned_by(record, owner, call.user["id"]):
             raise errors.not_found(self.not_found_detail)
         return record
+
+    def _alternate(self, call: Call, key: Any, deleted_shown: bool) -> Record | None:
+        """The row a lookup value that is not a key names: an all-digit value is the integer key
+        (Django's pk lookup), else the first alternate field holding it (found through its index
+        where the table declares one; soft-deleted rows, which no index holds, by a scan where the
+        queryset shows them)."""
+        table = self.table(call)
+        raw = str(key)
+        if raw.isascii() and raw.isdigit():
+            found = table.get(int(raw))
+            if found is not None:
+                return found
+        for name in self.viewset.lookup_alternates:
+            try:
+                found = table.find(name, raw)
+            except KeyError:  # no index on the field: what a scan finds
+                found = next((row for row in table.values() if row.get(name) == raw), None)
+            if found is None and deleted_shown:
+                found = next((r for r in table.values() if r.get("_deleted") and r.get(name) == raw), None)
+            if found is not None:
+                return found
+        return None
+
+    def _restoring(self, call: Call) -> bool:
+        """Whether this is the PATCH ``{"deleted": false}`` a restore_deleted row's queryset
+        lets find a deleted row."""
+        if not self.viewset.restore_deleted or call.op.action != "partial_update":
+            return False
+        return isinstance(call.body, dict) and call.body.get("deleted") is False
 
     def ordered(self, call: Call) -> list[Record]:
         """The visible rows in list order; kept until the table changes, as lists are read far
@@ -228,7 +266,13 @@ class Resource:
         return self.order(call, table.lookup(narrowest[1], narrowest[2]))
 
     def filter(self, call: Call, rows: list[Record]) -> list[Record]:
-        """Apply the list's query filters; generic resources have none."""
+        """The list's query filters the row names: ``filters`` (filterset_fields, equality) and
+        ``search_fields`` (``?search=``). A class with its queryset's own filters adds them and
+        calls this one where its search ran."""
+        rows = filtered(self.viewset, call.query, rows)
+        needle = search_needle(self.viewset, call.query) if self.viewset.search_fields else ""
+        if needle:
+            rows = [row for row in rows if searched(row, self.viewset.search_fields, needle)]
         return rows
 
     def order(self, call: Call, rows: list[Record]) -> list[Record]:

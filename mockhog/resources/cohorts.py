@@ -18,7 +18,7 @@ from ..pagination import positive_int
 from ..store import Record
 from .base import Call, Reply, Resource, quirk
 from .persons import display_name, is_anonymous_id, link_with_offset, matches
-from .product import json_properties, search_term
+from .product import json_properties
 
 INSERT_BATCH_SIZE = 1000  # DEFAULT_COHORT_INSERT_BATCH_SIZE: the most person_ids one call may add
 PERSONS_PAGE = 100
@@ -40,10 +40,7 @@ class Cohorts(Resource):
             rows = [row for row in rows if row["created_by"] and str(row["created_by"]["id"]) == wanted]
         if str(query.get("hide_behavioral_cohorts", "false")).lower() == "true":
             rows = [row for row in rows if not _has_behavioral(row.get("filters"))]
-        term = search_term(query)
-        if term:
-            rows = [row for row in rows if term in (row["name"] or "").lower()]
-        return rows
+        return super().filter(call, rows)  # the row's search fields
 
     def serialize(self, call: Call, record: Record) -> dict[str, Any]:
         view = {**record}

@@ -16,7 +16,7 @@ from ..store import Record
 from . import dashboard_tiles as tiles
 from .base import Call, Resource, quirk
 from .file_system import VIEW_LOG_TABLE, join_path, split_path
-from .product import search_term, tagify
+from .product import tagify
 
 EVERYONE_CAN_EDIT, ONLY_COLLABORATORS, CAN_EDIT = 21, 37, 37
 TEXT_LIMIT = 4000
@@ -75,9 +75,7 @@ class Dashboards(Resource):
         }
 
     def filter(self, call: Call, rows: list[Record]) -> list[Record]:
-        term = search_term(call.query)
-        if term:
-            rows = [row for row in rows if _matches_search(row, term)]
+        rows = super().filter(call, rows)  # the row's search fields
         wanted = set(call.query_lists.get("tags", []))
         if wanted:
             rows = [row for row in rows if wanted & set(row["tags"])]
@@ -414,10 +412,6 @@ def _filters(body: dict[str, Any]) -> dict[str, Any] | None:
     if raw and not isinstance(raw, dict):
         raise errors.validation_error("Filters must be a dictionary")
     return raw or None
-
-
-def _matches_search(row: Record, term: str) -> bool:
-    return any(term in (text or "").lower() for text in (row["name"], row["description"], *row["tags"]))
 
 
 def _last_viewed(call: Call, record: Record) -> str | None:

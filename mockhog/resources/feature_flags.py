@@ -67,13 +67,6 @@ class FeatureFlags(Resource):
     def rows(self, call: Call) -> list[Record]:
         return [row for row in self.table(call).values() if not row.get("deleted")]
 
-    def get(self, call: Call, key: Any = None) -> Record:
-        # retrieve and PATCH see soft-deleted flags too: the viewset's queryset filters only lists
-        record = self.table(call).get(call.params.get("id") if key is None else key)
-        if record is None:
-            raise errors.not_found()
-        return record
-
     def order(self, call: Call, rows: list[Record]) -> list[Record]:
         order = call.query.get("order")
         if not order:
@@ -92,9 +85,7 @@ class FeatureFlags(Resource):
             rows = [
                 row for row in rows if str((row.get("created_by") or {}).get("id")) == query["created_by_id"]
             ]
-        if query.get("search"):
-            needle = query["search"].lower()
-            rows = [r for r in rows if needle in r["key"].lower() or needle in (r.get("name") or "").lower()]
+        rows = super().filter(call, rows)  # the row's search fields
         kind = query.get("type")
         if kind == "boolean":
             rows = [row for row in rows if not _variants(row)]

@@ -20,7 +20,7 @@ from ..store import Record
 from . import dashboard_tiles as tiles
 from .base import Call, Reply, Resource, iso, quirk
 from .file_system import short_id as seeded_short_id
-from .product import parse_moment, search_term, tagged, tagify
+from .product import parse_moment, tagged, tagify
 
 VIEWS = "insight_views"  # InsightViewed: (user, insight) -> last_viewed_at
 EVERYONE_CAN_EDIT, CAN_EDIT = 21, 37  # Dashboard.RestrictionLevel / PrivilegeLevel
@@ -63,16 +63,9 @@ class Insights(Resource):
         return self.table(call).allocate_id()
 
     def get(self, call: Call, key: Any = None) -> Record:
-        """By numeric id first, then by short_id; deleted insights only for a PATCH that restores."""
-        raw = str(call.params["id"] if key is None else key)
-        restoring = call.op.action == "partial_update" and call.body.get("deleted") is False
-        table = self.table(call)
-        found = table.get(int(raw)) if raw.isdigit() else None
-        if found is None:
-            found = table.find("short_id", raw)
-        if found is None or (found.get("_deleted") and not restoring):
-            raise errors.not_found()
-        return self.complete(call.user, found)
+        """The row's lookup (numeric id, then short_id; a deleted insight for the PATCH that
+        restores it), completed."""
+        return self.complete(call.user, super().get(call, key))
 
     def rows(self, call: Call) -> list[Record]:
         return [self.complete(call.user, row) for row in super().rows(call)]
@@ -99,8 +92,6 @@ class Insights(Resource):
     # -- the list ----------------------------------------------------------------------------
     def filter(self, call: Call, rows: list[Record]) -> list[Record]:
         query = call.query
-        if query.get("short_id"):
-            rows = [row for row in rows if row["short_id"] == query["short_id"]]
         if "saved" in query:
             if _truthy(query["saved"]):
                 rows = [row for row in rows if row["saved"] or self._on_listed_dashboard(call, row)]
@@ -130,10 +121,7 @@ class Insights(Resource):
         wanted_tags = set(_json_param(query, "tags"))
         if wanted_tags:
             rows = [row for row in rows if wanted_tags & set(row["tags"])]
-        term = search_term(query)
-        if term:
-            rows = [row for row in rows if _matches_search(row, term)]
-        return rows
+        return super().filter(call, rows)  # the row's filterset_fields and search
 
     def order(self, call: Call, rows: list[Record]) -> list[Record]:
         """``?order=`` (a field, ``-`` for descending), else the ``order`` field (nulls last)."""
@@ -480,11 +468,6 @@ def _has_type(row: Record, kind: str) -> bool:
             and source.get("kind") in (*INSIGHT_KINDS.values(), "HogQLQuery")
         )
     return query.get("kind") == "InsightVizNode" and source.get("kind") == INSIGHT_KINDS.get(kind)
-
-
-def _matches_search(row: Record, term: str) -> bool:
-    texts = [row.get("name"), row.get("derived_name"), row.get("description"), *row.get("tags", [])]
-    return any(term in (text or "").lower() for text in texts)
 
 
 def _relative_date(call: Call, name: str, raw: str) -> datetime:

@@ -17,8 +17,6 @@ from .. import errors
 from ..store import Record
 from .base import Call
 
-MAX_SEARCH_LENGTH = 200  # posthog.helpers.trigram_search
-
 
 def is_live(call: Call, table: str, key: Any) -> bool:
     """Whether a row exists and is not soft-deleted: Insight.objects and Dashboard.objects (the
@@ -63,18 +61,6 @@ def json_properties(raw: str | None) -> Any:
         return json.loads(raw)
     except ValueError:
         raise errors.validation_error("Properties are unparsable!") from None
-
-
-def search_term(query: dict[str, Any]) -> str:
-    """A list's ``?search=``, lower-cased ('' for none); over 200 characters is PostHog's 400."""
-    search = query.get("search")
-    if search is None:
-        return ""
-    if len(search) > MAX_SEARCH_LENGTH:
-        raise errors.validation_error(
-            f"Search query must be {MAX_SEARCH_LENGTH} characters or fewer.", "search"
-        )
-    return search.strip().lower()
 
 
 def editable(view: dict[str, Any]) -> dict[str, Any]:

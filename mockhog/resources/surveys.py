@@ -29,7 +29,7 @@ from .. import errors
 from ..store import Record
 from .base import Call, Resource, iso, quirk
 from .feature_flags import minimal, user_basic
-from .product import drf_datetime, editable, parse_moment, search_term, write_flag
+from .product import drf_datetime, editable, parse_moment, write_flag
 
 TARGETING_PREFIX = "survey-targeting-"
 SURVEY_TYPES = ("popover", "widget", "external_survey", "api")
@@ -326,12 +326,7 @@ class Surveys(Resource):
                 except ValueError:
                     raise errors.validation_error("Enter a valid UUID.", "ids") from None
             rows = [row for row in rows if row["id"] in wanted]
-        term = search_term(query)
-        if term:
-            rows = [
-                r for r in rows if term in r["name"].lower() or term in (r.get("description") or "").lower()
-            ]
-        return rows
+        return super().filter(call, rows)  # the row's search fields
 
     def serialize(self, call: Call, record: Record) -> dict[str, Any]:
         """SurveySerializer."""

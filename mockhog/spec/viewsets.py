@@ -99,11 +99,15 @@ class Viewset:
     upsert: Upsert | None = None
     auto_now: tuple[str, ...] = ()
     related: tuple[Related, ...] = ()
+    lookup_alternates: tuple[str, ...] = ()
+    restore_deleted: bool = False
+    search_max_length: int | None = None
 
 
 KEYS = {
     "ordering", "search_fields", "filters", "lookup_field", "page_size", "soft_delete",
-    "retrieve_deleted", "owner", "unique", "upsert", "auto_now", "related", "why",
+    "retrieve_deleted", "owner", "unique", "upsert", "auto_now", "related", "lookup_alternates",
+    "restore_deleted", "search_max_length", "why",
 }  # fmt: skip
 
 
@@ -136,11 +140,69 @@ def load_viewsets(path: Path = VIEWSETS_FILE) -> dict[str, Viewset]:
             upsert=Upsert(tuple(upsert["lookup"]), tuple(upsert["defaults"])) if upsert else None,
             auto_now=tuple(entry.get("auto_now", ())),
             related=tuple(Related(r["table"], r["field"], r["on_delete"]) for r in entry.get("related", ())),
+            lookup_alternates=tuple(entry.get("lookup_alternates", ())),
+            restore_deleted=entry.get("restore_deleted", False),
+            search_max_length=entry.get("search_max_length"),
         )
+        _check_types(path, name, entry)
         for related in table[name].related:
             if related.on_delete not in ON_DELETES:
                 raise ValueError(f"{path}: viewsets.{name}: on_delete is one of {', '.join(ON_DELETES)}")
     return table
+
+
+_LISTS = ("ordering", "search_fields", "filters", "auto_now", "lookup_alternates")
+_FLAGS = ("retrieve_deleted", "restore_deleted")
+
+
+def _check_types(path: Path, name: str, entry: dict[str, Any]) -> None:
+    """A key of the wrong kind (a field name where a list of them is meant) is a load error."""
+    for key in _LISTS:
+        value = entry.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise ValueError(f"{path}: viewsets.{name}: {key} is a list of field names")
+    for key in _FLAGS:
+        if not isinstance(entry.get(key, False), bool):
+            raise ValueError(f"{path}: viewsets.{name}: {key} is true or false")
+    length = entry.get("search_max_length")
+    if length is not None and (isinstance(length, bool) or not isinstance(length, int) or length < 1):
+        raise ValueError(f"{path}: viewsets.{name}: search_max_length is a positive integer")
+
+
+def search_needle(viewset: Viewset, query: dict[str, Any]) -> str:
+    """The list's ``?search=`` as the viewset's search reads it, lower-cased ('' for none). With
+    ``search_max_length`` (posthog/helpers/trigram_search.py's MAX_SEARCH_LENGTH), the term is
+    stripped and a longer one is PostHog's 400; without it, the term as sent."""
+    search = query.get("search")
+    if not isinstance(search, str) or not search:
+        return ""
+    limit = viewset.search_max_length
+    if limit is None:
+        return search.lower()
+    if len(search) > limit:
+        raise errors.validation_error(f"Search query must be {limit} characters or fewer.", "search")
+    return search.strip().lower()
+
+
+def searched(row: dict[str, Any], fields: tuple[str, ...], needle: str) -> bool:
+    """Whether ``needle`` is in one of the row's search fields (``icontains``; a list field such as
+    ``tags`` matches when one of its items does)."""
+    for name in fields:
+        value = row.get(name)
+        texts = value if isinstance(value, list) else [value]
+        if any(needle in str(text or "").lower() for text in texts):
+            return True
+    return False
+
+
+def filtered(viewset: Viewset, query: dict[str, Any], rows: list[Any]) -> list[Any]:
+    """The rows equal to each of the viewset's ``filterset_fields`` the query gives a value
+    (django-filter skips a blank one)."""
+    for name in viewset.filters:
+        value = query.get(name)
+        if value is not None and value != "" and _scalar(value):
+            rows = [row for row in rows if _matches(row.get(name), value)]
+    return rows
 
 
 VIEWSETS = load_viewsets()
