@@ -227,3 +227,63 @@ def test_restore_deleted_lets_only_the_restoring_patch_find_a_deleted_row(client
     assert backend.store.dump() == before
     restored = client.patch(f"{url}{made['short_id']}/", json={"deleted": False})
     assert restored.status_code == 200 and restored.get_json()["deleted"] is False
+
+
+# -- PostHog's own facts on generic rows ------------------------------------------------------------
+ROLES = "/api/organizations/@current/roles/"
+
+
+def test_a_generic_role_name_is_unique_case_insensitively_and_a_clash_changes_nothing(client, backend):
+    """ee/api/rbac/role.py: RoleSerializer.validate_name looks for another role of the
+    organization with name__iexact and raises "There is already a role with this name." with code
+    unique (the serializer's 400 on name); the role itself may keep its name."""
+    made = client.post(ROLES, json={"name": "Engineering"}).get_json()
+    before = backend.store.dump()
+    for clash in (
+        client.post(ROLES, json={"name": "ENGINEERING"}),
+        client.post(ROLES, json={"name": "Engineering"}),
+    ):
+        assert clash.status_code == 400
+        assert clash.get_json() == {
+            "type": "validation_error",
+            "code": "unique",
+            "detail": "There is already a role with this name.",
+            "attr": "name",
+        }
+    assert backend.store.dump() == before
+    other = client.post(ROLES, json={"name": "Support"}).get_json()
+    renamed = client.patch(f"{ROLES}{other['id']}/", json={"name": "engineering"})
+    assert renamed.status_code == 400 and renamed.get_json()["code"] == "unique"
+    assert client.get(f"{ROLES}{other['id']}/").get_json()["name"] == "Support"
+    assert client.patch(f"{ROLES}{made['id']}/", json={"name": "Engineering"}).status_code == 200
+
+
+def test_deleting_a_generic_role_deletes_its_memberships(client, backend):
+    """ee/models/rbac/role.py: RoleMembership.role is a ForeignKey with on_delete=CASCADE, so a
+    role's DELETE takes its memberships with it; another role's stay."""
+    from mockhog.spec.viewsets import organization_scope
+
+    kept, gone = (client.post(ROLES, json={"name": name}).get_json() for name in ("Kept", "Gone"))
+    for role in (kept, gone):
+        made = client.post(f"{ROLES}{role['id']}/role_memberships/", json={"user_uuid": backend.user["uuid"]})
+        assert made.status_code == 201
+    assert client.get(f"{ROLES}{gone['id']}/role_memberships/").get_json()["count"] == 1
+    assert client.delete(f"{ROLES}{gone['id']}/").status_code == 204
+    table = backend.store.table(
+        organization_scope(backend.world.organization["id"]), "organizations/roles/role_memberships"
+    )
+    parents = [row["_parent"]["role_id"] for row in table.values() if row.get("_parent")]
+    assert gone["id"] not in parents and kept["id"] in parents
+    assert client.get(f"{ROLES}{kept['id']}/role_memberships/").get_json()["count"] == 1
+
+
+def test_generic_role_memberships_list_in_joining_order(client, backend):
+    """ee/api/rbac/role.py: RoleMembershipViewSet's queryset is order_by("joined_at", "id")."""
+    role = client.post(ROLES, json={"name": "Ordered"}).get_json()
+    url = f"{ROLES}{role['id']}/role_memberships/"
+    for _ in range(3):
+        client.post(url, json={"user_uuid": backend.user["uuid"]})
+    listed = client.get(url).get_json()["results"]
+    assert [(row["joined_at"], row["id"]) for row in listed] == sorted(
+        (row["joined_at"], row["id"]) for row in listed
+    )

@@ -242,20 +242,31 @@ def check_unique(
 ) -> None:
     """The row's unique constraints, where the body sets one of their fields: a clash with another
     of ``rows`` (the rows the viewset shows; ``current``, the one being changed, is skipped by its
-    key) is the serializer's 400 with code ``unique`` on the constraint's first field."""
+    key) is the serializer's 400 with code ``unique`` on the constraint's first field. A field
+    written ``Lower(field)`` compares case-insensitively (a validator's ``field__iexact``)."""
     for constraint in viewset.unique:
-        if not any(name in data for name in constraint.fields):
+        terms = [_unique_term(term) for term in constraint.fields]
+        if not any(name in data for name, _ in terms):
             continue
-        wanted = {
-            name: data[name] if name in data else (current or {}).get(name) for name in constraint.fields
-        }
+        wanted = [
+            (name, folded, _folded(data[name] if name in data else (current or {}).get(name), folded))
+            for name, folded in terms
+        ]
         for row in rows:
             if current is not None and row.get(key_field) == current.get(key_field):
                 continue
-            if all(row.get(name) == value for name, value in wanted.items()):
-                raise errors.validation_error(
-                    constraint.message.format(**row), constraint.fields[0], "unique"
-                )
+            if all(_folded(row.get(name), folded) == value for name, folded, value in wanted):
+                raise errors.validation_error(constraint.message.format(**row), terms[0][0], "unique")
+
+
+def _unique_term(term: str) -> tuple[str, bool]:
+    """A unique constraint's field and whether it compares case-insensitively (``Lower(field)``)."""
+    lowered = _LOWER.match(term)
+    return (lowered.group(2), True) if lowered else (term, False)
+
+
+def _folded(value: Any, folded: bool) -> Any:
+    return value.lower() if folded and isinstance(value, str) else value
 
 
 def upsert_match(viewset: Viewset, body: dict[str, Any], rows: Iterable[dict[str, Any]]) -> Any:
@@ -274,7 +285,12 @@ def delete_related(
     for related in viewset.related:
         table, field = tables(related.table), key_of(related.table)
         for row in list(table.values()):
-            if row.get(related.field) != key:
+            # a nested route's rows hang under the parent named in the path they were made under
+            parent = row.get("_parent") if isinstance(row.get("_parent"), dict) else {}
+            if related.field in parent:
+                if str(parent[related.field]) != str(key):
+                    continue
+            elif row.get(related.field) != key:
                 continue
             if related.on_delete == "CASCADE":
                 table.delete(row[field])
