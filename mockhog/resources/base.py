@@ -2,7 +2,8 @@
 partial_update, destroy) on the store, as the viewset's row in ``mockhog/spec/viewsets.toml`` says.
 
 The row holds what differs from DRF's defaults in DRF's terms (ordering, page size, soft delete,
-owner scoping, unique constraints, create-as-upsert, auto_now fields: see
+filterset and search fields, alternate lookups, owner scoping, unique constraints,
+create-as-upsert, auto_now fields: see
 :mod:`mockhog.spec.viewsets`); :class:`Resource` reads it, so a family whose viewset is DRF's
 defaults plus such facts needs no code. A resource module subclasses :class:`Resource` only for
 what PostHog does that no row can say: its serializer (``serialize``, ``build``, ``change``: the

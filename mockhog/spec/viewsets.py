@@ -3,8 +3,11 @@ imported contract.
 
 **The table** (``viewsets.toml``, :class:`Viewset`): what one viewset does beyond DRF's defaults,
 in DRF's and Django's own terms: ``ordering`` (the queryset's order, ``-`` descending,
-``Lower(field)`` case-insensitive), ``search_fields``, ``filters`` (``filterset_fields``),
-``lookup_field``, ``page_size`` (the pagination class's default), ``soft_delete``
+``Lower(field)`` case-insensitive), ``search_fields`` (and ``search_max_length``, PostHog's
+trigram search limit), ``filters`` (``filterset_fields``), ``lookup_field`` and
+``lookup_alternates`` (the fields a safely_get_object falls back to), ``restore_deleted`` (the
+PATCH ``{"deleted": false}`` that finds a deleted row), ``page_size`` (the pagination class's
+default), ``soft_delete``
 (ForbidDestroyModel: DELETE refused, ``PATCH {"deleted": true}`` hides the row) and
 ``retrieve_deleted`` (only the list's queryset leaves deleted rows out), ``owner`` (the field
 naming the user whose rows they are: the queryset is the requesting user's), ``unique`` (unique
