@@ -467,8 +467,9 @@ def _respond(app: Backend, op: Operation, reply: Reply) -> Response:
     status = reply.status or op.status
     if op.response == "binary" or reply.content_type:
         return Response(reply.body, status=status, headers=reply.headers, content_type=reply.content_type)
-    if reply.body is None and op.response is None:
-        # DRF sends an empty body without a Content-Type (a 204, ForbidDestroyModel's 405).
+    if reply.body is None:
+        # DRF's JSONRenderer renders no data as no bytes, and Response then drops the Content-Type
+        # (a 204, ForbidDestroyModel's 405, ``Response(None)``): there is no JSON null to send.
         response = Response(status=status, headers=reply.headers)
         del response.headers["Content-Type"]
         return response

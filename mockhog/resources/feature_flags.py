@@ -299,7 +299,7 @@ class FeatureFlags(Resource):
             else next((r for r in table.values() if r["key"] == raw), None)
         )
         if found is None or not found.get("is_remote_configuration"):
-            return Reply(body=b"", status=404, content_type="application/json")
+            return Reply(status=404)
         return ((found.get("filters") or {}).get("payloads") or {}).get("true") or None
 
     @quirk("feature_flags_my_flags_retrieve")
