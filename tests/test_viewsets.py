@@ -287,3 +287,37 @@ def test_generic_role_memberships_list_in_joining_order(client, backend):
     assert [(row["joined_at"], row["id"]) for row in listed] == sorted(
         (row["joined_at"], row["id"]) for row in listed
     )
+
+
+def test_a_unique_entry_with_an_unknown_key_is_refused_at_load(tmp_path):
+    path = tmp_path / "viewsets.toml"
+    path.write_text('[viewsets.actions]\nunique = [{ fields = ["name"], message = "m", nonfield = true }]\n')
+    with pytest.raises(ValueError, match=r"viewsets\.actions: unique has no key 'nonfield'"):
+        load_viewsets(path)
+
+
+RELEASES = "/api/environments/1/error_tracking/releases/"
+
+
+def test_a_generic_release_hash_id_in_use_is_refused_without_an_attr(client, backend):
+    """products/error_tracking/backend/api/releases.py: validate_hash_id raises
+    ValidationError(f"Hash id {hash_id} already in use") (a non-field error: no attr, DRF's code
+    invalid) when another release of the team has it, on create and on an update that changes the
+    hash_id; the release itself may send its own hash_id again. A refusal changes nothing."""
+    first = client.post(RELEASES, json={"hash_id": "abc123", "version": "1.0", "project": "web"}).get_json()
+    other = client.post(RELEASES, json={"hash_id": "def456", "version": "1.1", "project": "web"}).get_json()
+    before = backend.store.dump()
+    refused = {
+        "type": "validation_error",
+        "code": "invalid_input",
+        "detail": "Hash id abc123 already in use",
+        "attr": None,
+    }
+    again = client.post(RELEASES, json={"hash_id": "abc123", "version": "2.0", "project": "web"})
+    assert (again.status_code, again.get_json()) == (400, refused)
+    moved = client.patch(f"{RELEASES}{other['id']}/", json={"hash_id": "abc123"})
+    assert (moved.status_code, moved.get_json()) == (400, refused)
+    assert backend.store.dump() == before
+    assert client.get(f"{RELEASES}{other['id']}/").get_json()["hash_id"] == "def456"
+    # its own hash_id is no clash (PostHog's update answers 204 {"ok": true}; the generic tier, 200)
+    assert client.patch(f"{RELEASES}{first['id']}/", json={"hash_id": "abc123"}).status_code < 300

@@ -62,6 +62,7 @@ class Unique:
 
     fields: tuple[str, ...]
     message: str
+    non_field: bool = False  # raised by validate() or the view: no attr, DRF's code "invalid"
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ def load_viewsets(path: Path = VIEWSETS_FILE) -> dict[str, Viewset]:
             soft_delete=entry.get("soft_delete"),
             retrieve_deleted=entry.get("retrieve_deleted", False),
             owner=entry.get("owner"),
-            unique=tuple(Unique(tuple(u["fields"]), u["message"]) for u in entry.get("unique", ())),
+            unique=tuple(_unique(path, name, u) for u in entry.get("unique", ())),
             upsert=Upsert(tuple(upsert["lookup"]), tuple(upsert["defaults"])) if upsert else None,
             auto_now=tuple(entry.get("auto_now", ())),
             related=tuple(Related(r["table"], r["field"], r["on_delete"]) for r in entry.get("related", ())),
@@ -152,6 +153,18 @@ def load_viewsets(path: Path = VIEWSETS_FILE) -> dict[str, Viewset]:
             if related.on_delete not in ON_DELETES:
                 raise ValueError(f"{path}: viewsets.{name}: on_delete is one of {', '.join(ON_DELETES)}")
     return table
+
+
+UNIQUE_KEYS = {"fields", "message", "non_field"}
+
+
+def _unique(path: Path, name: str, entry: dict[str, Any]) -> Unique:
+    unknown = set(entry) - UNIQUE_KEYS
+    if unknown:
+        raise ValueError(f"{path}: viewsets.{name}: unique has no key {sorted(unknown)[0]!r}")
+    if not isinstance(entry.get("non_field", False), bool):
+        raise ValueError(f"{path}: viewsets.{name}: unique's non_field is true or false")
+    return Unique(tuple(entry["fields"]), entry["message"], entry.get("non_field", False))
 
 
 _LISTS = ("ordering", "search_fields", "filters", "auto_now", "lookup_alternates")
@@ -259,7 +272,10 @@ def check_unique(
             if current is not None and row.get(key_field) == current.get(key_field):
                 continue
             if all(_folded(row.get(name), folded) == value for name, folded, value in wanted):
-                raise errors.validation_error(constraint.message.format(**row), terms[0][0], "unique")
+                message = constraint.message.format(**row)
+                if constraint.non_field:
+                    raise errors.validation_error(message)
+                raise errors.validation_error(message, terms[0][0], "unique")
 
 
 def _unique_term(term: str) -> tuple[str, bool]:
