@@ -38,6 +38,9 @@ ERROR_STATUSES = {
     "403": "The key lacks a required scope or access to the project",
     "404": "Unknown project or object",
 }
+# A file that is still being generated: get_content_response's 425 export_not_ready, the one
+# error only a file download (exports content) answers.
+FILE_ERROR_STATUSES = {"425": "The file is still being generated (export_not_ready); try again later"}
 JSON_TYPE = "application/json"
 COMPONENTS = "#/components/schemas/"
 PROJECT_ID = {
@@ -220,7 +223,8 @@ class Document:
             schema = self.ref(document, op.response)
             responses[status] = {"description": "OK", "content": {JSON_TYPE: {"schema": schema}}}
         error = {JSON_TYPE: {"schema": self.ref("common.json", "AnyError")}}
-        for code, description in ERROR_STATUSES.items():
+        errors = {**ERROR_STATUSES, **(FILE_ERROR_STATUSES if op.response == "binary" else {})}
+        for code, description in errors.items():
             responses[code] = {"description": description, "content": error}
         return responses
 

@@ -215,6 +215,16 @@ def test_an_export_file_is_published_in_each_format_it_has(client):
         assert answer.status_code == 200 and answer.mimetype in content
 
 
+def test_an_export_still_being_generated_is_a_published_425(client):
+    """ExportedAssetViewSet.content answers 425 export_not_ready while the file is generated
+    (get_content_response in PostHog's exports API): the document says so
+    for the file download, and for no JSON operation."""
+    paths = client.get("/api/schema/").get_json()["paths"]
+    content = paths["/api/projects/{project_id}/exports/{id}/content/"]["get"]["responses"]
+    assert "425" in content
+    assert "425" not in paths["/api/projects/{project_id}/exports/"]["get"]["responses"]
+
+
 def test_a_strict_server_publishes_closed_request_bodies(backend):
     lenient = backend.openapi()["components"]["schemas"]
     backend.strict = True
