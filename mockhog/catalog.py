@@ -60,7 +60,8 @@ class Operation:
     def operation_id(self) -> str:
         """PostHog's (drf-spectacular's) operationId, e.g. ``environments_exports_list``."""
         tokens = [part for part in self.path.strip("/").split("/") if not part.startswith("{")]
-        name = "_".join(tokens + [self.suffix] if self.suffix else tokens)
+        # drf-spectacular turns a url_path's hyphens into underscores (logs/count-ranges/)
+        name = "_".join(tokens + [self.suffix] if self.suffix else tokens).replace("-", "_")
         return f"environments_{name}" if self.prefix == "environments" else name
 
     @property

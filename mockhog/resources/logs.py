@@ -29,6 +29,14 @@ MAX_EXPORTABLE_LOGS = 10_000
 SEVERITY_NUMBERS = {"trace": 1, "debug": 5, "info": 9, "warn": 13, "error": 17, "fatal": 21}
 # How often each level shows up in a healthy production service.
 SEVERITY_WEIGHTS = {"trace": 4, "debug": 15, "info": 55, "warn": 14, "error": 10, "fatal": 2}
+DEFAULT_TARGET_BUCKETS = 10
+MAX_TARGET_BUCKETS = 100
+# The bucket widths CountRangesQueryRunner picks from (1/5/10s, 1/2/5/10/15/30/60/120/240/360/720/1440m).
+BUCKET_SECONDS = (1, 5, 10, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 21600, 43200, 86400)
+FACET_FIELDS = frozenset({"severity_text", "service_name"})
+MAX_SERVICES = 10_000
+SPARKLINE_SERVICES = 25
+TOP_SERVICES = 5
 _RELATIVE = re.compile(r"^-?(\d+)([sMhdwmqy])$")
 _UNIT_SECONDS = {"s": 1, "M": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _UNIT_MONTHS = {"m": 1, "q": 3, "y": 12}
@@ -69,6 +77,139 @@ class Logs(Resource):
             "nextCursor": _encode_cursor(page[-1]) if has_more and page else None,
             "maxExportableLogs": MAX_EXPORTABLE_LOGS,
         }
+
+    @quirk("logs_count_create")
+    def count(self, call: Call) -> Any:
+        """LogsViewSet.count (products/logs/backend/presentation/views/api.py): CountQueryRunner's
+        ``count()`` of the rows the filters match, the range defaulting to the last hour."""
+        query, start, end = self._filters(call)
+        return {"count": len(self._matching(call, query, start, end))}
+
+    @quirk("logs_count_ranges_create")
+    def count_ranges(self, call: Call) -> Any:
+        """LogsViewSet.count_ranges / CountRangesQueryRunner: counts per bucket of an interval
+        picked from a fixed list to land near ``targetBuckets`` (1..100, default 10), buckets
+        ascending with explicit Z-suffixed bounds, empty ones left out."""
+        query, start, end = self._filters(call)
+        raw_target = self._query_data(call).get("targetBuckets", DEFAULT_TARGET_BUCKETS)
+        target = max(1, min(int(raw_target), MAX_TARGET_BUCKETS))
+        rows = self._matching(call, query, start, end)
+        window_end = end or call.now
+        window_start = start or window_end - timedelta(hours=1)
+        step = pick_interval(window_end - window_start, target)
+        counts = bucket_counts(rows, step)
+        ranges = [
+            {"date_from": _utc_z(bucket), "date_to": _utc_z(bucket + step), "count": n}
+            for bucket, n in sorted(counts.items())
+        ]
+        return {"ranges": ranges, "interval": interval_name(step)}
+
+    @quirk("logs_facet_values_create")
+    def facet_values(self, call: Call) -> Any:
+        """LogsViewSet.facet_values / LogFacetValuesQueryRunner: counts per value of one facet
+        (a top-level column, a resource attribute or a log attribute) under every active filter
+        but the facet's own, most frequent first."""
+        data = self._query_data(call)
+        field, resource_key, log_key = (
+            data.get("facetField"),
+            data.get("facetResourceAttribute"),
+            data.get("facetAttribute"),
+        )
+        if sum(1 for target in (field, resource_key, log_key) if target) != 1:
+            raise errors.parse_error(
+                "Provide exactly one of facetField, facetResourceAttribute or facetAttribute"
+            )
+        if field and field not in FACET_FIELDS:
+            raise errors.parse_error(f"facetField must be one of {sorted(FACET_FIELDS)}")
+        query, start, end = self._filters(call)
+        if field == "severity_text":
+            query["severityLevels"] = []
+        elif field == "service_name":
+            query["serviceNames"] = []
+        elif resource_key:
+            query["filterGroup"] = _without(
+                query["filterGroup"],
+                lambda f: f.get("type") == "log_resource_attribute" and f.get("key") == resource_key,
+            )
+        else:
+            # A log-attribute facet honours severity, service and resource filters only.
+            query.pop("searchTerm", None)
+            query["filterGroup"] = _without(
+                query["filterGroup"], lambda f: f.get("type") != "log_resource_attribute"
+            )
+        values: dict[str, int] = {}
+        for row in self._matching(call, query, start, end):
+            value = _facet_value(row, field, resource_key, log_key)
+            if value is not None:
+                values[str(value)] = values.get(str(value), 0) + 1
+        needle = str(data.get("facetSearch") or "").lower()
+        ranked = sorted(
+            ((value, n) for value, n in values.items() if needle in value.lower()),
+            key=lambda item: (-item[1], item[0]),
+        )
+        return {"results": [{"value": value, "count": n} for value, n in ranked]}
+
+    @quirk("logs_services_create")
+    def services(self, call: Call) -> Any:
+        """LogsViewSet.services / ServicesQueryRunner, in _LogsServicesResponseSerializer's shape:
+        per-service volume, errors (error and fatal) and coarse severity counts, noisiest first;
+        a per-service sparkline of the top 25; the true service count; the top 5's share. The
+        range is required here (the view reads it with get_model, no default)."""
+        data = self._query_data(call)
+        if not isinstance(data.get("dateRange"), dict):
+            raise errors.parse_error(_date_range_error(data.get("dateRange")))
+        query, start, end = self._filters(call)
+        search = str(data.get("serviceNameSearch") or "").lower()
+        rows = [row for row in self._matching(call, query, start, end) if search in _service(row).lower()]
+        by_service: dict[str, list[Record]] = {}
+        for row in rows:
+            by_service.setdefault(_service(row), []).append(row)
+        ranked = sorted(by_service.items(), key=lambda item: (-len(item[1]), item[0]))
+        total = len(rows)
+        services = [_service_aggregate(name, members, total) for name, members in ranked[:MAX_SERVICES]]
+        window_end = end or call.now
+        step = pick_interval(window_end - (start or window_end - timedelta(hours=1)), DEFAULT_TARGET_BUCKETS)
+        sparkline = [
+            {"time": _utc_z(bucket), "service_name": name, "count": n}
+            for name, members in ranked[:SPARKLINE_SERVICES]
+            for bucket, n in sorted(bucket_counts(members, step).items())
+        ]
+        top = ranked[:TOP_SERVICES]
+        return {
+            "services": services,
+            "sparkline": sorted(sparkline, key=lambda b: (b["time"], b["service_name"])),
+            "total_services": len(by_service),
+            "summary": {
+                "top_services_count": len(top),
+                "top_services_volume_share_pct": _share(sum(len(m) for _, m in top), total),
+            },
+        }
+
+    def _query_data(self, call: Call) -> dict[str, Any]:
+        data = (call.body or {}).get("query", {}) if isinstance(call.body, dict) else {}
+        if not isinstance(data, dict):
+            # _require_dict_query: a query that is not an object is a ParseError
+            raise errors.parse_error("query must be an object")
+        return data
+
+    def _filters(self, call: Call) -> tuple[dict[str, Any], datetime | None, datetime | None]:
+        """_filtered_logs_query: the filters of the body's query, the range defaulting to the
+        last hour where it is absent."""
+        data = self._query_data(call)
+        date_range = data.get("dateRange") or {"date_from": "-1h"}
+        if not isinstance(date_range, dict):
+            raise errors.parse_error(_date_range_error(date_range))
+        query = normalise({**data, "dateRange": date_range})
+        start, end = (
+            resolve_date(query["dateRange"][name], call.now, f"query__dateRange__{name}")
+            for name in ("date_from", "date_to")
+        )
+        return query, start, end
+
+    def _matching(
+        self, call: Call, query: dict[str, Any], start: datetime | None, end: datetime | None
+    ) -> list[Record]:
+        return [row for row in self.table(call).values() if matches(query, row, start, end)]
 
     def seed(self, ctx: Any) -> list[Record]:
         setup = ctx.profile["logs"]
@@ -217,6 +358,94 @@ def resolve_date(value: str | None, now: datetime, attr: str) -> datetime | None
         return _parse_iso(value.strip())
     except ValueError:
         raise errors.validation_error(f"Invalid date: {value}", attr) from None
+
+
+def pick_interval(window: timedelta, target: int) -> timedelta:
+    """The narrowest listed width that covers the window in at most ``target`` buckets (the widest
+    where none does)."""
+    seconds = max(window.total_seconds(), 1)
+    for width in BUCKET_SECONDS:
+        if seconds / width <= target:
+            return timedelta(seconds=width)
+    return timedelta(seconds=BUCKET_SECONDS[-1])
+
+
+def interval_name(step: timedelta) -> str:
+    """The short form PostHog reports: seconds below a minute, else minutes shown as hours or days
+    where they divide evenly."""
+    seconds = int(step.total_seconds())
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes = seconds // 60
+    if minutes % 1440 == 0:
+        return f"{minutes // 1440}d"
+    if minutes % 60 == 0:
+        return f"{minutes // 60}h"
+    return f"{minutes}m"
+
+
+def bucket_counts(rows: list[Record], step: timedelta) -> dict[datetime, int]:
+    """Rows per ``toStartOfInterval(timestamp, step)`` bucket (aligned to the epoch, in UTC)."""
+    width = int(step.total_seconds())
+    counts: dict[datetime, int] = {}
+    for row in rows:
+        moment = int(_parse_iso(row["timestamp"]).timestamp())
+        bucket = datetime.fromtimestamp(moment - moment % width, UTC)
+        counts[bucket] = counts.get(bucket, 0) + 1
+    return counts
+
+
+def _utc_z(moment: datetime) -> str:
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
+
+
+def _service(row: Record) -> str:
+    return str(row["resource_attributes"].get("service.name") or "(no service)")
+
+
+def _share(part: int, whole: int) -> float:
+    return round(100 * part / whole, 2) if whole else 0.0
+
+
+def _service_aggregate(name: str, rows: list[Record], total: int) -> dict[str, Any]:
+    levels = [row["severity_text"] for row in rows]
+    errors_seen = sum(1 for level in levels if level in ("error", "fatal"))
+    return {
+        "service_name": name,
+        "log_count": len(rows),
+        "error_count": errors_seen,
+        "error_rate": round(errors_seen / len(rows), 4),
+        "volume_share_pct": _share(len(rows), total),
+        "severity_breakdown": {
+            "debug": sum(1 for level in levels if level in ("trace", "debug")),
+            "info": levels.count("info"),
+            "warn": levels.count("warn"),
+            "error": errors_seen,
+        },
+        "active_rules": [],
+    }
+
+
+def _facet_value(row: Record, field: str | None, resource_key: str | None, log_key: str | None) -> Any:
+    if field == "severity_text":
+        return row["severity_text"]
+    if field == "service_name":
+        return row["resource_attributes"].get("service.name")
+    if resource_key:
+        return row["resource_attributes"].get(resource_key)
+    return row["attributes"].get(log_key)
+
+
+def _without(group: dict[str, Any], drop: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """The filter group with the filters ``drop`` picks taken out, at any depth."""
+    if "values" not in group or "key" in group:
+        return group
+    kept = []
+    for member in group["values"]:
+        if "key" in member and drop(member):
+            continue
+        kept.append(_without(member, drop))
+    return {**group, "values": kept}
 
 
 def _months_before(moment: datetime, months: int) -> datetime:
