@@ -372,9 +372,7 @@ def _bundle_tools(text: str) -> dict[str, tuple[str | None, str | None, tuple[st
         name, body = match.groups()
         request = re.search(r"method: \"([A-Z]+)\",\s*path: `/api/projects/\$\{[^}]+\}/([^`?]*)`", body)
         method, path = (
-            (request.group(1), re.sub(r"\$\{[^}]*\}", "{id}", request.group(2)))
-            if request
-            else (None, None)
+            (request.group(1), re.sub(r"\$\{[^}]*\}", "{id}", request.group(2))) if request else (None, None)
         )
         definition = re.search(r"\n  \"" + re.escape(name) + r"\": \{.*?\n  \}", text, re.S)
         scopes = re.search(r"required_scopes: \[([^\]]*)\]", definition.group(0)) if definition else None
