@@ -21,6 +21,7 @@ from .resources.base import Call, Resource
 from .seed import FixtureError, World, build_world, load_profile
 from .spec import Spec, SpecOperation
 from .spec.checks import SpecSchemas
+from .spec.derive import user_schemas
 from .spec.document import generic_operations, served_document
 from .spec.viewsets import GenericEngine
 from .store import Store, UniqueViolation
@@ -45,10 +46,11 @@ class Backend:
         spec: Spec | None = None,
     ) -> None:
         self.catalog = catalog or Catalog.load()
-        self.contract = contract or Contract(self.catalog)
         # PostHog's whole published API, imported (mockhog/spec/): what the catalog does not
         # serve, the generic engine does, labelled generic.
         self.spec = spec or Spec.load()
+        # A user's document re-derives the derived families' schemas (the pinned ones are committed).
+        self.contract = contract or Contract(self.catalog, _schemas_for(spec))
         self.contract.add_spec(SpecSchemas(self.spec))
         self.generic = GenericEngine(self, self.spec)
         self.generic_operations = generic_operations(self.catalog, self.spec)
@@ -162,3 +164,11 @@ class Backend:
     def current_project(self, key: ApiKey) -> int:
         """What ``@current`` means for a key: its first scoped project, else the first project."""
         return key.scoped_teams[0] if key.scoped_teams else min(self.projects)
+
+
+def _schemas_for(spec: Spec | None) -> Any:
+    """None (the committed schemas/) for the pinned import; a user's document's re-derivation
+    (worked out once by the CLI, else here)."""
+    if spec is None or not getattr(spec, "_user_document", False):
+        return None
+    return getattr(spec, "served_schemas", None) or user_schemas(spec)

@@ -193,6 +193,12 @@ def _load_spec(args: argparse.Namespace) -> Spec:
     spec.components  # noqa: B018 - applies the overlay now, so that a fix it skips is said at start
     for _fix, reason in spec.overlay_skipped:
         print(f"mockhog: overlay fix not applied to {path}: {reason}", file=sys.stderr)
+    from .spec.derive import user_schemas
+
+    spec.served_schemas = user_schemas(spec)  # derived once, reported now, served by the backend
+    for name, patch, reason in spec.derive_skipped:
+        where = f"schemas/{name} {patch['action']} {patch['def']}{patch['pointer']}"
+        print(f"mockhog: overlay patch on {path}: {where}: {reason}", file=sys.stderr)
     return spec
 
 
@@ -291,7 +297,8 @@ def _openapi(args: argparse.Namespace) -> int:
     except ImportError_ as error:
         print(f"mockhog: {error}", file=sys.stderr)
         return 2
-    document = served_document(build_document(catalog, Schemas()), catalog, spec)
+    schemas = getattr(spec, "served_schemas", None) or Schemas()
+    document = served_document(build_document(catalog, schemas), catalog, spec)
     as_yaml = args.format == "yaml" or (
         args.format is None and str(args.output or "").endswith((".yaml", ".yml"))
     )

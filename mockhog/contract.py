@@ -69,11 +69,16 @@ def _format_checker() -> FormatChecker:
 class Schemas:
     """Every document in schemas/, resolvable by ``$ref`` across files."""
 
-    def __init__(self, directory: Path | None = None) -> None:
+    def __init__(
+        self, directory: Path | None = None, derived: dict[str, dict[str, Any]] | None = None
+    ) -> None:
+        """``derived``: documents that replace the committed ones of the same name (the derived
+        families re-derived from a user's PostHog document, ``mockhog.spec.derive``)."""
         directory = directory or schemas_dir()
         self.documents: dict[str, dict[str, Any]] = {}
         for path in sorted(directory.glob("*.json")):
             self.documents[path.name] = json.loads(path.read_text())
+        self.documents.update(derived or {})
         self.fast_registry = jsonschema_rs.Registry(list(self.documents.items()))
         self._field_orders: dict[tuple[str, str | None], tuple[str, ...]] = {}
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from mockhog.spec import load_overlay
+from mockhog.spec.derive import load_rules
 from mockhog.spec.overlay import load_served
 
 REPO = Path(__file__).resolve().parents[1]
@@ -18,7 +19,8 @@ import derive_divergences  # noqa: E402 - a script under tools/, not a package
 def test_the_page_lists_every_overlay_entry_with_its_reason():
     page = (REPO / "docs" / "divergences.md").read_text(encoding="utf-8")
     served = load_served()
-    wanted = derive_divergences.render(page, load_overlay(), served)
+    patches = load_rules()[1]
+    wanted = derive_divergences.render(page, load_overlay(), served, patches)
     assert wanted == page, "run python tools/derive_divergences.py"
     generated = page.split(derive_divergences.BEGIN, 1)[1].split(derive_divergences.END, 1)[0]
     for fix in load_overlay():
@@ -28,6 +30,9 @@ def test_the_page_lists_every_overlay_entry_with_its_reason():
         row = next(line for line in generated.splitlines() if derive_divergences._cell(entry.why) in line)
         assert row.startswith("| " + ", ".join(f"`{family}`" for family in entry.family) + " |")
         assert not entry.source or f"`{entry.source}`" in row
+    for patch in patches:  # the derived schemas/ files: each patch with its reason
+        row = next(line for line in generated.splitlines() if derive_divergences._cell(patch["why"]) in line)
+        assert row.startswith(f"| `{patch['file']}` | `{patch['def']}` |") and f"| {patch['action']} |" in row
 
 
 def test_the_api_schema_row_says_what_is_served():

@@ -1,7 +1,8 @@
 """Writes the overlay's corrections of PostHog's OpenAPI document into docs/divergences.md.
 
 mockhog/spec/overlay.toml holds each hand-verified correction of the imported contract with its
-reason: the component fixes ([[fix]]) and the reasons each served operation differs from PostHog's
+reason: the component fixes ([[fix]]), the patches the derived schemas/ files are made of
+([[schema]], [[patch]]), and the reasons each served operation differs from PostHog's
 document ([[served]]: the verified families' hand-checked schemas, and what the served document
 adds to every operation). docs/divergences.md lists them in a generated section between two marker
 lines, and the rest of the page stays hand-written. Reads only the repository (no ../shared).
@@ -23,6 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from mockhog.spec import load_overlay  # noqa: E402 - the repository's own package, not an installed one
+from mockhog.spec.derive import load_rules  # noqa: E402
 from mockhog.spec.overlay import Served, load_served  # noqa: E402
 
 PAGE = REPO / "docs" / "divergences.md"
@@ -32,7 +34,9 @@ END = "<!-- END overlay -->"
 HEADING = "## PostHog's OpenAPI document, corrected (the overlay)"
 
 
-def section(fixes: list[dict[str, Any]], served: Sequence[Served] = ()) -> str:
+def section(
+    fixes: list[dict[str, Any]], served: Sequence[Served] = (), derived: Sequence[dict[str, Any]] = ()
+) -> str:
     """The generated section: one row per component fix (where, what mockhog serves instead, why),
     then one row per [[served]] entry (which operations and differences, the source, why)."""
     lines = [
@@ -81,6 +85,23 @@ def section(fixes: list[dict[str, Any]], served: Sequence[Served] = ()) -> str:
                 _cell(entry.why),
             ]
             lines.append("| " + " | ".join(cells) + " |")
+    if derived:
+        lines += [
+            "",
+            "### Derived schemas",
+            "",
+            "These verified families' `schemas/` files are not written by hand: each is PostHog's imported",
+            "component (after the fixes above) with these patches applied in order, by",
+            "`tools/derive_schemas.py` (`--check` fails on a hand edit); `--posthog-schema FILE` derives",
+            "them again from that document and says which patches no longer find their target.",
+            "",
+            "| File | Def | Pointer | Action | Source | Why |",
+            "|---|---|---|---|---|---|",
+        ]
+        for patch in derived:
+            source = f"`{patch['source']}`" if patch.get("source") else ""
+            where = f"`{patch['file']}` | `{patch['def']}` | `{patch['pointer'] or '(whole def)'}`"
+            lines.append(f"| {where} | {patch['action']} | {source} | {_cell(patch['why'])} |")
     lines.append(END)
     return "\n".join(lines) + "\n"
 
@@ -108,9 +129,14 @@ def _cell(text: str) -> str:
     return " ".join(text.split()).replace("|", "\\|")
 
 
-def render(page: str, fixes: list[dict[str, Any]], served: Sequence[Served] = ()) -> str:
+def render(
+    page: str,
+    fixes: list[dict[str, Any]],
+    served: Sequence[Served] = (),
+    derived: Sequence[dict[str, Any]] = (),
+) -> str:
     """``page`` with its generated section replaced (or added before "What mockhog cannot be")."""
-    generated = section(fixes, served)
+    generated = section(fixes, served, derived)
     if BEGIN in page and END in page:
         head, rest = page.split(BEGIN, 1)
         tail = rest.split(END, 1)[1].lstrip("\n")
@@ -129,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 if docs/divergences.md is stale")
     args = parser.parse_args(argv)
     page = PAGE.read_text(encoding="utf-8")
-    wanted = render(page, load_overlay(OVERLAY), load_served(OVERLAY))
+    wanted = render(page, load_overlay(OVERLAY), load_served(OVERLAY), load_rules(OVERLAY)[1])
     if args.check:
         if wanted != page:
             stale = f"{PAGE.relative_to(REPO)}: the overlay section is stale"
