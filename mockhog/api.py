@@ -254,7 +254,7 @@ def _serve(app: Backend, rest: str, seen: Seen, started: float) -> tuple[Respons
     seen.stage = "scope"
     if op.scopes is None:  # an imported operation PostHog derives no scopes for
         raise errors.permission_denied("This action does not support personal API key access")
-    missing = key.missing_scope(op.scopes)
+    missing = key.missing_scope(_required_scopes(app, op, seen))
     if missing:
         raise errors.permission_denied(f"API key missing required scope '{missing}'")
     seen.stage = "throttle"
@@ -495,6 +495,14 @@ def _allowed(methods: list[str]) -> list[str]:
 
 def _options(allowed: list[str]) -> Response:
     return render({"renders": [JSON_TYPE], "parses": [JSON_TYPE]}, 200, {"Allow": ", ".join(allowed)})
+
+
+def _required_scopes(app: Backend, op: Operation, seen: Seen) -> tuple[str, ...]:
+    """The operation's scopes, or what its resource asks of this write's body."""
+    verified = isinstance(op, Operation)  # the generic tier's scopes are its document's
+    if not op.is_write or not verified or op.resource.name not in app.request_scoped:
+        return op.scopes
+    return app.resources[op.resource.name].required_scopes(op, _parse_body(op, seen)) or op.scopes
 
 
 def _parse_body(op: Operation, seen: Seen) -> Any:

@@ -68,6 +68,12 @@ class Backend:
         self.handlers: dict[Operation, Callable[[Call], Any]] = {
             op: getattr(self.resources[op.resource.name], handler.method) for op, handler in handlers.items()
         }
+        # The resources whose writes need scopes that depend on the body (Resource.required_scopes).
+        self.request_scoped = {
+            name
+            for name, resource in self.resources.items()
+            if type(resource).required_scopes is not Resource.required_scopes
+        }
         self.fixtures = [Path(path) for path in fixtures]
         self.profile_overrides = profile
         # The world's profile: what resources read (fixture records are completed with it while

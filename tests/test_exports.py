@@ -423,3 +423,50 @@ def test_a_team_override_raises_the_video_limit_but_never_lowers_it():
             refused.get_json()["detail"]
             == f"Your team has reached the limit of {limit} full video exports this month."
         )
+
+
+@pytest.mark.parametrize(
+    "scopes, body, missing",
+    [
+        (["export:write"], {"insight": 3, "export_format": "text/csv"}, "insight:read"),
+        (["export:write", "insight:read"], {"dashboard": 1, "export_format": "image/png"}, "dashboard:read"),
+        (
+            ["export:write"],
+            {"export_context": {"session_recording_id": "s1"}, "export_format": "video/mp4"},
+            "session_recording:read",
+        ),
+        (
+            ["export:write"],
+            {"export_context": {"source": {"kind": "HogQLQuery"}}, "export_format": "text/csv"},
+            "query:read",
+        ),
+        (["insight:write"], {"insight": 3, "export_format": "text/csv"}, "export:write"),
+    ],
+)
+def test_a_create_needs_read_access_to_what_it_renders(client, scopes, body, missing):
+    """ExportedAssetViewSet.dangerously_get_required_scopes (required_scopes_for_export_target,
+    products/exports/backend/source_authentication.py): export:write, then the read scope of the
+    insight, dashboard, recording or query the export renders; refused before anything is stored."""
+    key = client.post("/_mockhog/personal_api_keys", json={"label": "exports", "scopes": scopes}).get_json()
+    headers = {"Authorization": f"Bearer {key['value']}"}
+    before = client.get(BASE).get_json()["count"]
+    refused = client.post(BASE, json=body, headers=headers)
+    assert (refused.status_code, refused.get_json()["detail"]) == (
+        403,
+        f"API key missing required scope '{missing}'",
+    )
+    assert client.get(BASE).get_json()["count"] == before
+
+
+def test_a_write_scope_grants_the_read_an_export_needs(client):
+    """insight:write covers insight:read (APIScopePermission); an export of an API path needs only
+    export:write."""
+    scopes = ["export:write", "insight:write"]
+    key = client.post("/_mockhog/personal_api_keys", json={"label": "exports", "scopes": scopes}).get_json()
+    headers = {"Authorization": f"Bearer {key['value']}"}
+    made = client.post(BASE, json={"insight": 3, "export_format": "text/csv"}, headers=headers)
+    assert made.status_code == 201, made.get_json()
+    only = client.post("/_mockhog/personal_api_keys", json={"label": "e", "scopes": ["export:write"]})
+    path = {"export_context": {"path": "/api/projects/1/insights/"}, "export_format": "text/csv"}
+    answer = client.post(BASE, json=path, headers={"Authorization": f"Bearer {only.get_json()['value']}"})
+    assert answer.status_code == 201, answer.get_json()

@@ -47,6 +47,13 @@ def other_object_scope(op: Operation) -> list[str]:
     return ["person:read"] if "insight" in objects else ["insight:read"]
 
 
+def needed_scopes(client, op: Operation, body) -> tuple[str, ...]:
+    """The operation's scopes, or those its resource asks of this body (an export of an insight
+    needs insight:read too: Resource.required_scopes)."""
+    resource = client.application.extensions["mockhog"].resources[op.resource.name]
+    return (op.is_write and resource.required_scopes(op, body)) or op.scopes
+
+
 def denied(detail: str) -> dict:
     return {"type": "authentication_error", "code": "permission_denied", "detail": detail, "attr": None}
 
@@ -65,7 +72,7 @@ def test_matrix(api, op, kind):
     elif kind == "unknown key":
         headers["Authorization"] = "Bearer phx_not_a_real_key"
     elif kind == "exact scopes":
-        headers["Authorization"] = f"Bearer {mint(api, list(op.scopes) or ['user:read'])}"
+        headers["Authorization"] = f"Bearer {mint(api, list(needed_scopes(api, op, body)) or ['user:read'])}"
     elif kind == "other object's scope":
         headers["Authorization"] = f"Bearer {mint(api, other_object_scope(op))}"
     elif kind == "read-only key":

@@ -169,6 +169,12 @@ class Resource:
         self.forbids_destroy = self.viewset.soft_delete == FORBID_DESTROY
         self.private_deleted = self.forbids_destroy and self.deleted_is_private
 
+    def required_scopes(self, op: Operation, body: Any) -> tuple[str, ...] | None:
+        """PostHog's ``dangerously_get_required_scopes``: the scopes a write needs where they depend
+        on what it sends (asked before the body is validated, as DRF's permissions are); None keeps
+        the operation's own."""
+        return None
+
     @property
     def profile(self) -> dict[str, Any]:
         """The seeded world's profile (fixtures/'s, with the Backend's overrides): resources read

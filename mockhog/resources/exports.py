@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from .. import errors
+from ..catalog import Operation
 from ..lifecycle import finished
 from ..store import Record
 from .base import Call, Reply, Resource, public, quirk
@@ -62,6 +63,28 @@ PRIVATE_PREFIXES = ("10.", "192.168.", "169.254.", *(f"172.{n}." for n in range(
 
 
 class Exports(Resource):
+    def required_scopes(self, op: Operation, body: Any) -> tuple[str, ...] | None:
+        """A create needs read access to what it renders (``dangerously_get_required_scopes`` with
+        ``required_scopes_for_export_target``, products/exports/backend/source_authentication.py):
+        ``export:write``, then ``insight:read``, ``dashboard:read`` and ``session_recording:read``
+        for the insight, dashboard and recording it names, and ``query:read`` for a query source
+        (PostHog derives a query's own scopes from its kind, in the query API's table, which is
+        not in mockhog; ``query:read`` is its fallback)."""
+        if op.action != "create" or not isinstance(body, dict):
+            return None
+        context = body.get("export_context")
+        context = context if isinstance(context, dict) else {}
+        needed = ["export:write"]
+        if body.get("insight") is not None:
+            needed.append("insight:read")
+        if body.get("dashboard") is not None:
+            needed.append("dashboard:read")
+        if context.get("session_recording_id"):
+            needed.append("session_recording:read")
+        if context.get("source") is not None:
+            needed.append("query:read")
+        return tuple(needed)
+
     def filter(self, call: Call, rows: list[Record]) -> list[Record]:
         rows = [row for row in rows if row.get("_created_by") == call.user["id"]]
         path = call.query.get("context_path")
