@@ -186,6 +186,31 @@ CASES.extend(
 )
 
 
+CASES.extend(
+    pytest.param(
+        "post",
+        "/api/projects/{project_id}/query/",
+        lambda client, text=text: (
+            "/api/projects/1/query/",
+            {"query": {"kind": "HogQLQuery", "query": text}},
+        ),
+        400,
+        lambda client, detail=detail: {
+            "type": "validation_error",
+            "code": "invalid_input",
+            "detail": detail,
+            "attr": None,
+        },
+        id=f"a HogQL query parses and names what exists ({why}; posthog/api/query.py: ExposedHogQLError)",
+    )
+    for text, detail, why in (
+        ("select", "Syntax error at line 1, column 6: no viable alternative at input '<EOF>'", "grammar"),
+        ("select 1 from sessions_of_mars", 'Unknown table "sessions_of_mars".', "tables"),
+        ("select colour from events", "Unable to resolve field: colour", "fields"),
+    )
+)
+
+
 @pytest.mark.parametrize("method, template, request_of, status, answer", CASES)
 def test_a_schema_valid_request_refused_by_a_rule_of_posthogs(
     client, backend, method, template, request_of, status, answer
