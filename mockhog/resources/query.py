@@ -24,6 +24,9 @@ NEXT_REFRESH = timedelta(minutes=1)
 
 
 class Query(Resource):
+    # It stores nothing; "query" is the generic tier's table of query statuses (GET query/{id}/).
+    table_name = "hogql_runs"
+
     @quirk("query_create")
     def run(self, call: Call) -> dict[str, Any]:
         """Run the HogQL query; its errors are 400s in PostHog's words, and nothing is stored."""
