@@ -280,17 +280,17 @@ class Parser:
         return left
 
     def additive(self) -> Any:
-        left = self.multiplicative()
-        while self.token.kind == "op" and self.token.value in ("+", "-", "||"):
-            op = self.expect("op").value
-            left = Binary(op, left, self.multiplicative())
-        return left
+        return self.operators(("+", "-", "||"), self.multiplicative)
 
     def multiplicative(self) -> Any:
-        left = self.unary()
-        while self.token.kind == "op" and self.token.value in ("*", "/", "%"):
+        return self.operators(("*", "/", "%"), self.unary)
+
+    def operators(self, ops: tuple[str, ...], operand: Callable[[], Any]) -> Any:
+        """Left-associative operators of one precedence level over the next level's operands."""
+        left = operand()
+        while self.token.kind == "op" and self.token.value in ops:
             op = self.expect("op").value
-            left = Binary(op, left, self.unary())
+            left = Binary(op, left, operand())
         return left
 
     def unary(self) -> Any:

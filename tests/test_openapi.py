@@ -225,13 +225,18 @@ def test_an_export_still_being_generated_is_a_published_425(client):
     assert "425" not in paths["/api/projects/{project_id}/exports/"]["get"]["responses"]
 
 
-def test_a_strict_server_publishes_closed_request_bodies(backend):
+def _components_both_ways(backend):
+    """The served components without and with --strict."""
     lenient = backend.openapi()["components"]["schemas"]
     backend.strict = True
     try:
-        strict = backend.openapi()["components"]["schemas"]
+        return lenient, backend.openapi()["components"]["schemas"]
     finally:
         backend.strict = False
+
+
+def test_a_strict_server_publishes_closed_request_bodies(backend):
+    lenient, strict = _components_both_ways(backend)
     assert "additionalProperties" not in lenient["ExportedAssetRequest"]
     assert strict["ExportedAssetRequest"]["additionalProperties"] is False
     assert strict["PatchedFileSystemRequest"]["additionalProperties"] is False
@@ -246,12 +251,7 @@ def test_a_decimal_field_is_published_as_the_server_reads_it(backend):
     refuses nor finds it taking what the document forbids."""
     import re
 
-    lenient = backend.openapi()["components"]["schemas"]
-    backend.strict = True
-    try:
-        strict = backend.openapi()["components"]["schemas"]
-    finally:
-        backend.strict = False
+    lenient, strict = _components_both_ways(backend)
     published = lenient["PatchedProjectBackwardCompatRequest"]["properties"]["session_recording_sample_rate"]
     assert published["type"] == ["string", "null", "number"]
     assert (published["minimum"], published["maximum"], published["multipleOf"]) == (-9.99, 9.99, 0.01)
