@@ -7,8 +7,10 @@ from typing import Any
 
 
 def iso(moment: datetime) -> str:
-    """PostHog's datetime format: ISO 8601 with microseconds and a Z."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """PostHog's datetime format: ISO 8601 with microseconds and a Z; the year in four digits, as
+    ``isoformat`` writes it (``strftime("%Y")`` writes year 709 as ``709``, which is no date-time)."""
+    utc = moment.astimezone(UTC)
+    return f"{utc.year:04d}{utc.strftime('-%m-%dT%H:%M:%S.%fZ')}"
 
 
 def parse_time(value: Any) -> datetime | None:

@@ -578,6 +578,15 @@ def test_log_view_records_views_newest_first(client):
     assert [v["ref"] for v in client.get(f"{BASE}log_view/").get_json()] == ["1", "3", "2"]
 
 
+def test_a_view_long_ago_keeps_a_four_digit_year(client):
+    """A time before the year 1000 is written as DRF's isoformat writes it ("0709-..."); it was
+    "709-...", which broke the answer's date-time schema (a 500 on the next list)."""
+    assert view(client, "insight", "old", "0709-08-01T08:22:09.522Z").status_code == 204
+    views = client.get(f"{BASE}log_view/")
+    assert views.status_code == 200
+    assert views.get_json()[0]["viewed_at"] == "0709-08-01T08:22:09.522000Z"
+
+
 def test_views_show_as_last_viewed_at_and_recents(client):
     view(client, "insight", WAU, "2025-05-01T10:00:00Z")
     view(client, "dashboard", "2", "2025-05-03T10:00:00Z")
