@@ -211,6 +211,28 @@ CASES.extend(
 )
 
 
+def _role_name(client) -> str:
+    return client.get("/api/organizations/@current/roles/").get_json()["results"][0]["name"]
+
+
+CASES.append(
+    pytest.param(
+        "post",
+        "/api/organizations/{organization_id}/roles/",
+        lambda client: ("/api/organizations/@current/roles/", {"name": _role_name(client).upper()}),
+        400,
+        lambda client: {
+            "type": "validation_error",
+            "code": "unique",
+            "detail": "There is already a role with this name.",
+            "attr": "name",
+        },
+        id="a role name is unique in its organization, whatever its case "
+        "(ee/api/rbac/role.py: RoleSerializer.validate_name)",
+    )
+)
+
+
 @pytest.mark.parametrize("method, template, request_of, status, answer", CASES)
 def test_a_schema_valid_request_refused_by_a_rule_of_posthogs(
     client, backend, method, template, request_of, status, answer
