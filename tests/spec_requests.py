@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from mockhog import Backend
 from mockhog.spec import SpecOperation
 from mockhog.spec.viewsets import organization_scope
-
-# PostHog's pinned document: beside the repo in CI and the developers' machines, not in a clone.
-PINNED = Path(__file__).resolve().parents[2] / "shared/posthog-openapi/posthog-openapi-2025-10.json.gz"
 
 
 def path_values(backend: Backend, op: SpecOperation) -> dict[str, Any] | None:

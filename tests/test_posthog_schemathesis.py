@@ -5,15 +5,13 @@ operations and its query-node bodies are large): no 5xx and no "Endpoint not fou
 response body validates against the document mockhog serves (/api/schema/: PostHog's with the
 overlay applied, which differs from PostHog's only where an overlay entry gives the reason;
 tests/test_overlay.py holds that). Path parameters name records that exist (else most requests
-would stop at a 404); bodies and queries are Schemathesis' own. The pinned document is read from
-../shared where it is beside the repo; a clone rebuilds the same document from the committed
-import.
+would stop at a 404); bodies and queries are Schemathesis' own. The document is rebuilt from the
+committed import (spec_documents.document_from_contract), so the test is the same in a clone with
+no ../shared; tests/test_drift.py holds the import to PostHog's file where it is beside the repo.
 """
 
 from __future__ import annotations
 
-import gzip
-import json
 from functools import cache
 from typing import Any
 
@@ -22,21 +20,13 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from spec_documents import document_from_contract
-from spec_requests import PINNED, path_values
+from spec_requests import path_values
 
 from mockhog import Backend, create_app
 from mockhog.spec.checks import DOCUMENT, absolute
 
-
-def _posthog_document() -> dict[str, Any]:
-    if PINNED.exists():
-        with gzip.open(PINNED) as handle:
-            return json.load(handle)
-    return document_from_contract()
-
-
 backend = Backend(seed=0)
-schema = schemathesis.openapi.from_dict(_posthog_document())
+schema = schemathesis.openapi.from_dict(document_from_contract())
 # The coverage phase would enumerate boundary cases of every query-node body at collection
 # (minutes for this document); one generated example per operation is the bound here.
 schema.config.phases.coverage.enabled = False
