@@ -410,7 +410,7 @@ def _publish(node: Any) -> Any:
         return node
     out = {key: _publish(value) for key, value in node.items() if key != "x-view"}
     for key, value in node.get("x-view", {}).items():
-        out[key] = sorted(set(out.get(key, [])) | set(value)) if key == "required" else value
+        out[key] = sorted(set(out.get(key, [])) | set(value)) if key == "required" else _publish(value)
     if "array" in _types(out) and "items" not in out and "prefixItems" not in out:
         out["items"] = {}
     if isinstance(out.get("default"), dict | list) and "null" in _types(out):

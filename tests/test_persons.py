@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import uuid
 from urllib.parse import quote
 
 import pytest
@@ -249,12 +250,9 @@ def test_unknown_format_on_the_list_is_404(client):
     assert client.get(f"{BASE}?format=xml").status_code == 404
 
 
-def test_persons_are_not_created_here_but_posthog_documents_update_and_delete(client):
+def test_persons_are_not_created_here(client):
+    """PersonViewSet.create raises MethodNotAllowed: persons come from $identify events."""
     assert client.post(BASE, json={"properties": {}}).status_code == 405
-    # PATCH and DELETE are in PostHog's document: served by the generic engine, labelled so
-    patched = client.patch(f"{BASE}1/", json={})
-    assert patched.status_code == 200 and patched.headers["X-Mockhog-Tier"] == "generic"
-    assert client.delete(f"{BASE}1/").status_code == 204
 
 
 def test_fixture_persons_with_numbers_and_names(tmp_path):
@@ -413,3 +411,242 @@ def test_delete_property_removes_it(client, backend):
     }  # fmt: skip
     assert client.post(f"{BASE}999999/delete_property/", json={"$unset": key}).status_code == 404
     assert backend.store.dump() == before
+
+
+def _required(attr):
+    """PersonViewSet's hand-built 400: code and detail swapped."""
+    return {"attr": attr, "code": "This field is required.", "detail": "required", "type": "validation_error"}
+
+
+def _first(client, count=1):
+    return client.get(f"{BASE}?limit={count}").get_json()["results"]
+
+
+@pytest.mark.parametrize("method", ["PATCH", "PUT"])
+def test_update_sets_the_given_properties(client, backend, method):
+    """PersonViewSet.update (posthog/api/person.py; partial_update goes through it): the body's
+    properties are $set on the person, the others stay; 202 with no body. Without properties the
+    view's own 400 (code and detail swapped); nothing changes, as with properties that are no object."""
+    (person,) = _first(client)
+    response = client.open(f"{BASE}{person['uuid']}/", method=method, json={"properties": {"plan": "scale"}})
+    assert response.status_code == 202 and response.data == b"" and "X-Mockhog-Tier" not in response.headers
+    assert client.get(f"{BASE}{person['id']}/").get_json()["properties"] == {
+        **person["properties"],
+        "plan": "scale",
+    }
+    ignored = client.open(f"{BASE}{person['id']}/", method=method, json={"properties": "plan=free"})
+    assert ignored.status_code == 202  # a $set that is no object: captured, and ingestion ignores it
+    before = backend.store.dump()
+    for body in ({}, {"properties": None}):
+        refused = client.open(f"{BASE}{person['id']}/", method=method, json=body)
+        assert refused.status_code == 400
+        assert refused.get_json() == _required("properties")
+    assert backend.store.dump() == before
+
+
+def test_destroy_deletes_the_person_and_answers_202(client, backend):
+    """PersonViewSet.destroy: the bulk delete of that one person; 202 with no body, then it is gone.
+    Its flags are read by presence: ?keep_person (any value) keeps the person, ?delete_events
+    queues the deletion of its events, which deletion_status lists as pending."""
+    first, second = _first(client, 2)
+    kept = client.delete(f"{BASE}{first['id']}/?keep_person=false&delete_events=0")
+    assert kept.status_code == 202 and kept.data == b""
+    assert client.get(f"{BASE}{first['id']}/").status_code == 200
+    queued = client.get(f"{BASE}deletion_status/").get_json()
+    assert [row["person_uuid"] for row in queued["results"]] == [first["uuid"]]
+    assert queued["results"][0]["status"] == "pending" and queued["results"][0]["delete_verified_at"] is None
+    gone = client.delete(f"{BASE}{second['uuid']}/")
+    assert gone.status_code == 202
+    assert client.get(f"{BASE}{second['id']}/").status_code == 404
+    assert client.delete(f"{BASE}{second['id']}/").status_code == 404
+    before = backend.store.dump()
+    refused = client.delete(f"{BASE}someone@example.com/")
+    assert refused.status_code == 400 and refused.get_json()["detail"] == NOT_A_PERSON_ID.format(
+        "someone@example.com"
+    )
+    assert backend.store.dump() == before
+
+
+def test_bulk_delete_by_ids_or_distinct_ids(client):
+    """PersonViewSet.bulk_delete (_bulk_delete_persons): persons by UUID or by distinct id, 202 with
+    PostHog's summary; an id that matches nobody only lowers persons_found; keep_person deletes
+    nothing but still queues the event deletions."""
+    first, second, third = _first(client, 3)
+    by_uuid = client.post(
+        f"{BASE}bulk_delete/", json={"ids": [first["uuid"], "01970000-0000-7000-8000-000000000000"]}
+    )
+    assert by_uuid.status_code == 202
+    assert by_uuid.get_json() == {
+        "persons_found": 1, "persons_deleted": 1, "events_queued_for_deletion": False,
+        "recordings_queued_for_deletion": False, "deletion_errors": [],
+    }  # fmt: skip
+    assert client.get(f"{BASE}{first['id']}/").status_code == 404
+    by_distinct_id = client.post(
+        f"{BASE}bulk_delete/",
+        json={"distinct_ids": second["distinct_ids"], "delete_events": True, "delete_recordings": True},
+    )
+    assert by_distinct_id.get_json() == {
+        "persons_found": 1, "persons_deleted": 1, "events_queued_for_deletion": True,
+        "recordings_queued_for_deletion": True, "deletion_errors": [],
+    }  # fmt: skip
+    kept = client.post(
+        f"{BASE}bulk_delete/", json={"ids": [third["uuid"]], "keep_person": True, "delete_events": True}
+    )
+    assert kept.get_json()["persons_deleted"] == 0 and kept.get_json()["events_queued_for_deletion"] is True
+    assert client.get(f"{BASE}{third['id']}/").status_code == 200
+    pending = {row["person_uuid"] for row in client.get(f"{BASE}deletion_status/").get_json()["results"]}
+    assert pending == {second["uuid"], third["uuid"]}
+    nobody = client.post(
+        f"{BASE}bulk_delete/", json={"distinct_ids": ["nobody-at-all"], "delete_events": True}
+    )
+    assert (
+        nobody.get_json()["persons_found"] == 0 and nobody.get_json()["events_queued_for_deletion"] is False
+    )
+
+
+@pytest.mark.parametrize(
+    "body, detail",
+    [
+        ({}, "You need to specify either distinct_ids or ids"),
+        ({"ids": [], "distinct_ids": []}, "You need to specify either distinct_ids or ids"),
+        ({"ids": ["a"], "distinct_ids": ["b"]}, "You must provide either distinct_ids or ids, not both"),
+        ({"ids": ["a"] * 1001}, "You can only pass 1000 ids in one call"),
+        ({"distinct_ids": ["a"] * 1001}, "You can only pass 1000 distinct_ids in one call"),
+    ],
+)
+def test_bulk_delete_refusals(refused, body, detail):
+    """_bulk_delete_persons' own ValidationErrors, in its order; nothing is deleted."""
+    refused("post", f"{BASE}bulk_delete/", body, "invalid_input", None, detail)
+
+
+def test_delete_events_and_recordings_are_queued(client):
+    """PersonViewSet.delete_events queues one AsyncDeletion per person (never twice: ignore_conflicts);
+    delete_recordings starts a workflow in the recording store; both 202 with no body, the person
+    stays. An unknown person is a 404."""
+    (person,) = _first(client)
+    for _ in range(2):
+        assert client.post(f"{BASE}{person['id']}/delete_events/").status_code == 202
+    assert client.post(f"{BASE}{person['uuid']}/delete_recordings/").status_code == 202
+    assert client.get(f"{BASE}deletion_status/").get_json()["count"] == 1
+    assert client.get(f"{BASE}{person['id']}/").status_code == 200
+    assert client.post(f"{BASE}999999/delete_events/").status_code == 404
+
+
+def test_deletion_status_filters(client, refused):
+    """PersonViewSet.deletion_status: DeletionStatusQueryParamsSerializer's status (pending,
+    completed, all) and person_uuid, a limit/offset page of AsyncDeletionStatusSerializer rows."""
+    first, second = _first(client, 2)
+    client.post(
+        f"{BASE}bulk_delete/",
+        json={"ids": [first["uuid"], second["uuid"]], "keep_person": True, "delete_events": True},
+    )
+    page = client.get(f"{BASE}deletion_status/?limit=1").get_json()
+    assert page["count"] == 2 and len(page["results"]) == 1 and page["next"] is not None
+    assert list(page["results"][0]) == ["person_uuid", "created_at", "delete_verified_at", "status"]
+    assert client.get(f"{BASE}deletion_status/?status=completed").get_json()["count"] == 0
+    assert client.get(f"{BASE}deletion_status/?status=pending").get_json()["count"] == 2
+    one = client.get(f"{BASE}deletion_status/?person_uuid={second['uuid'].upper()}").get_json()
+    assert [row["person_uuid"] for row in one["results"]] == [second["uuid"]]
+    refused(
+        "get",
+        f"{BASE}deletion_status/?status=done",
+        None,
+        "invalid_choice",
+        "status",
+        '"done" is not a valid choice.',
+    )
+    refused(
+        "get",
+        f"{BASE}deletion_status/?person_uuid=abc",
+        None,
+        "invalid_input",
+        "person_uuid",
+        "Must be a valid UUID.",
+    )
+
+
+def test_split_moves_distinct_ids_to_persons_of_their_own(client):
+    """PersonViewSet.split and Person.split_person: distinct_ids_to_split moves only those ids, each to
+    a new person with no properties whose UUID is the UUIDv5 of "team:distinct_id" in PostHog's
+    person namespace (splitTargetUuid); the person keeps its properties; 201 {"success": true}."""
+    person = next(p for p in _first(client, 100) if len(p["distinct_ids"]) >= 3)
+    moved = person["distinct_ids"][-1]
+    response = client.post(f"{BASE}{person['id']}/split/", json={"distinct_ids_to_split": [moved]})
+    assert response.status_code == 201 and response.get_json() == {"success": True}
+    kept = client.get(f"{BASE}{person['id']}/").get_json()
+    assert moved not in kept["distinct_ids"] and kept["properties"] == person["properties"]
+    expected = str(uuid.uuid5(uuid.UUID("932979b4-65c3-4424-8467-0b66ec27bc22"), f"1:{moved}"))
+    (new,) = client.get(f"{BASE}?distinct_id={moved}").get_json()["results"]
+    assert new["uuid"] == expected and new["distinct_ids"] == [moved] and new["properties"] == {}
+    # main_distinct_id keeps only that id; every other goes to a person of its own
+    main = kept["distinct_ids"][0]
+    assert client.post(f"{BASE}{person['id']}/split/", json={"main_distinct_id": main}).status_code == 201
+    assert client.get(f"{BASE}{person['id']}/").get_json()["distinct_ids"] == [main]
+    for other in kept["distinct_ids"][1:]:
+        assert client.get(f"{BASE}?distinct_id={other}").get_json()["results"][0]["id"] != person["id"]
+
+
+SPLIT = "distinct_ids_to_split"
+
+
+@pytest.mark.parametrize(
+    "body, attr, detail",
+    [
+        ({SPLIT: "abc"}, SPLIT, "must be a list of strings"),
+        ({SPLIT: [1]}, SPLIT, "must be a list of strings"),
+        ({SPLIT: []}, SPLIT, "must not be empty"),
+        ({SPLIT: ["x"], "main_distinct_id": "y"}, None, f"main_distinct_id cannot be combined with {SPLIT}"),
+        ({SPLIT: ["zz", "aa"]}, SPLIT, "not on this person: ['aa', 'zz']"),
+    ],
+)
+def test_split_refusals(client, refused, body, attr, detail):
+    """PersonViewSet.split's own checks of distinct_ids_to_split, in its order; nothing moves."""
+    (person,) = _first(client)
+    refused("post", f"{BASE}{person['id']}/split/", body, "invalid_input", attr, detail)
+
+
+def test_reset_person_distinct_id(client, refused):
+    """PersonViewSet.reset_person_distinct_id: a non-empty string distinct_id, 202 with no body."""
+    response = client.post(f"{BASE}reset_person_distinct_id/", json={"distinct_id": "gone-user"})
+    assert response.status_code == 202 and response.data == b""
+    for body in ({}, {"distinct_id": ""}):
+        refused(
+            "post", f"{BASE}reset_person_distinct_id/", body, "invalid_input", None, "distinct_id is required"
+        )
+
+
+def test_batch_lookups_map_ids_to_minimal_persons(client, refused):
+    """PersonViewSet.batch_by_distinct_ids and batch_by_uuids: each id found, mapped to its person
+    as MinimalPersonSerializer shows it; unknown ids are left out; an empty or missing list is
+    {"results": {}}; batch_by_uuids refuses any id that is not a UUID."""
+    first, second = _first(client, 2)
+    asked = [first["distinct_ids"][0], "nobody-here", second["distinct_ids"][-1]]
+    found = client.post(f"{BASE}batch_by_distinct_ids/", json={"distinct_ids": asked}).get_json()["results"]
+    assert found == {asked[0]: first, asked[2]: second}
+    assert client.post(f"{BASE}batch_by_distinct_ids/", json={}).get_json() == {"results": {}}
+    by_uuid = client.post(f"{BASE}batch_by_uuids/", json={"uuids": [second["uuid"].upper()]}).get_json()
+    assert by_uuid == {"results": {second["uuid"]: second}}
+    assert client.post(f"{BASE}batch_by_uuids/", json={"uuids": []}).get_json() == {"results": {}}
+    refused(
+        "post",
+        f"{BASE}batch_by_uuids/",
+        {"uuids": ["nope"]},
+        "invalid_input",
+        None,
+        "One or more UUIDs are invalid.",
+    )
+
+
+def test_batch_shows_ten_distinct_ids_at_most(tmp_path):
+    """MinimalPersonSerializer.get_distinct_ids: the person's first ten distinct ids."""
+    ids = [f"device-{n:02d}" for n in range(12)]
+    person = {
+        "id": 1, "uuid": "01970000-0000-7000-8000-000000000001", "created_at": "2025-06-02T00:00:00Z",
+        "last_seen_at": None, "distinct_ids": ids, "properties": {},
+    }  # fmt: skip
+    fixture = tmp_path / "world.json"
+    fixture.write_text(json.dumps({"records": {"1": {"persons": [person]}}}))
+    client = create_app(backend=Backend(seed=0, fixtures=[fixture])).test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = "Bearer phx_mockhog_default_key"
+    found = client.post(f"{BASE}batch_by_distinct_ids/", json={"distinct_ids": ["device-11"]}).get_json()
+    assert found["results"]["device-11"]["distinct_ids"] == ids[:10]

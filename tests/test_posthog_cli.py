@@ -206,6 +206,31 @@ def test_person_property_tools_change_the_person(cli: Cli, server: Server) -> No
     assert _refused(server) == []
 
 
+def test_persons_bulk_delete_tool_deletes_persons(bundle: Path) -> None:
+    """persons-bulk-delete posts bulk_delete (PersonViewSet.bulk_delete, posthog/api/person.py): the
+    persons of the distinct ids given are deleted, and the answer is PostHog's 202 summary. On a
+    server of its own: the tests above keep their persons."""
+    running = Server(Backend(seed=0))
+    try:
+        persons = running.backend.store.table(1, "persons")
+        person = next(iter(persons.values()))
+        summary = Cli(bundle, running).call(
+            "persons-bulk-delete",
+            {"distinct_ids": person["distinct_ids"][:1], "delete_events": True},
+            "--confirm",
+        )
+        assert summary == {
+            "persons_found": 1,
+            "persons_deleted": 1,
+            "events_queued_for_deletion": True,
+            "recordings_queued_for_deletion": False,
+            "deletion_errors": [],
+        }
+        assert persons.get(person["id"]) is None and _refused(running) == []
+    finally:
+        running.close()
+
+
 def test_generic_log_tools_are_accepted(cli: Cli, server: Server) -> None:
     """logs-attributes-list, logs-attribute-values-list and logs-sparkline-query reach operations of
     PostHog's document that mockhog serves on its generic tier (DRF defaults over the imported
@@ -254,7 +279,7 @@ TOOLS: dict[str, tuple[str, str, tuple[str, ...], str, dict[str, Any]]] = {
     "persons-cohorts-retrieve": ("GET", "persons/cohorts/", ("person:read", "cohort:read"), "driven", {}),
     "persons-property-set": ("POST", "persons/{id}/update_property/", PERSON_WRITE, "driven", {}),
     "persons-property-delete": ("POST", "persons/{id}/delete_property/", PERSON_WRITE, "driven", {}),
-    "persons-bulk-delete": ("POST", "persons/bulk_delete/", PERSON_WRITE, "served", {"ids": []}),
+    "persons-bulk-delete": ("POST", "persons/bulk_delete/", PERSON_WRITE, "driven", {}),
     "query-logs": ("POST", "logs/query/", LOGS_READ, "driven", {}),
     "logs-attributes-list": ("GET", "logs/attributes/", LOGS_READ, "driven", {}),
     "logs-attribute-values-list": ("GET", "logs/values/", LOGS_READ, "driven", {}),

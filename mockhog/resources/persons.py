@@ -1,8 +1,13 @@
-"""Persons: read-only list and retrieve, with PostHog's own page envelope, filters and CSV output.
+"""Persons: PostHog's PersonViewSet (posthog/api/person.py): list and retrieve with its own page
+envelope, filters and CSV output; property writes; deletes, splits and batch lookups.
 
 The list is not a DRF page: ``{"results", "next", "previous"}`` plus ``count`` only when
 ``include_total`` is passed, and its links are the request URL with ``offset`` replaced or appended
 (``format_query_params_absolute_url``), so other parameters stay exactly as the client wrote them.
+
+What PostHog does later, in ingestion or a background task, mockhog does at once: a ``$set`` from
+an update, a split. What happens in systems mockhog does not have is recorded, not done: an event
+deletion is queued (``deletion_status`` lists it, pending), a recording deletion is accepted.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .. import errors
-from ..pagination import PageUrl, positive_int
+from ..pagination import PageUrl, limit_offset_page, positive_int
 from ..store import Record
 from .base import Call, Reply, Resource, quirk
 
@@ -27,6 +32,12 @@ CSV_EXPORT_LIMIT = 300_000  # posthog.hogql.constants: a CSV list ignores limit/
 DISPLAY_NAME_PROPERTIES = ("email", "Email", "name", "Name", "username", "Username", "UserName")
 ANONYMOUS_ID = re.compile(r"^([a-z0-9]+\-){4}([a-z0-9]+)$")
 _OFFSET = re.compile(r"([&?]offset=)(\d+)")
+BULK_LIMIT = 1000  # ids or distinct_ids per bulk_delete call
+BATCH_LIMIT = 200  # batch_by_distinct_ids / batch_by_uuids look up at most this many
+MINIMAL_DISTINCT_IDS = 10  # MinimalPersonSerializer shows this many distinct ids
+DELETIONS = "person_deletions"  # AsyncDeletion rows of type Person: queued event deletions
+# posthog/models/person/missing_person.py: persons a split makes get UUIDv5s in this namespace
+PERSON_UUIDV5_NAMESPACE = uuid.UUID("932979b4-65c3-4424-8467-0b66ec27bc22")
 NOT_A_PERSON_ID = (
     "The ID provided does not look like a personID. If you are using a distinctId, "
     "please use /persons?distinct_id={} instead."
@@ -70,6 +81,20 @@ def present(record: Record) -> dict[str, Any]:
         "uuid": record.get("uuid"),
         "last_seen_at": record.get("last_seen_at"),
     }
+
+
+def minimal(record: Record) -> dict[str, Any]:
+    """MinimalPersonSerializer: a person with its first ten distinct ids (then sorted as usual)."""
+    return present({**record, "distinct_ids": (record.get("distinct_ids") or [])[:MINIMAL_DISTINCT_IDS]})
+
+
+def split_target_uuid(team_id: int, distinct_id: str, source_uuid: str) -> str:
+    """splitTargetUuid: the person a split moves ``distinct_id`` onto, a UUIDv5 of
+    ``team:distinct_id``, or of ``team:distinct_id:split`` where that is the source person itself."""
+    plain = uuid.uuid5(PERSON_UUIDV5_NAMESPACE, f"{team_id}:{distinct_id}")
+    if plain == uuid.UUID(source_uuid):
+        return str(uuid.uuid5(PERSON_UUIDV5_NAMESPACE, f"{team_id}:{distinct_id}:split"))
+    return str(plain)
 
 
 def csv_reply(rows: list[dict[str, Any]]) -> Reply:
@@ -326,6 +351,211 @@ class Persons(Resource):
     def _set(self, call: Call, person: Record, changes: dict[str, Any], removed: Sequence[str]) -> None:
         properties = {k: v for k, v in _properties(person).items() if k not in removed}
         self.table(call).put(person["id"], {**person, "properties": {**properties, **changes}})
+
+    @quirk("persons_update", "persons_partial_update")
+    def update(self, call: Call) -> Reply:
+        """PersonViewSet.update (PATCH goes through it too): ``properties`` is required (the view's
+        own 400, code and detail swapped) and is ``$set`` on the person, other properties stay;
+        202 with no body."""
+        body = call.body if isinstance(call.body, dict) else {}
+        if body.get("properties") is None:
+            raise errors.BareError(400, _required("properties"))
+        person = self.get(call)
+        if isinstance(body["properties"], dict):  # anything else is a $set ingestion ignores
+            self._set(call, person, body["properties"], ())
+        return Reply(status=202)
+
+    @quirk("persons_destroy")
+    def destroy(self, call: Call) -> Reply:
+        """PersonViewSet.destroy: the bulk delete of one person, its flags read by presence in the
+        query string (``?delete_events`` is on whatever its value); 202 with no body."""
+        person = self.get(call)
+        flags = {
+            name: name in call.query_lists for name in ("delete_events", "delete_recordings", "keep_person")
+        }
+        self._delete(call, [person], **flags)
+        return Reply(status=202)
+
+    @quirk("persons_bulk_delete_create")
+    def bulk_delete(self, call: Call) -> Reply:
+        """PersonViewSet.bulk_delete (``_bulk_delete_persons``): persons by UUID or by distinct id,
+        one kind per call, at most 1000; deleted unless ``keep_person``; event deletions queued; 202
+        with the summary. Ids that match nobody are not an error (``persons_found`` says so)."""
+        body = call.body if isinstance(call.body, dict) else {}
+        ids, distinct_ids = body.get("ids"), body.get("distinct_ids")
+        if ids and distinct_ids:
+            raise errors.validation_error("You must provide either distinct_ids or ids, not both")
+        for name, given in (("distinct_ids", distinct_ids), ("ids", ids)):
+            if given and len(given) > BULK_LIMIT:
+                raise errors.validation_error(f"You can only pass {BULK_LIMIT} {name} in one call")
+        if not ids and not distinct_ids:
+            raise errors.validation_error("You need to specify either distinct_ids or ids")
+        table = self.table(call)
+        if ids:
+            found = [table.find("uuid", str(wanted)) for wanted in dict.fromkeys(ids)]
+        else:
+            found = [table.find("distinct_ids", str(wanted)) for wanted in distinct_ids]
+        persons = list({person["id"]: person for person in found if person is not None}.values())
+        flags = {name: bool(body.get(name)) for name in ("delete_events", "delete_recordings", "keep_person")}
+        deleted = self._delete(call, persons, **flags)
+        summary = {
+            "persons_found": len(persons),
+            "persons_deleted": deleted,
+            "events_queued_for_deletion": flags["delete_events"] and bool(persons),
+            "recordings_queued_for_deletion": flags["delete_recordings"] and bool(persons),
+            "deletion_errors": [],
+        }
+        return Reply(summary, status=202)
+
+    def _delete(
+        self,
+        call: Call,
+        persons: list[Record],
+        delete_events: bool,
+        delete_recordings: bool,
+        keep_person: bool,
+    ) -> int:
+        """What ``_bulk_delete_persons`` does to the persons found: how many it deleted."""
+        if delete_events:
+            self._queue_event_deletions(call, persons)
+        # delete_recordings starts a workflow in PostHog's recording store, which mockhog has not.
+        if keep_person:
+            return 0
+        table = self.table(call)
+        for person in persons:
+            table.delete(person["id"])
+        return len(persons)
+
+    def _queue_event_deletions(self, call: Call, persons: list[Record]) -> None:
+        """queue_person_event_deletion: one AsyncDeletion per person, never twice (ignore_conflicts)."""
+        deletions = call.table(DELETIONS)
+        for person in persons:
+            if deletions.get(person["uuid"]) is None:
+                row = {
+                    "person_uuid": person["uuid"],
+                    "created_at": call.timestamp(),
+                    "delete_verified_at": None,
+                }
+                deletions.put(person["uuid"], row)
+
+    @quirk("persons_delete_events_create")
+    def delete_events(self, call: Call) -> Reply:
+        """PersonViewSet.delete_events: queues the deletion of the person's events; 202."""
+        self._queue_event_deletions(call, [self.get(call)])
+        return Reply(status=202)
+
+    @quirk("persons_delete_recordings_create")
+    def delete_recordings(self, call: Call) -> Reply:
+        """PersonViewSet.delete_recordings: starts the recording deletion (not kept here); 202."""
+        self.get(call)
+        return Reply(status=202)
+
+    @quirk("persons_deletion_status_list")
+    def deletion_status(self, call: Call) -> dict[str, Any]:
+        """PersonViewSet.deletion_status: the queued event deletions, newest first, a DRF
+        limit/offset page of 100; ``status`` pending, completed or all, ``person_uuid`` one person.
+        mockhog never runs the deletions, so each stays pending."""
+        rows = sorted(call.table(DELETIONS).values(), key=lambda row: row["created_at"], reverse=True)
+        wanted = call.query.get("status") or "all"
+        if wanted != "all":
+            rows = [row for row in rows if (row["delete_verified_at"] is None) == (wanted == "pending")]
+        if call.query.get("person_uuid"):
+            rows = [
+                row for row in rows if row["person_uuid"] == str(uuid.UUID(str(call.query["person_uuid"])))
+            ]
+        views = [
+            {**row, "status": "pending" if row["delete_verified_at"] is None else "completed"} for row in rows
+        ]
+        return limit_offset_page(views, call.query, call.url)
+
+    @quirk("persons_reset_person_distinct_id_create")
+    def reset_person_distinct_id(self, call: Call) -> Reply:
+        """PersonViewSet.reset_person_distinct_id: a non-empty string ``distinct_id`` (else 400
+        "distinct_id is required"); 202. PostHog bumps the deleted person's distinct id version so
+        ingestion takes the id again; mockhog frees a deleted person's ids at once, so nothing waits."""
+        body = call.body if isinstance(call.body, dict) else {}
+        if not body.get("distinct_id") or not isinstance(body["distinct_id"], str):
+            raise errors.validation_error("distinct_id is required")
+        return Reply(status=202)
+
+    @quirk("persons_split_create")
+    def split(self, call: Call) -> Reply:
+        """PersonViewSet.split and Person.split_person: ``distinct_ids_to_split`` moves those ids
+        off, ``main_distinct_id`` (default: the first id) keeps only that one; each id moved goes to
+        a new person of its own with a UUID derived from the team and the id (split_target_uuid),
+        no properties; the person keeps its properties. PostHog runs it in a task and answers 201
+        ``{"success": true}`` at once; mockhog splits at once."""
+        person = self.get(call)
+        body = call.body if isinstance(call.body, dict) else {}
+        held = list(person.get("distinct_ids") or [])
+        main, chosen = body.get("main_distinct_id"), body.get("distinct_ids_to_split")
+        if chosen is not None:
+            if not isinstance(chosen, list) or not all(isinstance(item, str) for item in chosen):
+                raise errors.validation_error("must be a list of strings", "distinct_ids_to_split")
+            if not chosen:
+                raise errors.validation_error("must not be empty", "distinct_ids_to_split")
+            if main is not None:
+                raise errors.validation_error(
+                    "main_distinct_id cannot be combined with distinct_ids_to_split"
+                )
+            unknown = sorted(set(chosen) - set(held))
+            if unknown:
+                raise errors.validation_error(f"not on this person: {unknown!r}", "distinct_ids_to_split")
+            moving = [item for item in held if item in chosen]
+        else:
+            kept = main or (held[0] if held else None)
+            moving = [item for item in held if item != kept]
+        table = self.table(call)
+        if moving:  # off the person first: a distinct id belongs to one person at a time
+            table.put(person["id"], {**person, "distinct_ids": [item for item in held if item not in moving]})
+        for distinct_id in moving:
+            target_uuid = split_target_uuid(call.project_id or 0, distinct_id, person["uuid"])
+            target = table.find("uuid", target_uuid)
+            if target is None:
+                target = {
+                    "id": table.allocate_id(),
+                    "uuid": target_uuid,
+                    "created_at": call.timestamp(),
+                    "last_seen_at": None,
+                    "properties": {},
+                    "distinct_ids": [],
+                }
+            table.put(target["id"], {**target, "distinct_ids": [*target["distinct_ids"], distinct_id]})
+        return Reply({"success": True}, status=201)
+
+    @quirk("persons_batch_by_distinct_ids_create")
+    def batch_by_distinct_ids(self, call: Call) -> dict[str, Any]:
+        """PersonViewSet.batch_by_distinct_ids: the first 200 ids, each found one mapped to its
+        person (MinimalPersonSerializer); no list, or an empty one, is ``{"results": {}}``."""
+        body = call.body if isinstance(call.body, dict) else {}
+        wanted = body.get("distinct_ids")
+        if not isinstance(wanted, list):
+            return {"results": {}}
+        table, results = self.table(call), {}
+        for distinct_id in wanted[:BATCH_LIMIT]:
+            person = table.find("distinct_ids", str(distinct_id))
+            if person is not None:
+                results[str(distinct_id)] = minimal(person)
+        return {"results": results}
+
+    @quirk("persons_batch_by_uuids_create")
+    def batch_by_uuids(self, call: Call) -> dict[str, Any]:
+        """PersonViewSet.batch_by_uuids: the first 200 UUIDs (any not a UUID: 400 "One or more UUIDs
+        are invalid."), each found person under its UUID (MinimalPersonSerializer)."""
+        body = call.body if isinstance(call.body, dict) else {}
+        wanted = body.get("uuids")
+        if not isinstance(wanted, list) or not wanted:
+            return {"results": {}}
+        try:
+            uuids = [str(uuid.UUID(str(item))) for item in wanted[:BATCH_LIMIT]]
+        except ValueError:
+            raise errors.validation_error("One or more UUIDs are invalid.") from None
+        table, results = self.table(call), {}
+        for value in uuids:
+            person = table.find("uuid", value)
+            if person is not None:
+                results[value] = minimal(person)
+        return {"results": results}
 
     @quirk("persons_cohorts_retrieve")
     def cohorts(self, call: Call) -> dict[str, Any]:
