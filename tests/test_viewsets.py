@@ -53,7 +53,9 @@ def test_order_rows_is_a_querysets_order():
         {"id": 3, "name": "alpha", "at": "2024-01-03"},
     ]
     assert [r["id"] for r in order_rows(rows, ("Lower(name)", "id"))] == [2, 3, 1]
-    assert [r["id"] for r in order_rows(rows, ("-at", "id"))] == [3, 1, 2]  # None sorts first
+    # NULL sorts as Postgres sorts it: first descending, last ascending
+    assert [r["id"] for r in order_rows(rows, ("-at", "id"))] == [2, 3, 1]
+    assert [r["id"] for r in order_rows(rows, ("at", "id"))] == [1, 3, 2]
     assert [r["id"] for r in order_rows(rows, ("name",))] == [2, 3, 1]  # case-sensitive: "A" < "a"
 
 

@@ -229,13 +229,14 @@ _LOWER = re.compile(r"^(-?)Lower\((\w+)\)$")
 
 def order_rows(rows: list[Any], ordering: tuple[str, ...]) -> list[Any]:
     """Rows in a queryset's order: each field ascending, or descending with ``-``, and
-    ``Lower(field)`` case-insensitively; later fields break ties (None sorts first)."""
+    ``Lower(field)`` case-insensitively; later fields break ties. NULL sorts as Postgres sorts it,
+    above every value: last ascending, first descending."""
     for term in reversed(ordering):
         lowered = _LOWER.match(term)
         descending = term.startswith("-")
         name = lowered.group(2) if lowered else term.lstrip("-")
         if lowered:
-            key = lambda r, n=name: _sortable((r.get(n) or "").lower())  # noqa: E731
+            key = lambda r, n=name: _sortable(None if r.get(n) is None else str(r.get(n)).lower())  # noqa: E731
         else:
             key = lambda r, n=name: _sortable(r.get(n))  # noqa: E731
         rows = sorted(rows, key=key, reverse=descending)
@@ -849,8 +850,8 @@ def _field(record: dict[str, Any], path: str) -> Any:
 
 
 def _sortable(value: Any) -> tuple[int, Any]:
-    if value is None:
-        return (0, "")
+    if value is None:  # Postgres: NULLS LAST ascending, NULLS FIRST descending
+        return (3, "")
     if isinstance(value, bool | int | float):
         return (1, value)
     return (2, str(value))
