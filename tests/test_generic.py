@@ -110,6 +110,11 @@ def test_nested_routes_are_scoped_by_their_parent(client):
     second = client.get("/api/projects/1/dashboards/2/collaborators/").get_json()
     assert first and second
     assert not {row["id"] for row in first} & {row["id"] for row in second}
+    # the child's own field naming its parent is the path's (seeded and created alike)
+    assert {row["dashboard_id"] for row in first} == {1} and {row["dashboard_id"] for row in second} == {2}
+    body = {"level": 37, "user_uuid": "01975a3c-0000-7000-8000-000000000001"}
+    created = client.post("/api/projects/1/dashboards/2/collaborators/", json=body)
+    assert created.status_code == 201 and created.get_json()["dashboard_id"] == 2
 
 
 def test_custom_actions_answer_a_schema_built_body_and_say_generic(client):

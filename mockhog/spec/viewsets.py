@@ -638,8 +638,28 @@ class GenericEngine:
         parents = self._parents(call, op)
         if parents:
             record["_parent"] = parents
+            record.update(self.parent_fields(model, parents))
         table.put(key, record)
         return self.view(scope, op, record, op.response_schema)
+
+    def parent_fields(self, model: Any, parents: dict[str, Any]) -> dict[str, Any]:
+        """The child's own field naming its parent (``dashboard`` or ``dashboard_id`` for
+        ``{dashboard_id}``), set from the path as the nested viewset's perform_create sets it;
+        an integer field gets the path's number."""
+        properties = self.spec.resolve(model).get("properties", {})
+        fields = {}
+        for param, value in parents.items():
+            name = next((n for n in (param, param.removesuffix("_id")) if n in properties), None)
+            if name is None:
+                continue
+            schema = self.spec.resolve(properties[name])
+            types = schema.get("type", [])
+            types = [types] if isinstance(types, str) else list(types)
+            if "integer" in types and str(value).lstrip("-").isdigit():
+                fields[name] = int(value)
+            elif "string" in types:
+                fields[name] = str(value)
+        return fields
 
     def _upsert(
         self,
@@ -811,7 +831,9 @@ def seed_rows(engine: GenericEngine, scope: Any, table: str, profile: dict[str, 
         if "deleted" in record:
             record["deleted"] = False
         if parents:
-            record["_parent"] = parent_keys[index % len(parent_keys)]
+            parent = record["_parent"] = parent_keys[index % len(parent_keys)]
+            if parent is not None:
+                record.update(engine.parent_fields(model, parent))
         rows[record[key_field]] = record
     return rows
 
