@@ -9,6 +9,8 @@ What the document says is what the server does, so that generated clients work a
   ``results`` are the resource's model, and every array says what it holds;
 - what a view itself refuses (``x-view`` on a schema, ``x-required`` on a query parameter) is
   published as part of the schema, and a lenient parameter (``x-lenient``) as taking any value;
+- a query parameter the view reads as JSON text (``x-json``: the decoded value's schema) is
+  published with OpenAPI's ``content`` (``application/json``) instead of a string schema;
 - a ``--strict`` server publishes ``additionalProperties: false`` on its request bodies;
 - only the components an operation reaches are published, each under one unique name.
 """
@@ -195,6 +197,10 @@ class Document:
             elif needed and _types(resolved) == ["string"] and "minLength" not in resolved:
                 schema = {**resolved, "minLength": 1}
             entry = {"name": name, "in": "query", "required": needed, "schema": schema}
+            if "x-json" in resolved:
+                # JSON text: published as OpenAPI's content, so clients and contract tools send
+                # the decoded value's JSON rather than any string
+                entry["content"] = {JSON_TYPE: {"schema": _publish(entry.pop("schema")["x-json"])}}
             if "description" in resolved:
                 entry["description"] = resolved["description"]
             params.append(entry)

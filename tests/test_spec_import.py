@@ -65,6 +65,11 @@ def synthetic() -> dict:
                     "parameters": [
                         {"in": "path", "name": "project_id", "required": True, "schema": {"type": "string"}},
                         {"in": "query", "name": "limit", "schema": {"type": "integer"}, "description": "x"},
+                        {
+                            "in": "query",
+                            "name": "where",
+                            "content": {"application/json": {"schema": {"type": "array", "items": {}}}},
+                        },
                     ],
                     "security": [{"PersonalAPIKeyAuth": ["widget:read"]}],
                     "responses": {
@@ -171,7 +176,11 @@ def test_operations_keep_method_path_prefix_parameters_and_scopes():
         "projects",
     )
     assert listing["params"] == {"project_id": {"type": "string"}}
-    assert listing["query"] == {"limit": {"schema": {"type": "integer"}}}
+    # a parameter sent as JSON text keeps its decoded value's schema and says how it is encoded
+    assert listing["query"] == {
+        "limit": {"schema": {"type": "integer"}},
+        "where": {"schema": {"type": "array", "items": {}}, "content": "application/json"},
+    }
     assert listing["scopes"] == ["widget:read"]
     secret = ops["secrets_destroy"]
     assert secret["prefix"] == "organizations"

@@ -145,7 +145,15 @@ def parse_property_filters(raw: str | None) -> list[dict[str, Any]]:
         loaded = json.loads(raw)
     except ValueError as exc:
         raise errors.validation_error("Properties are unparsable!") from exc
-    return [item for item in _leaves(loaded) if item.get("type") == "person" and "key" in item]
+    if not isinstance(loaded, list | dict) or (
+        isinstance(loaded, list) and not all(isinstance(i, dict) for i in loaded)
+    ):
+        # PostHog iterates the value as a list of filters and fails on anything else
+        raise errors.validation_error("Properties are unparsable!")
+    filters = [item for item in _leaves(loaded) if item.get("type") == "person" and "key" in item]
+    if any(not isinstance(item["key"], str) for item in filters):
+        raise errors.validation_error("Properties are unparsable!")
+    return filters
 
 
 def _leaves(node: Any) -> list[dict[str, Any]]:

@@ -140,6 +140,8 @@ def _operation(
         if name in lenient_query(bodies.spec, op) and not entry.get("required"):
             schema = lenient_value(schema)  # DRF's pagination: a value it cannot use is the default
         parameter = {"name": name, "in": "query", "required": bool(entry.get("required")), "schema": schema}
+        if "content" in entry:
+            parameter["content"] = {entry["content"]: {"schema": parameter.pop("schema")}}
         if entry.get("explode") is False:
             parameter.update(style="form", explode=False)
         parameters.append(parameter)

@@ -267,11 +267,16 @@ def _operation(path: str, method: str, operation: dict[str, Any], fold: Refolder
     params: dict[str, Any] = {}
     query: dict[str, Any] = {}
     for parameter in operation.get("parameters", []):
-        schema = fold.fold(convert_schema(parameter.get("schema", {})))
+        # a parameter sent as a serialized document (OpenAPI's `content`, e.g. JSON text) has the
+        # schema of the decoded value under its one media type
+        encoded, media = next(iter((parameter.get("content") or {"": {}}).items()))
+        schema = fold.fold(convert_schema(parameter.get("schema", media.get("schema", {}))))
         if parameter.get("in") == "path":
             params[parameter["name"]] = schema
         elif parameter.get("in") == "query":
             entry: dict[str, Any] = {"schema": schema}
+            if encoded and "schema" not in parameter:
+                entry["content"] = encoded
             if parameter.get("required"):
                 entry["required"] = True
             if parameter.get("style") == "form" and parameter.get("explode") is False:
