@@ -41,6 +41,7 @@ BUSINESS_RULES = {
     "a referenced object exists": r"Invalid pk .* object does not exist",
     "one persisted folder of each type": r"You already have a \w+ folder",
     "a role name is unique in its organization": r"There is already a role with this name",
+    "a date range starts before it ends": r"date_from must be before date_to",
     # a query's text is HogQL: its grammar, tables and fields are no JSON Schema's (mockhog.hogql)
     "a HogQL query parses and names what exists": r"^\[400\] POST /api/(projects|environments)/[^/]+/"
     r"query/?\n.*(Syntax error at line|Unknown table|Unable to resolve field|Query is empty|Unsupported "

@@ -233,6 +233,27 @@ CASES.append(
 )
 
 
+CASES.append(
+    pytest.param(
+        "get",
+        "/api/projects/{project_id}/annotations/",
+        lambda client: (
+            "/api/projects/1/annotations/?date_from=2025-06-02T00:00:00Z&date_to=2025-06-01T00:00:00Z",
+            None,
+        ),
+        400,
+        lambda client: {
+            "type": "validation_error",
+            "code": "invalid_input",
+            "detail": "Invalid date range: date_from must be before date_to",
+            "attr": None,
+        },
+        id="a date range starts before it ends "
+        "(products/annotations/backend/api/annotation.py: AnnotationsViewSet's date_from/date_to filter)",
+    )
+)
+
+
 @pytest.mark.parametrize("method, template, request_of, status, answer", CASES)
 def test_a_schema_valid_request_refused_by_a_rule_of_posthogs(
     client, backend, method, template, request_of, status, answer
