@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 import yaml
 from openapi_spec_validator import validate
 
@@ -183,6 +184,36 @@ def test_what_a_view_refuses_by_hand_is_published(client):
     assert refused.status_code == 400 and refused.get_json() == {"detail": "new_path is required"}
     assert schemas["LogsQueryRequest"]["required"] == ["query"]
     assert client.post("/api/projects/1/logs/query/", json={}).get_json() == {"error": "No query provided"}
+
+
+@pytest.mark.parametrize(
+    "path, name, published, refused",
+    [
+        ("insights/trending/", "days", {"type": "integer"}, "days=abc"),
+        ("experiments/eligible_feature_flags/", "limit", {"type": "integer"}, "limit=abc"),
+        ("annotations/", "date_from", {"type": "string", "format": "date-time"}, "date_from=-7d"),
+        ("surveys/", "ids", {"type": "string"}, "ids=not-a-uuid"),
+    ],
+)
+def test_query_text_a_view_parses_is_published_in_its_form(client, path, name, published, refused):
+    """A query parameter the view parses itself is published in the form it takes (x-view), so a
+    contract tool's valid values are taken and others refused with the view's own 400."""
+    document = client.get("/api/schema/").get_json()
+    operation = document["paths"][f"/api/projects/{{project_id}}/{path}"]["get"]
+    (parameter,) = [p for p in operation["parameters"] if p["name"] == name]
+    assert published.items() <= parameter["schema"].items()
+    assert client.get(f"/api/projects/1/{path}?{refused}").status_code == 400
+
+
+def test_json_text_query_parameters_are_published_as_json(client):
+    """x-json: feature flags' groups is JSON text holding an object, published as content."""
+    document = client.get("/api/schema/").get_json()
+    for path in ("my_flags", "evaluation_reasons"):
+        operation = document["paths"][f"/api/projects/{{project_id}}/feature_flags/{path}/"]["get"]
+        (groups,) = [p for p in operation["parameters"] if p["name"] == "groups"]
+        assert groups["content"] == {"application/json": {"schema": {"type": "object"}}}
+    assert client.get("/api/projects/1/feature_flags/my_flags/?groups=5").status_code == 400
+    assert client.get('/api/projects/1/feature_flags/my_flags/?groups={"company":"a"}').status_code == 200
 
 
 def test_project_secret_key_scopes_are_published_as_the_server_allows_them(client):

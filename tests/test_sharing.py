@@ -223,3 +223,12 @@ def test_seeded_dashboard_config_and_methods(client):
     response = client.put("/api/projects/1/dashboards/1/sharing/", json={})
     assert response.status_code == 405
     assert response.get_json()["detail"] == 'Method "PUT" not allowed.'
+
+
+def test_settings_are_published_as_the_flags_they_take(client):
+    """validate_settings' lenient booleans, published (SettingsRequest): what a contract tool builds
+    from the document is taken, a value that is none of them is the view's 400."""
+    schemas = client.get("/api/schema/").get_json()["components"]["schemas"]
+    assert set(schemas["SettingsRequest"]["properties"]) >= {"whitelabel", "legend", "noHeader"}
+    pattern = schemas["LaxBoolean"]["anyOf"][2]["pattern"]
+    assert re.match(pattern, "YeS") and not re.match(pattern, "maybe")

@@ -23,6 +23,7 @@ from .file_system import short_id as seeded_short_id
 from .product import parse_moment, tagged, tagify
 
 VIEWS = "insight_views"  # InsightViewed: (user, insight) -> last_viewed_at
+MAX_DAYS = 700_000  # trending: a window a datetime can still hold (year 1 is about 739,000 days back)
 EVERYONE_CAN_EDIT, CAN_EDIT = 21, 37  # Dashboard.RestrictionLevel / PrivilegeLevel
 MATERIAL_FIELDS = ("name", "description", "filters")  # Insight.MATERIAL_INSIGHT_FIELDS
 INSIGHT_KINDS = {
@@ -242,6 +243,9 @@ class Insights(Resource):
             limit = min(int(call.query.get("limit", "10")), 100)
         except ValueError:
             raise errors.validation_error("days and limit must be valid integers") from None
+        if abs(days) > MAX_DAYS:
+            # PostHog's timedelta overflows (a 500) long before a day count stops being an integer
+            raise errors.validation_error(f"days must be between -{MAX_DAYS} and {MAX_DAYS}")
         cutoff = iso(call.now - timedelta(days=days))
         recent: dict[int, list[Record]] = {}
         for view in self.views(call):
