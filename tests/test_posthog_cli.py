@@ -57,15 +57,18 @@ class Cli:
         env.update(POSTHOG_HOST=server.url, POSTHOG_API_KEY=DEFAULT_API_KEY, POSTHOG_PROJECT_ID="1")
         self.env = env
 
-    def call(self, tool: str, arguments: dict[str, Any], *flags: str) -> Any:
+    def run(self, tool: str, arguments: dict[str, Any], *flags: str) -> subprocess.CompletedProcess[str]:
         command = [shutil.which("node") or "node", str(self.bundle), "call", "--json", *flags, tool]
-        done = subprocess.run(
+        return subprocess.run(
             [*command, json.dumps(arguments)],
             capture_output=True,
             text=True,
             env=self.env,
             timeout=CALL_SECONDS,
         )
+
+    def call(self, tool: str, arguments: dict[str, Any], *flags: str) -> Any:
+        done = self.run(tool, arguments, *flags)
         assert done.returncode == 0, f"{tool} failed: {done.stdout[-800:]} {done.stderr[-800:]}"
         return json.loads(done.stdout)
 
@@ -346,38 +349,38 @@ TOOLS: dict[str, tuple[str, str, tuple[str, ...], str, dict[str, Any]]] = {
         "POST", "external_data_sources/database_schema/", SOURCE_WRITE, "driven", {},
     ),
     "external-data-sources-connections-list": (
-        "GET", "external_data_sources/connections/", SOURCE_READ, "missing", {},
+        "GET", "external_data_sources/connections/", SOURCE_READ, "served", {},
     ),
     "external-data-sources-bulk-update-schemas": (
-        "PATCH", "external_data_sources/{id}/bulk_update_schemas/", SOURCE_WRITE, "missing",
-        {"id": "{stripe}", "schemas": [{"id": UUID, "should_sync": False}]},
+        "PATCH", "external_data_sources/{id}/bulk_update_schemas/", SOURCE_WRITE, "served",
+        {"id": "{stripe}", "schemas": [{"id": "{stripe_schema}", "should_sync": False}]},
     ),
     "external-data-sources-check-cdc-prerequisites-create": (
-        "POST", "external_data_sources/check_cdc_prerequisites/", SOURCE_WRITE, "missing",
+        "POST", "external_data_sources/check_cdc_prerequisites/", SOURCE_WRITE, "driven",
         {"source_type": "Postgres", "payload": PG},
     ),
     "external-data-sources-repair-cdc-create": (
-        "POST", "external_data_sources/{id}/repair_cdc/", SOURCE_WRITE, "missing",
+        "POST", "external_data_sources/{id}/repair_cdc/", SOURCE_WRITE, "driven",
         {"id": "{stripe}"},
     ),
     "external-data-sources-create-webhook-create": (
-        "POST", "external_data_sources/{id}/create_webhook/", SOURCE_WRITE, "missing",
+        "POST", "external_data_sources/{id}/create_webhook/", SOURCE_WRITE, "served",
         {"id": "{stripe}", **WEBHOOK},
     ),
     "external-data-sources-delete-webhook-create": (
-        "POST", "external_data_sources/{id}/delete_webhook/", SOURCE_WRITE, "missing",
+        "POST", "external_data_sources/{id}/delete_webhook/", SOURCE_WRITE, "served",
         {"id": "{stripe}", **WEBHOOK},
     ),
     "external-data-sources-update-webhook-inputs-create": (
-        "POST", "external_data_sources/{id}/update_webhook_inputs/", SOURCE_WRITE, "missing",
+        "POST", "external_data_sources/{id}/update_webhook_inputs/", SOURCE_WRITE, "driven",
         {"id": "{stripe}", **WEBHOOK},
     ),
     "external-data-sources-webhook-info-retrieve": (
-        "GET", "external_data_sources/{id}/webhook_info/", SOURCE_READ, "missing",
+        "GET", "external_data_sources/{id}/webhook_info/", SOURCE_READ, "served",
         {"id": "{stripe}"},
     ),
     "external-data-sources-preview-resource": (
-        "POST", "external_data_sources/preview_resource/", SOURCE_WRITE, "missing",
+        "POST", "external_data_sources/preview_resource/", SOURCE_WRITE, "driven",
         {"source_type": "Postgres", "payload": PG, "resource_name": "users", "limit": 5},
     ),
     "external-data-sources-destinations-retrieve": (
@@ -418,28 +421,70 @@ def test_the_tool_table_is_the_bundles(bundle: Path) -> None:
         assert scopes == want_scopes, name
 
 
+def _placeholders(server: Server) -> dict[str, str]:
+    """The seeded rows a TOOLS row names: "{stripe}" (the Stripe source) and "{stripe_schema}" (one
+    of its schemas: bulk_update_schemas refuses an id that is none of the source's)."""
+    stripe = next(
+        row
+        for row in server.backend.store.table(1, "external_data_sources").values()
+        if row["source_type"] == "Stripe"
+    )
+    return {"{stripe}": stripe["id"], "{stripe_schema}": stripe["schemas"][0]["id"]}
+
+
+def _resolved(value: Any, names: dict[str, str]) -> Any:
+    if isinstance(value, dict):
+        return {k: _resolved(v, names) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_resolved(item, names) for item in value]
+    return names.get(value, value) if isinstance(value, str) else value
+
+
+# The tools whose call, as the CLI sends it, PostHog refuses with a bare 400: what it answers.
+REFUSED = {
+    # The tool sends only source_type (its schema is the one field), so the Postgres config fails
+    # (change_data_capture.py ExternalDataSourceCDCMixin.check_cdc_prerequisites).
+    "external-data-sources-check-cdc-prerequisites-create": "Invalid source config: "
+    + ", ".join(
+        f"{field} is required" for field in ("host", "port", "database", "user", "password", "schema")
+    ),
+    # Stripe has no CDC adapter (_get_cdc_adapter_or_400).
+    "external-data-sources-repair-cdc-create": "CDC is not supported for source type: Stripe",
+    # The tool's body has no inputs field (webhook_setup.py update_webhook_inputs).
+    "external-data-sources-update-webhook-inputs-create": "No inputs provided",
+    # Only a Custom REST source previews (source_setup.py preview_resource).
+    "external-data-sources-preview-resource": "Preview is not supported for source type 'Postgres'.",
+}
+
+
+@pytest.mark.parametrize("tool", sorted(REFUSED))
+def test_a_call_posthog_refuses_gets_its_400_through_the_cli(tool: str, bundle: Path) -> None:
+    """The CLI reports PostHog's status and bare {"message"} body for these calls, and the
+    refusal changes nothing in the store."""
+    running = Server(Backend(seed=0))
+    try:
+        before = running.backend.store.dump()
+        done = Cli(bundle, running).run(tool, _resolved(TOOLS[tool][4], _placeholders(running)), "--confirm")
+        assert done.returncode != 0
+        assert "Status Code: 400 (BAD REQUEST)" in done.stderr
+        assert (
+            f"Error Message: {json.dumps({'message': REFUSED[tool]}, separators=(',', ':'))}" in done.stderr
+        )
+        assert running.backend.store.dump() == before
+    finally:
+        running.close()
+
+
 @pytest.fixture(scope="module")
 def every_answer(bundle: Path) -> Iterator[dict[str, subprocess.CompletedProcess[str]]]:
     """Each served, missing and gated tool called once, in a pool, against a server of its own
     (persons-bulk-delete and the rest must not change what the tests above see)."""
     running = Server(Backend(seed=0))
-    stripe = next(
-        row["id"]
-        for row in running.backend.store.table(1, "external_data_sources").values()
-        if row["source_type"] == "Stripe"
-    )
+    placeholders = _placeholders(running)
     cli = Cli(bundle, running)
 
     def call(name: str) -> subprocess.CompletedProcess[str]:
-        arguments = {k: (stripe if v == "{stripe}" else v) for k, v in TOOLS[name][4].items()}
-        command = [shutil.which("node") or "node", str(cli.bundle), "call", "--json", "--confirm", name]
-        return subprocess.run(
-            [*command, json.dumps(arguments)],
-            capture_output=True,
-            text=True,
-            env=cli.env,
-            timeout=CALL_SECONDS,
-        )
+        return cli.run(name, _resolved(TOOLS[name][4], placeholders), "--confirm")
 
     names = [name for name, row in TOOLS.items() if row[3] != "driven"]
     with ThreadPoolExecutor(max_workers=4) as pool:

@@ -10,11 +10,13 @@ schemas and jobs on every read, as PostHog's serializer does.
 
 from __future__ import annotations
 
+import json
 import re
 import zlib
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
+from urllib.parse import urlsplit
 
 from .. import errors
 from ..lifecycle import finished
@@ -52,6 +54,14 @@ FIELD_OVERRIDES = {
     "Stripe": [
         ("stripe_account_id", "Account id", "text", False, "stripe_account_id"),
         ("stripe_secret_key", "API key", "password", True, "rk_live_..."),
+    ],
+    # CustomSource.get_source_config (sources/custom/source.py): the manifest, and the one secret
+    # its client.auth.type uses.
+    "Custom": [
+        ("manifest_json", "Manifest (JSON)", "textarea", True, ""),
+        ("auth_token", "Bearer token", "password", False, ""),
+        ("auth_api_key", "API key", "password", False, ""),
+        ("auth_password", "Password", "password", False, ""),
     ],
     # TrinoSource.get_source_config (sources/trino/source.py): the password option's fields shown
     # flat (auth_type, use_ssl and verify_ssl are selects with defaults).
@@ -398,6 +408,44 @@ FIELD_DEFAULTS = {
     "engine": None,
     "api_version": None,
 }
+
+
+# -- what the newer viewset mixins need (products/warehouse_sources/backend/presentation/views/
+# external_data_source/) -----------------------------------------------------------------------
+# mockhog reaches no database and no vendor API. Where PostHog would, its answer for a connection
+# that cannot be made is given, with this as the connection error's text (PostHog's own text there
+# is the driver's or the vendor client's exception, which an offline server cannot reproduce).
+OFFLINE = "mockhog is an offline stand-in for PostHog and opens no network connections"
+# change_data_capture.py _cdc_adapters: the source types with a CDC adapter (Supabase reuses Postgres's).
+CDC_SOURCES = {"Postgres", "Supabase"}
+CDC_MANAGEMENT_MODES = ("posthog", "self_managed")
+# The team feature flags CDC and xmin syncs sit behind (is_cdc_enabled_for_team,
+# is_xmin_enabled_for_team) are off for mockhog's one team, as for a team nobody enrolled.
+CDC_FLAG_OFF = "CDC is not enabled for this team"
+XMIN_FLAG_OFF = "xmin replication is not enabled for this team"
+# The sync types a stored schema takes in mockhog's model (schemas/: SyncType).
+STORED_SYNC_TYPES = ("full_refresh", "incremental", "append")
+INCREMENTAL_STYLE = ("incremental", "append", "webhook")
+SYNC_FREQUENCIES = ("never", "5min", "30min", "1hour", "6hour", "12hour", "24hour", "7day", "30day")
+# A webhook source's webhookFields (SourceConfig.webhookFields), as (name, required): Stripe's,
+# GitHub's and MailerLite's are one required signing_secret, Pipedrive's an HTTP user and password;
+# the other webhook sources are given the common signing_secret (not checked one by one).
+WEBHOOK_FIELDS: dict[str, list[tuple[str, bool]]] = {
+    "Pipedrive": [("http_auth_user", True), ("http_auth_password", True)],
+}
+DEFAULT_WEBHOOK_FIELDS = [("signing_secret", True)]
+# Sources whose webhook_inputs_updated calls the vendor (RevenueCat re-registers its integration,
+# Attentive enables the webhook); the base class's default succeeds without a call.
+VENDOR_INPUT_UPDATE = {"RevenueCat", "Attentive"}
+# HogFunction.DEFAULT_STATE: the status of a function the CDP service reports nothing for.
+HOG_FUNCTION_DEFAULT_STATE = {"state": 0, "tokens": 0, "rating": 0}
+# The webhook message each vendor client gives when its call fails; Stripe's is
+# sources/stripe/stripe.py (create_webhook, delete_webhook, get_external_webhook_info), the others
+# share it here (their own wording is per vendor and not reproduced).
+WEBHOOK_CREATE_FAILED = "Failed to create webhook automatically: {error}"
+WEBHOOK_DELETE_FAILED = "Failed to delete webhook: {error}"
+WEBHOOK_STATUS_FAILED = "Failed to check webhook status: {error}"
+PREVIEW_DEFAULT_ROWS = 10
 
 
 def _message(text: str) -> errors.BareError:
@@ -797,6 +845,406 @@ class ExternalDataSources(Resource):
         body = {source_type: _wizard_entry(source_type) for source_type in types}
         return Reply(body, headers={"Cache-Control": "private, max-age=600"})
 
+    # -- connections (connection_options.py ExternalDataSourceConnectionOptionsMixin) ---------
+    @quirk("external_data_sources_connections_list")
+    def connections(self, call: Call) -> Any:
+        """The sources execute-sql can read live: a direct-capable type, connected directly or
+        synced with direct queries on, newest first. PostHog lists its managed warehouse first;
+        mockhog provisions none (its prefix is reserved), so no row is one."""
+        rows = [
+            row
+            for row in self.rows(call)
+            if row["source_type"] in DIRECT_CAPABLE
+            and (row.get("access_method") == "direct" or row.get("direct_query_enabled"))
+        ]
+        rows.sort(key=lambda row: row["created_at"], reverse=True)
+        return [
+            {
+                "id": row["id"],
+                "prefix": row.get("prefix"),
+                "engine": row.get("engine"),
+                "source_type": row["source_type"],
+                "access_method": row.get("access_method") or "warehouse",
+                # Every direct engine PostHog registers compiles HogQL (its adapter has a dialect).
+                "supports_hogql": True,
+                "is_builtin_managed_warehouse": False,
+                "description": row.get("description"),
+            }
+            for row in rows
+        ]
+
+    # -- bulk_update_schemas (schema_operations.py ExternalDataSourceSchemaOperationsMixin) -----
+    @quirk("external_data_sources_bulk_update_schemas_partial_update")
+    def bulk_update_schemas(self, call: Call) -> Any:
+        """Every id must be one of the source's schemas (else nothing is written); each update is
+        then checked as ExternalDataSchemaSerializer.update checks it, and a schema whose update
+        fails is reported by name while the others are saved, as PostHog saves each schema in its
+        own transaction. The answer is the updated schemas, in the request's order."""
+        record = self.get(call)
+        updates = call.body["schemas"]
+        ids = [update["id"] for update in updates]
+        if len(set(ids)) != len(ids):
+            raise errors.validation_error("Schema updates must contain unique ids")
+        by_id = {schema["id"]: schema for schema in record["schemas"]}
+        if any(schema_id not in by_id for schema_id in ids):
+            raise errors.validation_error("One or more schemas could not be found for this source")
+        # ExternalDataSchemaSerializer(partial=True).is_valid runs for every item before anything
+        # is written: a field it refuses fails the whole request.
+        for update in updates:
+            frequency = update.get("sync_frequency")
+            if frequency is not None and frequency not in SYNC_FREQUENCIES:
+                raise errors.validation_error(
+                    f'"{frequency}" is not a valid choice.', "sync_frequency", "invalid_choice"
+                )
+        updated: dict[str, dict[str, Any]] = {}
+        failures: list[tuple[str, str]] = []
+        for update in updates:
+            schema = by_id[update["id"]]
+            try:
+                updated[schema["id"]] = self.update_schema(record, schema, update)
+            except errors.ApiError as refusal:
+                failures.append((schema["name"], str(refusal)))
+        if updated:
+            schemas = [updated.get(schema["id"], schema) for schema in record["schemas"]]
+            # The schema model has no primary key columns: they are kept beside the schemas.
+            keys = dict(record.get("_primary_keys") or {})
+            keys.update(
+                (update["id"], update["primary_key_columns"])
+                for update in updates
+                if "primary_key_columns" in update
+                and update["id"] in updated
+                and updated[update["id"]]["sync_type"] in INCREMENTAL_STYLE
+            )
+            self.save(call, {**record, "schemas": schemas, "_primary_keys": keys})
+        if failures:
+            # BulkSchemaSaveError: an APIException, so drf-exceptions-hog types it invalid_request.
+            reasons = "; ".join(f"{name} ({reason})" for name, reason in failures)
+            raise errors.ApiError(
+                400,
+                "invalid_request",
+                "bulk_schema_save_failed",
+                f"These schemas in the batch could not be saved: {reasons}. Any other schemas in the "
+                "batch were saved successfully — retry the ones listed here.",
+            )
+        return [updated[schema_id] for schema_id in ids]
+
+    def update_schema(self, record: Record, schema: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+        """One schema after ExternalDataSchemaSerializer.update (external_data_schema.py), in its
+        order of checks, for the fields mockhog's schema model holds."""
+        data = {k: v for k, v in update.items() if k not in ("id", "apply_sync_defaults")}
+        if (
+            update.get("apply_sync_defaults")
+            and data.get("sync_type") is None
+            and schema["sync_type"] is None
+        ):
+            data = {**self.sync_defaults(record, schema), **{k: v for k, v in data.items() if v is not None}}
+        frequency = data.get("sync_frequency")
+        if frequency is not None and frequency not in SYNC_FREQUENCIES:
+            raise errors.validation_error(
+                f'"{frequency}" is not a valid choice.', "sync_frequency", "invalid_choice"
+            )
+        if data.get("enabled_columns") is not None and record["source_type"] in MANAGED_SCHEMA_SOURCES:
+            raise errors.validation_error("Column selection is not supported for this source type.")
+        sync_type = data.get("sync_type")
+        if sync_type == "cdc":
+            raise errors.validation_error(CDC_FLAG_OFF)
+        if sync_type == "xmin":
+            if record["source_type"] != "Postgres":
+                raise errors.validation_error("xmin replication is only available for Postgres sources.")
+            raise errors.validation_error(XMIN_FLAG_OFF)
+        if sync_type == "webhook":
+            # A webhook sync registers the webhook with the vendor while the schema is saved;
+            # mockhog cannot, so it stores no webhook schema.
+            raise errors.validation_error(
+                f"Failed to register webhook on your source: {OFFLINE}. You can set up the webhook "
+                "manually from the Webhook tab."
+            )
+        resulting = sync_type if "sync_type" in data else schema["sync_type"]
+        if "sync_type" not in data and resulting not in INCREMENTAL_STYLE:
+            bare = [
+                name
+                for name in ("incremental_field", "incremental_field_type", "primary_key_columns")
+                if data.get(name) is not None
+            ]
+            if bare:
+                raise errors.validation_error(
+                    f"{', '.join(bare)} cannot be applied to a schema with sync type "
+                    f"{resulting or 'not set'} on its own. Include sync_type in the same request to change "
+                    "the sync type."
+                )
+        changed = dict(schema)
+        if "sync_type" in data:
+            changed["sync_type"] = sync_type
+            changed["incremental"] = sync_type == "incremental"
+        if resulting in INCREMENTAL_STYLE:
+            if (
+                "primary_key_columns" in data
+                and resulting == "incremental"
+                and schema["table"] is not None
+                and data["primary_key_columns"] != (record.get("_primary_keys") or {}).get(schema["id"])
+            ):
+                raise errors.validation_error(
+                    "Primary key cannot be changed after data has been synced. Delete the synced data "
+                    "first, then change the primary key."
+                )
+            for name in ("incremental_field", "incremental_field_type"):
+                if name in data:
+                    changed[name] = data[name]
+        if frequency:
+            changed["sync_frequency"] = frequency
+        should_sync = data.get("should_sync")
+        schedulable = record["source_type"] not in DIRECT_ONLY and record.get("access_method") != "direct"
+        if schedulable and should_sync is True and sync_type is None and schema["sync_type"] is None:
+            raise errors.validation_error("Sync type must be set up first before enabling schema")
+        if should_sync is not None:
+            changed["should_sync"] = should_sync
+        return changed
+
+    def sync_defaults(self, record: Record, schema: dict[str, Any]) -> dict[str, Any]:
+        """apply_sync_defaults: the settings build_default_sync_settings picks for the table on
+        the source now (_fill_default_sync_settings), refused for a table the source has lost."""
+        choice = next(
+            (c for c in default_schemas(record["source_type"]) if c["name"] == schema["name"]), None
+        )
+        if choice is None:
+            raise errors.validation_error(
+                "not found on the source; pull new schemas to refresh the table list"
+            )
+        return {k: v for k, v in choice.items() if k not in ("name", "should_sync")}
+
+    # -- change data capture (change_data_capture.py ExternalDataSourceCDCMixin) --------------
+    @quirk("external_data_sources_check_cdc_prerequisites_create")
+    def check_cdc_prerequisites(self, call: Call) -> Any:
+        """The wizard's CDC check: the source type, its config and the management mode are
+        checked as PostHog checks them; the check itself runs on a live Postgres connection,
+        which mockhog cannot open, so a valid request gets PostHog's 400 for a database it
+        cannot connect to."""
+        body = call.body if isinstance(call.body, dict) else {}
+        source_type = body.get("source_type")
+        if not isinstance(source_type, str) or source_type not in CDC_SOURCES:
+            raise _message("CDC prerequisite checks are only supported for CDC enabled sources.")
+        problems = config_problems(source_type, body)
+        if problems:
+            raise _message(f"Invalid source config: {', '.join(problems)}")
+        if body.get("cdc_management_mode", "posthog") not in CDC_MANAGEMENT_MODES:
+            raise _message("cdc_management_mode must be 'posthog' or 'self_managed'.")
+        where = f"{body.get('host')}:{body.get('port') or DATABASE_PORTS[source_type]}"
+        raise _message(f"Could not connect to Postgres to check prerequisites: {OFFLINE} ({where})")
+
+    @quirk("external_data_sources_repair_cdc_create")
+    def repair_cdc(self, call: Call) -> Any:
+        """Repair only a CDC source (Postgres, Supabase) with CDC enabled and CDC schemas
+        syncing (repair_cdc_source); past those checks the repair probes the source database,
+        which mockhog cannot reach."""
+        record = self.get(call)
+        if record["source_type"] not in CDC_SOURCES:
+            raise _message(f"CDC is not supported for source type: {record['source_type']}")
+        if not (record.get("job_inputs") or {}).get("cdc_enabled"):
+            raise _message("CDC is not enabled on this source.")
+        if not any(s["sync_type"] == "cdc" and s["should_sync"] for s in record["schemas"]):
+            raise _message("There are no active CDC schemas on this source to repair.")
+        raise _message(f"Could not connect to source to repair CDC: {OFFLINE}")
+
+    # -- webhooks (webhook_setup.py ExternalDataSourceWebhookSetupMixin) ----------------------
+    # A source's webhook is a HogFunction of type warehouse_source_webhook; mockhog keeps it on
+    # the source record (``_webhook``), so it is not listed among the project's hog functions.
+    @quirk("external_data_sources_webhook_info_retrieve")
+    def webhook_info(self, call: Call) -> Any:
+        record = self.get(call)
+        if record["source_type"] not in WEBHOOK_SOURCES:
+            return {
+                "supports_webhooks": False,
+                "exists": False,
+                "auto_creation_blocked_reason": None,
+                "hog_function": None,
+                "webhook_url": None,
+                "schema_mapping": {},
+                "external_status": None,
+            }
+        hook = record.get("_webhook")
+        if hook is None:
+            return {
+                "supports_webhooks": True,
+                "exists": False,
+                "auto_creation_blocked_reason": None,
+                "hog_function": None,
+                "webhook_url": None,
+                "schema_mapping": {},
+                "inputs": {},
+                "external_status": None,
+                "missing_events": [],
+            }
+        external = None
+        if record.get("job_inputs"):
+            # The vendor is asked what it holds; unreachable, it answers with an error and no webhook.
+            external = {
+                "exists": False,
+                "url": None,
+                "enabled_events": None,
+                "status": None,
+                "description": None,
+                "created_at": None,
+                "api_version": None,
+                "error": WEBHOOK_STATUS_FAILED.format(error=OFFLINE),
+            }
+        names = {name for name, _ in webhook_fields(record["source_type"])}
+        return {
+            "supports_webhooks": True,
+            "exists": True,
+            "auto_creation_blocked_reason": None,
+            "hog_function": {
+                "id": hook["id"],
+                "name": hook["name"],
+                "enabled": hook["enabled"],
+                "created_at": hook["created_at"],
+                "status": dict(HOG_FUNCTION_DEFAULT_STATE),
+            },
+            "webhook_url": webhook_url(call, hook["id"]),
+            "schema_mapping": hook["schema_mapping"],
+            # Webhook fields are secrets: HogFunctionSerializer shows a set one as {"secret": true}.
+            "inputs": {name: {"secret": True} for name in hook["inputs"] if name in names},
+            "external_status": external,
+            # Missing events are computed only from a status the vendor answered.
+            "missing_events": [],
+        }
+
+    @quirk("external_data_sources_create_webhook_create")
+    def create_webhook(self, call: Call) -> Any:
+        """Make (or update) the source's webhook function, then register its URL with the vendor,
+        which mockhog cannot reach: 200 with success false, the URL to set up by hand and the
+        vendor client's error. The function stays, as PostHog keeps it for a manual setup."""
+        record = self.webhook_source(call)
+        inputs = call.body.get("inputs") if isinstance(call.body, dict) else None
+        inputs = inputs or {}
+        fields = webhook_fields(record["source_type"])
+        if not isinstance(inputs, dict) or set(inputs) - {name for name, _ in fields}:
+            raise _message("Invalid webhook inputs")
+        blanked = [name for name, required in fields if required and name in inputs and not inputs[name]]
+        if blanked:
+            raise _message(f"Missing required fields: {', '.join(blanked)}")
+        capable = set(source_tables(record["source_type"]))
+        mapping = {
+            schema["name"]: schema["id"]
+            for schema in record["schemas"]
+            if schema["sync_type"] == "webhook" and schema["should_sync"] and schema["name"] in capable
+        }
+        hook = record.get("_webhook") or {
+            "id": call.new_uuid(),
+            "name": f"{label_of(record['source_type'])} warehouse source webhook",
+            # webhook_info sends hog_function.created_at.isoformat()
+            "created_at": call.now.isoformat(),
+            "schema_mapping": {},
+            "inputs": {},
+        }
+        hook = {
+            **hook,
+            "enabled": True,
+            "schema_mapping": {**hook["schema_mapping"], **mapping},
+            "inputs": {**hook["inputs"], **{k: v for k, v in inputs.items() if v}},
+        }
+        self.save(call, {**record, "_webhook": hook})
+        return {
+            "success": False,
+            "webhook_url": webhook_url(call, hook["id"]),
+            "error": WEBHOOK_CREATE_FAILED.format(error=OFFLINE),
+            "pending_inputs": [],
+        }
+
+    @quirk("external_data_sources_update_webhook_inputs_create")
+    def update_webhook_inputs(self, call: Call) -> Any:
+        record = self.webhook_source(call)
+        inputs = call.body.get("inputs", {}) if isinstance(call.body, dict) else {}
+        if not inputs or not isinstance(inputs, dict):
+            raise _message("No inputs provided")
+        fields = webhook_fields(record["source_type"])
+        invalid = sorted(set(inputs) - {name for name, _ in fields})
+        if invalid:
+            raise _message(f"Invalid input keys: {', '.join(invalid)}")
+        blanked = [name for name, required in fields if required and name in inputs and not inputs[name]]
+        if blanked:
+            raise _message(f"Missing required fields: {', '.join(blanked)}")
+        hook = record.get("_webhook")
+        if hook is None:
+            raise _message("No webhook function found for this source. Create a webhook first.")
+        # The inputs are saved on the function before the vendor is told of them.
+        self.save(call, {**record, "_webhook": {**hook, "inputs": {**hook["inputs"], **inputs}}})
+        if record["source_type"] in VENDOR_INPUT_UPDATE:
+            raise errors.BareError(
+                400, {"success": False, "error": f"Could not update the webhook: {OFFLINE}"}
+            )
+        return {"success": True}
+
+    @quirk("external_data_sources_delete_webhook_create")
+    def delete_webhook(self, call: Call) -> Any:
+        """Refused while a table syncs by webhook; else the function is deleted and the vendor
+        asked to remove its endpoint, which mockhog cannot reach (external_deleted false)."""
+        record = self.get(call)
+        if record["source_type"] not in WEBHOOK_SOURCES:
+            raise _message("This source type does not support webhooks")
+        using = [s["name"] for s in record["schemas"] if s["sync_type"] == "webhook" and s["should_sync"]]
+        if using:
+            raise _message(
+                f"Cannot delete webhook while tables are using webhook sync: {', '.join(using)}. Switch them "
+                "to full refresh, incremental, or disable syncing first."
+            )
+        hook = record.get("_webhook")
+        if hook is not None:
+            self.save(call, {k: v for k, v in record.items() if k != "_webhook"})
+        if hook is None or not record.get("job_inputs"):
+            return {"success": True, "external_deleted": False, "error": None}
+        return {
+            "success": True,
+            "external_deleted": False,
+            "error": WEBHOOK_DELETE_FAILED.format(error=OFFLINE),
+        }
+
+    def webhook_source(self, call: Call) -> Record:
+        """The source, refused as create_webhook and update_webhook_inputs refuse it first."""
+        record = self.get(call)
+        if not record.get("job_inputs"):
+            raise _message("Source has no configuration")
+        if record["source_type"] not in WEBHOOK_SOURCES:
+            raise _message("This source type does not support webhooks")
+        return record
+
+    # -- preview_resource (source_setup.py ExternalDataSourceSetupMixin) ----------------------
+    @quirk("external_data_sources_preview_resource_create")
+    def preview_resource(self, call: Call) -> Any:
+        """A sample of one resource of a Custom REST source's manifest: the source type, config,
+        manifest JSON and resource name are checked as PostHog checks them; the read itself is
+        a live request to the manifest's API, which mockhog cannot make, so the answer is
+        PostHog's for a failed live read (200, no rows, error set)."""
+        body = call.body
+        source_type = body["source_type"]
+        if source_type != "Custom":
+            raise _message(f"Preview is not supported for source type '{source_type}'.")
+        payload = body.get("payload") or {}
+        problems = config_problems(source_type, payload)
+        if problems:
+            raise _message(f"Invalid source config: {', '.join(problems)}")
+        manifest = payload["manifest_json"]
+        if isinstance(manifest, str):
+            try:
+                manifest = json.loads(manifest)
+            except json.JSONDecodeError as bad:
+                raise _message(
+                    f"Manifest is not valid JSON: {bad.msg} (line {bad.lineno}, col {bad.colno})"
+                ) from None
+        name = body["resource_name"]
+        resources = manifest.get("resources") if isinstance(manifest, dict) else None
+        resource = next(
+            (r for r in resources or [] if isinstance(r, dict) and r.get("name") == name),
+            None,
+        )
+        if resource is None:
+            raise _message(f"Resource {name!r} not found in manifest")
+        return {
+            "rows": [],
+            "row_count": 0,
+            "columns": [],
+            "error": f"Could not reach {resource_url(manifest, resource)}: {OFFLINE}",
+        }
+
     # -- seed data ---------------------------------------------------------------------------
     seed_writes = (JOBS,)
 
@@ -811,6 +1259,26 @@ class ExternalDataSources(Resource):
                 jobs_table[job["id"]] = job
             records.append(_settle(ctx.uuid, record, jobs))
         return records
+
+
+def webhook_fields(source_type: str) -> list[tuple[str, bool]]:
+    return WEBHOOK_FIELDS.get(source_type, DEFAULT_WEBHOOK_FIELDS)
+
+
+def webhook_url(call: Call, hook_id: str) -> str:
+    """get_webhook_url on a self-hosted PostHog (no cloud deployment): the site's own URL."""
+    parts = urlsplit(call.url.base)
+    return f"{parts.scheme}://{parts.netloc}/public/webhooks/dwh/{hook_id}"
+
+
+def resource_url(manifest: dict[str, Any], resource: dict[str, Any]) -> str:
+    """The URL a manifest resource's endpoint reads, as CustomSource builds it."""
+    endpoint = resource.get("endpoint") if isinstance(resource.get("endpoint"), dict) else {}
+    path = str(endpoint.get("path") or "")
+    if path.startswith(("http://", "https://")):
+        return path
+    client = manifest.get("client") if isinstance(manifest.get("client"), dict) else {}
+    return f"{str(client.get('base_url') or '').rstrip('/')}/{path.lstrip('/')}"
 
 
 def event_source(user_agent: str) -> str | None:
