@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from mockhog.resources.external_data_sources import default_schemas
+
 BASE = "/api/projects/1/external_data_sources/"
 ENV_BASE = "/api/environments/1/external_data_sources/"
 # ExternalDataSourceSerializers.Meta.fields today, in its order, less the write-only ones
@@ -742,3 +744,402 @@ def test_a_credential_id_mockhog_never_stored_is_refused(client, backend):
     made = client.post(BASE, json=body)
     assert made.status_code == 201
     assert "credential_id" not in client.get(f"{BASE}{made.get_json()['id']}/").get_json()["job_inputs"]
+
+
+# -- the actions of today's viewset mixins ---------------------------------------------------------
+# products/warehouse_sources/backend/presentation/views/external_data_source/ (connection_options.py,
+# schema_operations.py, change_data_capture.py, webhook_setup.py, source_setup.py). mockhog reaches no
+# database and no vendor API: where PostHog would, it answers as PostHog does when the connection
+# cannot be made, and the error text names mockhog (the driver's own text cannot be reproduced).
+VIEWS = "products/warehouse_sources/backend/presentation/views/external_data_source/"
+OFFLINE = "mockhog is an offline stand-in for PostHog and opens no network connections"
+
+
+def test_connections_lists_the_live_queryable_sources(client):
+    """ExternalDataSourceConnectionOptionsMixin.connections (connection_options.py): the sources of a
+    direct-capable type that are direct connections or synced with direct queries on, newest first,
+    as ExternalDataSourceConnectionOptionSerializer; a synced source without the toggle, and any
+    type with no direct engine, is left out."""
+    assert client.get(f"{BASE}connections/").get_json() == []  # the seeded sources are all synced
+    direct = client.post(BASE, json={**POSTGRES_CREATE, "access_method": "direct", "prefix": "live"})
+    synced = client.post(BASE, json={**POSTGRES_CREATE, "prefix": "synced_", "direct_query_enabled": True})
+    client.post(BASE, json={**POSTGRES_CREATE, "prefix": "plain_"})
+    client.post(BASE, json=stripe_body(direct_query_enabled=True))
+    response = client.get(f"{BASE}connections/")
+    assert response.status_code == 200
+    rows = response.get_json()
+    assert [row["id"] for row in rows] == [synced.get_json()["id"], direct.get_json()["id"]]
+    assert rows[1] == {
+        "id": direct.get_json()["id"],
+        "prefix": "live",
+        "engine": None,
+        "source_type": "Postgres",
+        "access_method": "direct",
+        "supports_hogql": True,
+        "is_builtin_managed_warehouse": False,
+        "description": None,
+    }
+    assert rows[0]["access_method"] == "warehouse"
+    assert client.get(f"{ENV_BASE}connections/").get_json() == rows
+
+
+def test_bulk_update_schemas_changes_each_schema_and_answers_them(client):
+    """ExternalDataSourceSchemaOperationsMixin.bulk_update_schemas (schema_operations.py): each entry
+    is applied as ExternalDataSchemaSerializer.update applies it, and the answer is the updated
+    schemas in the request's order; the source shows them."""
+    stripe = seeded(client, "Stripe")
+    charge, customer = stripe["schemas"][0], stripe["schemas"][1]
+    body = {
+        "schemas": [
+            {"id": customer["id"], "sync_type": "full_refresh", "sync_frequency": "24hour"},
+            {"id": charge["id"], "should_sync": False},
+        ]
+    }
+    response = client.patch(f"{BASE}{stripe['id']}/bulk_update_schemas/", json=body)
+    assert response.status_code == 200, response.get_json()
+    answered = response.get_json()
+    assert [schema["id"] for schema in answered] == [customer["id"], charge["id"]]
+    assert answered[0] == {
+        **customer,
+        "sync_type": "full_refresh",
+        "incremental": False,
+        "sync_frequency": "24hour",
+    }
+    assert answered[1] == {**charge, "should_sync": False}
+    shown = {schema["id"]: schema for schema in client.get(f"{BASE}{stripe['id']}/").get_json()["schemas"]}
+    assert shown[customer["id"]] == answered[0] and shown[charge["id"]] == answered[1]
+
+
+@pytest.mark.parametrize(
+    ("schemas", "code", "detail", "attr"),
+    [
+        ([], "empty", "This list may not be empty.", "schemas"),
+        ([{"should_sync": True}], "required", "This field is required.", "schemas__0__id"),
+        ([{"id": "nope"}], "invalid_input", "Must be a valid UUID.", "schemas__0__id"),
+        ([{"id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"}], "invalid_input",
+         "One or more schemas could not be found for this source", None),
+        (["{charge}", "{charge}"], "invalid_input", "Schema updates must contain unique ids", None),
+        ([{"id": "{charge}", "sync_type": "weekly"}], "invalid_choice", '"weekly" is not a valid choice.',
+         "schemas__0__sync_type"),
+        ([{"id": "{charge}", "sync_frequency": "2hour"}, {"id": "{customer}", "should_sync": False}],
+         "invalid_choice", '"2hour" is not a valid choice.', "sync_frequency"),
+    ],
+)  # fmt: skip
+def test_bulk_update_schemas_refusals_write_nothing(client, refused, schemas, code, detail, attr):
+    """bulk_update_schemas (schema_operations.py): the batch serializer's field errors, then ids that
+    repeat or are none of the source's (another source's schema is not this one's), then each item's
+    ExternalDataSchemaSerializer(partial=True).is_valid, all before anything is written: a
+    validation_error, nothing changed."""
+    stripe = seeded(client, "Stripe")
+    ids = {"{charge}": stripe["schemas"][0]["id"], "{customer}": stripe["schemas"][1]["id"]}
+
+    def resolve(item):
+        if isinstance(item, str):
+            return {"id": ids[item]}
+        return {k: ids.get(v, v) if isinstance(v, str) else v for k, v in item.items()}
+
+    refused("patch", f"{BASE}{stripe['id']}/bulk_update_schemas/", {"schemas": [resolve(s) for s in schemas]},
+            code, attr, detail)  # fmt: skip
+
+
+def test_bulk_update_schemas_ids_are_the_sources_own(client, refused):
+    """A schema of another source is not found on this one (the lookup filters on source_id)."""
+    stripe, hubspot = seeded(client, "Stripe"), seeded(client, "Hubspot")
+    body = {"schemas": [{"id": hubspot["schemas"][0]["id"], "should_sync": False}]}
+    refused("patch", f"{BASE}{stripe['id']}/bulk_update_schemas/", body, "invalid_input", None,
+            "One or more schemas could not be found for this source")  # fmt: skip
+    assert (
+        client.patch(
+            f"{BASE}0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/bulk_update_schemas/", json=body
+        ).status_code
+        == 404
+    )
+
+
+def test_a_schema_the_update_refuses_is_reported_and_the_rest_are_saved(client, backend):
+    """ExternalDataSchemaSerializer.update's refusals (external_data_schema.py) happen while each
+    schema is saved in its own transaction: bulk_update_schemas saves the others and answers
+    BulkSchemaSaveError (an APIException: invalid_request, bulk_schema_save_failed, 400) naming each
+    failed schema and why. CDC and xmin syncs are behind team flags mockhog's team does not have."""
+    stripe = seeded(client, "Stripe")
+    charge, customer, refund = stripe["schemas"][:3]
+    body = {
+        "schemas": [
+            {"id": charge["id"], "sync_type": "cdc"},
+            {"id": customer["id"], "should_sync": False},
+            {"id": refund["id"], "sync_type": "xmin"},
+        ]
+    }
+    response = client.patch(f"{BASE}{stripe['id']}/bulk_update_schemas/", json=body)
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "type": "invalid_request",
+        "code": "bulk_schema_save_failed",
+        "detail": f"These schemas in the batch could not be saved: {charge['name']} (CDC is not enabled for "
+        f"this team); {refund['name']} (xmin replication is only available for Postgres sources.). Any other "
+        "schemas in the batch were saved successfully — retry the ones listed here.",
+        "attr": None,
+    }
+    shown = {s["id"]: s for s in client.get(f"{BASE}{stripe['id']}/").get_json()["schemas"]}
+    assert shown[customer["id"]]["should_sync"] is False
+    assert shown[charge["id"]] == charge and shown[refund["id"]] == refund
+
+
+@pytest.mark.parametrize(
+    ("source_type", "change", "reason"),
+    [
+        ("Postgres", {"sync_type": "xmin"}, "xmin replication is not enabled for this team"),
+        ("Stripe", {"enabled_columns": ["id"]}, "Column selection is not supported for this source type."),
+        ("Stripe", {"incremental_field": "updated"},
+         "incremental_field cannot be applied to a schema with sync type full_refresh on its own. Include "
+         "sync_type in the same request to change the sync type."),
+        ("Stripe", {"sync_type": "webhook"},
+         f"Failed to register webhook on your source: {OFFLINE}. You can set up the webhook manually "
+         "from the Webhook tab."),
+    ],
+)  # fmt: skip
+def test_the_schema_updates_posthog_refuses(client, backend, source_type, change, reason):
+    """ExternalDataSchemaSerializer.update (external_data_schema.py): xmin on Postgres only and behind
+    its flag, no column selection on a managed-schema source (Stripe, Paddle, Zendesk), no bare
+    incremental-field edit on a schema whose sync type cannot use it. A webhook sync registers the
+    webhook with the vendor while the schema is saved, which mockhog cannot do."""
+    source = seeded(client, source_type)
+    schema = source["schemas"][0]
+    if "incremental_field" in change:  # the seeded schemas sync incrementally: one is made a full refresh
+        url = f"{BASE}{source['id']}/bulk_update_schemas/"
+        client.patch(url, json={"schemas": [{"id": schema["id"], "sync_type": "full_refresh"}]})
+    before = backend.store.dump()
+    response = client.patch(
+        f"{BASE}{source['id']}/bulk_update_schemas/", json={"schemas": [{"id": schema["id"], **change}]}
+    )
+    assert response.status_code == 400
+    assert response.get_json()["detail"] == (
+        f"These schemas in the batch could not be saved: {schema['name']} ({reason}). Any other schemas in "
+        "the batch were saved successfully — retry the ones listed here."
+    )
+    assert backend.store.dump() == before
+
+
+def test_enabling_a_schema_needs_a_sync_type_or_the_discovered_defaults(client):
+    """A schema with no sync type cannot be enabled alone ("Sync type must be set up first before
+    enabling schema"); apply_sync_defaults fills in what build_default_sync_settings picks for the
+    table (_fill_default_sync_settings), so the same request enables it."""
+    stripe = seeded(client, "Stripe")
+    added = client.post(f"{BASE}{stripe['id']}/refresh_schemas/").get_json()["added"]
+    assert added > 0
+    fresh = next(
+        s for s in client.get(f"{BASE}{stripe['id']}/").get_json()["schemas"] if s["sync_type"] is None
+    )
+    url = f"{BASE}{stripe['id']}/bulk_update_schemas/"
+    response = client.patch(url, json={"schemas": [{"id": fresh["id"], "should_sync": True}]})
+    assert response.status_code == 400
+    assert "(Sync type must be set up first before enabling schema)" in response.get_json()["detail"]
+    response = client.patch(
+        url, json={"schemas": [{"id": fresh["id"], "should_sync": True, "apply_sync_defaults": True}]}
+    )
+    assert response.status_code == 200
+    (schema,) = response.get_json()
+    assert schema["should_sync"] is True
+    # build_default_schemas' choice for the table (an incremental field where it has one)
+    default = next(c for c in default_schemas("Stripe") if c["name"] == fresh["name"])
+    assert {k: schema[k] for k in default if k != "name"} == {k: v for k, v in default.items() if k != "name"}
+
+
+def test_check_cdc_prerequisites_cannot_reach_the_database(client, backend):
+    """ExternalDataSourceCDCMixin.check_cdc_prerequisites (change_data_capture.py): a CDC source type
+    (Postgres, Supabase), its config, the management mode, each a bare 400; then PostHog checks the
+    prerequisites on a live Postgres connection, which mockhog cannot open: PostHog's 400 for a
+    connection that fails. Nothing is stored."""
+    before = backend.store.dump()
+    url = f"{BASE}check_cdc_prerequisites/"
+    config = {k: v for k, v in POSTGRES.items() if k != "source_type"} | {"port": 5432}
+    unsupported = "CDC prerequisite checks are only supported for CDC enabled sources."
+    cases = [
+        ({}, unsupported),
+        ({"source_type": "MySQL", **config}, unsupported),
+        ({"source_type": "Postgres", **config, "host": ""}, "Invalid source config: host is required"),
+        ({"source_type": "Postgres", **config, "cdc_management_mode": "manual"},
+         "cdc_management_mode must be 'posthog' or 'self_managed'."),
+        ({"source_type": "Supabase", **config, "cdc_management_mode": "self_managed"},
+         f"Could not connect to Postgres to check prerequisites: {OFFLINE} (h:5432)"),
+    ]  # fmt: skip
+    for body, message in cases:
+        response = client.post(url, json=body)
+        assert (response.status_code, response.get_json()) == (400, {"message": message}), body
+    assert backend.store.dump() == before
+
+
+def test_repair_cdc_needs_a_cdc_source_with_cdc_syncing(client, backend):
+    """ExternalDataSourceCDCMixin.repair_cdc (change_data_capture.py) and repair_cdc_source: a type with
+    no CDC adapter, CDC not enabled on the source, no active CDC schema: each a bare 400."""
+    before = backend.store.dump()
+    stripe, postgres = seeded(client, "Stripe"), seeded(client, "Postgres")
+    assert client.post(f"{BASE}{stripe['id']}/repair_cdc/").get_json() == {
+        "message": "CDC is not supported for source type: Stripe"
+    }
+    response = client.post(f"{BASE}{postgres['id']}/repair_cdc/")
+    assert (response.status_code, response.get_json()) == (
+        400,
+        {"message": "CDC is not enabled on this source."},
+    )
+    assert backend.store.dump() == before
+    client.patch(f"{BASE}{postgres['id']}/", json={"job_inputs": {"cdc_enabled": True}})
+    response = client.post(f"{BASE}{postgres['id']}/repair_cdc/")
+    assert response.get_json() == {"message": "There are no active CDC schemas on this source to repair."}
+    assert client.post(f"{BASE}0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/repair_cdc/").status_code == 404
+
+
+def test_webhook_info_of_a_source_type_without_webhooks(client):
+    """ExternalDataSourceWebhookSetupMixin.webhook_info (webhook_setup.py): not a WebhookSource, so
+    no inputs and no missing_events (WebhookInfoResponseSerializer omits them)."""
+    postgres = seeded(client, "Postgres")
+    assert client.get(f"{BASE}{postgres['id']}/webhook_info/").get_json() == {
+        "supports_webhooks": False,
+        "exists": False,
+        "auto_creation_blocked_reason": None,
+        "hog_function": None,
+        "webhook_url": None,
+        "schema_mapping": {},
+        "external_status": None,
+    }
+    for action in ("create_webhook", "update_webhook_inputs", "delete_webhook"):
+        response = client.post(f"{BASE}{postgres['id']}/{action}/", json={"inputs": {"signing_secret": "s"}})
+        assert (response.status_code, response.get_json()) == (
+            400, {"message": "This source type does not support webhooks"}
+        ), action  # fmt: skip
+
+
+def test_a_stripe_webhook_is_made_kept_for_manual_setup_and_deleted(client, backend):
+    """webhook_setup.py: create_webhook makes the warehouse_source_webhook function, then registers its
+    URL with Stripe (sources/stripe/stripe.py create_webhook); that call fails offline, so the answer is
+    200 success false with Stripe's failure message, and the function stays for a manual setup.
+    webhook_info then shows it (the status the CDP service reports nothing for, HogFunction.DEFAULT_STATE)
+    and Stripe's status read fails the same way; update_webhook_inputs stores the signing secret, which
+    the info shows as a secret; delete_webhook removes the function while Stripe's delete fails."""
+    stripe = seeded(client, "Stripe")
+    url = f"{BASE}{stripe['id']}/"
+    assert client.get(f"{url}webhook_info/").get_json() == {
+        "supports_webhooks": True,
+        "exists": False,
+        "auto_creation_blocked_reason": None,
+        "hog_function": None,
+        "webhook_url": None,
+        "schema_mapping": {},
+        "inputs": {},
+        "external_status": None,
+        "missing_events": [],
+    }
+    missing = client.post(f"{url}update_webhook_inputs/", json={"inputs": {"signing_secret": "whsec_1"}})
+    assert missing.get_json() == {
+        "message": "No webhook function found for this source. Create a webhook first."
+    }
+    made = client.post(f"{url}create_webhook/", json={})
+    assert made.status_code == 200
+    created = made.get_json()
+    assert created["success"] is False and created["pending_inputs"] == []
+    assert created["error"] == f"Failed to create webhook automatically: {OFFLINE}"
+    assert created["webhook_url"].startswith("http://localhost/public/webhooks/dwh/")
+    hook_id = created["webhook_url"].rsplit("/", 1)[1]
+    again = client.post(f"{url}create_webhook/", json={}).get_json()
+    assert again["webhook_url"] == created["webhook_url"]  # the same function, updated
+
+    info = client.get(f"{url}webhook_info/").get_json()
+    assert info["exists"] is True and info["webhook_url"] == created["webhook_url"]
+    assert info["hog_function"]["id"] == hook_id
+    assert info["hog_function"]["name"] == "Stripe warehouse source webhook"
+    assert info["hog_function"]["enabled"] is True
+    assert info["hog_function"]["status"] == {"state": 0, "tokens": 0, "rating": 0}
+    assert info["schema_mapping"] == {} and info["inputs"] == {} and info["missing_events"] == []
+    assert info["external_status"] == {
+        "exists": False, "url": None, "enabled_events": None, "status": None, "description": None,
+        "created_at": None, "api_version": None, "error": f"Failed to check webhook status: {OFFLINE}",
+    }  # fmt: skip
+
+    stored = client.post(f"{url}update_webhook_inputs/", json={"inputs": {"signing_secret": "whsec_1"}})
+    assert (stored.status_code, stored.get_json()) == (200, {"success": True})
+    assert client.get(f"{url}webhook_info/").get_json()["inputs"] == {"signing_secret": {"secret": True}}
+
+    deleted = client.post(f"{url}delete_webhook/")
+    assert deleted.get_json() == {
+        "success": True,
+        "external_deleted": False,
+        "error": f"Failed to delete webhook: {OFFLINE}",
+    }
+    assert client.get(f"{url}webhook_info/").get_json()["exists"] is False
+    assert client.post(f"{url}delete_webhook/").get_json() == {
+        "success": True, "external_deleted": False, "error": None
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("action", "body", "message"),
+    [
+        ("create_webhook", {"inputs": {"api_key": "x"}}, "Invalid webhook inputs"),
+        ("create_webhook", {"inputs": ["signing_secret"]}, "Invalid webhook inputs"),
+        ("create_webhook", {"inputs": {"signing_secret": ""}}, "Missing required fields: signing_secret"),
+        ("update_webhook_inputs", {}, "No inputs provided"),
+        ("update_webhook_inputs", {"inputs": "whsec"}, "No inputs provided"),
+        ("update_webhook_inputs", {"inputs": {"b": 1, "a": 2}}, "Invalid input keys: a, b"),
+        (
+            "update_webhook_inputs",
+            {"inputs": {"signing_secret": ""}},
+            "Missing required fields: signing_secret",
+        ),
+    ],
+)
+def test_webhook_input_refusals_change_nothing(client, backend, action, body, message):
+    """create_webhook and update_webhook_inputs (webhook_setup.py) accept only the source's
+    webhookFields (Stripe's: a required signing_secret), refused before anything is stored."""
+    stripe = seeded(client, "Stripe")
+    before = backend.store.dump()
+    response = client.post(f"{BASE}{stripe['id']}/{action}/", json=body)
+    assert (response.status_code, response.get_json()) == (400, {"message": message})
+    assert backend.store.dump() == before
+
+
+def test_preview_resource_reads_a_custom_manifest_and_cannot_reach_its_api(client, backend, refused):
+    """ExternalDataSourceSetupMixin.preview_resource (source_setup.py): SourcePreviewRequestSerializer
+    (limit 1 to 50), then only source_type Custom, its config (CustomSource.get_source_config: a
+    required manifest_json), a manifest that is JSON, a resource the manifest has; then a live read of
+    the resource's URL, which mockhog cannot make: PostHog's 200 for a failed live read, no rows and
+    the error set. Nothing is stored."""
+    before = backend.store.dump()
+    url = f"{BASE}preview_resource/"
+    manifest = {
+        "client": {"base_url": "https://api.example.com/v1/"},
+        "resources": [{"name": "users", "endpoint": {"path": "/users"}}],
+    }
+    good = {
+        "source_type": "Custom",
+        "payload": {"manifest_json": json.dumps(manifest)},
+        "resource_name": "users",
+    }
+    response = client.post(url, json=good)
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "rows": [],
+        "row_count": 0,
+        "columns": [],
+        "error": f"Could not reach https://api.example.com/v1/users: {OFFLINE}",
+    }
+    cases = [
+        ({**good, "source_type": "Postgres"}, "Preview is not supported for source type 'Postgres'."),
+        ({**good, "payload": {}}, "Invalid source config: manifest_json is required"),
+        ({**good, "payload": {"manifest_json": "{"}},
+         "Manifest is not valid JSON: Expecting property name enclosed in double quotes (line 1, col 2)"),
+        ({**good, "resource_name": "orders"}, "Resource 'orders' not found in manifest"),
+    ]  # fmt: skip
+    for body, message in cases:
+        answer = client.post(url, json=body)
+        assert (answer.status_code, answer.get_json()) == (400, {"message": message}), body
+    refused(
+        "post",
+        url,
+        {**good, "limit": 51},
+        "max_value",
+        "limit",
+        "Ensure this value is less than or equal to 50.",
+    )
+    refused("post", url, {k: v for k, v in good.items() if k != "resource_name"}, "required", "resource_name",
+            "This field is required.")  # fmt: skip
+    assert backend.store.dump() == before

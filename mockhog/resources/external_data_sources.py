@@ -918,14 +918,14 @@ class ExternalDataSources(Resource):
             self.save(call, {**record, "schemas": schemas, "_primary_keys": keys})
         if failures:
             # BulkSchemaSaveError: an APIException, so drf-exceptions-hog types it invalid_request.
+            # A reply, not a raise: the schemas that saved stay saved.
             reasons = "; ".join(f"{name} ({reason})" for name, reason in failures)
-            raise errors.ApiError(
-                400,
-                "invalid_request",
-                "bulk_schema_save_failed",
+            detail = (
                 f"These schemas in the batch could not be saved: {reasons}. Any other schemas in the "
-                "batch were saved successfully — retry the ones listed here.",
+                "batch were saved successfully — retry the ones listed here."
             )
+            refusal = errors.ApiError(400, "invalid_request", "bulk_schema_save_failed", detail)
+            return Reply(refusal.body, status=400)
         return [updated[schema_id] for schema_id in ids]
 
     def update_schema(self, record: Record, schema: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
@@ -1169,9 +1169,8 @@ class ExternalDataSources(Resource):
         # The inputs are saved on the function before the vendor is told of them.
         self.save(call, {**record, "_webhook": {**hook, "inputs": {**hook["inputs"], **inputs}}})
         if record["source_type"] in VENDOR_INPUT_UPDATE:
-            raise errors.BareError(
-                400, {"success": False, "error": f"Could not update the webhook: {OFFLINE}"}
-            )
+            # A reply, not a raise: the inputs stay saved on the function, as in PostHog.
+            return Reply({"success": False, "error": f"Could not update the webhook: {OFFLINE}"}, status=400)
         return {"success": True}
 
     @quirk("external_data_sources_delete_webhook_create")
