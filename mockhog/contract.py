@@ -527,6 +527,7 @@ _MESSAGES = {
 _FORMAT_MESSAGES = {
     "uuid": "Must be a valid UUID.",
     "email": "Enter a valid email address.",
+    "uri": "Enter a valid URL.",
     "date-time": "Datetime has wrong format. Use one of these formats instead: "
     "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].",
 }

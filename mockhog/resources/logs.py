@@ -19,6 +19,7 @@ from typing import Any
 
 from .. import errors
 from ..store import Record
+from . import log_patterns
 from .base import Call, Resource, iso, quirk
 
 DEFAULT_LIMIT = 1000
@@ -184,6 +185,60 @@ class Logs(Resource):
                 "top_services_volume_share_pct": _share(sum(len(m) for _, m in top), total),
             },
         }
+
+    @quirk("logs_patterns_create")
+    def patterns(self, call: Call) -> Any:
+        """LogsViewSet.patterns / PatternsQueryRunner: templates mined from the bodies of the rows
+        the filters select in [date_from, date_to), the range defaulting to the last hour
+        (mockhog.resources.log_patterns says how)."""
+        query, start, end = self._filters(call)
+        return self._mined(call, query, start, end or call.now)
+
+    @quirk("logs_patterns_diff_create")
+    def patterns_diff(self, call: Call) -> Any:
+        """LogsViewSet.patterns_diff / run_patterns_diff: the query's window mined against a
+        baseline, by default the same window a week earlier; each window's metadata."""
+        query, start, end = self._filters(call)
+        end = end or call.now
+        start = start or end - timedelta(hours=1)
+        raw = call.body.get("baselineDateRange") if isinstance(call.body, dict) else None
+        if raw:
+            if not isinstance(raw, dict):
+                raise errors.parse_error(_date_range_error(raw))
+            base_start = resolve_date(raw.get("date_from"), call.now, "baselineDateRange__date_from")
+            base_end = resolve_date(raw.get("date_to"), call.now, "baselineDateRange__date_to") or call.now
+            base_start = base_start or base_end - timedelta(hours=1)
+        else:
+            base_start, base_end = start - timedelta(days=7), end - timedelta(days=7)
+        current = self._mined(call, query, start, end)
+        baseline = self._mined(call, query, base_start, base_end)
+        entries = log_patterns.diff(
+            current["patterns"], baseline["patterns"], (start, end), (base_start, base_end)
+        )
+        return {
+            "entries": entries,
+            "current": _window_meta(current, start, end),
+            "baseline": _window_meta(baseline, base_start, base_end),
+        }
+
+    def _mined(
+        self, call: Call, query: dict[str, Any], start: datetime | None, end: datetime
+    ) -> dict[str, Any]:
+        rows = [
+            row
+            for row in self._matching(call, query, start, end)
+            if _parse_iso(row["timestamp"]) < end  # the runner's window is half-open
+        ]
+        rows.sort(key=_position)
+        samples = [
+            log_patterns.Sample(
+                row["body"], row["severity_text"], _service(row), _parse_iso(row["timestamp"])
+            )
+            for row in rows
+        ]
+        kept, sampled = log_patterns.sample_rows(samples, [row["uuid"] for row in rows])
+        first = start or (samples[0].timestamp if samples else end - timedelta(hours=1))
+        return log_patterns.mine(kept, len(samples), (first, end), sampled)
 
     def _query_data(self, call: Call) -> dict[str, Any]:
         data = (call.body or {}).get("query", {}) if isinstance(call.body, dict) else {}
@@ -423,6 +478,17 @@ def _service_aggregate(name: str, rows: list[Record], total: int) -> dict[str, A
             "error": errors_seen,
         },
         "active_rules": [],
+    }
+
+
+def _window_meta(results: dict[str, Any], start: datetime, end: datetime) -> dict[str, Any]:
+    return {
+        "scanned_count": results["scanned_count"],
+        "total_count": results["total_count"],
+        "sampled": results["sampled"],
+        "sample_coverage_pct": results["sample_coverage_pct"],
+        "date_from": start.isoformat(),
+        "date_to": end.isoformat(),
     }
 
 
