@@ -248,6 +248,38 @@ def test_generic_log_tools_are_accepted(cli: Cli, server: Server) -> None:
     assert _refused(server) == []
 
 
+def test_logs_alert_tools_run_an_alert_through_its_life(cli: Cli, server: Server) -> None:
+    """The logs-alerts-* tools against LogsAlertViewSet as mockhog serves it
+    (products/logs/backend/presentation/views/alerts_api.py): created with the CLI's defaults,
+    listed, retrieved, renamed (a threshold change is an event), given a webhook destination of
+    four HogFunctions that the delete tool removes again, and destroyed (then 404)."""
+    requests.delete(f"{server.url}/_mockhog/journal", timeout=10)
+    made = cli.call("logs-alerts-create", ALERT)
+    alert = made["id"]
+    assert (made["name"], made["state"], made["threshold_count"]) == ("web errors", "not_firing", 10)
+    assert made["evaluation_periods"] == 1 and made["check_interval_minutes"] == 5
+    listed = cli.call("logs-alerts-list", {})
+    assert alert in {row["id"] for row in listed["results"]}
+    assert cli.call("logs-alerts-retrieve", {"id": alert})["filters"] == ALERT["filters"]
+    changed = cli.call("logs-alerts-partial-update", {"id": alert, "name": "renamed", "threshold_count": 3})
+    assert (changed["name"], changed["threshold_count"]) == ("renamed", 3)
+    events = cli.call("logs-alerts-events-list", {"id": alert})
+    assert [event["kind"] for event in events["results"]] == ["threshold_change"]
+    hook = {"id": alert, "type": "webhook", "webhook_url": "https://example.com/hook"}
+    functions = cli.call("logs-alerts-destinations-create", hook)["hog_function_ids"]
+    assert len(set(functions)) == 4
+    url = f"{server.url}/api/projects/1/logs/alerts/{alert}/"
+    auth = {"Authorization": f"Bearer {DEFAULT_API_KEY}"}
+    assert requests.get(url, headers=auth, timeout=10).json()["destination_types"] == ["webhook"]
+    cli.call(
+        "logs-alerts-destinations-delete-create", {"id": alert, "hog_function_ids": functions}, "--confirm"
+    )
+    assert requests.get(url, headers=auth, timeout=10).json()["destination_types"] == []
+    cli.call("logs-alerts-destroy", {"id": alert}, "--confirm")
+    assert _refused(server) == []
+    assert requests.get(url, headers=auth, timeout=10).status_code == 404
+
+
 # -- every tool of the served families -------------------------------------------------------------
 # Each tool of the persons, logs, event definitions and external data sources families in the
 # bundle, as (method, path under /api/projects/{id}/, required scopes): read from its handler and its
@@ -300,27 +332,21 @@ TOOLS: dict[str, tuple[str, str, tuple[str, ...], str, dict[str, Any]]] = {
         {"query": {"dateRange": RANGE, "facetField": "severity_text", "serviceNames": ["web"]}},
     ),
     "logs-services-create": ("POST", "logs/services/", LOGS_READ, "served", IN_RANGE),
-    "logs-patterns": ("POST", "logs/patterns/", LOGS_READ, "missing", IN_RANGE),
-    "logs-patterns-diff": ("POST", "logs/patterns_diff/", LOGS_READ, "missing", IN_RANGE),
-    "logs-alerts-list": ("GET", "logs/alerts/", LOGS_READ, "missing", {}),
-    "logs-alerts-create": ("POST", "logs/alerts/", LOGS_WRITE, "missing", ALERT),
-    "logs-alerts-retrieve": ("GET", "logs/alerts/{id}/", LOGS_READ, "missing", {"id": UUID}),
-    "logs-alerts-partial-update": (
-        "PATCH", "logs/alerts/{id}/", LOGS_WRITE, "missing", {"id": UUID, "name": "renamed"},
-    ),
-    "logs-alerts-destroy": ("DELETE", "logs/alerts/{id}/", LOGS_WRITE, "missing", {"id": UUID}),
-    "logs-alerts-events-list": ("GET", "logs/alerts/{id}/events/", LOGS_READ, "missing", {"id": UUID}),
+    "logs-patterns": ("POST", "logs/patterns/", LOGS_READ, "served", IN_RANGE),
+    "logs-patterns-diff": ("POST", "logs/patterns_diff/", LOGS_READ, "served", IN_RANGE),
+    "logs-alerts-list": ("GET", "logs/alerts/", LOGS_READ, "driven", {}),
+    "logs-alerts-create": ("POST", "logs/alerts/", LOGS_WRITE, "driven", {}),
+    "logs-alerts-retrieve": ("GET", "logs/alerts/{id}/", LOGS_READ, "driven", {}),
+    "logs-alerts-partial-update": ("PATCH", "logs/alerts/{id}/", LOGS_WRITE, "driven", {}),
+    "logs-alerts-destroy": ("DELETE", "logs/alerts/{id}/", LOGS_WRITE, "driven", {}),
+    "logs-alerts-events-list": ("GET", "logs/alerts/{id}/events/", LOGS_READ, "driven", {}),
     "logs-alerts-simulate-create": (
-        "POST", "logs/alerts/simulate/", LOGS_READ, "missing",
+        "POST", "logs/alerts/simulate/", LOGS_READ, "served",
         {k: v for k, v in ALERT.items() if k != "name"} | {"date_from": "-7d"},
     ),
-    "logs-alerts-destinations-create": (
-        "POST", "logs/alerts/{id}/destinations/", LOGS_WRITE, "missing",
-        {"id": UUID, "type": "webhook", "webhook_url": "https://example.com/hook"},
-    ),
+    "logs-alerts-destinations-create": ("POST", "logs/alerts/{id}/destinations/", LOGS_WRITE, "driven", {}),
     "logs-alerts-destinations-delete-create": (
-        "POST", "logs/alerts/{id}/destinations/delete/", LOGS_WRITE, "missing",
-        {"id": UUID, "hog_function_ids": [UUID]},
+        "POST", "logs/alerts/{id}/destinations/delete/", LOGS_WRITE, "driven", {},
     ),
     "logs-anomalies-scan": ("POST", "logs/anomalies/scan/", LOGS_READ, "gated", {}),
     "logs-anomalies-series-bands": ("POST", "logs/anomalies/series_bands/", LOGS_READ, "gated", {}),
