@@ -283,12 +283,14 @@ class LogsAlerts(Resource):
             "cooldown_minutes": 0,
             **call.body,
         }
+        # The request serializer's fields in their declared order (DRF answers the first
+        # field's error), then its validate().
         filters = check_filters(body["filters"])
         require_a_filter(filters)
-        start = _simulate_start(body["date_from"], call.now)
         window, cadence = body["window_minutes"], body["check_interval_minutes"]
         if window not in ALLOWED_WINDOW_MINUTES:
             raise errors.validation_error(f"Must be one of {list(ALLOWED_WINDOW_MINUTES)}.", "window_minutes")
+        start = _simulate_start(body["date_from"], call.now)
         if body["datapoints_to_alarm"] > body["evaluation_periods"]:
             raise errors.validation_error("Cannot exceed evaluation_periods.", "datapoints_to_alarm")
         if cadence > window:
