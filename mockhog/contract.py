@@ -12,7 +12,7 @@ import decimal
 import json
 import re
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -59,11 +59,28 @@ def _format_checker() -> FormatChecker:
     def _is_datetime(value: object) -> bool:
         return not isinstance(value, str) or bool(datetime.fromisoformat(value.replace("Z", "+00:00")))
 
+    @checker.checks("date", raises=ValueError)
+    def _is_date(value: object) -> bool:
+        return not isinstance(value, str) or _is_iso_date(value)
+
     @checker.checks("email")
     def _is_email(value: object) -> bool:
         return not isinstance(value, str) or re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value) is not None
 
     return checker
+
+
+def _is_iso_date(text: str) -> bool:
+    """What DRF's DateField reads (django's parse_date): ``date.fromisoformat``, else
+    YYYY-M-D with one- or two-digit month and day."""
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        found = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
+        if not found:
+            raise
+        date(*map(int, found.groups()))
+    return True
 
 
 class Schemas:
@@ -528,6 +545,7 @@ _FORMAT_MESSAGES = {
     "uuid": "Must be a valid UUID.",
     "email": "Enter a valid email address.",
     "uri": "Enter a valid URL.",
+    "date": "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.",
     "date-time": "Datetime has wrong format. Use one of these formats instead: "
     "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].",
 }

@@ -416,7 +416,13 @@ def _publish(node: Any) -> Any:
         return node
     out = {key: _publish(value) for key, value in node.items() if key != "x-view"}
     for key, value in node.get("x-view", {}).items():
-        out[key] = sorted(set(out.get(key, [])) | set(value)) if key == "required" else _publish(value)
+        if key == "required":
+            out[key] = sorted(set(out.get(key, [])) | set(value))
+        elif key == "properties" and isinstance(out.get(key), dict):
+            # each property's own rules are added to what the schema already says of it
+            out[key] = {**out[key], **{n: {**out[key].get(n, {}), **_publish(v)} for n, v in value.items()}}
+        else:
+            out[key] = _publish(value)
     if "array" in _types(out) and "items" not in out and "prefixItems" not in out:
         out["items"] = {}
     if isinstance(out.get("default"), dict | list) and "null" in _types(out):

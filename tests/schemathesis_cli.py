@@ -48,7 +48,7 @@ BUSINESS_RULES = {
     r"(function|expression|dateDiff)|Cannot (parse|select)|Illegal types|Aggregation '|HAVING requires)",
     # the viewsets list DELETE in Allow (DRF's destroy exists) and refuse it: soft delete is a PATCH
     "these objects are never deleted, only marked deleted": r"^\[405\] DELETE /api/(projects|environments)/"
-    r"[^/]+/(actions|annotations|cohorts|insights|dashboards|feature_flags)/[^/]+/?\n",
+    r"[^/]+/(actions|annotations|cohorts|insights|dashboards|feature_flags|hog_functions)/[^/]+/?\n",
 }
 SCHEMA_VALID_REJECTED = "ST202"
 

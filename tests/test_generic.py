@@ -414,3 +414,20 @@ def test_a_request_view_keeps_its_required_write_only_fields(client):
         "required" not in schemas["RoleMembership"]
         or "user_uuid" not in schemas["RoleMembership"]["required"]
     )
+
+
+def test_a_date_parameter_takes_an_iso_date_only(client):
+    """DRF's DateField (django.utils.dateparse.parse_date): a format: date parameter refuses
+    other text."""
+    url = "/api/projects/1/web_analytics/overview/?date_to=2025-02-01&date_from="
+    for good in ("2025-01-01", "2025-1-1", "20250101"):  # date.fromisoformat, then django's regex
+        assert client.get(url + good).status_code == 200, good
+    for bad in ("abc", "2025-13-01", "2025-02-30"):
+        refused = client.get(url + bad)
+        assert refused.status_code == 400, bad
+        assert refused.get_json() == {
+            "type": "validation_error",
+            "code": "invalid_input",
+            "detail": "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.",
+            "attr": "date_from",
+        }
