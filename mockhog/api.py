@@ -154,6 +154,7 @@ def _send(response: Response, environ: dict[str, Any], start_response: Any) -> A
         or status < 200
         or status in (204, 304)
         or response.autocorrect_location_header
+        or "Content-Length" not in response.headers  # an empty body: Werkzeug sets 0
     ):
         return response(environ, start_response)
     start_response(response.status, response.headers.to_wsgi_list())
