@@ -50,6 +50,14 @@ def server() -> Iterator[Server]:
     running.close()
 
 
+@pytest.fixture
+def own_server() -> Iterator[Server]:
+    """A server of the test's own: what the test changes, the others never see."""
+    running = Server(Backend(seed=0))
+    yield running
+    running.close()
+
+
 class Cli:
     def __init__(self, bundle: Path, server: Server) -> None:
         self.bundle = bundle
@@ -209,29 +217,24 @@ def test_person_property_tools_change_the_person(cli: Cli, server: Server) -> No
     assert _refused(server) == []
 
 
-def test_persons_bulk_delete_tool_deletes_persons(bundle: Path) -> None:
+def test_persons_bulk_delete_tool_deletes_persons(bundle: Path, own_server: Server) -> None:
     """persons-bulk-delete posts bulk_delete (PersonViewSet.bulk_delete, posthog/api/person.py): the
-    persons of the distinct ids given are deleted, and the answer is PostHog's 202 summary. On a
-    server of its own: the tests above keep their persons."""
-    running = Server(Backend(seed=0))
-    try:
-        persons = running.backend.store.table(1, "persons")
-        person = next(iter(persons.values()))
-        summary = Cli(bundle, running).call(
-            "persons-bulk-delete",
-            {"distinct_ids": person["distinct_ids"][:1], "delete_events": True},
-            "--confirm",
-        )
-        assert summary == {
-            "persons_found": 1,
-            "persons_deleted": 1,
-            "events_queued_for_deletion": True,
-            "recordings_queued_for_deletion": False,
-            "deletion_errors": [],
-        }
-        assert persons.get(person["id"]) is None and _refused(running) == []
-    finally:
-        running.close()
+    persons of the distinct ids given are deleted, and the answer is PostHog's 202 summary."""
+    persons = own_server.backend.store.table(1, "persons")
+    person = next(iter(persons.values()))
+    summary = Cli(bundle, own_server).call(
+        "persons-bulk-delete",
+        {"distinct_ids": person["distinct_ids"][:1], "delete_events": True},
+        "--confirm",
+    )
+    assert summary == {
+        "persons_found": 1,
+        "persons_deleted": 1,
+        "events_queued_for_deletion": True,
+        "recordings_queued_for_deletion": False,
+        "deletion_errors": [],
+    }
+    assert persons.get(person["id"]) is None and _refused(own_server) == []
 
 
 def test_generic_log_tools_are_accepted(cli: Cli, server: Server) -> None:
@@ -484,21 +487,18 @@ REFUSED = {
 
 
 @pytest.mark.parametrize("tool", sorted(REFUSED))
-def test_a_call_posthog_refuses_gets_its_400_through_the_cli(tool: str, bundle: Path) -> None:
+def test_a_call_posthog_refuses_gets_its_400_through_the_cli(
+    tool: str, bundle: Path, own_server: Server
+) -> None:
     """The CLI reports PostHog's status and bare {"message"} body for these calls, and the
     refusal changes nothing in the store."""
-    running = Server(Backend(seed=0))
-    try:
-        before = running.backend.store.dump()
-        done = Cli(bundle, running).run(tool, _resolved(TOOLS[tool][4], _placeholders(running)), "--confirm")
-        assert done.returncode != 0
-        assert "Status Code: 400 (BAD REQUEST)" in done.stderr
-        assert (
-            f"Error Message: {json.dumps({'message': REFUSED[tool]}, separators=(',', ':'))}" in done.stderr
-        )
-        assert running.backend.store.dump() == before
-    finally:
-        running.close()
+    before = own_server.backend.store.dump()
+    arguments = _resolved(TOOLS[tool][4], _placeholders(own_server))
+    done = Cli(bundle, own_server).run(tool, arguments, "--confirm")
+    assert done.returncode != 0
+    assert "Status Code: 400 (BAD REQUEST)" in done.stderr
+    assert f"Error Message: {json.dumps({'message': REFUSED[tool]}, separators=(',', ':'))}" in done.stderr
+    assert own_server.backend.store.dump() == before
 
 
 @pytest.fixture(scope="module")
