@@ -67,16 +67,6 @@ THRESHOLD_FIELDS = (
     "evaluation_periods",
 )
 FILTER_KEYS = ("severityLevels", "serviceNames", "filterGroup")
-# The serializer's writable fields and their defaults (what a create or a PUT leaves out).
-WRITABLE_DEFAULTS: dict[str, Any] = {
-    "enabled": True,
-    "threshold_count": 100,
-    "threshold_operator": "above",
-    "window_minutes": 5,
-    "evaluation_periods": 1,
-    "datapoints_to_alarm": 1,
-    "cooldown_minutes": 0,
-}
 UNTITLED = "Untitled alert"
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 MAX_BLOCKED_WINDOWS = 5
@@ -88,6 +78,17 @@ DESTINATIONS_TABLE = "logs_alert_destinations"
 class LogsAlerts(Resource):
     seed_reads = ()
     seed_writes = (EVENTS_TABLE,)
+
+    def __init__(self, spec: Any, backend: Any) -> None:
+        super().__init__(spec, backend)
+        # What a create or a PUT leaves out: the writable fields' serializer defaults, as the schema
+        # holds them (the model's defaults of the fields its request body takes).
+        writable = backend.contract.schemas.definition(f"{spec.schema}.json", "LogsAlertConfigurationRequest")
+        self.writable_defaults = {
+            name: value
+            for name, value in self.defaults.items()
+            if name in writable.get("properties", {}) and value is not None
+        }
 
     # -- reads -------------------------------------------------------------------------------------
     def filter(self, call: Call, rows: list[Record]) -> list[Record]:
@@ -121,7 +122,7 @@ class LogsAlerts(Resource):
     # -- writes ------------------------------------------------------------------------------------
     @quirk("logs_alerts_create")
     def create(self, call: Call) -> Any:
-        data = self._validated(call, {**WRITABLE_DEFAULTS, **call.body}, None)
+        data = self._validated(call, {**self.writable_defaults, **call.body}, None)
         if len(self.table(call)) >= MAX_ALERTS_PER_TEAM:
             raise errors.validation_error(
                 f"Maximum number of alerts ({MAX_ALERTS_PER_TEAM}) reached for this team."
@@ -147,7 +148,7 @@ class LogsAlerts(Resource):
     @quirk("logs_alerts_update")
     def update(self, call: Call) -> Any:
         # A PUT is DRF's full update: the fields it leaves out take the serializer's defaults.
-        return self._update(call, {**WRITABLE_DEFAULTS, **call.body})
+        return self._update(call, {**self.writable_defaults, **call.body})
 
     @quirk("logs_alerts_partial_update")
     def partial_update(self, call: Call) -> Any:
