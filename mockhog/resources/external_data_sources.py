@@ -426,7 +426,6 @@ XMIN_FLAG_OFF = "xmin replication is not enabled for this team"
 # The sync types a stored schema takes in mockhog's model (schemas/: SyncType).
 STORED_SYNC_TYPES = ("full_refresh", "incremental", "append")
 INCREMENTAL_STYLE = ("incremental", "append", "webhook")
-SYNC_FREQUENCIES = ("never", "5min", "30min", "1hour", "6hour", "12hour", "24hour", "7day", "30day")
 # A webhook source's webhookFields (SourceConfig.webhookFields), as (name, required): Stripe's,
 # GitHub's and MailerLite's are one required signing_secret, Pipedrive's an HTTP user and password;
 # the other webhook sources are given the common signing_secret (not checked one by one).
@@ -558,6 +557,12 @@ class ExternalDataSources(Resource):
     def source_types(self) -> list[str]:
         """SourceTypeEnum, read from the schema that declares it."""
         return self.backend.contract.schemas.definition("source_types.json", "SourceType")["enum"]
+
+    @cached_property
+    def sync_frequencies(self) -> list[str]:
+        """ExternalDataSchema.sync_frequency's choices, read from the schema that declares them."""
+        schema = self.backend.contract.schemas.definition(f"{self.spec.schema}.json", "ExternalDataSchema")
+        return [value for value in schema["properties"]["sync_frequency"]["enum"] if value is not None]
 
     # -- reading -----------------------------------------------------------------------------
     def filter(self, call: Call, rows: list[Record]) -> list[Record]:
@@ -892,7 +897,7 @@ class ExternalDataSources(Resource):
         # is written: a field it refuses fails the whole request.
         for update in updates:
             frequency = update.get("sync_frequency")
-            if frequency is not None and frequency not in SYNC_FREQUENCIES:
+            if frequency is not None and frequency not in self.sync_frequencies:
                 raise errors.validation_error(
                     f'"{frequency}" is not a valid choice.', "sync_frequency", "invalid_choice"
                 )
@@ -938,11 +943,6 @@ class ExternalDataSources(Resource):
             and schema["sync_type"] is None
         ):
             data = {**self.sync_defaults(record, schema), **{k: v for k, v in data.items() if v is not None}}
-        frequency = data.get("sync_frequency")
-        if frequency is not None and frequency not in SYNC_FREQUENCIES:
-            raise errors.validation_error(
-                f'"{frequency}" is not a valid choice.', "sync_frequency", "invalid_choice"
-            )
         if data.get("enabled_columns") is not None and record["source_type"] in MANAGED_SCHEMA_SOURCES:
             raise errors.validation_error("Column selection is not supported for this source type.")
         sync_type = data.get("sync_type")
@@ -990,8 +990,8 @@ class ExternalDataSources(Resource):
             for name in ("incremental_field", "incremental_field_type"):
                 if name in data:
                     changed[name] = data[name]
-        if frequency:
-            changed["sync_frequency"] = frequency
+        if data.get("sync_frequency"):
+            changed["sync_frequency"] = data["sync_frequency"]
         should_sync = data.get("should_sync")
         schedulable = record["source_type"] not in DIRECT_ONLY and record.get("access_method") != "direct"
         if schedulable and should_sync is True and sync_type is None and schema["sync_type"] is None:
