@@ -39,17 +39,6 @@ MAX_SIMULATE_BUCKETS = 15_000
 DEFAULT_CHECK_INTERVAL_MINUTES = 5
 STATE_TIMELINE_HOURS = 24
 MAX_CONSECUTIVE_FAILURES = 5
-STATES = ("not_firing", "firing", "pending_resolve", "errored", "snoozed", "broken")
-EVENT_KINDS = (
-    "check",
-    "reset",
-    "enable",
-    "disable",
-    "snooze",
-    "unsnooze",
-    "threshold_change",
-    "broken_config",
-)
 # The event kinds a destination notifies on: one HogFunction each (alert_destinations.py).
 DESTINATION_EVENT_KINDS = ("firing", "resolved", "broken", "errored")
 # DestinationType: (value, label); the label words the validation messages.
@@ -84,6 +73,11 @@ class LogsAlerts(Resource):
         # What a create or a PUT leaves out: the writable fields' serializer defaults, as the schema
         # holds them (the model's defaults of the fields its request body takes).
         writable = backend.contract.schemas.definition(f"{spec.schema}.json", "LogsAlertConfigurationRequest")
+        # LogsAlertEvent.kind's choices (the events list's ?kind= filter), as the schema holds them
+        kinds = backend.contract.schemas.definition(f"{spec.schema}.json", "LogsAlertEvent")["properties"][
+            "kind"
+        ]
+        self.event_kinds = tuple(kinds["enum"])
         self.writable_defaults = {
             name: value
             for name, value in self.defaults.items()
@@ -255,8 +249,8 @@ class LogsAlerts(Resource):
         error whose state did not change); ``?kind=`` narrows to one kind; DRF's limit/offset page."""
         record = self.get(call)
         kind = call.query.get("kind")
-        if kind is not None and kind not in EVENT_KINDS:
-            raise errors.validation_error(f"Must be one of {sorted(EVENT_KINDS)}.", "kind")
+        if kind is not None and kind not in self.event_kinds:
+            raise errors.validation_error(f"Must be one of {sorted(self.event_kinds)}.", "kind")
         rows = [
             row
             for row in self._events(call, record["id"])
