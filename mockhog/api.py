@@ -31,6 +31,7 @@ from werkzeug.wrappers import Request
 from . import cors, errors
 from .backend import Backend
 from .catalog import PREFIXES, ROOT, Operation, Route
+from .contract import FormFile
 from .faults import DropConnection
 from .journal import ENTRY_OVERHEAD, Entry, bounded
 from .keys import ApiKey
@@ -549,8 +550,14 @@ def _read_body(req: Request) -> Any:
             reason = "too deeply nested" if isinstance(exc, RecursionError) else exc
             raise errors.parse_error(f"JSON parse error - {reason}") from None
     if media_type in (_FORM, "multipart/form-data"):
-        # Django's multipart parser skips a part whose Content-Disposition has no name.
-        return {key: req.form.getlist(key)[-1] for key in req.form if key is not None}
+        # Django's multipart parser skips a part whose Content-Disposition has no name, and a file
+        # part whose filename is blank; DRF's request.data is the fields, then the files.
+        data = {key: req.form.getlist(key)[-1] for key in req.form if key is not None}
+        for key in req.files:
+            parts = [part for part in req.files.getlist(key) if part.filename]
+            if key is not None and parts:
+                data[key] = FormFile(parts[-1].filename, parts[-1].read(), parts[-1].mimetype)
+        return data
     raise errors.unsupported_media_type(req.content_type or "")
 
 

@@ -27,10 +27,36 @@ from . import errors
 from .catalog import Catalog, Operation
 
 PAGE_SCHEMAS = {"limit_offset": "LimitOffsetPage", "cursor": "CursorPage"}
+
+
+class FormFile(str):
+    """A multipart part sent as a file (it has a filename), as DRF's ``request.data`` holds it:
+    beside the form's fields, winning over a field of its name. Its text is the file's name (what
+    ``str()`` of Django's upload is); only a field published as ``format: binary`` takes one."""
+
+    content: bytes
+    content_type: str
+
+    def __new__(cls, filename: str, content: bytes = b"", content_type: str = "") -> FormFile:
+        part = super().__new__(cls, filename)
+        part.content, part.content_type = content, content_type
+        return part
+
+
 _TRUE = {"true", "True", "TRUE", "1", "yes", "Yes", "on", "On", "t", "y"}
 _FALSE = {"false", "False", "FALSE", "0", "no", "No", "off", "Off", "f", "n"}
 _INTEGER = re.compile(r"^\s*-?\d+(\.0*)?\s*$")
-_PY_TYPE = {str: "str", int: "int", float: "float", bool: "bool", dict: "dict", list: "list"}
+# Python's type names as DRF's messages write them (Django's parser reads a file part into an
+# InMemoryUploadedFile).
+_PY_TYPE = {
+    str: "str",
+    int: "int",
+    float: "float",
+    bool: "bool",
+    dict: "dict",
+    list: "list",
+    FormFile: "InMemoryUploadedFile",
+}
 # drf-spectacular's pattern for a DecimalField: max_digits - decimal_places whole digits, then the places.
 _DECIMAL_PATTERN = re.compile(r"^\^-\?\\d\{0,(\d+)\}\(\?:\\\.\\d\{0,(\d+)\}\)\?\$$")
 _DECIMAL_MAX_STRING = 1000  # DecimalField.MAX_STRING_LENGTH
@@ -395,6 +421,11 @@ def _coerce(properties: dict[str, Any], data: dict[str, Any], numbers: bool = Tr
         prop = properties.get(name)
         if prop is None or value is None:
             continue
+        if isinstance(value, FormFile):
+            if prop.get("format") != "binary" and not prop.get("readOnly"):
+                message, code = _file_refusal(prop, value)
+                raise errors.validation_error(message, name, code)
+            continue
         types = _types(prop)
         digits = decimal_digits(prop)
         if digits and (numbers or isinstance(value, str)) and not isinstance(value, dict | list):
@@ -418,6 +449,21 @@ def _coerce(properties: dict[str, Any], data: dict[str, Any], numbers: bool = Tr
             elif isinstance(value, str) and prop.get("format") != "date-time":
                 out[name] = value.strip()
     return out
+
+
+def _file_refusal(prop: dict[str, Any], part: FormFile) -> tuple[str, str]:
+    """(message, code) of DRF's field for a file sent where it expects a value: a choice is looked
+    up by the file's name, a date or UUID fails to parse, a JSONField cannot dump it, and the rest
+    refuse its type."""
+    if "enum" in prop:
+        return f'"{part}" is not a valid choice.', "invalid_choice"
+    if prop.get("format") in _FORMAT_MESSAGES:
+        return _FORMAT_MESSAGES[prop["format"]], "invalid"
+    types = [t for t in _types(prop) if t != "null"]
+    if not types:
+        return "Value must be valid JSON.", "invalid"
+    code, message = _type_error(types, part)
+    return message, code
 
 
 def decimal_digits(prop: dict[str, Any]) -> tuple[int, int] | None:

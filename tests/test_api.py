@@ -1,6 +1,7 @@
 """The HTTP layer: routing, slashes, prefixes, projects, bodies and keys, as PostHog answers them."""
 
 import pytest
+import requests
 
 from mockhog import DEFAULT_API_KEY
 
@@ -89,6 +90,40 @@ def test_body_that_is_not_an_object(client):
 def test_form_bodies_are_parsed_like_drf(client):
     response = client.post("/api/projects/1/exports/", data={"insight": "2", "export_format": "text/csv"})
     assert response.status_code == 201 and response.get_json()["insight"] == 2
+
+
+def _multipart(parts: list[tuple[str, tuple]]) -> tuple[bytes, str]:
+    """A multipart body as requests writes it: (body, Content-Type)."""
+    prepared = requests.Request("POST", "http://mockhog/", files=parts).prepare()
+    return prepared.body, prepared.headers["Content-Type"]
+
+
+def test_a_file_part_is_read_as_drf_reads_it(client):
+    """DRF's request.data holds a multipart's files beside its fields (rest_framework/request.py,
+    _load_data_and_files), so a field sent as a file is that field's value: a CharField refuses it,
+    a ChoiceField looks its name up, a nested serializer expects a dictionary. Django's parser skips
+    a file part with a blank filename (django/http/multipartparser.py)."""
+    route = "/api/projects/1/warehouse_tables/file/"
+    refusals = {
+        "name": ("invalid_input", "Not a valid string."),
+        "format": ("invalid_choice", '"t.csv" is not a valid choice.'),
+        "credential": ("invalid_input", "Invalid data. Expected a dictionary, but got InMemoryUploadedFile."),
+    }
+    for field, (code, detail) in refusals.items():
+        body, content_type = _multipart([(field, ("t.csv", b"a,b\n1,2\n", "text/csv"))])
+        answer = client.post(route, data=body, content_type=content_type)
+        assert answer.status_code == 400, field
+        assert answer.get_json() == {
+            "type": "validation_error",
+            "code": code,
+            "detail": detail,
+            "attr": field,
+        }
+    # the file part wins over a field of its name, as QueryDict.update appends it after the field
+    body, content_type = _multipart([("name", (None, "events")), ("name", ("t.csv", b"x"))])
+    assert client.post(route, data=body, content_type=content_type).get_json()["attr"] == "name"
+    body, content_type = _multipart([("name", ("", b"x"))])
+    assert client.post(route, data=body, content_type=content_type).status_code == 200
 
 
 def test_unsupported_media_type(client):
