@@ -267,6 +267,7 @@ def test_names_are_unique_in_the_project(client, refused):
 def test_start_end_and_archive_drive_the_flags(client):
     """update(): the targeting flags are active exactly while the survey runs (start_date set, no
     end_date, not archived)."""
+    live = client.get(f"{BASE}?archived=false").get_json()["count"]
     body = make(client, targeting_flag_filters=TARGETING)
     url = f"{BASE}{body['id']}/"
 
@@ -284,7 +285,7 @@ def test_start_end_and_archive_drive_the_flags(client):
     assert active() == (True, True)
     client.patch(url, json={"end_date": "2025-06-02T00:00:00Z"})
     assert active() == (False, False)
-    assert client.get(f"{BASE}?archived=false").get_json()["count"] == 1
+    assert client.get(f"{BASE}?archived=false").get_json()["count"] == live + 1
 
 
 def test_launch_and_stop(client):
@@ -342,19 +343,34 @@ def test_delete_removes_the_survey_and_its_flags(client):
 
 def test_list_filters(client):
     """SurveyFilterSet (archived, type, ids) and search over name and description, newest first."""
-    one = make(client, name="Onboarding feedback")
-    two = make(client, name="Widget", type="widget", description="tell us about onboarding")
 
     def names(query):
         return [row["name"] for row in client.get(f"{BASE}{query}").get_json()["results"]]
 
-    assert names("") == ["Widget", "Onboarding feedback"]
+    seeded = names("")
+    one = make(client, name="Onboarding feedback")
+    two = make(client, name="Widget", type="widget", description="tell us about onboarding")
+    assert names("") == ["Widget", "Onboarding feedback", *seeded]
     assert names("?type=widget") == ["Widget"]
     assert names("?search=onboarding") == ["Widget", "Onboarding feedback"]
     assert names(f"?ids={one['id']}") == ["Onboarding feedback"]
     assert client.get(f"{BASE}?search=onboarding").get_json()["results"][0]["search_match_type"] == "exact"
     assert client.get(f"{BASE}?ids=nope").get_json()["attr"] == "ids"
     assert two["type"] == "widget"
+
+
+def test_the_seed_has_surveys_that_are_not_running(client):
+    """The default world's surveys (fixtures/default.json): a draft, an ended and an archived one,
+    so no SDK is shown one; the first change creates the internal targeting flag, as PostHog's
+    update does for a survey that has none (posthog/api/survey.py, _add_user_survey_interacted_filters)."""
+    rows = client.get(BASE).get_json()["results"]
+    assert len(rows) == 3
+    assert [row["start_date"] is None for row in rows].count(True) == 1
+    assert all(row["start_date"] is None or row["end_date"] > row["start_date"] for row in rows)
+    assert [row["archived"] for row in rows].count(True) == 1
+    assert all(row["internal_targeting_flag"] is None and row["questions"][0]["id"] for row in rows)
+    changed = client.patch(f"{BASE}{rows[0]['id']}/", json={"description": "Asked once."}).get_json()
+    assert flag(client, changed["internal_targeting_flag"])["active"] is False
 
 
 def test_hostile_shapes_are_a_400(refused):

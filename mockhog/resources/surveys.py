@@ -295,6 +295,37 @@ def check_base_language(value: Any) -> str:
     return normalized
 
 
+# What SurveySerializer's create leaves a survey with where the body says nothing (the model's
+# defaults), beside the schema's.
+NEW_SURVEY: dict[str, Any] = {
+    "description": "",
+    "schedule": "once",
+    "questions": None,
+    "conditions": None,
+    "appearance": None,
+    "archived": False,
+    "responses_limit": None,
+    "iteration_count": None,
+    "iteration_frequency_days": None,
+    "current_iteration": None,
+    "current_iteration_start_date": None,
+    "response_sampling_start_date": None,
+    "response_sampling_interval_type": "week",
+    "response_sampling_interval": None,
+    "response_sampling_limit": None,
+    "response_sampling_daily_limits": None,
+    "enable_partial_responses": False,
+    "enable_iframe_embedding": False,
+    "base_language": "en",
+    "translations": None,
+    "form_content": None,
+    "linked_flag_id": None,
+    "linked_insight_id": None,
+    "start_date": None,
+    "end_date": None,
+}
+
+
 class Surveys(Resource):
     """SurveyViewSet (a ModelViewSet: DELETE deletes)."""
 
@@ -383,31 +414,7 @@ class Surveys(Resource):
         now = call.timestamp()
         record: Record = {
             **self.defaults,
-            "description": "",
-            "schedule": "once",
-            "questions": None,
-            "conditions": None,
-            "appearance": None,
-            "archived": False,
-            "responses_limit": None,
-            "iteration_count": None,
-            "iteration_frequency_days": None,
-            "current_iteration": None,
-            "current_iteration_start_date": None,
-            "response_sampling_start_date": None,
-            "response_sampling_interval_type": "week",
-            "response_sampling_interval": None,
-            "response_sampling_limit": None,
-            "response_sampling_daily_limits": None,
-            "enable_partial_responses": False,
-            "enable_iframe_embedding": False,
-            "base_language": "en",
-            "translations": None,
-            "form_content": None,
-            "linked_flag_id": None,
-            "linked_insight_id": None,
-            "start_date": None,
-            "end_date": None,
+            **NEW_SURVEY,
             **{k: v for k, v in data.items() if k != "_create_in_folder"},
             "id": call.new_uuid(),
             "created_at": now,
@@ -775,6 +782,35 @@ class Surveys(Resource):
         if _passed(record.get(field), call.now):
             return self.serialize(call, record)
         return self.serialize(call, self.save(call, {**record, field: call.timestamp()}))
+
+    # -- seed ------------------------------------------------------------------------------
+    def seed(self, ctx: Any) -> list[Record]:
+        """The profile's surveys, none of them running (so no SDK is shown one): a draft, one that
+        ran and ended, one that ended and was archived. They predate internal targeting flags,
+        which PostHog's update creates (sync_flags here) the first time one is changed."""
+        records = []
+        for spec in ctx.profile["surveys"]:
+            created = ctx.moment(90, 60)
+            record: Record = {
+                **self.defaults,
+                **NEW_SURVEY,
+                "name": spec["name"],
+                "description": spec.get("description", ""),
+                "type": spec["type"],
+                "questions": [{**question, "id": ctx.uuid()} for question in spec["questions"]],
+                "id": ctx.uuid(),
+                "created_at": created,
+                "_updated_at": created,
+                "created_by": user_basic(ctx.user),
+                "_targeting_flag": None,
+                "iteration_start_dates": [],
+                "_actions": [],
+            }
+            if spec["state"] in ("completed", "archived"):
+                record.update(start_date=ctx.moment(55, 40), end_date=ctx.moment(35, 10))
+                record["archived"] = spec["state"] == "archived"
+            records.append(record)
+        return records
 
 
 def _passed(moment: str | None, now: datetime) -> bool:
