@@ -117,6 +117,22 @@ def test_nested_routes_are_scoped_by_their_parent(client):
     assert created.status_code == 201 and created.get_json()["dashboard_id"] == 2
 
 
+def test_seeded_records_point_at_the_world_that_exists(client):
+    """A generic record's creator is the world's user (UserBasicSerializer of who made it, as
+    /api/users/@me shows them), its team the project it is under; a made-up person's address is
+    made of their name."""
+    me = client.get("/api/users/@me/").get_json()
+    notebook = client.get("/api/projects/1/notebooks/").get_json()["results"][0]
+    for field in ("created_by", "last_modified_by"):
+        assert notebook[field]["uuid"] == me["uuid"] and notebook[field]["email"] == me["email"]
+    exports = client.get("/api/projects/1/batch_exports/").get_json()["results"]
+    assert exports and all(row["team_id"] == 1 for row in exports)
+    members = client.get("/api/organizations/@current/members/").get_json()["results"]
+    for member in members:
+        user = member["user"]
+        assert user["email"].startswith(f"{user['first_name']}.{user['last_name']}".lower())
+
+
 def test_custom_actions_answer_a_schema_built_body_and_say_generic(client):
     short_id = client.get("/api/projects/1/notebooks/").get_json()["results"][0]["short_id"]
     response = client.get(f"/api/projects/1/notebooks/{short_id}/activity/")

@@ -9,10 +9,13 @@ bounded, so recursive schemas (HogQL query nodes) end in their required fields o
 
 from __future__ import annotations
 
+import copy
 import random
 import string
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
@@ -20,6 +23,7 @@ from typing import Any
 from ..datafiles import read_fixture
 
 MAX_DEPTH = 4  # below this, objects keep only their required properties
+USER_COMPONENT = "UserBasic"  # UserBasicSerializer: who created or changed a record
 _ALNUM = string.ascii_letters + string.digits
 
 
@@ -65,6 +69,16 @@ class Words:
         return f"#{self.rng.getrandbits(24):06x}"
 
 
+@dataclass(frozen=True)
+class References:
+    """What a made value must point at rather than invent: records that exist. ``user``: who a
+    ``*_by`` user (``created_by``, ``last_modified_by``) is; ``fields``: a property name -> its
+    value where the property's type takes it (``team_id`` is the project's id)."""
+
+    user: dict[str, Any] | None = None
+    fields: dict[str, Any] = dataclass_field(default_factory=dict)
+
+
 class ValueMaker:
     """Builds a value that validates against a schema (components resolved by ``resolve``)."""
 
@@ -73,11 +87,13 @@ class ValueMaker:
         resolve: Callable[[str], Any],
         rng: random.Random,
         clock: datetime,
+        references: References | None = None,
     ) -> None:
         self.resolve = resolve
         self.rng = rng
         self.words = Words(rng)
         self.clock = clock
+        self.references = references or References()
 
     def make(self, schema: Any, name: str = "", depth: int = 0) -> Any:
         if not isinstance(schema, dict) or schema is True:
@@ -129,7 +145,17 @@ class ValueMaker:
                 continue
             if prop not in required and isinstance(sub, dict) and sub.get("writeOnly"):
                 continue
-            out[prop] = self.make(sub, prop, depth + 1)
+            known = self.references.fields.get(prop, _UNKNOWN)
+            if prop.endswith("_by") and self.references.user and _component_name(sub) == USER_COMPONENT:
+                out[prop] = copy.deepcopy(self.references.user)
+            elif _takes(self._deref(sub), known):
+                out[prop] = known
+            else:
+                out[prop] = self.make(sub, prop, depth + 1)
+        first, last = out.get("first_name"), out.get("last_name")
+        if isinstance(out.get("email"), str) and isinstance(first, str) and isinstance(last, str):
+            # one person: the address is made of the name beside it
+            out["email"] = f"{first}.{last}{self.rng.randint(1, 99)}@example.com".lower()
         return out
 
     def _array(self, schema: dict[str, Any], name: str, depth: int) -> list[Any]:
@@ -223,6 +249,31 @@ class ValueMaker:
         if pattern.startswith(r"^-?\d"):
             return "0"
         return text
+
+
+_UNKNOWN = object()
+_JSON_TYPES = {bool: "boolean", int: "integer", str: "string"}
+
+
+def _component_name(schema: dict[str, Any]) -> str | None:
+    """The component a schema is: a ``$ref``, or an ``allOf`` of one (drf-spectacular's way of
+    adding readOnly or nullable to a reference)."""
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1]
+    parts = schema.get("allOf")
+    if isinstance(parts, list) and len(parts) == 1 and isinstance(parts[0], dict) and "$ref" in parts[0]:
+        return parts[0]["$ref"].rsplit("/", 1)[-1]
+    return None
+
+
+def _takes(schema: dict[str, Any], value: Any) -> bool:
+    """Whether a known field value fits the property's declared type (a ``team`` that is an
+    object is no id)."""
+    if value is _UNKNOWN:
+        return False
+    declared = schema.get("type")
+    types = [declared] if isinstance(declared, str) else list(declared or [])
+    return _JSON_TYPES.get(type(value)) in types and "enum" not in schema
 
 
 def _bound(schema: dict[str, Any], inclusive: str, exclusive: str, step: int, default: int) -> float:

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 from .. import errors
 from ..pagination import DEFAULT_LIMIT, cursor_page, limit_offset_page
 from . import Spec, SpecOperation
-from .values import ValueMaker
+from .values import USER_COMPONENT, References, ValueMaker
 
 if TYPE_CHECKING:
     from ..backend import Backend
@@ -546,17 +546,35 @@ class GenericEngine:
         base_key = (scope, op.table, key, id(schema))
         base = self._bases.get(base_key)
         if base is None:
-            made = self.make(schema, f"complete:{scope}:{op.table}:{key}:{_schema_name(schema)}")
+            made = self.make(schema, f"complete:{scope}:{op.table}:{key}:{_schema_name(schema)}", scope)
             made = {k: v for k, v in made.items() if k not in hidden} if isinstance(made, dict) else {}
             base = self._bases[base_key] = made
         return {**base, **public}
 
-    def make(self, schema: Any, stream: str) -> Any:
+    def make(self, schema: Any, stream: str, scope: Any = None) -> Any:
         """A deterministic value of ``schema`` for this backend's seed and a stream name, as the
-        server shows it: without write-only fields, at any depth."""
+        server shows it: without write-only fields, at any depth; in a scope, its users, project
+        and organization are the world's."""
         seed = f"{self.backend.seed}:{stream}"
-        maker = ValueMaker(self._resolve, random.Random(seed), self.backend.clock)
+        maker = ValueMaker(self._resolve, random.Random(seed), self.backend.clock, self._references(scope))
         return self._without_write_only(maker.make(schema), schema)
+
+    def _references(self, scope: Any) -> References | None:
+        """The world's records a value in ``scope`` points at: its user (UserBasicSerializer of
+        the request's user, PostHog's created_by), its project and organization ids."""
+        if scope is None:
+            return None
+        world = self.backend.world
+        user = self.backend.user
+        shown = self.spec.components.get(USER_COMPONENT, {}).get("properties", {})
+        basic = {name: user.get(name) for name in shown}
+        fields: dict[str, Any] = {
+            "organization": world.organization["id"],
+            "organization_id": world.organization["id"],
+        }
+        if isinstance(scope, int):
+            fields.update(team=scope, team_id=scope, project_id=scope)
+        return References(user=basic, fields=fields)
 
     def _resolve(self, ref: str) -> Any:
         return self.spec.components.get(ref.rsplit("/", 1)[-1], {})
@@ -615,7 +633,7 @@ class GenericEngine:
                 return self._upsert(call, op, scope, existing, body, viewset.upsert)
             check_unique(viewset, body, None, rows, key_field)
         key = table.allocate_id() if self.tables.integer_keys(op.table) else None
-        record = self.make(model, f"create:{scope}:{op.table}:{len(table)}:{call.rng.random()}")
+        record = self.make(model, f"create:{scope}:{op.table}:{len(table)}:{call.rng.random()}", scope)
         record = record if isinstance(record, dict) else {}
         record = self._merged(record, body, model)
         if key is None:
@@ -796,7 +814,7 @@ class GenericEngine:
         if record is not None and schema == self.tables.models.get(op.table):
             return self.view(scope, op, record)
         key = record.get(self.tables.key_field(op.table)) if record is not None else None
-        body = self.make(schema, f"action:{op.operation_id}:{scope}:{key}")
+        body = self.make(schema, f"action:{op.operation_id}:{scope}:{key}", scope)
         if isinstance(body, dict) and "results" in body and isinstance(body["results"], list):
             if "count" in body:
                 body["count"] = len(body["results"])
@@ -823,7 +841,7 @@ def seed_rows(engine: GenericEngine, scope: Any, table: str, profile: dict[str, 
         parent_keys = _parent_choices(engine, scope, parents)
     rows: dict[Any, Any] = {}
     for index in range(count):
-        record = engine.make(model, f"seed:{scope}:{table}:{index}")
+        record = engine.make(model, f"seed:{scope}:{table}:{index}", scope)
         if not isinstance(record, dict):
             continue
         if integer_ids:
