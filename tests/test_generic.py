@@ -119,14 +119,18 @@ def test_nested_routes_are_scoped_by_their_parent(client):
 
 def test_seeded_records_point_at_the_world_that_exists(client):
     """A generic record's creator is the world's user (UserBasicSerializer of who made it, as
-    /api/users/@me shows them), its team the project it is under; a made-up person's address is
-    made of their name."""
+    /api/users/@me shows them), its team the project it is under, its insight or dashboard one
+    that exists; a made-up person's address is made of their name."""
     me = client.get("/api/users/@me/").get_json()
     notebook = client.get("/api/projects/1/notebooks/").get_json()["results"][0]
     for field in ("created_by", "last_modified_by"):
         assert notebook[field]["uuid"] == me["uuid"] and notebook[field]["email"] == me["email"]
     exports = client.get("/api/projects/1/batch_exports/").get_json()["results"]
     assert exports and all(row["team_id"] == 1 for row in exports)
+    # a foreign key to a verified family names one of its rows (mockhog.spec.viewsets.FOREIGN_KEYS)
+    for subscription in client.get("/api/projects/1/subscriptions/").get_json()["results"]:
+        assert client.get(f"/api/projects/1/insights/{subscription['insight']}/").status_code == 200
+        assert client.get(f"/api/projects/1/dashboards/{subscription['dashboard']}/").status_code == 200
     members = client.get("/api/organizations/@current/members/").get_json()["results"]
     for member in members:
         user = member["user"]

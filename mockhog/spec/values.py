@@ -73,10 +73,12 @@ class Words:
 class References:
     """What a made value must point at rather than invent: records that exist. ``user``: who a
     ``*_by`` user (``created_by``, ``last_modified_by``) is; ``fields``: a property name -> its
-    value where the property's type takes it (``team_id`` is the project's id)."""
+    value, and ``choices``: a property name -> the values it may take (a foreign key's keys), each
+    where the property's type takes it (``team_id`` is the project's id)."""
 
     user: dict[str, Any] | None = None
     fields: dict[str, Any] = dataclass_field(default_factory=dict)
+    choices: dict[str, list[Any]] = dataclass_field(default_factory=dict)  # a foreign key's: one of these
 
 
 class ValueMaker:
@@ -146,6 +148,9 @@ class ValueMaker:
             if prop not in required and isinstance(sub, dict) and sub.get("writeOnly"):
                 continue
             known = self.references.fields.get(prop, _UNKNOWN)
+            keys = self.references.choices.get(prop)
+            if keys:
+                known = keys[self.rng.randrange(len(keys))]
             if prop.endswith("_by") and self.references.user and _component_name(sub) == USER_COMPONENT:
                 out[prop] = copy.deepcopy(self.references.user)
             elif _takes(self._deref(sub), known):

@@ -50,6 +50,19 @@ DEFAULT_COUNT = 3  # records per generic table, unless fixtures/ says otherwise
 PRIVATE_KEY = "_id"  # the stored key of records whose model has no id of its own
 
 
+# PostHog's foreign keys to the verified families, by the names its serializers give them (the
+# field, or Django's <field>_id column): a generic record that has one points at a seeded row.
+FOREIGN_KEYS = {
+    "dashboards": ("dashboard", "dashboard_id"),
+    "insights": ("insight", "insight_id"),
+    "cohorts": ("cohort", "cohort_id"),
+    "feature_flags": ("feature_flag", "feature_flag_id"),
+    "actions": ("action", "action_id"),
+    "experiments": ("experiment", "experiment_id"),
+    "surveys": ("survey", "survey_id"),
+}
+
+
 def organization_scope(organization_id: str) -> str:
     """The store key of an organization's tables (projects' tables are keyed by project id)."""
     return f"organization:{organization_id}"
@@ -572,9 +585,14 @@ class GenericEngine:
             "organization": world.organization["id"],
             "organization_id": world.organization["id"],
         }
+        choices: dict[str, list[Any]] = {}
         if isinstance(scope, int):
             fields.update(team=scope, team_id=scope, project_id=scope)
-        return References(user=basic, fields=fields)
+            for table, names in FOREIGN_KEYS.items():
+                seeded, _ = self.backend.store.snapshot.seed_table(scope, table)  # never the live rows
+                keys = [key for key, row in seeded.items() if not row.get("_deleted")]
+                choices.update(dict.fromkeys(names, keys))
+        return References(user=basic, fields=fields, choices=choices)
 
     def _resolve(self, ref: str) -> Any:
         return self.spec.components.get(ref.rsplit("/", 1)[-1], {})
