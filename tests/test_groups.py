@@ -1,6 +1,7 @@
 """Groups: cursor-paged list with its filters, create, find, property edits, activity and property stats."""
 
 import base64
+import json
 from datetime import datetime
 from urllib.parse import parse_qs, urlparse
 
@@ -36,10 +37,17 @@ def _create(client, key, properties=None, index=0):
     return client.post(BASE, json=body)
 
 
-@pytest.mark.parametrize("query", ["", "?group_type_index=", "?group_type_index=org", "?search=acme"])
+@pytest.mark.parametrize("query", ["", "?group_type_index=", "?search=acme"])
 def test_list_needs_a_group_type(client, query):
     response = client.get(f"{BASE}{query}")
     assert response.status_code == 400 and response.get_json() == LIST_REQUIRED
+
+
+def test_a_group_type_that_is_no_integer_is_refused(client):
+    """GroupsViewSet.list: int() of the parameter, else "A valid integer is required."."""
+    response = client.get(f"{BASE}?group_type_index=org")
+    assert response.status_code == 400
+    assert response.get_json() == _error("group_type_index", "A valid integer is required.")
 
 
 def test_list_is_one_type_newest_first(client):
@@ -69,47 +77,57 @@ def test_cursor_pages_are_disjoint_and_forward_only(client):
     assert keys[:75] == [f"bulk-{n:03d}" for n in reversed(range(75))]
 
 
-def _cursor(text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
+def _cursor(payload: object) -> str:
+    text = payload if isinstance(payload, str) else json.dumps(payload)
+    return base64.urlsafe_b64encode(text.encode()).decode()
 
 
-def test_next_cursor_is_drfs_format(client):
-    """GroupsViewSet pages with GroupCursorPagination, a plain DRF CursorPagination ordered by
-    -created_at (ee/clickhouse/views/groups.py): the cursor is base64 of ``o``/``p`` where ``p`` is
-    ``str()`` of the last shown row's created_at (DRF's _get_position_from_instance)."""
+def _microseconds(moment: str) -> int:
+    return round(datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp() * 1_000_000)
+
+
+def test_next_cursor_is_the_last_rows_keyset(client):
+    """GroupsViewSet.list pages list_groups by keyset (ee/clickhouse/views/groups.py,
+    posthog/models/group/util.py): the next link carries group_type_index, the cursor (URL-safe
+    base64 of {"c": the last row's created_at in microseconds, "k": its group_key}) and the filters."""
     for number in range(75):
         _create(client, f"bulk-{number:03d}", {"n": number})
+    page = client.get(f"{BASE}?group_type_index=0&search=&group_key=bulk").get_json()
+    assert len(page["results"]) == 75 and page["next"] is None
     page = client.get(f"{BASE}?group_type_index=0").get_json()
-    cursor = parse_qs(urlparse(page["next"]).query)["cursor"][0]
-    tokens = parse_qs(base64.b64decode(cursor).decode())
-    last = page["results"][-1]["created_at"]
-    expected = str(datetime.fromisoformat(last.replace("Z", "+00:00")))
-    assert tokens == {"p": [expected]} and " " in expected and expected.endswith("+00:00")
+    query = parse_qs(urlparse(page["next"]).query)
+    assert set(query) == {"group_type_index", "cursor"} and query["group_type_index"] == ["0"]
+    last = page["results"][-1]
+    decoded = json.loads(base64.urlsafe_b64decode(query["cursor"][0]))
+    assert decoded == {"c": _microseconds(last["created_at"]), "k": last["group_key"]}
+    searched = client.get(f"{BASE}?group_type_index=0&search=bulk-0&group_key=bulk").get_json()
+    assert searched["next"] is None  # fewer than a page match
+    rest = client.get(page["next"]).get_json()
+    assert len(rest["results"]) == 15 and rest["next"] is None
 
 
-@pytest.mark.parametrize("cursor", [_cursor("not-a-cursor"), _cursor('{"timestamp": "x"}'), "%%%"])
-def test_a_cursor_never_issued_is_the_first_page(client, cursor):
-    """DRF's CursorPagination.decode_cursor: base64 of ASCII without o/r/p keys means offset 0,
-    no position: the first page (rest_framework/pagination.py, used by ee/clickhouse/views/groups.py)."""
-    first = client.get(f"{BASE}?group_type_index=0").get_json()
-    response = client.get(f"{BASE}?group_type_index=0&cursor={cursor}")
-    assert response.status_code == 200 and response.get_json() == first
+def test_a_cursor_in_milliseconds_is_read_as_one(client):
+    """_decode_groups_cursor: a timestamp below 10^15 is milliseconds (older cursors' unit)."""
+    rows = client.get(f"{BASE}?group_type_index=0").get_json()["results"]
+    pivot = rows[9]
+    cursor = _cursor({"c": _microseconds(pivot["created_at"]) // 1000, "k": pivot["group_key"]})
+    after = client.get(f"{BASE}?group_type_index=0&cursor={cursor}").get_json()["results"]
+    assert after and all(row["created_at"] <= pivot["created_at"] for row in after)
+    assert pivot["group_key"] not in [row["group_key"] for row in after]
 
 
 @pytest.mark.parametrize(
     "cursor",
-    ["cj14", _cursor("o=x"), _cursor("o=-1"), "abc", _cursor("p=é"), _cursor("p=yesterday")],
-)
-def test_invalid_cursor_is_404(client, backend, cursor):
-    """DRF's decode_cursor answers 404 "Invalid cursor" for text that is not base64 of ASCII or a
-    non-integer offset or reverse flag (rest_framework/pagination.py); a position that is no
-    datetime would fail in PostHog's ORM (a 500), and is a 404 here."""
+    ["not-base64!", "abc", _cursor("not json"), _cursor({"c": 1, "i": 5}), _cursor({"c": "x", "k": "a"}),
+     _cursor("o=1&p=2025-05-01+12%3A00%3A00%2B00%3A00"), "%%%"],
+)  # fmt: skip
+def test_a_cursor_never_issued_is_the_first_page(client, backend, cursor):
+    """_decode_groups_cursor answers (0, "") for anything it cannot read, and for a cursor keyed
+    on the row id ("i", before the keyset moved to group_key): the first page, changing nothing."""
     before = backend.store.dump()
+    first = client.get(f"{BASE}?group_type_index=0").get_json()
     response = client.get(f"{BASE}?group_type_index=0&cursor={cursor}")
-    assert response.status_code == 404
-    assert response.get_json() == {
-        "type": "invalid_request", "code": "not_found", "detail": "Invalid cursor", "attr": None,
-    }  # fmt: skip
+    assert response.status_code == 200 and response.get_json() == first
     assert backend.store.dump() == before
 
 

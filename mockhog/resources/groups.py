@@ -7,20 +7,23 @@ entries (scope "Group") live on the group record as ``_activity``, newest last.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from collections import Counter, defaultdict
 from typing import Any
+from urllib.parse import urlencode
 
 from .. import errors
 from ..store import Record
-from .base import Call, Resource, quirk
+from .base import Call, Resource, parse_time, quirk
 
 LIST_GROUP_TYPE_REQUIRED = (
     "You must pass ?group_type_index= in this URL. To get a list of valid group types, "
     "call /api/:project_id/groups_types/."
 )
 PARAM_REQUIRED = "This query parameter is required."
+GROUPS_PAGE = 100  # list_groups' limit
 PROPERTY_VALUES_LIMIT = 20
 
 
@@ -33,9 +36,39 @@ class Groups(Resource):
         return {t["index"]: t["name"] for t in self.profile["groups"]["types"]}
 
     # -- lookups -----------------------------------------------------------------------------
-    def filter(self, call: Call, rows: list[Record]) -> list[Record]:
-        if call.query.get("group_type_index") is None:
+    @quirk("groups_list")
+    def list(self, call: Call) -> dict[str, Any]:
+        """GroupsViewSet.list over list_groups: newest first (created_at, then group_key, both
+        descending), 100 a page, forward-only keyset pages whose cursor is the last row's
+        (created_at in microseconds, group_key); ``previous`` is always null."""
+        raw = (call.query_lists.get("group_type_index") or [""])[-1]
+        if not raw:
             raise errors.validation_error(LIST_GROUP_TYPE_REQUIRED, "group_type_index")
+        try:
+            index = int(raw)
+        except ValueError:
+            raise errors.validation_error("A valid integer is required.", "group_type_index") from None
+        call.query["group_type_index"] = index
+        rows = sorted(
+            self.filter(call, self.listed(call)),
+            key=lambda row: (_microseconds(row["created_at"]), row["group_key"]),
+            reverse=True,
+        )
+        after = _decode_cursor(call.query.get("cursor") or "")
+        if after[0] > 0:
+            rows = [row for row in rows if (_microseconds(row["created_at"]), row["group_key"]) < after]
+        page, more = rows[:GROUPS_PAGE], len(rows) > GROUPS_PAGE
+        next_url = None
+        if more:
+            last = page[-1]
+            params: dict[str, Any] = {"group_type_index": index, "cursor": _encode_cursor(last)}
+            for name in ("search", "group_key"):
+                if call.query.get(name):
+                    params[name] = call.query[name]
+            next_url = f"{call.url.base}?{urlencode(params)}"
+        return {"next": next_url, "previous": None, "results": [self.serialize(call, row) for row in page]}
+
+    def filter(self, call: Call, rows: list[Record]) -> list[Record]:
         index = call.query["group_type_index"]
         needle = call.query.get("group_key", "").lower()
         rows = [r for r in rows if r["group_type_index"] == index and needle in r["group_key"].lower()]
@@ -323,3 +356,27 @@ def _seed_activity(ctx: Any, group: Record) -> list[dict[str, Any]]:
         )
         for name in names
     ]
+
+
+def _microseconds(moment: str) -> int:
+    parsed = parse_time(moment)
+    return round(parsed.timestamp() * 1_000_000) if parsed else 0
+
+
+def _encode_cursor(row: Record) -> str:
+    """_encode_groups_cursor: URL-safe base64 of {"c": created_at in microseconds, "k": group_key}."""
+    payload = json.dumps({"c": _microseconds(row["created_at"]), "k": row["group_key"]})
+    return base64.urlsafe_b64encode(payload.encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[int, str]:
+    """_decode_groups_cursor: a cursor that does not decode, or an old one keyed by the row id
+    (no "k"), starts from the first page; a timestamp in milliseconds is read as one."""
+    try:
+        data = json.loads(base64.urlsafe_b64decode(cursor))
+        if "k" not in data:
+            return 0, ""
+        moment, key = int(data.get("c", 0)), str(data.get("k", ""))
+    except Exception:  # PostHog's own catch-all: any bad cursor is no cursor
+        return 0, ""
+    return (moment * 1000 if 0 < moment < 1e15 else moment), key
