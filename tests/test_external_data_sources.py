@@ -377,13 +377,45 @@ def test_refresh_schemas_adds_the_tables_the_source_gained(client):
     ).get_json()
     response = client.post(f"{BASE}{source['id']}/refresh_schemas/")
     assert response.status_code == 200
-    assert response.get_json() == {"added": len(tables) - 3, "deleted": 0}
+    assert response.get_json() == {
+        "added": len(tables) - 3, "deleted": 0, "auto_enabled": 0, "total_tables_seen": len(tables),
+    }  # fmt: skip
     schemas = client.get(f"{BASE}{source['id']}/").get_json()["schemas"]
     assert [s["name"] for s in schemas] == ["accounts", "files", "shares"] + [
         t["table"] for t in tables if t["table"] not in ("accounts", "files", "shares")
     ]
     assert all(not s["should_sync"] for s in schemas[3:])
-    assert client.post(f"{BASE}{source['id']}/refresh_schemas/").get_json() == {"added": 0, "deleted": 0}
+    again = client.post(f"{BASE}{source['id']}/refresh_schemas/").get_json()
+    assert again == {"added": 0, "deleted": 0, "auto_enabled": 0, "total_tables_seen": len(tables)}
+
+
+def test_refresh_schemas_syncs_new_tables_the_source_auto_syncs(client):
+    """refresh_schemas' auto_enable_new_schemas (products/warehouse_sources/backend/models/
+    external_data_schema.py): with auto_sync_new_schemas on, new tables whose name (or the tail
+    after a schema prefix) matches a pattern (a glob, case-insensitive, stripped) sync at
+    once, incrementally where the table has a field to sync on."""
+    source = seeded(client, "Postgres")
+    url = f"{BASE}{source['id']}/"
+    tables = client.post(f"{BASE}database_schema/", json={**POSTGRES, "port": 5432}).get_json()
+    new = [t for t in tables if t["table"] not in ("accounts", "files", "shares")]
+    wanted = new[0]["table"]
+    patched = client.patch(
+        url, json={"auto_sync_new_schemas": True, "auto_sync_schema_patterns": [f" {wanted.upper()} "]}
+    )
+    assert patched.status_code == 200, patched.get_json()
+    answer = client.post(f"{url}refresh_schemas/").get_json()
+    assert answer == {"added": len(new), "deleted": 0, "auto_enabled": 1, "total_tables_seen": len(tables)}
+    schemas = {s["name"]: s for s in client.get(url).get_json()["schemas"]}
+    enabled = schemas[wanted]
+    assert enabled["should_sync"] is True
+    if new[0]["incremental_available"]:
+        assert (
+            enabled["sync_type"] == "incremental"
+            and enabled["incremental_field"] == new[0]["incremental_field"]
+        )
+    else:
+        assert enabled["sync_type"] == "full_refresh"
+    assert not any(schemas[t["table"]]["should_sync"] for t in new[1:])
 
 
 def test_revenue_analytics_config_is_partial(client):

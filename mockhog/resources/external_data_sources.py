@@ -10,6 +10,7 @@ schemas and jobs on every read, as PostHog's serializer does.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 import zlib
@@ -526,6 +527,16 @@ def incremental_fields(source_type: str, table: str) -> list[dict[str, str]]:
     ]
 
 
+def auto_sync_matches(name: str, patterns: list[str] | None) -> bool:
+    """schema_name_matches_auto_sync_patterns: no pattern that is not blank means every table; a
+    glob (case-insensitive, stripped) matches the whole name or its tail after a schema prefix."""
+    globs = [pattern.strip().lower() for pattern in patterns or [] if pattern.strip()]
+    if not globs:
+        return True
+    names = {name.lower(), name.lower().rsplit(".", 1)[-1]}
+    return any(fnmatch.fnmatchcase(candidate, glob) for glob in globs for candidate in names)
+
+
 def describe_table(source_type: str, table: str) -> dict[str, Any]:
     """One entry of database_schema: what PostHog found in the source for a table."""
     fields = incremental_fields(source_type, table)
@@ -786,20 +797,43 @@ class ExternalDataSources(Resource):
 
     @quirk("external_data_sources_refresh_schemas_create")
     def refresh_schemas(self, call: Call) -> Any:
-        """Match the source's schemas to the tables it has now: new ones arrive unsynced."""
+        """Match the source's schemas to the tables it has now. New ones arrive unsynced, unless
+        the source syncs new tables (auto_enable_new_schemas: a warehouse source with
+        auto_sync_new_schemas, a table its patterns match, incremental where the table has a field
+        to sync on, else a full refresh)."""
         record = self.get(call)
-        tables = source_tables(record["source_type"])
+        source_type = record["source_type"]
+        tables = source_tables(source_type)
         known = {schema["name"] for schema in record["schemas"]}
-        added = [
-            _new_schema(call.new_uuid(), {"name": name, "should_sync": False})
-            for name in tables
-            if name not in known
-        ]
+        auto = record.get("auto_sync_new_schemas") and record.get("access_method") != "direct"
+        added, enabled = [], 0
+        for name in tables:
+            if name in known:
+                continue
+            choice: dict[str, Any] = {"name": name, "should_sync": False}
+            if auto and auto_sync_matches(name, record.get("auto_sync_schema_patterns")):
+                fields = incremental_fields(source_type, name)
+                choice = {
+                    "name": name,
+                    "should_sync": True,
+                    "sync_type": "incremental" if fields else "full_refresh",
+                }
+                if fields:
+                    choice.update(
+                        incremental_field=fields[0]["field"], incremental_field_type=fields[0]["field_type"]
+                    )
+                enabled += 1
+            added.append(_new_schema(call.new_uuid(), choice))
         kept = [schema for schema in record["schemas"] if schema["name"] in tables]
         deleted = len(record["schemas"]) - len(kept)
         if added or deleted:
             self.save(call, {**record, "schemas": kept + added})
-        return {"added": len(added), "deleted": deleted}
+        return {
+            "added": len(added),
+            "deleted": deleted,
+            "auto_enabled": enabled,
+            "total_tables_seen": len(tables),
+        }
 
     # -- actions on the collection -----------------------------------------------------------
     @quirk("external_data_sources_database_schema_create")
