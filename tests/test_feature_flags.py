@@ -339,3 +339,147 @@ def test_status_follows_the_stale_rule(client, backend):
     assert client.get(f"{BASE}4/").get_json()["status"] == "STALE"
     stale = {flag["key"] for flag in client.get(f"{BASE}?active=STALE").get_json()["results"]}
     assert stale == {"new-onboarding", "homepage-banner"}
+
+
+# -- today's serializer fields (products/feature_flags/backend/api/feature_flag.py) -------------------
+
+ANSWER_FIELDS = [
+    "id", "name", "key", "filters", "deleted", "active", "archived", "created_by", "created_at",
+    "updated_at", "version", "last_modified_by", "ensure_experience_continuity", "experiment_set",
+    "experiment_set_metadata", "surveys", "features", "can_edit", "tags", "evaluation_contexts",
+    "usage_dashboard", "analytics_dashboards", "has_enriched_analytics", "user_access_level",
+    "is_remote_configuration", "has_encrypted_payloads", "status", "evaluation_runtime",
+    "bucketing_identifier", "last_called_at", "is_used_in_replay_settings", "is_eligible_for_experiment",
+]  # fmt: skip
+
+
+def test_answers_carry_todays_fields_in_meta_order(client):
+    """products/feature_flags/backend/api/feature_flag.py FeatureFlagSerializer.Meta.fields without its
+    write-only creation_context and _create_in_folder: archived, experiment_set_metadata,
+    evaluation_contexts (in place of evaluation_tags), is_used_in_replay_settings and
+    is_eligible_for_experiment are new; rollback_conditions and performed_rollback are no longer
+    declared, so no answer carries them."""
+    flag = _create(client, rollback_conditions=[{"threshold": 5}], performed_rollback=True).get_json()
+    assert list(flag) == ANSWER_FIELDS
+    assert (flag["archived"], flag["experiment_set_metadata"], flag["evaluation_contexts"]) == (False, [], [])
+    assert (flag["is_used_in_replay_settings"], flag["is_eligible_for_experiment"]) == (False, False)
+    assert list(client.get(f"{BASE}{flag['id']}/").get_json()) == ANSWER_FIELDS
+    assert all(list(row) == ANSWER_FIELDS for row in client.get(BASE).get_json()["results"])
+
+
+def test_experiment_set_metadata_names_the_linked_experiments(client):
+    """get_experiment_set_metadata (products/feature_flags/backend/api/feature_flag.py): each undeleted
+    linked experiment's id, name and is_running (Experiment.is_running: started, not ended); the
+    seeded running experiment runs on pricing-page-test."""
+    flag = client.get(f"{BASE}2/").get_json()
+    assert flag["experiment_set"] == [1]
+    assert flag["experiment_set_metadata"] == [{"id": 1, "name": "Pricing page layout", "is_running": True}]
+    client.post("/api/projects/1/experiments/1/end/", json={})
+    ended = client.get(f"{BASE}2/").get_json()["experiment_set_metadata"]
+    assert ended == [{"id": 1, "name": "Pricing page layout", "is_running": False}]
+    client.patch("/api/projects/1/experiments/1/", json={"deleted": True})
+    assert client.get(f"{BASE}2/").get_json()["experiment_set_metadata"] == []
+
+
+def test_is_eligible_for_experiment_and_its_list_filter(client):
+    """is_eligible_for_experiment and ?eligible_for_experiment=true (_apply_filters, posthog.utils
+    str_to_bool; products/feature_flags/backend/api/feature_flag.py): multivariate with 2 to 20
+    variants; another value filters nothing."""
+    flags = {row["key"]: row for row in client.get(BASE).get_json()["results"]}
+    assert flags["pricing-page-test"]["is_eligible_for_experiment"] is True
+    assert flags["new-onboarding"]["is_eligible_for_experiment"] is False
+    one = {**SIMPLE, "multivariate": {"variants": [{"key": "only", "rollout_percentage": 100}]}}
+    assert _create(client, key="one-variant", filters=one).get_json()["is_eligible_for_experiment"] is False
+    eligible = client.get(f"{BASE}?eligible_for_experiment=true").get_json()["results"]
+    assert [row["key"] for row in eligible] == ["pricing-page-test"]
+    assert client.get(f"{BASE}?eligible_for_experiment=no").get_json()["count"] == 5
+
+
+ARCHIVING_ENABLED = (
+    "Cannot archive an enabled feature flag. Disable it first, or send active: false in the same request."
+)
+
+
+def test_an_archived_flag_must_be_disabled(client, refused):
+    """_validate_archived_flags_are_disabled (products/feature_flags/backend/api/feature_flag.py): the
+    values sent, else the flag's, else the model's defaults (active true); archiving an enabled flag
+    and enabling an archived one are refused, each with its own message."""
+    refused(
+        "post", BASE, {"key": "gone", "filters": SIMPLE, "archived": True}, "invalid_input", None,
+        ARCHIVING_ENABLED,
+    )  # fmt: skip
+    refused(
+        "patch", f"{BASE}1/", {"archived": True}, "invalid_input", None, ARCHIVING_ENABLED,
+    )  # fmt: skip
+    archived = client.patch(f"{BASE}1/", json={"archived": True, "active": False})
+    assert archived.status_code == 200 and archived.get_json()["archived"] is True
+    refused(
+        "patch", f"{BASE}1/", {"active": True}, "invalid_input", None,
+        "Cannot enable an archived feature flag. Unarchive it first.",
+    )  # fmt: skip
+    back = client.patch(f"{BASE}1/", json={"archived": False, "active": True}).get_json()
+    assert (back["archived"], back["active"]) == (False, True)
+
+
+def test_archived_flags_leave_the_list_unless_asked_for(client):
+    """exclude_archived_unless_requested, then _apply_filters' archived (str_to_bool), and
+    FeatureFlagStatusChecker.get_status's ARCHIVED (products/feature_flags/backend/flag_status.py)."""
+    client.patch(f"{BASE}1/", json={"archived": True, "active": False})
+    keys = [row["key"] for row in client.get(BASE).get_json()["results"]]
+    assert "new-onboarding" not in keys and len(keys) == 3
+    only = client.get(f"{BASE}?archived=true").get_json()["results"]
+    assert [row["key"] for row in only] == ["new-onboarding"] and only[0]["status"] == "ARCHIVED"
+    assert client.get(f"{BASE}?archived=false").get_json()["count"] == 3
+    status = client.get(f"{BASE}1/status/").get_json()
+    assert status == {"status": "ARCHIVED", "reason": "Flag has been archived"}
+
+
+def test_evaluation_contexts_are_checked_but_not_kept_for_the_mock_user(client, refused):
+    """EvaluationContextSerializerMixin (products/feature_flags/backend/api/feature_flag.py): at most 50
+    names of up to 255 characters, else validate()'s errors; a list otherwise (DRF's ListField).
+    Without the flag-evaluation-tags feature (EvaluationTagsChecker) nothing is stored and answers
+    say [], so ?has_evaluation_contexts=true finds no flag and false finds every one."""
+    made = _create(client, evaluation_contexts=["production", "production", "staging"])
+    assert made.status_code == 201 and made.get_json()["evaluation_contexts"] == []
+    too_many = [f"ctx-{n}" for n in range(51)]
+    refused(
+        "post", BASE, {"key": "c1", "filters": SIMPLE, "evaluation_contexts": too_many}, "invalid_input",
+        None, "evaluation_contexts must be a list of at most 50 items.",
+    )  # fmt: skip
+    for bad in ([7], ["x" * 256]):
+        refused(
+            "patch", f"{BASE}1/", {"evaluation_contexts": bad}, "invalid_input", None,
+            "Invalid evaluation context name.",
+        )  # fmt: skip
+    refused(
+        "patch", f"{BASE}1/", {"evaluation_contexts": "production"}, "not_a_list", "evaluation_contexts",
+        'Expected a list of items but got type "str".',
+    )  # fmt: skip
+    assert client.get(f"{BASE}?has_evaluation_contexts=true").get_json()["count"] == 0
+    assert client.get(f"{BASE}?has_evaluation_contexts=false").get_json()["count"] == 5
+
+
+def test_is_used_in_replay_settings_reads_the_projects_linked_flag(client, backend):
+    """get_is_used_in_replay_settings and teams_linking_flag (products/feature_flags/backend/
+    session_recording_links.py): the project's session_recording_linked_flag contains the flag's id
+    (JSON containment: true is no id); such a flag cannot be deleted (REPLAY_LINKED_FLAG_DELETE_ERROR)."""
+    project = backend.projects[1]
+    saved = dict(project)
+    try:
+        project["session_recording_linked_flag"] = {"id": 3, "key": "paid-features", "variant": None}
+        flags = {row["id"]: row for row in client.get(BASE).get_json()["results"]}
+        assert [i for i, row in flags.items() if row["is_used_in_replay_settings"]] == [3]
+        refused = client.patch(f"{BASE}3/", json={"deleted": True})
+        assert refused.status_code == 400 and refused.get_json() == {
+            "type": "validation_error",
+            "code": "invalid_input",
+            "detail": "This feature flag is used in session replay settings. Please remove it from replay "
+            "settings before deleting.",
+            "attr": None,
+        }
+        project["session_recording_linked_flag"] = {"id": True, "key": "new-onboarding"}
+        assert client.get(f"{BASE}1/").get_json()["is_used_in_replay_settings"] is False
+    finally:
+        project.clear()
+        project.update(saved)
+    assert client.patch(f"{BASE}3/", json={"deleted": True}).status_code == 200

@@ -156,8 +156,9 @@ def test_a_new_backend_seeds_nothing_until_asked():
     backend = Backend(seed=3)
     assert backend.world.snapshot.tables[1] == {}
     assert _client(backend).get("/api/projects/1/feature_flags/").status_code == 200
-    # the flags and the experiment that links one of them; no flag is on a cohort, so no persons
-    assert sorted(backend.world.snapshot.tables[1]) == ["feature_flags"]
+    # the flags and the experiment that links one of them (its name and state are the flag's
+    # experiment_set_metadata); no flag is on a cohort, so no persons
+    assert sorted(backend.world.snapshot.tables[1]) == ["experiments", "feature_flags"]
     assert backend.world.seeds[1].ran == ["feature_flags", "experiments"]
 
 

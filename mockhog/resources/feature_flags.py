@@ -9,10 +9,19 @@ What the source does and this module restates:
   percentages sum to 100; a condition's variant override names a variant; regex, icontains, gt...
   take strings; ``in``/``not_in`` only on cohorts; cohorts must exist; dates must parse; payloads are
   a dict of JSON (objects are stored as their JSON text) keyed ``"true"`` or by variant.
+- ``validate``: ``evaluation_contexts`` is at most 50 names of up to 255 characters (they are stored
+  only for users with the flag-evaluation-tags feature, which the mock user lacks, so answers say
+  ``[]``); an archived flag must be disabled.
+- the read-only answers computed from the store: ``experiment_set_metadata`` (each undeleted linked
+  experiment's id, name and whether it runs), ``is_used_in_replay_settings`` (the project's
+  ``session_recording_linked_flag`` names the flag's id), ``is_eligible_for_experiment``
+  (multivariate with 2 to 20 variants); ``status`` is ARCHIVED for an archived flag.
 - ``ForbidDestroyModel`` (the viewset defines no destroy of its own): DELETE is the viewset row's
   bodiless 405 before any lookup; soft delete is ``PATCH {"deleted": true}``, and a soft-deleted
   flag's key may be taken again (the create hard-deletes the old one).
-- list: undeleted flags, ``-created_at`` unless ``?order=``, ``_apply_filters``' parameters.
+- list: undeleted flags, archived ones only when ``?archived=`` is given
+  (``exclude_archived_unless_requested``), ``-created_at`` unless ``?order=``, ``_apply_filters``'
+  parameters.
 - ``local_evaluation``: every undeleted flag except remote configurations, in
   MinimalFeatureFlagSerializer's shape, the project's group type mapping and, with
   ``send_cohorts``, the dynamic cohorts the flags use.
@@ -51,6 +60,14 @@ MINIMAL_FIELDS = (
     "evaluation_tags",
 )
 STALE_AFTER = timedelta(days=30)
+MAX_EVALUATION_CONTEXTS = 50
+MAX_CONTEXT_NAME = 255
+EXPERIMENT_VARIANTS = range(2, 21)  # what can back an experiment: 2 to 20 variants
+REPLAY_LINKED_FLAG_DELETE_ERROR = (
+    "This feature flag is used in session replay settings. Please remove it from replay settings before "
+    "deleting."
+)
+_TRUE = ("true", "1", "yes", "y", "t", "on")
 
 
 def invalid_filters(detail: str, code: str = "invalid") -> errors.ApiError:
@@ -76,6 +93,8 @@ class FeatureFlags(Resource):
 
     def filter(self, call: Call, rows: list[Record]) -> list[Record]:
         query = call.query
+        if "archived" not in query:  # exclude_archived_unless_requested
+            rows = [row for row in rows if not row.get("archived")]
         active = query.get("active")
         if active == "STALE":
             rows = [row for row in rows if _status(row, call.now) == "STALE"]
@@ -103,18 +122,26 @@ class FeatureFlags(Resource):
         tags = _json_list(query.get("tags"))
         if tags:
             rows = [row for row in rows if set(row.get("tags") or []) & set(tags)]
-        if query.get("has_evaluation_tags") is not None:
-            wanted = query["has_evaluation_tags"].lower() in ("true", "1", "yes")
-            rows = [row for row in rows if bool(row.get("evaluation_tags")) == wanted]
+        if "archived" in query:
+            rows = [row for row in rows if bool(row.get("archived")) == _str_to_bool(query["archived"])]
+        if "has_evaluation_contexts" in query and _str_to_bool(query["has_evaluation_contexts"]):
+            rows = []  # no flag has evaluation contexts: they are never stored for the mock user
+        if "eligible_for_experiment" in query and _str_to_bool(query["eligible_for_experiment"]):
+            rows = [row for row in rows if _eligible_for_experiment(row)]
         return rows
 
     def serialize(self, call: Call, record: Record) -> dict[str, Any]:
         view = {
-            **record,
+            **{k: v for k, v in record.items() if k not in RETIRED_FIELDS},
+            "archived": bool(record.get("archived")),
             "filters": self.filters_view(call, record.get("filters") or {}),
+            "experiment_set_metadata": experiment_set_metadata(call, record),
             "status": _status(record, call.now),
-            # evaluation tags are shown only to users with the flag-evaluation-tags feature
-            "evaluation_tags": [],
+            # evaluation contexts are stored and shown only for users with the flag-evaluation-tags
+            # feature (EvaluationTagsChecker), which the mock user lacks
+            "evaluation_contexts": [],
+            "is_used_in_replay_settings": is_used_in_replay_settings(call.backend, call.project_id, record),
+            "is_eligible_for_experiment": _eligible_for_experiment(record),
         }
         return super().serialize(call, view)
 
@@ -148,7 +175,7 @@ class FeatureFlags(Resource):
             if row.get("deleted"):
                 table.delete(row["id"])
         user = user_basic(call.user)
-        record = self.build(call, {k: v for k, v in data.items() if k in self.fields})
+        record = self.build(call, {k: v for k, v in data.items() if k in self.fields and k not in COMPUTED})
         record = {**EMPTY_RELATIONS, "deleted": False, "active": True, **record}
         record.update(
             created_by=user,
@@ -165,15 +192,15 @@ class FeatureFlags(Resource):
     def update(self, call: Call) -> Any:
         record = self.get(call)
         data = self.validated(call, call.body, record)
-        changed = {**record, **{k: v for k, v in data.items() if k in self.fields}}
+        changed = {**record, **{k: v for k, v in data.items() if k in self.fields and k not in COMPUTED}}
         if data.get("deleted") is True and record.get("experiment_set"):
             ids = ", ".join(map(str, record["experiment_set"]))
             raise errors.validation_error(
                 f"Cannot delete a feature flag that is linked to active experiment(s) with ID(s): {ids}. "
                 "Please delete the experiment(s) before deleting the flag."
             )
-        if data.get("active"):
-            changed["performed_rollback"] = False
+        if data.get("deleted") is True and is_used_in_replay_settings(call.backend, call.project_id, record):
+            raise errors.validation_error(REPLAY_LINKED_FLAG_DELETE_ERROR)
         changed.update(
             last_modified_by=user_basic(call.user),
             updated_at=call.timestamp(),
@@ -192,7 +219,32 @@ class FeatureFlags(Resource):
                 data["filters"] = instance.get("filters") or {}
             else:
                 data["filters"] = self.check_filters(call, filters, instance is None)
+        # validate(): EvaluationContextSerializerMixin's checks, then the archived rule
+        contexts = data.get("evaluation_contexts")
+        if contexts is not None:
+            if len(contexts) > MAX_EVALUATION_CONTEXTS:
+                raise errors.validation_error(
+                    f"evaluation_contexts must be a list of at most {MAX_EVALUATION_CONTEXTS} items."
+                )
+            if any(not isinstance(name, str) or len(name) > MAX_CONTEXT_NAME for name in contexts):
+                raise errors.validation_error("Invalid evaluation context name.")
+        self.check_archived(data, instance)
         return data
+
+    def check_archived(self, data: dict[str, Any], instance: Record | None) -> None:
+        """_validate_archived_flags_are_disabled: an archived flag must be disabled (the model's
+        archived_flag_must_be_disabled constraint); the values sent, else the flag's own, else the
+        model's defaults (archived false, active true)."""
+        archived = data.get("archived", bool((instance or {}).get("archived")))
+        active = data.get("active", instance.get("active", True) if instance else True)
+        if not (archived and active):
+            return
+        if data.get("archived"):
+            raise errors.validation_error(
+                "Cannot archive an enabled feature flag. Disable it first, or send active: false in the "
+                "same request."
+            )
+        raise errors.validation_error("Cannot enable an archived feature flag. Unarchive it first.")
 
     def check_key(self, call: Call, key: str, instance: Record | None) -> None:
         own = instance["id"] if instance else None
@@ -353,6 +405,7 @@ class FeatureFlags(Resource):
         state = _status(record, call.now)
         reasons = {
             "DELETED": "Flag has been deleted",
+            "ARCHIVED": "Flag has been archived",
             "STALE": "Flag has been fully rolled out for more than 30 days",
             "ACTIVE": "Flag is not fully rolled out and may still be active",
         }
@@ -385,15 +438,13 @@ class FeatureFlags(Resource):
 
 
 EMPTY_RELATIONS = {
+    "archived": False,
     "ensure_experience_continuity": False,
     "experiment_set": [],
     "surveys": [],
     "features": [],
-    "rollback_conditions": None,
-    "performed_rollback": None,
     "can_edit": True,
     "tags": [],
-    "evaluation_tags": [],
     "usage_dashboard": None,
     "analytics_dashboards": [],
     "has_enriched_analytics": False,
@@ -404,6 +455,17 @@ EMPTY_RELATIONS = {
     "bucketing_identifier": None,
     "last_called_at": None,
 }
+
+# Fields the serializer computes for every answer (never stored, whatever a body says), and fields it
+# no longer declares (rollback_conditions and performed_rollback stay model columns; evaluation_tags
+# became evaluation_contexts), left out of answers should a stored row still carry them.
+COMPUTED = (
+    "evaluation_contexts",
+    "experiment_set_metadata",
+    "is_used_in_replay_settings",
+    "is_eligible_for_experiment",
+)
+RETIRED_FIELDS = ("rollback_conditions", "performed_rollback", "evaluation_tags")
 
 # The seeded flags: each one reads properties the seeded persons have (plan, $geoip_country_code).
 SEED_FLAGS = [
@@ -624,6 +686,44 @@ def group_type_mapping(backend: Backend, project_id: int) -> dict[str, str]:
     return {str(index): name for index, name in group_types(backend, project_id).items()}
 
 
+def experiment_set_metadata(call: Call, record: Record) -> list[dict[str, Any]]:
+    """get_experiment_set_metadata: each undeleted linked experiment's id, name and is_running
+    (started and not ended: the experiments that block the flag's deletion)."""
+    experiments = call.table("experiments")
+    rows = [experiments.get(i) for i in record.get("experiment_set") or []]
+    return [
+        {
+            "id": row["id"],
+            "name": row.get("name"),
+            "is_running": row.get("start_date") is not None and row.get("end_date") is None,
+        }
+        for row in rows
+        if row is not None and not row.get("deleted")
+    ]
+
+
+def is_used_in_replay_settings(backend: Backend, project_id: int | None, record: Record) -> bool:
+    """get_is_used_in_replay_settings (teams_linking_flag): the project's
+    ``session_recording_linked_flag`` contains ``{"id": <the flag's id>}`` (JSON containment: only an
+    integer id matches, not true or "1"); the same project setting the remote config reads."""
+    project = backend.projects.get(project_id) if project_id is not None else None
+    linked = (project or {}).get("session_recording_linked_flag")
+    if not isinstance(linked, dict):
+        return False
+    stored = linked.get("id")
+    return not isinstance(stored, bool) and isinstance(stored, int) and stored == record.get("id")
+
+
+def _eligible_for_experiment(row: Record) -> bool:
+    """is_eligible_for_experiment: multivariate with 2 to 20 variants."""
+    return len(_variants(row)) in EXPERIMENT_VARIANTS
+
+
+def _str_to_bool(value: Any) -> bool:
+    """posthog.utils.str_to_bool."""
+    return value is True or str(value).lower() in _TRUE
+
+
 def _check_payloads(filters: dict[str, Any], variants: set[Any]) -> dict[str, Any]:
     payloads = filters.get("payloads", {})
     if payloads is None:
@@ -663,10 +763,13 @@ def _variants(row: Record) -> list[Any]:
 
 
 def _status(row: Record, now: datetime) -> str:
-    """The STALE rule of ``_apply_filters``: not called for 30 days when it has been called, else
-    fully rolled out and created 30 days ago; DELETED when soft-deleted; otherwise ACTIVE."""
+    """FeatureFlagStatusChecker.get_status: DELETED when soft-deleted, ARCHIVED when archived, then
+    the STALE rule of ``_apply_filters``: not called for 30 days when it has been called, else fully
+    rolled out and created 30 days ago; otherwise ACTIVE."""
     if row.get("deleted"):
         return "DELETED"
+    if row.get("archived"):
+        return "ARCHIVED"
     called = parse_time(row.get("last_called_at"))
     if called is not None:
         return "STALE" if row.get("active") and now - called > STALE_AFTER else "ACTIVE"
