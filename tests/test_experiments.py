@@ -49,11 +49,12 @@ def test_create_makes_the_linked_multivariate_flag(client):
     body = make(client, description="Does a one-page checkout convert better?")
     assert list(body) == [
         "id", "name", "description", "start_date", "end_date", "feature_flag_key", "feature_flag",
-        "holdout", "holdout_id", "exposure_cohort", "parameters", "secondary_metrics", "saved_metrics",
-        "filters", "archived", "deleted", "created_by", "created_at", "updated_at", "type",
-        "exposure_criteria", "metrics", "metrics_secondary", "stats_config", "scheduling_config",
-        "conclusion", "conclusion_comment", "primary_metrics_ordered_uuids",
-        "secondary_metrics_ordered_uuids", "only_count_matured_users", "status", "user_access_level",
+        "holdout", "holdout_id", "exposure_cohort", "parameters", "running_time_calculation",
+        "excluded_variants", "secondary_metrics", "saved_metrics", "filters", "archived", "deleted",
+        "created_by", "created_at", "updated_at", "type", "exposure_criteria", "metrics",
+        "metrics_secondary", "stats_config", "scheduling_config", "conclusion", "conclusion_comment",
+        "primary_metrics_ordered_uuids", "secondary_metrics_ordered_uuids", "only_count_matured_users",
+        "status", "is_legacy", "user_access_level",
     ]  # fmt: skip
     assert body["status"] == "draft" and body["start_date"] is None and body["created_by"] == USER
     assert (body["type"], body["stats_config"], body["exposure_criteria"]) == (
@@ -525,3 +526,127 @@ def test_an_experiment_metric_on_an_action_is_a_reference(client):
     assert all(
         ref["type"] != "experiment" for ref in client.get("/api/projects/1/actions/5/references/").get_json()
     )
+
+
+# -- today's serializer fields (products/experiments/backend/presentation/serializers.py) -------------
+
+
+def test_running_time_calculation_is_its_own_field(client):
+    """ExperimentBaseSerializer.running_time_calculation over the model's JSONField (default {};
+    products/experiments/backend/models/experiment.py): the calculator's state, no longer kept in
+    parameters; a create or update stores what it is sent."""
+    assert make(client)["running_time_calculation"] == {}
+    seeded = client.get(f"{BASE}1/").get_json()
+    assert seeded["running_time_calculation"] == {"minimum_detectable_effect": 20}
+    assert "minimum_detectable_effect" not in seeded["parameters"]
+    plan = {
+        "minimum_detectable_effect": 30,
+        "recommended_sample_size": 1200,
+        "recommended_running_time": 14.5,
+        "exposure_estimate_config": {"eventFilter": {"event": "$pageview"}},
+    }
+    made = make(client, feature_flag_key="planned", running_time_calculation=plan)
+    assert made["running_time_calculation"] == plan
+    changed = client.patch(f"{BASE}{made['id']}/", json={"running_time_calculation": None}).get_json()
+    assert changed["running_time_calculation"] is None
+
+
+@pytest.mark.parametrize(
+    "value, detail",
+    [
+        ([1], "running_time_calculation must be an object"),
+        (
+            {"minimum_detectable_effect": 5, "foo": 1, "bar": 2},
+            "running_time_calculation got unknown keys: ['bar', 'foo']",
+        ),
+        ({"recommended_sample_size": "100"}, "recommended_sample_size must be a number"),
+        ({"minimum_detectable_effect": True}, "minimum_detectable_effect must be a number"),
+        ({"exposure_estimate_config": []}, "exposure_estimate_config must be an object"),
+    ],
+)  # fmt: skip
+def test_running_time_calculation_is_checked(refused, value, detail):
+    """ExperimentService.validate_running_time_calculation, run by the serializer's field validator
+    (so the error names the field): an object of the calculator's four keys, three of them numbers
+    (a boolean is none), exposure_estimate_config an object (products/experiments/backend/
+    experiment_service.py)."""
+    body = {"name": "Checkout test", "feature_flag_key": "checkout-test", "running_time_calculation": value}
+    refused("post", BASE, body, "invalid_input", "running_time_calculation", detail)
+    refused(
+        "patch",
+        f"{BASE}1/",
+        {"running_time_calculation": value},
+        "invalid_input",
+        "running_time_calculation",
+        detail,
+    )
+
+
+def test_excluded_variants_are_checked_against_the_flags_variants(client, refused):
+    """ExperimentBaseSerializer.excluded_variants (a nullable ListField of strings) and
+    ExperimentService._validate_excluded_variant_keys against the variants the linked flag ends up
+    with (products/experiments/backend/experiment_service.py): no holdout pseudo-variant, not the
+    baseline (stats_config.baseline_variant_key, else control), only known keys, one test variant left."""
+    three = split(control=34, a=33, b=33)
+    made = make(client, excluded_variants=["b"], **three)
+    assert (
+        made["excluded_variants"] == ["b"]
+        and make(client, feature_flag_key="plain")["excluded_variants"] is None
+    )
+    body = {"name": "Checkout test", "feature_flag_key": "other-test", **three}
+    for excluded, detail in (
+        (["holdout-1"], "cannot exclude holdout pseudo-variants: ['holdout-1']"),
+        (["control"], "baseline variant cannot be excluded ('control')"),
+        (["zzz", "b"], "unknown variants for this experiment: ['zzz']"),
+        (["a", "b"], "at least one test variant must remain in analysis"),
+    ):
+        refused("post", BASE, {**body, "excluded_variants": excluded}, "invalid_input", None, detail)
+    refused(
+        "post", BASE, {**body, "excluded_variants": ["a"], "stats_config": {"baseline_variant_key": "a"}},
+        "invalid_input", None, "baseline variant cannot be excluded ('a')",
+    )  # fmt: skip
+    refused(
+        "post", BASE, {**body, "excluded_variants": "b"}, "not_a_list", "excluded_variants",
+        'Expected a list of items but got type "str".',
+    )  # fmt: skip
+    # the seeded experiment's flag has control, test-a and test-b: its variants need not be re-sent
+    updated = client.patch(f"{BASE}1/", json={"excluded_variants": ["test-b"]})
+    assert updated.status_code == 200 and updated.get_json()["excluded_variants"] == ["test-b"]
+    refused(
+        "patch", f"{BASE}1/", {"excluded_variants": ["test-a", "test-b"]}, "invalid_input", None,
+        "at least one test variant must remain in analysis",
+    )  # fmt: skip
+
+
+def test_parameters_no_longer_check_excluded_variants(client):
+    """ExperimentService.validate_experiment_parameters checks only the variants today; excluded
+    variants live on the top-level field (products/experiments/backend/experiment_service.py)."""
+    body = {
+        "feature_flag_variants": [
+            {"key": "control", "split_percent": 50},
+            {"key": "test", "split_percent": 50},
+        ]
+    }
+    made = make(client, parameters={**body, "excluded_variants": ["control"]})
+    assert made["parameters"]["excluded_variants"] == ["control"] and made["excluded_variants"] is None
+
+
+def test_is_legacy_marks_legacy_engine_metrics(client, backend):
+    """get_is_legacy / experiment_has_legacy_metrics (products/experiments/backend/models/experiment.py):
+    an inline (primary or secondary) or saved metric of kind ExperimentTrendsQuery or
+    ExperimentFunnelsQuery; the API refuses new ones, so an old row is planted in the store."""
+    made = make(client)
+    assert made["is_legacy"] is False and client.get(f"{BASE}1/").get_json()["is_legacy"] is False
+    table = backend.store.table(1, "experiments")
+    row = table.get(made["id"])
+    table.put(made["id"], {**row, "metrics_secondary": [{"kind": "ExperimentFunnelsQuery", "uuid": "old"}]})
+    assert client.get(f"{BASE}{made['id']}/").get_json()["is_legacy"] is True
+
+
+def test_conclusion_comment_is_at_most_4000_characters(client, refused):
+    """ExperimentBaseSerializer.conclusion_comment: CharField(max_length=4000)
+    (products/experiments/backend/presentation/serializers.py)."""
+    refused(
+        "patch", f"{BASE}1/", {"conclusion_comment": "x" * 4001}, "max_length", "conclusion_comment",
+        "Ensure this field has no more than 4000 characters.",
+    )  # fmt: skip
+    assert client.patch(f"{BASE}1/", json={"conclusion_comment": "x" * 4000}).status_code == 200

@@ -10,6 +10,10 @@ Sources restated here (PostHog/posthog):
 - ``products/experiments/backend/models/experiment.py``: status is draft (no start_date), running
   (started, no end_date; "paused" when its flag is inactive) or stopped (ended).
 - ``products/experiments/backend/metric_validation.py``: the intrinsic metric rules.
+- today's ExperimentSerializer fields: ``running_time_calculation`` (the calculator's state, checked
+  by ``validate_running_time_calculation``; the model's default ``{}``), ``excluded_variants`` (a list
+  of variant keys or null, checked against the linked flag's variants), ``is_legacy`` (read-only: a
+  legacy-engine metric among the inline or saved metrics).
 - ``ee/clickhouse/views/experiment_holdouts.py`` and ``.../presentation/saved_metric_serializers.py``
   with ``experiment_saved_metric_service.py``: holdouts and shared metrics.
 
@@ -61,6 +65,7 @@ UPDATABLE = {
     "filters",
     "parameters",
     "running_time_calculation",
+    "excluded_variants",
     "archived",
     "deleted",
     "secondary_metrics",
@@ -82,6 +87,12 @@ UNKNOWN_EVENTS_HINT = (
     "please correct it. Only if the user has explicitly confirmed they want to proceed with the unknown "
     "event (e.g. they will instrument it shortly), call again with allow_unknown_events=True. Do not flip "
     "the flag silently to bypass this check."
+)
+RUNNING_TIME_CALCULATION_KEYS = (
+    "minimum_detectable_effect",
+    "recommended_running_time",
+    "recommended_sample_size",
+    "exposure_estimate_config",
 )
 LINKS = "experiment_to_saved_metrics"  # ExperimentToSavedMetric rows
 _TRUE = ("true", "1", "yes", "y", "t", "on")
@@ -223,7 +234,7 @@ def fingerprinted(metrics: list[dict[str, Any]], record: Record) -> list[dict[st
         "method": method,
         "exposure_criteria": record.get("exposure_criteria"),
         "only_count_matured_users": record.get("only_count_matured_users"),
-        "excluded_variants": (record.get("parameters") or {}).get("excluded_variants"),
+        "excluded_variants": record.get("excluded_variants"),
     }
     result = []
     for metric in metrics:
@@ -287,7 +298,7 @@ def check_variant_shapes(parameters: Any) -> None:
 
 
 def check_parameters(parameters: Any) -> None:
-    """validate_experiment_parameters: shapes, 2 to 20 variants with a 'control', excluded variants."""
+    """validate_experiment_parameters: shapes, 2 to 20 variants with a 'control'."""
     if not parameters:
         return
     check_variant_shapes(parameters)
@@ -302,29 +313,45 @@ def check_parameters(parameters: Any) -> None:
             "Feature flag variants must contain a variant with key 'control' (lowercase, exactly). "
             f"Got keys: {keys!r}. Rename the baseline variant's 'key' to 'control'."
         )
-    excluded = parameters.get("excluded_variants")
-    if excluded is None:
+
+
+def check_running_time_calculation(value: Any) -> None:
+    """ExperimentService.validate_running_time_calculation (a field validator: errors name the field)."""
+    if not value:
         return
-    if not isinstance(excluded, list) or not all(isinstance(v, str) for v in excluded):
-        raise invalid("excluded_variants must be a list of strings")
+    if not isinstance(value, dict):
+        raise invalid("running_time_calculation must be an object", "running_time_calculation")
+    unknown = sorted(set(value) - set(RUNNING_TIME_CALCULATION_KEYS))
+    if unknown:
+        raise invalid(f"running_time_calculation got unknown keys: {unknown!r}", "running_time_calculation")
+    for key in RUNNING_TIME_CALCULATION_KEYS[:3]:
+        number = value.get(key)
+        if number is not None and (isinstance(number, bool) or not isinstance(number, int | float)):
+            raise invalid(f"{key} must be a number", "running_time_calculation")
+    config = value.get("exposure_estimate_config")
+    if config is not None and not isinstance(config, dict):
+        raise invalid("exposure_estimate_config must be an object", "running_time_calculation")
+
+
+def check_excluded_variants(excluded: list[str] | None, variant_keys: list[Any], baseline: str) -> None:
+    """ExperimentService._validate_excluded_variant_keys, against the linked flag's variants (the
+    source of truth), so the request need not send feature_flag_variants."""
     if not excluded:
         return
-    if not variants:
-        raise invalid(
-            "excluded_variants requires feature_flag_variants in the same request — parameters are replaced "
-            "as a whole on update, so send the full parameters object"
-        )
-    baseline = (parameters.get("stats_config") or {}).get("baseline_variant_key", "control")
     holdouts = sorted(k for k in excluded if k.startswith("holdout-"))
     if holdouts:
         raise invalid(f"cannot exclude holdout pseudo-variants: {holdouts!r}")
     if baseline in excluded:
         raise invalid(f"baseline variant cannot be excluded ('{baseline}')")
-    unknown = sorted(set(excluded) - set(keys))
+    unknown = sorted(set(excluded) - set(variant_keys))
     if unknown:
         raise invalid(f"unknown variants for this experiment: {unknown!r}")
-    if not set(keys) - set(excluded) - {baseline}:
+    if not set(variant_keys) - set(excluded) - {baseline}:
         raise invalid("at least one test variant must remain in analysis")
+
+
+def baseline_of(stats_config: Any) -> str:
+    return (stats_config if isinstance(stats_config, dict) else {}).get("baseline_variant_key", "control")
 
 
 def check_stats_config(stats_config: Any, variant_keys: list[str]) -> None:
@@ -504,7 +531,10 @@ class Experiments(Resource):
             "holdout_id": holdout["id"] if holdout else None,
             "parameters": parameters_out(record.get("parameters")),
             "saved_metrics": self.saved_metric_links(call, record),
+            "running_time_calculation": record.get("running_time_calculation", {}),
+            "excluded_variants": record.get("excluded_variants"),
             "status": "paused" if paused else stored_status(record),
+            "is_legacy": self.has_legacy_metrics(call, record),
         }
         return editable(super().serialize(call, view))
 
@@ -542,6 +572,8 @@ class Experiments(Resource):
         if "parameters" in data:
             data["parameters"] = parameters_in(data["parameters"])
             check_parameters(data["parameters"])
+        if "running_time_calculation" in data:
+            check_running_time_calculation(data["running_time_calculation"])
         if "saved_metrics_ids" in data:
             self.check_saved_metrics_ids(call, data["saved_metrics_ids"])
         if "exposure_criteria" in data:
@@ -588,6 +620,11 @@ class Experiments(Resource):
         )
         flag, variants = self.ensure_flag(call, data, holdout)
         check_stats_config(data.get("stats_config"), [v.get("key") for v in variants])
+        check_excluded_variants(
+            data.get("excluded_variants"),
+            [v.get("key") for v in variants],
+            baseline_of(data.get("stats_config")),
+        )
         stats_config = dict(data.get("stats_config") or {})
         stats_config["method"] = stats_config.get("method") or "bayesian"
         exposure = dict(data.get("exposure_criteria") or {})
@@ -603,6 +640,8 @@ class Experiments(Resource):
             "holdout_id": holdout["id"] if holdout else None,
             "exposure_cohort": None,
             "parameters": parameters,
+            "running_time_calculation": data.get("running_time_calculation", {}),
+            "excluded_variants": data.get("excluded_variants"),
             "secondary_metrics": data.get("secondary_metrics")
             if data.get("secondary_metrics") is not None
             else [],
@@ -820,6 +859,12 @@ class Experiments(Resource):
                 )
             check_stats_config(
                 data.get("stats_config", record.get("stats_config")), [v.get("key") for v in variants]
+            )
+        if data.get("excluded_variants"):
+            check_excluded_variants(
+                data["excluded_variants"],
+                [v.get("key") for v in flag_variants(flag)],
+                baseline_of(data.get("stats_config", record.get("stats_config"))),
             )
         changed = {**record, **data}
         for name in ("metrics", "metrics_secondary"):
@@ -1130,7 +1175,10 @@ class Experiments(Resource):
             "end_date": None,
             "holdout_id": None,
             "exposure_cohort": None,
-            "parameters": {"feature_flag_variants": flag_variants(flag), "minimum_detectable_effect": 20},
+            "parameters": {"feature_flag_variants": flag_variants(flag)},
+            # the calculator's state has its own field today (it used to live in parameters)
+            "running_time_calculation": {"minimum_detectable_effect": 20},
+            "excluded_variants": None,
             "secondary_metrics": [],
             "filters": {},
             "archived": False,
