@@ -441,6 +441,7 @@ def test_saved_metrics_crud_and_attachment(client, refused):
     """saved_metric_serializers.py / experiment_saved_metric_service.py: unique names (any case), an
     ExperimentMetric query with a uuid it keeps, listed by name; attached with saved_metrics_ids its
     uuid joins the ordering; DELETE removes it and its links."""
+    seeded = [row["name"] for row in client.get(METRICS).get_json()["results"]]
     created = client.post(METRICS, json={"name": "Signup funnel", "query": FUNNEL, "tags": ["Growth"]})
     metric = created.get_json()
     assert created.status_code == 201 and metric["query"]["uuid"] and metric["tags"] == ["growth"]
@@ -458,7 +459,8 @@ def test_saved_metrics_crud_and_attachment(client, refused):
         "Saved metric UUID cannot be changed",
     )  # fmt: skip
     client.post(METRICS, json={"name": "another", "query": FUNNEL})
-    assert [row["name"] for row in client.get(METRICS).get_json()["results"]] == ["another", "Signup funnel"]
+    listed = [row["name"] for row in client.get(METRICS).get_json()["results"]]
+    assert listed == sorted([*seeded, "another", "Signup funnel"], key=str.lower)
     made = make(client, saved_metrics_ids=[{"id": metric["id"], "metadata": {"type": "primary"}}])
     link = made["saved_metrics"][0]
     assert (link["saved_metric"], link["name"], link["query"]) == (
@@ -650,3 +652,18 @@ def test_conclusion_comment_is_at_most_4000_characters(client, refused):
         "Ensure this field has no more than 4000 characters.",
     )  # fmt: skip
     assert client.patch(f"{BASE}1/", json={"conclusion_comment": "x" * 4000}).status_code == 200
+
+
+def test_the_seed_has_a_holdout_and_shared_metrics(client):
+    """The default world (fixtures/default.json): a holdout in no experiment, its filters carrying
+    its holdout-<id> variant (ExperimentHoldoutSerializer), and shared metrics whose queries a
+    create would take, each with its own uuid (saved_metric_serializers.py)."""
+    holdouts = client.get("/api/projects/1/experiment_holdouts/").get_json()["results"]
+    assert [h["filters"][0]["variant"] for h in holdouts] == [f"holdout-{h['id']}" for h in holdouts]
+    metrics = client.get(METRICS).get_json()["results"]
+    assert len(metrics) == 2 and len({m["query"]["uuid"] for m in metrics}) == 2
+    for metric in metrics:
+        query = {k: v for k, v in metric["query"].items() if k != "uuid"}
+        assert (
+            client.post(METRICS, json={"name": f"{metric['name']} (copy)", "query": query}).status_code == 201
+        )

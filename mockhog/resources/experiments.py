@@ -1251,6 +1251,26 @@ class ExperimentHoldouts(Resource):
                 filters = {**(flag.get("filters") or {}), **holdout_filter(holdout)}
                 experiments.patch_flag(call, row, {"filters": filters})
 
+    def seed(self, ctx: Any) -> list[Record]:
+        """The profile's holdouts, in no experiment yet (so no seeded flag carries their filters)."""
+        records = []
+        for index, spec in enumerate(ctx.profile["experiment_holdouts"], start=1):
+            created = ctx.moment(60, 45)
+            group = {"properties": [], "rollout_percentage": spec["rollout_percentage"]}
+            records.append(
+                {
+                    **self.defaults,
+                    "id": index,
+                    "name": spec["name"],
+                    "description": spec.get("description"),
+                    "filters": self.with_variant(index, [group]),
+                    "created_by": user_basic(ctx.user),
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
+        return records
+
     @staticmethod
     def with_variant(holdout_id: int, filters: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{**group, "variant": f"holdout-{holdout_id}"} for group in filters]
@@ -1324,6 +1344,26 @@ class ExperimentSavedMetrics(Resource):
         if "tags" in data:
             data["tags"] = tagify(data["tags"] or [])
         return {**record, **data, "updated_at": call.timestamp()}
+
+    def seed(self, ctx: Any) -> list[Record]:
+        """The profile's shared metrics, each with its own uuid as a create gives it."""
+        records = []
+        for index, spec in enumerate(ctx.profile["experiment_saved_metrics"], start=1):
+            created = ctx.moment(50, 35)
+            records.append(
+                {
+                    **self.defaults,
+                    "id": index,
+                    "name": spec["name"],
+                    "description": spec.get("description"),
+                    "query": {**spec["query"], "uuid": ctx.uuid()},
+                    "tags": spec.get("tags", []),
+                    "created_by": user_basic(ctx.user),
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
+        return records
 
 
 def _unnamed(query: Any) -> Any:
