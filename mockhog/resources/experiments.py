@@ -536,7 +536,12 @@ class Experiments(Resource):
             "status": "paused" if paused else stored_status(record),
             "is_legacy": self.has_legacy_metrics(call, record),
         }
-        return editable(super().serialize(call, view))
+        shown = editable(super().serialize(call, view))
+        if call.op.action == "list" and call.op.resource.name == "experiments":
+            # ExperimentBasicSerializer: the list never shows the metric definitions
+            order = call.backend.contract.schemas.field_order(f"{self.spec.schema}.json", "ExperimentBasic")
+            return {name: shown[name] for name in order}
+        return shown
 
     def saved_metric_links(self, call: Call, record: Record) -> list[dict[str, Any]]:
         metrics = call.table("experiment_saved_metrics")

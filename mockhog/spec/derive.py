@@ -12,7 +12,11 @@ local ``#/$defs/`` ref. Each ``[[patch]]`` then changes one def (``file``, ``def
 - ``replace``, ``remove``: the pointer names something;
 - ``merge``: the pointer names an object; ``value``'s keys are set in it;
 - ``order``: the pointer names an object; its keys are put in ``value``'s order (the import sorts
-  keys, and an answer's fields follow its schema's order).
+  keys, and an answer's fields follow its schema's order);
+- ``view``: the pointer is ``""``; adds a whole def that shows some of another def's fields, as a
+  lighter serializer over the same model does (``value``: ``{"of": def, "fields": [names]}``, the
+  other def as the patches before this one left it, its properties and ``required`` kept to
+  ``fields``, in that order).
 
 The committed file is the derivation of the pinned import (``tools/derive_schemas.py --check``,
 ``tests/test_derive.py``), so a schema is changed by changing a patch, never by hand. With a
@@ -32,7 +36,7 @@ from typing import Any
 
 from . import HERE, _pointer_parts
 
-ACTIONS = ("add", "replace", "remove", "merge", "order")
+ACTIONS = ("add", "replace", "remove", "merge", "order", "view")
 _IMPORTED = "#/components/schemas/"
 
 
@@ -142,10 +146,12 @@ def _apply(defs: dict[str, Any], patch: dict[str, Any], lenient: bool = False) -
     over other keys than it names is applied to those it names, and what differs is returned."""
     name, action, where = patch["def"], patch["action"], f"{patch['def']}{patch['pointer']}"
     if patch["pointer"] == "":
-        if action != "add" or name in defs:
+        if action not in ("add", "view") or name in defs:
             raise PatchError(f"{where}: a whole def is only added, and only once")
-        defs[name] = copy.deepcopy(patch["value"])
+        defs[name] = _view(defs, patch["value"], where) if action == "view" else copy.deepcopy(patch["value"])
         return None
+    if action == "view":
+        raise PatchError(f'{where}: a view is a whole def (pointer "")')
     if name not in defs:
         raise PatchError(f"{where}: no def {name!r}")
     parts = _pointer_parts(patch["pointer"])
@@ -188,6 +194,22 @@ def _apply(defs: dict[str, Any], patch: dict[str, Any], lenient: bool = False) -
         if absent or unnamed:
             return f"{where}: ordered; not there: {absent}; unnamed, kept last: {unnamed}"
     return None
+
+
+def _view(defs: dict[str, Any], value: dict[str, Any], where: str) -> dict[str, Any]:
+    """The def showing ``value["fields"]`` of ``value["of"]``."""
+    shown = defs.get(value["of"])
+    if shown is None:
+        raise PatchError(f"{where}: no def {value['of']!r} to view")
+    properties = shown.get("properties", {})
+    missing = [field for field in value["fields"] if field not in properties]
+    if missing:
+        raise PatchError(f"{where}: {value['of']} has no {missing}")
+    kept = {k: v for k, v in shown.items() if k not in ("properties", "required", "description")}
+    view = copy.deepcopy(kept)
+    view["properties"] = {field: copy.deepcopy(properties[field]) for field in value["fields"]}
+    view["required"] = [field for field in value["fields"] if field in shown.get("required", [])]
+    return view
 
 
 def _child(node: Any, part: str) -> Any:
