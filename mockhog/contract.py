@@ -556,6 +556,13 @@ def _drf_error(error: ValidationError) -> tuple[list[str], str, str]:
         present = value if isinstance(value, dict) else {}
         missing = next(name for name in expected if name not in present)
         return path + [missing], "required", "This field is required."
+    if (
+        kind == "oneOf"
+        and error.context
+        and isinstance(error.schema, dict)
+        and "discriminator" in error.schema
+    ):
+        return _tagged_error(error, error.schema["discriminator"]["propertyName"])
     if kind == "type" or (kind == "enum" and value is None):
         return path, *_type_error(expected, value)
     if kind == "minLength" and expected == 1:
@@ -575,6 +582,19 @@ def _drf_error(error: ValidationError) -> tuple[list[str], str, str]:
         extra = sorted(set(value) - set(error.schema.get("properties", {})))
         return path + extra[:1], "invalid", "Unknown field."
     return path, "invalid", error.message
+
+
+def _tagged_error(error: ValidationError, tag: str) -> tuple[list[str], str, str]:
+    """A tagged union's error (a ``oneOf`` with a ``discriminator``) as the branch its tag names
+    reports it; when no branch takes the tag, the tag's own refusal (not a valid choice)."""
+    branches: dict[Any, list[ValidationError]] = {}
+    for sub in error.context or []:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    for found in branches.values():
+        if not any(list(sub.relative_path) == [tag] for sub in found):
+            return _drf_error(found[0])
+    refusals = [sub for found in branches.values() for sub in found if list(sub.relative_path) == [tag]]
+    return _drf_error(refusals[0])
 
 
 # JSON Schema keyword -> DRF's code and message for it.

@@ -129,6 +129,18 @@ class Interval:
     unit: str
 
 
+@dataclass(frozen=True)
+class Native:
+    """A value computed by mockhog's Python from its arguments' values: what a runner builds around
+    the user's HogQL (PostHog's runners build such nodes too, as AST, never as text). The parser
+    never makes one, so HogQLQuery text cannot reach it."""
+
+    name: str
+    function: Callable[..., Any]
+    args: tuple[Any, ...]
+    type: str = "String"
+
+
 @dataclass
 class Select:
     columns: list[Any]
@@ -204,9 +216,12 @@ class Parser:
         if self.keyword("OFFSET"):
             query.offset = self.integer()
         self.accept("op", ";")
+        self.finish()
+        return query
+
+    def finish(self) -> None:
         if self.token.kind != "end":
             raise _syntax(self.token.column, f"extraneous input '{self.token.value}' expecting <EOF>")
-        return query
 
     def integer(self) -> int:
         return int(self.expect("number").value)
@@ -362,6 +377,25 @@ def _unit(word: str, column: int) -> str:
     return unit
 
 
+def parse_expr(text: str) -> Any:
+    """One expression, as PostHog's ``parse_expr`` reads a runner's column or filter text
+    (``expr [AS alias]``, comments allowed); anything after it is a syntax error."""
+    parser = Parser(text)
+    expr = parser.expr()
+    if parser.keyword("AS"):
+        expr = Alias(parser.expect("name").value, expr)
+    parser.finish()
+    return expr
+
+
+def parse_order_expr(text: str) -> tuple[Any, bool]:
+    """``expr [ASC|DESC]`` as PostHog's ``parse_order_expr`` reads it: (expr, descending)."""
+    parser = Parser(text)
+    item = parser.order_item()
+    parser.finish()
+    return item
+
+
 # -- tables ---------------------------------------------------------------------------------------
 
 # Each table's columns, in the order ``SELECT *`` lists them, with the ClickHouse type the answer's
@@ -404,7 +438,11 @@ def run(text: str, source: dict[str, Source], now: datetime) -> dict[str, Any]:
     ``limit``, ``offset``."""
     if not isinstance(text, str) or not text.strip():
         raise HogQLError("Query is empty")
-    query = Parser(text).select()
+    return execute(Parser(text).select(), source, now)
+
+
+def execute(query: Select, source: dict[str, Source], now: datetime) -> dict[str, Any]:
+    """A parsed (or runner-built) SELECT run over ``source``: :func:`run`'s answer."""
     table = query.table or ""
     if query.table is not None and table not in source:
         raise HogQLError(f'Unknown table "{table}".')
@@ -528,6 +566,10 @@ def _printed(expr: Any) -> str:
         return f"not({_printed(expr.expr)})"
     if isinstance(expr, Interval):
         return f"toInterval{expr.unit.capitalize()}({_printed(expr.amount)})"
+    if isinstance(expr, Native):
+        return f"{expr.name}({', '.join(_printed(arg) for arg in expr.args)})"
+    if isinstance(expr, Alias):
+        return f"{_printed(expr.expr)} AS {expr.name}"
     return "?"
 
 
@@ -537,6 +579,8 @@ def _type(column: Any, table: str) -> str:
         return TABLES[table][expr.chain[0]]
     if isinstance(expr, Call) and expr.name.lower() in ("count", "uniq", "uniqexact", "countif"):
         return "UInt64"
+    if isinstance(expr, Native):
+        return expr.type
     return "String"
 
 
@@ -556,6 +600,10 @@ def _has_aggregate(expr: Any) -> bool:
         right = expr.right if isinstance(expr.right, tuple) else (expr.right,)
         return _has_aggregate(expr.left) or any(_has_aggregate(r) for r in right)
     if isinstance(expr, Not):
+        return _has_aggregate(expr.expr)
+    if isinstance(expr, Native):
+        return any(_has_aggregate(arg) for arg in expr.args)
+    if isinstance(expr, Alias):
         return _has_aggregate(expr.expr)
     return False
 
@@ -597,6 +645,8 @@ class _Scope:
             return None if inner is None else not _truthy(inner)
         if isinstance(expr, Interval):
             return _interval(self.value(expr.amount, row, members), expr.unit)
+        if isinstance(expr, Native):
+            return expr.function(*[self.value(arg, row, members) for arg in expr.args])
         if isinstance(expr, Binary):
             return self.binary(expr, row, members)
         if isinstance(expr, Call):

@@ -1,10 +1,11 @@
-"""The query API's HogQL: ``POST /query/`` with a ``HogQLQuery``, run over the store (mockhog.hogql).
+"""The query API: ``POST /query/`` with a ``HogQLQuery`` or an ``EventsQuery``, run over the store.
 
-PostHog's QueryViewSet.create (posthog/api/query.py) hands the query to its runner and answers the
-runner's model; a HogQL error (``ExposedHogQLError``) is a 400 ``ValidationError`` with the error's
-text. mockhog runs the HogQL subset of :mod:`mockhog.hogql` over the project's events (those seeded
-and those captured) and persons, and answers the CachedHogQLQueryResponse fields: computed now,
-never cached.
+PostHog's QueryViewSet.create (posthog/api/query.py) hands the query to its kind's runner and
+answers the runner's cached model with 200; a HogQL error (``ExposedHogQLError``) is a 400
+``ValidationError`` with the error's text. mockhog runs the HogQL subset of :mod:`mockhog.hogql`
+over the project's events (those seeded and those captured) and persons: a ``HogQLQuery`` as
+written, an ``EventsQuery`` as its runner builds it (:mod:`mockhog.resources.events_query`); the
+answers carry the Cached...Response fields, computed now and never cached.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 from .. import errors, hogql
 from ..ingestion import person_of
 from ..store import Record
+from . import events_query
 from .base import Call, Resource, iso, quirk
 
 # A fresh result may be asked for again after this long (BLOCKING_QUERY_REFRESH_INTERVAL's order).
@@ -29,16 +31,17 @@ class Query(Resource):
 
     @quirk("query_create")
     def run(self, call: Call) -> dict[str, Any]:
-        """Run the HogQL query; its errors are 400s in PostHog's words, and nothing is stored."""
+        """Run the query; HogQL errors are 400s in PostHog's words, and nothing is stored."""
         query = call.body["query"]
+        if query["kind"] == "EventsQuery":
+            return self.events(call, query)
         text = query["query"]
         try:
             answer = hogql.run(text, self.sources(call), call.now)
         except hogql.HogQLError as error:
             raise errors.validation_error(str(error)) from None
-        key = hashlib.sha256(json.dumps([call.project_id, query], sort_keys=True).encode()).hexdigest()
         return {
-            "cache_key": f"cache_{key[:32]}",
+            "cache_key": cache_key(call, query),
             "cache_target_age": None,
             "calculation_trigger": None,
             "clickhouse": None,
@@ -56,6 +59,39 @@ class Query(Resource):
             "offset": answer["offset"],
             "query": text,
             "query_status": None,
+            "results": answer["results"],
+            "timezone": "UTC",
+            "timings": [],
+            "types": answer["types"],
+        }
+
+    def events(self, call: Call, query: dict[str, Any]) -> dict[str, Any]:
+        """CachedEventsQueryResponse: EventsQueryResponse's fields and the cache's, in its order."""
+        assert call.project_id is not None
+        try:
+            answer = events_query.run(
+                query, self.sources(call), call.now, call.project_id, call.table("persons")
+            )
+        except hogql.HogQLError as error:
+            raise errors.validation_error(str(error)) from None
+        return {
+            "cache_key": cache_key(call, query),
+            "cache_target_age": None,
+            "calculation_trigger": None,
+            "columns": answer["columns"],
+            "error": None,
+            "hasMore": answer["hasMore"],
+            "hogql": answer["hogql"],
+            "is_cached": False,
+            "last_refresh": iso(call.now),
+            "limit": answer["limit"],
+            "modifiers": query.get("modifiers") or {},
+            "nextCursor": answer["nextCursor"],
+            "next_allowed_client_refresh": iso(call.now + NEXT_REFRESH),
+            "offset": answer["offset"],
+            "query_metadata": None,
+            "query_status": None,
+            "resolved_date_range": None,
             "results": answer["results"],
             "timezone": "UTC",
             "timings": [],
@@ -100,3 +136,9 @@ class Query(Resource):
             "events": hogql.Source(events, person_of_event),
             "persons": hogql.Source([person_row(p) or {} for p in persons.values()], lambda row: None),
         }
+
+
+def cache_key(call: Call, query: dict[str, Any]) -> str:
+    """A stable key per project and query (PostHog hashes the query and the team's settings)."""
+    key = hashlib.sha256(json.dumps([call.project_id, query], sort_keys=True).encode()).hexdigest()
+    return f"cache_{key[:32]}"
