@@ -501,6 +501,29 @@ def execute(query: Select, source: dict[str, Source], now: datetime) -> dict[str
     }
 
 
+# -- for runners that build queries around the user's HogQL (mockhog.resources.events_query) ---------
+
+
+def has_aggregate(expr: Any) -> bool:
+    """Whether an expression (or an aliased column) aggregates: the runner's has_aggregation."""
+    return _has_aggregate(_bare(expr))
+
+
+def printed(expr: Any) -> str:
+    """An expression (or an aliased column's expression) as HogQL prints it."""
+    return _printed(_bare(expr))
+
+
+def shown(value: Any) -> Any:
+    """A value as the query API's JSON has it."""
+    return _shown(value)
+
+
+def moment(value: Any) -> datetime | None:
+    """A date or time value as a UTC-aware datetime, or None."""
+    return _moment(value)
+
+
 def _expand(columns: list[Any], table: str) -> list[Any]:
     out = []
     for column in columns:

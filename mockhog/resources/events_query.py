@@ -67,19 +67,19 @@ def run(
     _refuse_unsupported(query)
     raw = list(query.get("select") or []) or ["*"]
     select_input, select = _select(raw)
-    aggregations = [column for column in select if hogql._has_aggregate(column)]
+    aggregations = [column for column in select if hogql.has_aggregate(column)]
     where = _filters(query, persons) + _window(query, now)
     order_by = _order_by(query, select_input, select, aggregations)
     limit = _limit(query.get("limit"))
     offset = query.get("offset") if isinstance(query.get("offset"), int) and query["offset"] > 0 else 0
-    plain = [expr for expr in where if not hogql._has_aggregate(expr)]
-    having = [expr for expr in where if hogql._has_aggregate(expr)]
+    plain = [expr for expr in where if not hogql.has_aggregate(expr)]
+    having = [expr for expr in where if hogql.has_aggregate(expr)]
     statement = Select(
         columns=select,
         table="events",
         alias=None,
         where=_and(plain),
-        group_by=[column for column in select if not hogql._has_aggregate(column)] if aggregations else None,
+        group_by=[column for column in select if not hogql.has_aggregate(column)] if aggregations else None,
         having=_and(having),
         order_by=order_by,
         limit=limit,
@@ -108,12 +108,11 @@ def run(
 
 def _refuse_unsupported(query: dict[str, Any]) -> None:
     """What the runner does that mockhog cannot do offline: a 400 saying so, not a wrong answer."""
+    # filterTestAccounts is not among them: mockhog applies no test account filters, so it
+    # filters nothing.
     for name in ("actionId", "actionSteps", "source"):
         if query.get(name):
             raise errors.validation_error(f"mockhog does not run an EventsQuery with {name}.")
-    if query.get("filterTestAccounts"):
-        # A mockhog project's test_account_filters are empty, so the filter filters nothing.
-        pass
 
 
 def _select(raw: list[str]) -> tuple[list[str], list[Any]]:
@@ -145,7 +144,9 @@ def _star() -> Native:
         "tuple",
         lambda *values: tuple(values),
         tuple(Field((name,)) for name in fields),
-        type="Tuple(UUID, String, String, DateTime64(6, 'UTC'), String, String, DateTime64(6, 'UTC'))",
+        # The nine fields' types; team_id and person_mode are filled in after the query.
+        type="Tuple(UUID, String, String, DateTime64(6, 'UTC'), Int64, String, String, "
+        "DateTime64(6, 'UTC'), String)",
     )
 
 
@@ -295,7 +296,7 @@ def _order_by(
     elif "count()" in select_input:
         order = [(Call("count", ()), True)]
     elif aggregations:
-        order = [(hogql._bare(aggregations[0]), True)]
+        order = [(aggregations[0].expr if isinstance(aggregations[0], Alias) else aggregations[0], True)]
     else:
         order = [(Field(("timestamp",)), True)]
     if (
@@ -452,7 +453,7 @@ def _among(actual: Any, values: tuple[Any, ...]) -> Any:
 def _ordered(actual: Any, op: str, value: Any) -> bool:
     left, right = _number(actual), _number(value)
     if left is None or right is None:
-        left_moment, right_moment = hogql._moment(actual), hogql._moment(value)
+        left_moment, right_moment = hogql.moment(actual), hogql.moment(value)
         if left_moment is None or right_moment is None:
             return False
         left, right = left_moment.timestamp(), right_moment.timestamp()
@@ -485,11 +486,11 @@ def _expanded(row: list[Any], raw: list[str], project_id: int, persons: Table) -
                 "uuid": uuid,
                 "event": event,
                 "properties": properties,
-                "timestamp": hogql._shown(timestamp),
+                "timestamp": hogql.shown(timestamp),
                 "team_id": project_id,
                 "distinct_id": distinct_id,
                 "elements_chain": chain,
-                "created_at": hogql._shown(created_at),
+                "created_at": hogql.shown(created_at),
                 "person_mode": "propertyless"
                 if properties.get("$process_person_profile") is False
                 else "full",
@@ -536,15 +537,15 @@ def _rendered(select_input: list[str], where: list[Any], having: list[Any], quer
     """The query as HogQL text, for the answer's ``hogql`` (mockhog's rendering, not PostHog's)."""
     parts = [f"SELECT {', '.join(select_input)} FROM events"]
     if where:
-        parts.append("WHERE " + " AND ".join(hogql._printed(expr) for expr in where))
+        parts.append("WHERE " + " AND ".join(hogql.printed(expr) for expr in where))
     if query.group_by:
-        parts.append("GROUP BY " + ", ".join(hogql._printed(hogql._bare(expr)) for expr in query.group_by))
+        parts.append("GROUP BY " + ", ".join(hogql.printed(expr) for expr in query.group_by))
     if having:
-        parts.append("HAVING " + " AND ".join(hogql._printed(expr) for expr in having))
+        parts.append("HAVING " + " AND ".join(hogql.printed(expr) for expr in having))
     if query.order_by:
         shown = {id(column): text for column, text in zip(query.columns, select_input, strict=True)}
         order = [
-            f"{shown.get(id(expr)) or hogql._printed(hogql._bare(expr))} {'DESC' if desc else 'ASC'}"
+            f"{shown.get(id(expr)) or hogql.printed(expr)} {'DESC' if desc else 'ASC'}"
             for expr, desc in query.order_by
         ]
         parts.append("ORDER BY " + ", ".join(order))
