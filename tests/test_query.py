@@ -410,7 +410,8 @@ def test_events_query_bad_fields_and_what_mockhog_does_not_run(client):
     a model that does not validate with a 400 (PydanticModelMixin.get_model, posthog/api/mixins.py:
     ParseError "JSON parse error - ..." with pydantic's text; mockhog names the field DRF's way).
     What mockhog cannot evaluate offline (actions, insight sources, cohort filters) is a 400 that
-    says so (docs/divergences.md)."""
+    says so (docs/divergences.md), as are a pattern RE2 (ClickHouse's match) refuses and a date
+    beyond datetime's range (PostHog's relativedelta overflows into a 500)."""
     refusals = {
         "limit": ({"select": ["event"], "limit": "ten"}, "query__limit"),
         "unknown": ({"select": ["event"], "colour": "red"}, "query__colour"),
@@ -425,6 +426,13 @@ def test_events_query_bad_fields_and_what_mockhog_does_not_run(client):
     ):
         response = events_query(client, **query)
         assert response.status_code == 400 and response.get_json()["detail"].startswith("mockhog does not")
+    pattern = [{"type": "event", "key": "$os", "operator": "regex", "value": "("}]
+    for query, detail in (
+        ({"properties": pattern}, "Invalid regular expression: ("),
+        ({"after": "-99999999999999d"}, "Invalid date: -99999999999999d"),
+    ):
+        response = events_query(client, select=["event"], **query)
+        assert (response.status_code, response.get_json()["detail"]) == (400, detail)
     # Unknown kinds keep the served enum's refusal (test_other_kinds_and_bad_bodies_are_refused).
     unknown = client.post(URL, json={"query": {"kind": "NoSuchQuery"}})
     assert (unknown.status_code, unknown.get_json()["attr"]) == (400, "query__kind")
