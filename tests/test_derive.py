@@ -49,6 +49,27 @@ def test_a_patch_without_a_target_stops_the_pinned_derivation():
         derive(rule, [wrong], Spec.load().components)
 
 
+def test_a_view_shows_some_of_another_defs_fields_in_its_order():
+    """A lighter serializer over one model (ExperimentBasicSerializer beside ExperimentSerializer):
+    the other def's properties and required kept to the named fields, in the view's order."""
+    schemas, patches = load_rules()
+    rule = next(schema for schema in schemas if schema["file"] == "annotations.json")
+    own = [patch for patch in patches if patch["file"] == "annotations.json"]
+    view = {"file": "annotations.json", "def": "Brief", "pointer": "", "action": "view", "why": "test"}
+    rule = {**rule, "defs": [*rule["defs"], "Brief"]}
+    fields = ["scope", "id", "content"]
+    made = derive(
+        rule, [*own, {**view, "value": {"of": "Annotation", "fields": fields}}], Spec.load().components
+    )
+    brief = made.document["$defs"]["Brief"]
+    assert list(brief["properties"]) == fields and brief["required"] == fields
+    assert brief["properties"]["scope"] == made.document["$defs"]["Annotation"]["properties"]["scope"]
+    with pytest.raises(PatchError, match="has no"):
+        derive(
+            rule, [*own, {**view, "value": {"of": "Annotation", "fields": ["nope"]}}], Spec.load().components
+        )
+
+
 def _users_document() -> dict:
     """The pinned document, as a user's newer PostHog might serve it: Annotation.content with no
     maxLength, and a field the overlay does not know."""
