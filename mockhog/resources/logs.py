@@ -3,7 +3,9 @@
 ``POST logs/query`` filters by date range (ISO or relative to now), severity, service, a search
 term and property filters (``filterGroup``: a flat list of filters, as PostHog's own CLI sends it,
 or a nested AND/OR group), orders by time and pages with a cursor, as
-products/logs/backend/api.py (``LogsViewSet.query``) does.
+products/logs/backend/api.py (``LogsViewSet.query``) does. The aggregations beside it (count,
+count-ranges, facet values, services, patterns, sparkline) and the attribute suggestions
+(``attributes/``, ``values/``) count the same stored rows.
 """
 
 from __future__ import annotations
@@ -38,6 +40,20 @@ FACET_FIELDS = frozenset({"severity_text", "service_name"})
 MAX_SERVICES = 10_000
 SPARKLINE_SERVICES = 25
 TOP_SERVICES = 5
+# LogAttributesQueryRunner / LogValuesQueryRunner read log_attributes, rolled up per 10 minutes.
+ATTRIBUTE_BUCKET = timedelta(minutes=10)
+ATTRIBUTES_LIMIT = 100
+# A value search (search_values) needs a term at least this long, else keys only are searched.
+MIN_VALUE_SEARCH_LENGTH = 4
+# LogsQueryRunnerMixin.BUCKET_TARGET: the sparkline's width is the listed one nearest window / 50.
+SPARKLINE_BUCKET_TARGET = 50
+SPARKLINE_TOP_VALUES = 10
+SPARKLINE_ROW_LIMIT = 1000
+# posthog/hogql_queries/insights/utils/breakdowns.py BREAKDOWN_OTHER_STRING_LABEL
+BREAKDOWN_OTHER = "$$_posthog_breakdown_other_$$"
+SPARKLINE_BREAKDOWNS = {"severity": "severity_text", "service": "service_name"}
+# QueryDateRange's range when a date range names no start: from midnight seven days back.
+DEFAULT_DATE_FROM_DAYS = 7
 _RELATIVE = re.compile(r"^-?(\d+)([sMhdwmqy])$")
 _UNIT_SECONDS = {"s": 1, "M": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _UNIT_MONTHS = {"m": 1, "q": 3, "y": 12}
@@ -220,6 +236,121 @@ class Logs(Resource):
             "current": _window_meta(current, start, end),
             "baseline": _window_meta(baseline, base_start, base_end),
         }
+
+    @quirk("logs_attributes_retrieve")
+    def attributes(self, call: Call) -> Any:
+        """LogsViewSet.attributes / LogAttributesQueryRunner: the attribute keys of one type
+        (``attribute_type`` ``log``, else ``resource``) the selected rows carry, matching ``search``
+        (a case-insensitive substring), ordered exact match first, then a match of a whole word of
+        the key, then by how many rows carry it, then by name; ``count`` is every matching key.
+        With ``search_values`` and a term of 4 characters or more, keys whose values match follow
+        the keys whose names do (``matchedOn`` "value" with the most frequent matching value)."""
+        search = str(call.query.get("search") or "")
+        scope = _AttributeScope.read(call, columns=True)
+        totals, values = _attribute_counts(self._scoped(call, scope), scope.attribute_type)
+        needle = search.lower()
+        exact = _key_order(search)
+        keys = sorted(
+            (key for key in totals if needle in key.lower()), key=lambda k: (*exact(k), -totals[k], k)
+        )
+        kind = "log_resource_attribute" if scope.attribute_type == "resource" else "log_attribute"
+        if not (_truthy(call.query.get("search_values")) and len(search) >= MIN_VALUE_SEARCH_LENGTH):
+            page = keys[scope.offset : scope.offset + scope.limit] if scope.limit > 0 else []
+            results = [{"name": key, "propertyFilterType": kind, "matchedOn": "key"} for key in page]
+            return {"results": results, "count": max(len(keys) - scope.offset, 0) + scope.offset}
+        by_value = []
+        for key, counted in values.items():
+            if needle in key.lower():
+                continue
+            hits = {value: n for value, n in counted.items() if needle in value.lower()}
+            if hits:
+                sample = min(hits, key=lambda value: (-hits[value], value))
+                by_value.append((key, sample, sum(hits.values())))
+        by_value.sort(key=lambda item: (*exact(item[0]), -item[2], item[0]))
+        entries = [{"name": key, "propertyFilterType": kind, "matchedOn": "key"} for key in keys]
+        for key, sample, _ in by_value:
+            entry = {"name": key, "propertyFilterType": kind, "matchedOn": "value"}
+            entries.append({**entry, "matchedValue": sample} if sample else entry)
+        page = entries[scope.offset : scope.offset + scope.limit] if scope.limit > 0 else []
+        # The runner does not count the value search: the page plus the offset is its lower bound.
+        return {"results": page, "count": len(page) + scope.offset}
+
+    @quirk("logs_values_retrieve")
+    def values(self, call: Call) -> Any:
+        """LogsViewSet.values / LogValuesQueryRunner: the distinct values of one attribute
+        (``key``, required: else 400 with the bare JSON string "key is required") over the selected
+        rows, most frequent first then by value, ``value`` an ILIKE pattern (``%`` and ``_`` are
+        wildcards, as the runner does not escape them) inside ``%...%``; limit 100, offset."""
+        key = str(call.query.get("key") or "")
+        if not key:
+            raise errors.BareError(400, "key is required")
+        scope = _AttributeScope.read(call, columns=False)
+        wanted = _ilike(f"%{call.query.get('value') or ''}%")
+        counts: dict[str, int] = {}
+        for row in self._scoped(call, scope):
+            value = _source(row, scope.attribute_type).get(key)
+            if value is not None and wanted(_as_text(value)):
+                counts[_as_text(value)] = counts.get(_as_text(value), 0) + 1
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        page = ranked[scope.offset : scope.offset + scope.limit] if scope.limit > 0 else []
+        return {"results": [{"id": v, "name": v, "count": n} for v, n in page], "refreshing": False}
+
+    @quirk("logs_sparkline_create")
+    def sparkline(self, call: Call) -> Any:
+        """LogsViewSet.sparkline / SparklineQueryRunner: a bare list of buckets ``{time, severity
+        or service, count, bytes_uncompressed}`` over the window (no dateRange: the last hour), the
+        width the listed one nearest a fiftieth of it, every bucket of the window present (an empty
+        one as a single "(no value)" row of 0), ordered by time then value; the 10 values with the
+        most rows (or bytes, ``sparklineRankBy``) keep their own rows, the rest are summed as
+        PostHog's "other" label; at most 1000 rows."""
+        data = self._query_data(call)
+        field = SPARKLINE_BREAKDOWNS[data.get("sparklineBreakdownBy") or "severity"]
+        by_bytes = data.get("sparklineRankBy") == "bytes"
+        query, start, end = self._filters(call)
+        end = end or call.now
+        start = start or _default_start(call.now)
+        step = sparkline_interval(end - start)
+        first, last = _floor(start, step), _floor(max(start, end - timedelta(seconds=1)), step)
+        spine = [first + step * i for i in range(int((_floor(end, step) - first) / step) + 1)]
+        spine = [bucket for bucket in spine if bucket <= max(first, last)]
+        cells: dict[tuple[datetime, str], list[int]] = {}
+        for row in self._matching(call, query, None, None):
+            bucket = _floor(_parse_iso(row["timestamp"]), step)
+            if first <= bucket <= end:
+                cell = cells.setdefault((bucket, _breakdown_value(row, field)), [0, 0])
+                cell[0] += 1
+                cell[1] += _row_bytes(row)
+        totals: dict[str, int] = {}
+        for (_, value), (n, size) in cells.items():
+            totals[value] = totals.get(value, 0) + (size if by_bytes else n)
+        top = set(sorted(totals, key=lambda value: (-totals[value], value))[:SPARKLINE_TOP_VALUES])
+        folded: dict[tuple[datetime, str], list[int]] = {}
+        for (bucket, value), (n, size) in cells.items():
+            cell = folded.setdefault((bucket, value if value in top else BREAKDOWN_OTHER), [0, 0])
+            cell[0] += n
+            cell[1] += size
+        key = "service" if field == "service_name" else "severity"
+        rows = []
+        for bucket in spine:
+            present = sorted((value, cell) for (at, value), cell in folded.items() if at == bucket)
+            for value, (n, size) in present or [("", [0, 0])]:
+                label = value or "(no value)"
+                rows.append({"time": _utc_z(bucket), key: label, "count": n, "bytes_uncompressed": size})
+        return rows[:SPARKLINE_ROW_LIMIT]
+
+    def _scoped(self, call: Call, scope: _AttributeScope) -> list[Record]:
+        """The rows an attribute runner reads: the 10-minute buckets of the window, the services,
+        and the filters it honours (all ANDed, as LogsFilterBuilder flattens the group)."""
+        rows = []
+        for row in self.table(call).values():
+            bucket = _floor(_parse_iso(row["timestamp"]), ATTRIBUTE_BUCKET)
+            if not scope.first <= bucket <= scope.last:
+                continue
+            if scope.service_names and _service_name(row) not in scope.service_names:
+                continue
+            if all(_filter_matches(flt, row) for flt in scope.filters):
+                rows.append(row)
+        return rows
 
     def _mined(
         self, call: Call, query: dict[str, Any], start: datetime | None, end: datetime
@@ -512,6 +643,219 @@ def _without(group: dict[str, Any], drop: Callable[[dict[str, Any]], bool]) -> d
             continue
         kept.append(_without(member, drop))
     return {**group, "values": kept}
+
+
+@dataclasses.dataclass(frozen=True)
+class _AttributeScope:
+    """What LogsViewSet.attributes and values read from the query string, as their runners use it."""
+
+    attribute_type: str
+    limit: int
+    offset: int
+    first: datetime  # the first and last 10-minute bucket of log_attributes the runner reads
+    last: datetime
+    service_names: list[str]
+    filters: list[dict[str, Any]]
+
+    @classmethod
+    def read(cls, call: Call, columns: bool) -> _AttributeScope:
+        raw_range = _json_param(call, "dateRange", "{}")
+        # Text that is no JSON is the last hour; JSON that is no DateRange is get_model's ParseError.
+        date_range = {"date_from": "-1h"} if raw_range is _MALFORMED else _date_range_model(raw_range)
+        start = resolve_date(date_range.get("date_from"), call.now, "dateRange__date_from")
+        end = resolve_date(date_range.get("date_to"), call.now, "dateRange__date_to") or call.now
+        start = start or _default_start(call.now)
+        services = _json_param(call, "serviceNames", "[]")
+        services = [] if services is _MALFORMED else services
+        if not isinstance(services, list) or not all(isinstance(name, str) for name in services):
+            # LogAttributesQuery(serviceNames=...) is pydantic's list[str]; PostHog lets the error through
+            raise errors.validation_error("serviceNames must be a JSON list of strings.", "serviceNames")
+        group = _json_param(call, "filterGroup", "{}")
+        filters = _attribute_filters(None if group is _MALFORMED else group, columns)
+        return cls(
+            attribute_type="resource" if call.query.get("attribute_type") == "resource" else "log",
+            limit=_int_param(call.query.get("limit"), ATTRIBUTES_LIMIT),
+            offset=max(_int_param(call.query.get("offset"), 0), 0),
+            first=_floor(start, ATTRIBUTE_BUCKET),
+            last=_floor(end, ATTRIBUTE_BUCKET) + ATTRIBUTE_BUCKET,
+            service_names=services,
+            filters=filters,
+        )
+
+
+_MALFORMED = object()
+
+
+def _json_param(call: Call, name: str, default: str) -> Any:
+    """A query parameter the view reads with json.loads (default when absent), or _MALFORMED."""
+    raw = call.query.get(name)
+    try:
+        return json.loads(default if raw is None else str(raw))
+    except ValueError:
+        return _MALFORMED
+
+
+def _int_param(raw: Any, default: int) -> int:
+    """``int(request.GET.get(...))``, the default where that raises ValueError."""
+    if isinstance(raw, int):
+        return raw
+    try:
+        return int(str(raw)) if raw is not None else default
+    except ValueError:
+        return default
+
+
+def _truthy(raw: Any) -> bool:
+    """``search_values``: only the text true, in any case, is true."""
+    return str(raw).lower() == "true" if raw is not None else False
+
+
+_DATE_RANGE_FIELDS = {"date_from": (str,), "date_to": (str,), "explicitDate": (bool,)}
+
+
+def _date_range_model(value: Any) -> dict[str, Any]:
+    """``get_model(value, DateRange)``: pydantic's DateRange (extra fields forbidden), its
+    ValidationError as the view's ParseError."""
+    if not isinstance(value, dict):
+        raise errors.parse_error(_date_range_error(value))
+    problems = []
+    for name, item in value.items():
+        if name not in _DATE_RANGE_FIELDS:
+            problems.append((name, "Extra inputs are not permitted", "extra_forbidden", item))
+        elif item is not None and not isinstance(item, _DATE_RANGE_FIELDS[name]):
+            kind = "string" if name != "explicitDate" else "boolean"
+            problems.append((name, f"Input should be a valid {kind}", f"{kind}_type", item))
+    if problems:
+        lines = [f"{len(problems)} validation error{'s' if len(problems) > 1 else ''} for DateRange"]
+        for name, message, code, item in problems:
+            shown = f"input_value={item!r}, input_type={type(item).__name__}"
+            lines += [name, f"  {message} [type={code}, {shown}]"]
+        raise errors.parse_error("JSON parse error - " + "\n".join(lines))
+    return value
+
+
+def _attribute_filters(group: Any, columns: bool) -> list[dict[str, Any]]:
+    """The filters an attribute runner honours of a PropertyGroupFilter (anything else, a flat
+    list included, fails get_model and the view drops it): the resource-attribute filters of the
+    last inner group (LogsFilterBuilder keeps only the last group's), and for the attributes
+    runner also the severity_level and service_name column filters."""
+    if not isinstance(group, dict) or group.get("type") not in ("AND", "OR"):
+        return []
+    inner = group.get("values")
+    if not isinstance(inner, list) or not all(_is_group(member) for member in inner):
+        return []
+    if not inner:
+        return []
+    honoured = []
+    for flt in inner[-1]["values"]:
+        column = flt.get("type") == "log" and flt.get("key") in ("severity_level", "service_name")
+        if flt.get("type") == "log_resource_attribute" or (columns and column):
+            honoured.append(flt)
+    return honoured
+
+
+def _is_group(member: Any) -> bool:
+    return (
+        isinstance(member, dict)
+        and member.get("type") in ("AND", "OR")
+        and isinstance(member.get("values"), list)
+        and all(_is_filter(flt) for flt in member["values"])
+    )
+
+
+def _is_filter(flt: Any) -> bool:
+    return isinstance(flt, dict) and isinstance(flt.get("key"), str) and "type" in flt
+
+
+def _source(row: Record, attribute_type: str) -> dict[str, Any]:
+    return row["resource_attributes"] if attribute_type == "resource" else row["attributes"]
+
+
+def _as_text(value: Any) -> str:
+    """An attribute value as log_attributes stores it: text."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return value if isinstance(value, str) else str(value)
+
+
+def _attribute_counts(
+    rows: list[Record], attribute_type: str
+) -> tuple[dict[str, int], dict[str, dict[str, int]]]:
+    """Rows per attribute key, and per key rows per value (log_attributes' attribute_count)."""
+    totals: dict[str, int] = {}
+    values: dict[str, dict[str, int]] = {}
+    for row in rows:
+        for key, value in _source(row, attribute_type).items():
+            totals[key] = totals.get(key, 0) + 1
+            counted = values.setdefault(key, {})
+            counted[_as_text(value)] = counted.get(_as_text(value), 0) + 1
+    return totals, values
+
+
+def _key_order(search: str) -> Callable[[str], tuple[bool, bool]]:
+    """The runner's first two sort terms: the key equal to the term, then a word of the key equal
+    to it (splitByNonAlpha), both case-insensitive."""
+    term = search.lower()
+
+    def order(key: str) -> tuple[bool, bool]:
+        words = [word for word in re.split(r"[^0-9a-z]+", key.lower()) if word]
+        return key.lower() != term, term not in words
+
+    return order
+
+
+def _ilike(pattern: str) -> Callable[[str], bool]:
+    """ClickHouse's ILIKE: ``%`` any run, ``_`` one character, a backslash escapes, any case."""
+    parts, i = [], 0
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\" and i + 1 < len(pattern):
+            parts.append(re.escape(pattern[i + 1]))
+            i += 2
+            continue
+        parts.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
+        i += 1
+    compiled = re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
+    return lambda text: compiled.fullmatch(text) is not None
+
+
+def _default_start(now: datetime) -> datetime:
+    """QueryDateRange's start for a range without one: midnight (UTC) seven days back."""
+    return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
+        days=DEFAULT_DATE_FROM_DAYS
+    )
+
+
+def sparkline_interval(window: timedelta) -> timedelta:
+    """LogsQueryRunnerMixin.query_date_range: the listed width nearest a fiftieth of the window
+    (the narrower on a tie)."""
+    step = window.total_seconds() / SPARKLINE_BUCKET_TARGET
+    return timedelta(seconds=min(BUCKET_SECONDS, key=lambda width: (abs(width - step), width)))
+
+
+def _floor(moment: datetime, step: timedelta) -> datetime:
+    """``toStartOfInterval(moment, step)``: aligned to the epoch, in UTC."""
+    width = int(step.total_seconds())
+    seconds = int(moment.timestamp()) // width * width
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _service_name(row: Record) -> str:
+    """The logs table's service_name column: the resource's service.name, empty when unset."""
+    return str(row["resource_attributes"].get("service.name") or "")
+
+
+def _breakdown_value(row: Record, field: str) -> str:
+    return str(row["severity_text"] or "") if field == "severity_text" else _service_name(row)
+
+
+def _row_bytes(row: Record) -> int:
+    """mockhog's stand-in for the ingested record's _bytes_uncompressed: the UTF-8 size of its
+    body and attributes."""
+    attributes = {**row["attributes"], **row["resource_attributes"]}
+    return len(row["body"].encode()) + sum(len(f"{k}{_as_text(v)}".encode()) for k, v in attributes.items())
 
 
 def _months_before(moment: datetime, months: int) -> datetime:
