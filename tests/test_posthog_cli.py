@@ -237,17 +237,30 @@ def test_persons_bulk_delete_tool_deletes_persons(bundle: Path, own_server: Serv
     assert persons.get(person["id"]) is None and _refused(own_server) == []
 
 
-def test_generic_log_tools_are_accepted(cli: Cli, server: Server) -> None:
-    """logs-attributes-list, logs-attribute-values-list and logs-sparkline-query reach operations of
-    PostHog's document that mockhog serves on its generic tier (DRF defaults over the imported
-    schemas, no log semantics): the CLI's requests are accepted and answered in the documented
-    shape."""
+def test_log_attribute_and_sparkline_tools(cli: Cli, server: Server) -> None:
+    """logs-attributes-list, logs-attribute-values-list and logs-sparkline-query against
+    LogsViewSet.attributes, values and sparkline as mockhog serves them
+    (products/logs/backend/presentation/views/api.py): the CLI sends dateRange and filters as JSON
+    text in the query string; the sparkline view answers a bare list, of which the tool's
+    pickResponseFields(["results"]) keeps nothing, against PostHog as against mockhog."""
     requests.delete(f"{server.url}/_mockhog/journal", timeout=10)
-    date_range = {"date_from": "-7d"}
-    attributes = cli.call("logs-attributes-list", {"dateRange": date_range, "limit": 5})
-    values = cli.call("logs-attribute-values-list", {"key": "service.name", "dateRange": date_range})
-    sparkline = cli.call("logs-sparkline-query", {"query": {"dateRange": date_range}})
-    assert isinstance(attributes, dict) and isinstance(values, dict) and isinstance(sparkline, dict)
+    attributes = cli.call("logs-attributes-list", {"dateRange": RANGE, "limit": 5})
+    assert len(attributes["results"]) == 5 and attributes["count"] > 5
+    assert {item["propertyFilterType"] for item in attributes["results"]} == {"log_attribute"}
+    values = cli.call(
+        "logs-attribute-values-list",
+        {"key": "service.name", "attribute_type": "resource", "dateRange": RANGE, "serviceNames": ["web"]},
+    )
+    assert [item["id"] for item in values["results"]] == ["web"]
+    sparkline = cli.call("logs-sparkline-query", {"query": {"dateRange": RANGE}})
+    assert sparkline == {}
+    answered = requests.post(
+        f"{server.url}/api/projects/1/logs/sparkline/",
+        json={"query": {"dateRange": RANGE}},
+        headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"},
+        timeout=10,
+    ).json()
+    assert isinstance(answered, list) and sum(bucket["count"] for bucket in answered) == 600
     assert _refused(server) == []
 
 
