@@ -339,18 +339,14 @@ def test_list_filters_and_order(client):
 
 def test_delete_is_refused_and_soft_delete_unlinks_the_flag(client, backend):
     """ForbidDestroyModel: DELETE is an empty 405; PATCH {"deleted": true} hides the experiment, and
-    its flag (no longer linked to an active experiment) may then be deleted; restoring needs the flag."""
+    its flag (no running experiment: products/feature_flags/backend/api/feature_flag.py) may then be
+    deleted, its key tombstoned; restoring the experiment needs the flag, whose key comes back."""
     made = make(client)
     before = backend.store.dump()
     response = client.delete(f"{BASE}{made['id']}/")
     assert response.status_code == 405 and response.data == b""
     assert backend.store.dump() == before
     flag_url = f"{FLAGS}{made['feature_flag']['id']}/"
-    linked = client.patch(flag_url, json={"deleted": True}).get_json()
-    assert linked["detail"] == (
-        f"Cannot delete a feature flag that is linked to active experiment(s) with ID(s): {made['id']}. "
-        "Please delete the experiment(s) before deleting the flag."
-    )
     assert client.patch(f"{BASE}{made['id']}/", json={"deleted": True}).get_json()["deleted"] is True
     assert client.get(f"{BASE}{made['id']}/").status_code == 404
     assert client.post(f"{BASE}{made['id']}/launch/").status_code == 404
@@ -360,7 +356,7 @@ def test_delete_is_refused_and_soft_delete_unlinks_the_flag(client, backend):
         "Cannot restore experiment: the linked feature flag has been deleted. "
         "Restore the feature flag first, then restore the experiment."
     )
-    client.patch(flag_url, json={"deleted": False})
+    assert client.patch(flag_url, json={"deleted": False}).get_json()["key"] == made["feature_flag"]["key"]
     assert client.patch(f"{BASE}{made['id']}/", json={"deleted": False}).get_json()["deleted"] is False
     assert flag_of(client, made)["experiment_set"] == [made["id"]]
 

@@ -483,3 +483,53 @@ def test_is_used_in_replay_settings_reads_the_projects_linked_flag(client, backe
         project.clear()
         project.update(saved)
     assert client.patch(f"{BASE}3/", json={"deleted": True}).status_code == 200
+
+
+def test_a_flag_others_depend_on_is_neither_deleted_nor_disabled(client):
+    """FeatureFlagSerializer.update and raise_if_flag_has_dependents
+    (products/feature_flags/backend/api/feature_flag.py): an active flag with a condition on this
+    flag's id blocks deleting or disabling it; enabling a flag whose condition names a disabled
+    flag is refused too."""
+    base = _create(client, "base-flag").get_json()["id"]
+    condition = {"key": str(base), "type": "flag", "value": True, "operator": "flag_evaluates_to"}
+    filters = {"groups": [{"properties": [condition], "rollout_percentage": 100}]}
+    child = _create(client, "child-flag", filters).get_json()
+    for action, body in (("delete", {"deleted": True}), ("disable", {"active": False})):
+        refused = client.patch(f"{BASE}{base}/", json=body)
+        assert refused.status_code == 400
+        assert refused.get_json()["detail"] == (
+            f"Cannot {action} this feature flag because other flags depend on it: child-flag "
+            f"(ID: {child['id']}). Please update or disable the dependent flags first."
+        )
+    assert client.get(f"{BASE}{base}/").get_json()["active"] is True
+    client.patch(f"{BASE}{child['id']}/", json={"active": False})
+    assert client.patch(f"{BASE}{base}/", json={"active": False}).status_code == 200
+    enabling = client.patch(f"{BASE}{child['id']}/", json={"active": True})
+    assert enabling.status_code == 400
+    assert enabling.get_json()["detail"] == (
+        f"Cannot enable this feature flag because it depends on disabled flags: base-flag (ID: {base}). "
+        "Please enable the dependency flags first."
+    )
+
+
+def test_a_flag_of_a_running_experiment_is_kept_and_a_deleted_ones_key_is_freed(client):
+    """FeatureFlagSerializer.update: only a running linked experiment blocks the delete; a flag
+    linked to any experiment is deleted with its key tombstoned (<key>:deleted:<id>, so the key
+    can be used again) and a restore takes the key back, numbered when another flag holds it."""
+    base = "/api/projects/1/"
+    experiment = client.post(f"{base}experiments/", json={"name": "Old test", "feature_flag_key": "old-test"})
+    created = experiment.get_json()
+    flag_id = created["feature_flag"]["id"]
+    client.post(f"{base}experiments/{created['id']}/launch/")
+    refused = client.patch(f"{BASE}{flag_id}/", json={"deleted": True})
+    assert refused.status_code == 400
+    assert refused.get_json()["detail"] == (
+        "Cannot delete a feature flag that is linked to running experiment(s): "
+        f'"Old test" (ID: {created["id"]}). Please stop the experiment(s) before deleting the flag.'
+    )
+    client.post(f"{base}experiments/{created['id']}/end/", json={})
+    deleted = client.patch(f"{BASE}{flag_id}/", json={"deleted": True}).get_json()
+    assert deleted["deleted"] is True and deleted["key"] == f"old-test:deleted:{flag_id}"
+    assert _create(client, "old-test").status_code == 201
+    restored = client.patch(f"{BASE}{flag_id}/", json={"deleted": False})
+    assert restored.status_code == 200 and restored.get_json()["key"] == "old-test-2"

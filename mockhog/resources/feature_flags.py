@@ -193,20 +193,56 @@ class FeatureFlags(Resource):
         record = self.get(call)
         data = self.validated(call, call.body, record)
         changed = {**record, **{k: v for k, v in data.items() if k in self.fields and k not in COMPUTED}}
-        if data.get("deleted") is True and record.get("experiment_set"):
-            ids = ", ".join(map(str, record["experiment_set"]))
-            raise errors.validation_error(
-                f"Cannot delete a feature flag that is linked to active experiment(s) with ID(s): {ids}. "
-                "Please delete the experiment(s) before deleting the flag."
-            )
-        if data.get("deleted") is True and is_used_in_replay_settings(call.backend, call.project_id, record):
-            raise errors.validation_error(REPLAY_LINKED_FLAG_DELETE_ERROR)
+        self.check_lifecycle(call, record, data, changed)
         changed.update(
             last_modified_by=user_basic(call.user),
             updated_at=call.timestamp(),
             version=(record.get("version") or 0) + 1,
         )
         return self.serialize(call, self.save(call, changed))
+
+    def check_lifecycle(self, call: Call, record: Record, data: dict[str, Any], changed: Record) -> None:
+        """FeatureFlagSerializer.update's rules for deleting, restoring, disabling and enabling a
+        flag, in its order; ``changed`` takes the key a delete or restore gives the flag."""
+        flags = call.table("feature_flags")
+        linked = [row for row in call.table("experiments").values() if row.get("_flag") == record["id"]]
+        if data.get("deleted") is True:
+            running = [row for row in linked if not row.get("deleted") and _running(row)]
+            if running:
+                names = ", ".join(f'"{row.get("name")}" (ID: {row["id"]})' for row in running)
+                raise errors.validation_error(
+                    f"Cannot delete a feature flag that is linked to running experiment(s): {names}. "
+                    "Please stop the experiment(s) before deleting the flag."
+                )
+            _refuse_dependents(flags, record, "delete")
+            if is_used_in_replay_settings(call.backend, call.project_id, record):
+                raise errors.validation_error(REPLAY_LINKED_FLAG_DELETE_ERROR)
+            if linked:  # the key is freed for reuse; the experiments keep pointing at this row
+                changed["key"] = f"{record['key']}{_tombstone(record)}"
+        if (
+            data.get("deleted") is False
+            and record.get("deleted")
+            and record["key"].endswith(_tombstone(record))
+        ):
+            original = candidate = record["key"].removesuffix(_tombstone(record))
+            taken = {row["key"] for row in flags.values() if row["id"] != record["id"]}
+            counter = 2
+            while candidate in taken:
+                candidate, counter = f"{original}-{counter}", counter + 1
+            changed["key"] = candidate
+        if data.get("active") is False and record.get("active") is True:
+            _refuse_dependents(flags, record, "disable")
+        if data.get("active") is True and record.get("active") is False:
+            wanted = {str(key) for key in _flag_conditions(record)}
+            disabled = sorted(
+                (row for row in flags.values() if str(row["id"]) in wanted and not row.get("active")),
+                key=lambda row: row["key"],
+            )
+            if disabled:
+                raise errors.validation_error(
+                    "Cannot enable this feature flag because it depends on disabled flags: "
+                    f"{_named(disabled)}. Please enable the dependency flags first."
+                )
 
     def validated(self, call: Call, body: dict[str, Any], instance: Record | None) -> dict[str, Any]:
         """FeatureFlagSerializer's field validators, in DRF's order (fields first, then filters)."""
@@ -831,3 +867,50 @@ def user_basic(user: dict[str, Any]) -> dict[str, Any]:
         "hedgehog_config": None,
         "role_at_organization": user.get("role_at_organization"),
     }
+
+
+def _running(experiment: Record) -> bool:
+    """Experiment.is_running: launched and not ended."""
+    return experiment.get("start_date") is not None and experiment.get("end_date") is None
+
+
+def _tombstone(record: Record) -> str:
+    """FeatureFlag._tombstone_suffix: what a soft-deleted flag's key ends with once renamed."""
+    return f":deleted:{record['id']}"
+
+
+def _flag_conditions(record: Record) -> list[Any]:
+    """The flag ids a flag's release conditions depend on (properties of type "flag")."""
+    return [
+        prop.get("key")
+        for group in (record.get("filters") or {}).get("groups") or []
+        if isinstance(group, dict)
+        for prop in group.get("properties") or []
+        if isinstance(prop, dict) and prop.get("type") == "flag"
+    ]
+
+
+def _named(rows: list[Record]) -> str:
+    """The first five flags as "key (ID: id)", then how many more."""
+    names = ", ".join(f"{row['key']} (ID: {row['id']})" for row in rows[:5])
+    return names + (f", and {len(rows) - 5} more" if len(rows) > 5 else "")
+
+
+def _refuse_dependents(flags: Any, record: Record, action: str) -> None:
+    """raise_if_flag_has_dependents: active, undeleted flags with a condition on this one."""
+    dependents = sorted(
+        (
+            row
+            for row in flags.values()
+            if row["id"] != record["id"]
+            and row.get("active")
+            and not row.get("deleted")
+            and str(record["id"]) in {str(key) for key in _flag_conditions(row)}
+        ),
+        key=lambda row: row["key"],
+    )
+    if dependents:
+        raise errors.validation_error(
+            f"Cannot {action} this feature flag because other flags depend on it: {_named(dependents)}. "
+            "Please update or disable the dependent flags first."
+        )
