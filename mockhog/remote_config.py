@@ -5,6 +5,11 @@ Restated from PostHog's RemoteConfig model (``build_config``, ``sanitize_config_
 the team's settings, with the Team model's defaults for any setting the project record does not
 carry (a fixture may set them on the project: ``session_recording_opt_in``, ``heatmaps_opt_in``,
 ``capture_performance_opt_in``, ...). The CDN copy drops ``siteAppsJS`` and the recording domains.
+
+``surveys`` is what build_config computes today: for a team that opted in (``surveys_opt_in``, a
+team setting PostHog leaves unset, so off, until someone turns surveys on), the surveys
+get_surveys_response finds (every one not archived, in the SDK's shape), else ``False``; then
+``survey_config`` when the team has one.
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ from __future__ import annotations
 import json
 import re
 from typing import TYPE_CHECKING, Any
+
+from .resources.surveys import sdk_surveys
 
 if TYPE_CHECKING:
     from .backend import Backend
@@ -78,11 +85,16 @@ def build(backend: Backend, project_id: int, token: str) -> dict[str, Any]:
         },
         "sessionRecording": _session_recording(team),
         "heatmaps": bool(team["heatmaps_opt_in"]),
-        # mockhog serves no surveys through remote config (get_surveys_response finds none)
         "surveys": False,
-        "defaultIdentifiedOnly": True,
-        "siteApps": [],
     }
+    # get_surveys_opt_in: an unset surveys_opt_in is off
+    if project.get("surveys_opt_in"):
+        found = sdk_surveys(backend, project_id)
+        if found["surveys"]:
+            config["surveys"] = found["surveys"]
+            if found["survey_config"]:
+                config["survey_config"] = found["survey_config"]
+    config.update(defaultIdentifiedOnly=True, siteApps=[])
     return config
 
 

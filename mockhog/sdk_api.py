@@ -1,11 +1,22 @@
-"""The HTTP layer of the SDK endpoints, outside ``/api/``: capture (``/batch/``, ``/i/v0/e/``, ...),
-session recordings (``/s/``), ``/flags/``, ``/decide/``, the flag definitions the SDKs poll for
-local evaluation, and posthog-js's remote config (``/array/<token>/config``, ``config.js``).
+"""The HTTP layer of the SDK endpoints: capture (``/batch/``, ``/i/v0/e/``, ...), session
+recordings (``/s/``), ``/flags/``, ``/decide/``, the flag definitions the SDKs poll for local
+evaluation, posthog-js's remote config (``/array/<token>/config``, ``config.js``), and the public,
+token-authenticated ``/api/surveys/`` and ``/api/early_access_features/``.
 
 Thin on purpose: :mod:`mockhog.capture` decodes, :mod:`mockhog.ingestion` stores,
-:mod:`mockhog.flags` evaluates, :mod:`mockhog.remote_config` builds the config. Answers are the
-services' own: capture and flags errors are plain text with the status the Rust services use,
+:mod:`mockhog.flags` evaluates, :mod:`mockhog.remote_config` builds the config,
+:func:`mockhog.resources.surveys.sdk_surveys` and
+:func:`mockhog.resources.early_access_features.sdk_features` read what the SDKs load. Answers are
+the services' own: capture and flags errors are plain text with the status the Rust services use,
 successes are their JSON.
+
+``/api/surveys/`` is served today by the Rust hypercache-server (rust/hypercache-server: its router
+and api/surveys.rs), not by Django, which no longer routes it: any method, the token from the
+query (``token``, else ``api_key``) or a POST's form body, 401 ``Token not provided`` and 400 for a
+token of the wrong shape as plain text, and for a token of no project the empty answer
+``{"surveys": [], "survey_config": null}`` (a cache miss), with the flags service's CORS layer.
+``/api/early_access_features/`` is still Django's view (products/early_access_features/backend/
+api.py): ``get_token``, DRF-shaped 401s, and ``cors_response`` (posthog/utils_cors.py).
 
 CORS is the Rust services' (tower-http's ``CorsLayer`` in rust/capture and rust/feature-flags
 router.rs): every ``OPTIONS`` is answered 200 with an empty body before routing; every response
@@ -25,17 +36,20 @@ import uuid
 import zlib
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from flask import Blueprint, Response, current_app, request
 
-from . import errors, flags, ingestion, remote_config
+from . import cors, errors, flags, ingestion, remote_config
 from .api import _dropped as dropped
 from .api import encode_json, render
 from .backend import Backend
 from .capture import MAX_DISTINCT_ID, CaptureError, Request, check_recording, decode, load_json
 from .journal import Entry, redact
+from .resources.early_access_features import sdk_features
 from .resources.feature_flags import evaluate_project, local_evaluation_body, subject_for
 from .resources.project_secret_api_keys import hash_secret
+from .resources.surveys import sdk_surveys
 
 bp = Blueprint("sdk", __name__)
 UNKNOWN_TOKEN = "token matches no project: PostHog accepts the request and drops its events"
@@ -45,7 +59,13 @@ BAD_TOKEN = "The provided API key is invalid or has expired. Please check your A
 FLAGS_ALLOW = "GET, POST, OPTIONS, HEAD"
 CAPTURE_CORS_METHODS = "GET,POST,OPTIONS"
 FLAGS_CORS_METHODS = "GET,POST,OPTIONS,HEAD"
-FLAGS_ENDPOINTS = ("sdk.flags_endpoint", "sdk.decide_endpoint", "sdk.definitions")
+# The services whose CORS layer allows HEAD: the flags service and the hypercache-server.
+FLAGS_ENDPOINTS = ("sdk.flags_endpoint", "sdk.decide_endpoint", "sdk.definitions", "sdk.surveys_endpoint")
+NO_SURVEYS = {"surveys": [], "survey_config": None}  # empty_surveys_response
+NO_PROJECT_TOKEN = "Project token not provided. You can find your project token in PostHog project settings."
+BAD_PROJECT_TOKEN = "Project token invalid. You can find your project token in PostHog project settings."
+# CORS_ALLOWED_TRACING_HEADERS (posthog/utils_cors.py): what cors_response lets a request ask for.
+TRACING_HEADERS = frozenset(cors.ALLOW_HEADERS[6:])
 CORS_VARY = ("origin", "access-control-request-method", "access-control-request-headers")
 # What the flags service adds for config=true when it has no cached project config (ConfigResponse
 # ::fallback), and the smaller set a GET answers with (get_minimal_flags_response).
@@ -151,8 +171,9 @@ def faulted(operation: str, started: float) -> Response | None:
 
 
 def _cors_applies() -> bool:
-    # /api/feature_flag/local_evaluation is under /api/: Django's CORS (mockhog.cors) answers it
-    return not request.path.startswith("/api/")
+    # /api/feature_flag/local_evaluation is under /api/: Django's CORS (mockhog.cors) answers it;
+    # /api/surveys is the hypercache-server's, behind the same CORS layer as the flags service
+    return not request.path.startswith("/api/") or request.endpoint == "sdk.surveys_endpoint"
 
 
 @bp.before_request
@@ -533,3 +554,119 @@ def remote_config_script(token: str) -> Response:
         return found
     body = remote_config.script(found[1], token)
     return _vary(Response(body, status=200, content_type="application/javascript"))
+
+
+# -- surveys and early access features (what the SDKs load) --------------------------------------
+
+
+ANY_METHOD = ["GET", "POST", "OPTIONS", "HEAD", "PUT", "PATCH", "DELETE"]
+
+
+@bp.route("/api/surveys", methods=ANY_METHOD, strict_slashes=False)
+@bp.route("/surveys", methods=ANY_METHOD, strict_slashes=False)
+def surveys_endpoint() -> Response:
+    """The hypercache-server's surveys_endpoint: the project's surveys as the SDKs load them."""
+    started = time.perf_counter()
+    fault = faulted("surveys", started)
+    if fault is not None:
+        return fault
+    if request.method == "HEAD":
+        journal("surveys", 200, started, None)
+        return Response(status=200, content_type="application/json")
+    raw = _surveys_token()
+    if raw is None:
+        journal("surveys", 401, started, None, "auth", "Token not provided")
+        return text(401, "Token not provided")
+    if len(raw) > remote_config.MAX_TOKEN or not remote_config.valid_token(raw):
+        message = "Token too long" if len(raw) > remote_config.MAX_TOKEN else "Invalid token format"
+        journal("surveys", 400, started, None, "schema", message)
+        return text(400, message)
+    app = backend()
+    project_id = ingestion.project_for_token(app, raw)
+    if project_id is None:
+        journal("surveys", 200, started, None, warnings=[UNKNOWN_SURVEYS_TOKEN])
+        response = as_json(NO_SURVEYS)
+        response.headers["X-Mockhog-Warning"] = UNKNOWN_SURVEYS_TOKEN
+        return response
+    with app.store.lock:
+        body = sdk_surveys(app, project_id)
+    journal("surveys", 200, started, None, project_id=project_id)
+    return as_json(body)
+
+
+UNKNOWN_SURVEYS_TOKEN = "token matches no project: PostHog's cache has nothing for it, so no surveys"
+
+
+def _surveys_token() -> str | None:
+    """extract_token: the query's ``token``, else its ``api_key`` (the first given, if not empty);
+    else, for a POST, the form body's ``token``, else its ``api_key`` (a body that does not parse
+    as a form, e.g. with a field twice, has neither)."""
+    given = request.args.get("token")
+    if given is None:
+        given = request.args.get("api_key")
+    if given:
+        return given
+    if request.method != "POST":
+        return None
+    try:
+        form = parse_qs(request.get_data(as_text=True), keep_blank_values=True, strict_parsing=False)
+    except ValueError:
+        return None
+    if any(len(form.get(name, ())) > 1 for name in ("token", "api_key")):
+        return None  # serde: a duplicate field fails the whole body
+    body_token = form["token"][0] if "token" in form else form.get("api_key", [None])[0]
+    return body_token or None
+
+
+@bp.route("/api/early_access_features", methods=ANY_METHOD, strict_slashes=False)
+def early_access_features_endpoint() -> Response:
+    """Django's early_access_features view: the project's features in the stages asked for."""
+    started = time.perf_counter()
+    fault = faulted("early_access_features", started)
+    if fault is not None:
+        return fault
+    token = _django_token()
+    app = backend()
+    project_id = ingestion.project_for_token(app, token) if token else None
+    if project_id is None:
+        refusal = ("invalid_api_key", BAD_PROJECT_TOKEN) if token else ("missing_api_key", NO_PROJECT_TOKEN)
+        code, detail = refusal
+        body = {"type": "authentication_error", "code": code, "detail": detail, "attr": None}
+        journal("early_access_features", 401, started, None, "auth", body)
+        return _cors_response(as_json(body, 401))
+    with app.store.lock:
+        body = sdk_features(app, project_id, request.args.getlist("stage"))
+    journal("early_access_features", 200, started, None, project_id=project_id)
+    return _cors_response(as_json(body))
+
+
+def _django_token() -> str | None:
+    """get_token(None, request): a GET's query ``token``, else ``api_key``; then a POST form's
+    ``api_key``, else ``token`` (Django parses a form body only for POST)."""
+    token = None
+    if request.method == "GET":
+        token = request.args.get("token") or request.args.get("api_key")
+    if not token and request.method == "POST":
+        token = request.form.get("api_key") or request.form.get("token")
+    return token or None
+
+
+def _cors_response(response: Response) -> Response:
+    """cors_response: for a request with an Origin, that origin (``*`` when it names no host) with
+    credentials, GET, POST and OPTIONS, and the tracing headers it asks for beside
+    X-Requested-With and Content-Type."""
+    origin = request.headers.get("Origin")
+    if not origin:
+        return response
+    try:
+        parts = urlsplit(origin)
+    except ValueError:
+        parts = urlsplit("")
+    allow = f"{parts.scheme}://{parts.netloc}" if parts.netloc else "*"
+    response.headers["Access-Control-Allow-Origin"] = allow
+    response.headers["Access-Control-Allow-Credentials"] = "true"
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    asked = request.headers.get("Access-Control-Request-Headers", "").split(",")
+    allowed = [name for name in asked if name in TRACING_HEADERS]  # not stripped, as PostHog does
+    response.headers["Access-Control-Allow-Headers"] = ",".join(["X-Requested-With,Content-Type", *allowed])
+    return response

@@ -21,6 +21,11 @@ ORDERING_FIELDS = ("name", "created_at", "pinned_at", "created_by")
 _OLDEST = datetime.min.replace(tzinfo=UTC)
 
 
+def step_views(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """ActionStepJSONSerializer: every step field, the ones a step leaves out null."""
+    return [{**dict.fromkeys(STEP_FIELDS), **step, "selector_regex": None} for step in steps]
+
+
 class Actions(Resource):
     query_ordering = True
 
@@ -69,10 +74,9 @@ class Actions(Resource):
         return sorted(by_name, key=lambda row: parse_moment(row["last_calculated_at"]), reverse=True)
 
     def serialize(self, call: Call, record: Record) -> dict[str, Any]:
-        steps = [{**dict.fromkeys(STEP_FIELDS), **step, "selector_regex": None} for step in record["steps"]]
         view = {
             **record,
-            "steps": steps,
+            "steps": step_views(record["steps"]),
             "is_calculating": False,
             "is_action": True,
             "creation_context": None,

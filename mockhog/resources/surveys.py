@@ -15,6 +15,9 @@ What the source does and this module restates:
 - ``launch`` sets start_date and ``stop`` end_date (no-ops when already so); archive is
   ``PATCH {"archived": true}``; DELETE really deletes the survey and its targeting flags.
 - models.py: question ids are generated; recurring surveys get their iteration start dates.
+- What the SDKs load (``sdk_surveys``, no HTTP): get_surveys_response over SurveyAPISerializer, the
+  public shape of every survey of the project that is not archived (drafts and ended ones too: the
+  SDK decides what to show from start_date and end_date), with the team's ``survey_config``.
 """
 
 from __future__ import annotations
@@ -22,14 +25,18 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from .. import errors
 from ..store import Record
+from .actions import step_views
 from .base import Call, Resource, iso, quirk
 from .feature_flags import minimal, user_basic
 from .product import drf_datetime, editable, parse_moment, write_flag
+
+if TYPE_CHECKING:
+    from ..backend import Backend
 
 TARGETING_PREFIX = "survey-targeting-"
 SURVEY_TYPES = ("popover", "widget", "external_survey", "api")
@@ -53,6 +60,14 @@ SURVEY_TRANSLATED = (
 )
 QUESTION_TRANSLATED = ("question", "description", "buttonText", "lowerBoundLabel", "upperBoundLabel")
 NOT_FOR_EXTERNAL = ("linked_flag_id", "targeting_flag_filters")
+# SURVEY_API_TRANSLATION_FIELDS: the survey-level strings SurveyAPISerializer passes on (never the
+# description, which customers use for internal notes).
+SDK_TRANSLATED = (
+    "name",
+    "thankYouMessageHeader",
+    "thankYouMessageDescription",
+    "thankYouMessageCloseButtonText",
+)
 CONDITIONS_NOT_FOR_EXTERNAL = (
     "url",
     "urlMatchType",
@@ -824,3 +839,107 @@ def _is_int(value: Any) -> bool:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+# -- what the SDKs load (SurveyAPISerializer, get_surveys_response) -----------------------------
+def sdk_surveys(backend: Backend, project_id: int) -> dict[str, Any]:
+    """get_surveys_response: every survey not archived, in the SDK's shape, and the team's
+    survey_config. PostHog's query has no ORDER BY; mockhog answers in creation order."""
+    rows = [row for row in backend.store.table(project_id, "surveys").values() if not row.get("archived")]
+    rows.sort(key=lambda row: (row["created_at"], row["id"]))
+    return {
+        "surveys": [sdk_survey(backend, project_id, row) for row in rows],
+        "survey_config": backend.projects[project_id].get("survey_config"),
+    }
+
+
+def sdk_survey(backend: Backend, project_id: int, record: Record) -> dict[str, Any]:
+    """SurveyAPISerializer, in its Meta.fields order; ``translations`` only when some survive."""
+    flags = backend.store.table(project_id, "feature_flags")
+
+    def key(flag_id: Any) -> str | None:
+        flag = flags.get(flag_id) if flag_id is not None else None
+        return flag["key"] if flag is not None else None
+
+    base = language(record.get("base_language") or "en")
+    view: dict[str, Any] = {
+        "id": record["id"],
+        "name": record["name"],
+        "type": record["type"],
+        "linked_flag_key": key(record.get("linked_flag_id")),
+        "targeting_flag_key": key(record.get("_targeting_flag")),
+        "internal_targeting_flag_key": key(record.get("_internal_flag")),
+        "questions": _sdk_questions(record.get("questions"), base),
+        "conditions": _sdk_conditions(backend, project_id, record),
+        "appearance": record.get("appearance"),
+        "start_date": record.get("start_date"),
+        "end_date": record.get("end_date"),
+        "current_iteration": record.get("current_iteration"),
+        "current_iteration_start_date": record.get("current_iteration_start_date"),
+        "schedule": record.get("schedule"),
+        "enable_partial_responses": record.get("enable_partial_responses"),
+        "base_language": record.get("base_language"),
+    }
+    translations = _sdk_translations(record.get("translations"), base, SDK_TRANSLATED)
+    if translations is not None:
+        view["translations"] = translations
+    return view
+
+
+def _sdk_conditions(backend: Backend, project_id: int, record: Record) -> Any:
+    """get_survey_conditions_with_actions with SurveyAPIActionSerializer (id, name, steps)."""
+    conditions = record.get("conditions")
+    table = backend.store.table(project_id, "actions")
+    actions = [row for row in (table.get(key) for key in record.get("_actions") or []) if row is not None]
+    if not actions:
+        return conditions
+    values = [{"id": row["id"], "name": row["name"], "steps": step_views(row["steps"])} for row in actions]
+    return {**(conditions or {}), "actions": {"values": values}}
+
+
+def _sdk_language(raw: Any, base: str) -> str | None:
+    """A translation key the SDK can match (normalised), or None: sentinels, non-BCP-47 shapes and
+    the base language itself are dropped."""
+    if not isinstance(raw, str):
+        return None
+    normalized = language(raw)
+    if normalized in REJECTED_LANGUAGES or not LANGUAGE.match(normalized) or normalized == base:
+        return None
+    return normalized
+
+
+def _sdk_translations(value: Any, base: str, fields: tuple[str, ...] | None) -> dict[str, Any] | None:
+    """get_survey_api_translations (``fields`` given: only those string fields of each) or, for a
+    question, _strip_invalid_translation_keys (``fields`` None: each translation whole)."""
+    if not isinstance(value, dict):
+        return None
+    kept: dict[str, Any] = {}
+    for raw, entry in value.items():
+        code = _sdk_language(raw, base)
+        if code is None or not isinstance(entry, dict):
+            continue
+        if fields is None:
+            kept[code] = entry
+            continue
+        strings = {name: text for name, text in entry.items() if name in fields and isinstance(text, str)}
+        if strings:
+            kept[code] = strings
+    return kept or None
+
+
+def _sdk_questions(questions: Any, base: str) -> Any:
+    """get_questions: each question's inline translations filtered to the keys the SDK can match."""
+    if not isinstance(questions, list):
+        return questions
+    cleaned = []
+    for question in questions:
+        if not isinstance(question, dict) or not isinstance(question.get("translations"), dict):
+            cleaned.append(question)
+            continue
+        kept = _sdk_translations(question["translations"], base, None)
+        cleaned.append(
+            {**question, "translations": kept}
+            if kept
+            else {k: v for k, v in question.items() if k != "translations"}
+        )
+    return cleaned
