@@ -18,10 +18,12 @@ DEFAULT_STAGES = ("beta",)  # EarlyAccessFeature.Stage.BETA
 
 
 def sdk_features(backend: Backend, project_id: int, stages: list[str]) -> dict[str, Any]:
-    """``{"earlyAccessFeatures": [...]}``: the rows whose stage is in ``stages``, in table order."""
+    """``{"earlyAccessFeatures": [...]}``: the rows whose stage is in ``stages``. PostHog's query
+    has no ORDER BY (nor the model an ordering); mockhog answers in creation order."""
     wanted = set(stages or DEFAULT_STAGES)
-    rows = backend.store.table(project_id, TABLE).values()
-    features = [_feature(backend, project_id, row) for row in rows if row.get("stage") in wanted]
+    rows = [row for row in backend.store.table(project_id, TABLE).values() if row.get("stage") in wanted]
+    rows.sort(key=lambda row: (str(row.get("created_at") or ""), str(row.get("id"))))
+    features = [_feature(backend, project_id, row) for row in rows]
     return {"earlyAccessFeatures": features}
 
 
