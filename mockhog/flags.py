@@ -219,7 +219,8 @@ def _text(value: Any) -> str:
     return json.dumps(value, separators=(",", ":")) if isinstance(value, dict | list) else str(value)
 
 
-def _number(value: Any) -> float | None:
+def as_number(value: Any) -> float | None:
+    """A property value as a number for gt/lt comparisons (a flag is none), else None."""
     if isinstance(value, bool):
         return None
     try:
@@ -265,7 +266,7 @@ def match_property(prop: Mapping[str, Any], properties: Mapping[str, Any]) -> bo
             return False
         return found == (operator == "regex")
     if operator in NUMERIC_OPERATORS:
-        left, right = _number(have), _number(wanted)
+        left, right = as_number(have), as_number(wanted)
         if left is None or right is None:
             left_text, right_text = _text(have), _text(wanted)
             return {

@@ -30,6 +30,7 @@ from typing import Any
 import re2
 
 from .. import errors, hogql
+from ..flags import as_number
 from ..hogql import Alias, Binary, Call, Constant, Field, Native, Not, Select
 from ..ingestion import person_of
 from ..store import Table
@@ -459,22 +460,13 @@ def _among(actual: Any, values: tuple[Any, ...]) -> Any:
 
 
 def _ordered(actual: Any, op: str, value: Any) -> bool:
-    left, right = _number(actual), _number(value)
+    left, right = as_number(actual), as_number(value)
     if left is None or right is None:
         left_moment, right_moment = hogql.moment(actual), hogql.moment(value)
         if left_moment is None or right_moment is None:
             return False
         left, right = left_moment.timestamp(), right_moment.timestamp()
     return {">": left > right, ">=": left >= right, "<": left < right, "<=": left <= right}[op]
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
 
 
 # -- the answer -----------------------------------------------------------------------------------

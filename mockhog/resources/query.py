@@ -40,30 +40,8 @@ class Query(Resource):
             answer = hogql.run(text, self.sources(call), call.now)
         except hogql.HogQLError as error:
             raise errors.validation_error(str(error)) from None
-        return {
-            "cache_key": cache_key(call, query),
-            "cache_target_age": None,
-            "calculation_trigger": None,
-            "clickhouse": None,
-            "columns": answer["columns"],
-            "error": None,
-            "explain": None,
-            "hasMore": answer["hasMore"],
-            "hogql": text,
-            "is_cached": False,
-            "last_refresh": iso(call.now),
-            "limit": answer["limit"],
-            "metadata": None,
-            "modifiers": query.get("modifiers") or {},
-            "next_allowed_client_refresh": iso(call.now + NEXT_REFRESH),
-            "offset": answer["offset"],
-            "query": text,
-            "query_status": None,
-            "results": answer["results"],
-            "timezone": "UTC",
-            "timings": [],
-            "types": answer["types"],
-        }
+        own = {"clickhouse": None, "explain": None, "hogql": text, "metadata": None, "query": text}
+        return cached(call, query, answer, own)
 
     def events(self, call: Call, query: dict[str, Any]) -> dict[str, Any]:
         """CachedEventsQueryResponse: EventsQueryResponse's fields and the cache's, in its order."""
@@ -74,29 +52,13 @@ class Query(Resource):
             )
         except hogql.HogQLError as error:
             raise errors.validation_error(str(error)) from None
-        return {
-            "cache_key": cache_key(call, query),
-            "cache_target_age": None,
-            "calculation_trigger": None,
-            "columns": answer["columns"],
-            "error": None,
-            "hasMore": answer["hasMore"],
+        own = {
             "hogql": answer["hogql"],
-            "is_cached": False,
-            "last_refresh": iso(call.now),
-            "limit": answer["limit"],
-            "modifiers": query.get("modifiers") or {},
             "nextCursor": answer["nextCursor"],
-            "next_allowed_client_refresh": iso(call.now + NEXT_REFRESH),
-            "offset": answer["offset"],
             "query_metadata": None,
-            "query_status": None,
             "resolved_date_range": None,
-            "results": answer["results"],
-            "timezone": "UTC",
-            "timings": [],
-            "types": answer["types"],
         }
+        return cached(call, query, answer, own)
 
     def sources(self, call: Call) -> dict[str, hogql.Source]:
         """The tables a query reads, shaped as HogQL's columns (mockhog.hogql.TABLES)."""
@@ -142,3 +104,24 @@ def cache_key(call: Call, query: dict[str, Any]) -> str:
     """A stable key per project and query (PostHog hashes the query and the team's settings)."""
     key = hashlib.sha256(json.dumps([call.project_id, query], sort_keys=True).encode()).hexdigest()
     return f"cache_{key[:32]}"
+
+
+def cached(call: Call, query: dict[str, Any], answer: dict[str, Any], own: dict[str, Any]) -> dict[str, Any]:
+    """A Cached...QueryResponse: the runner's answer and its kind's ``own`` fields with the cache's
+    (computed now, never cached), in the models' field order (alphabetical)."""
+    fields = {
+        "cache_key": cache_key(call, query),
+        "cache_target_age": None,
+        "calculation_trigger": None,
+        "error": None,
+        "is_cached": False,
+        "last_refresh": iso(call.now),
+        "modifiers": query.get("modifiers") or {},
+        "next_allowed_client_refresh": iso(call.now + NEXT_REFRESH),
+        "query_status": None,
+        "timezone": "UTC",
+        "timings": [],
+        **{name: answer[name] for name in ("columns", "hasMore", "limit", "offset", "results", "types")},
+        **own,
+    }
+    return {name: fields[name] for name in sorted(fields)}

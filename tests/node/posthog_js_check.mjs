@@ -2,36 +2,11 @@
 // origin than mockhog, so that every request goes through jsdom's XMLHttpRequest with its CORS
 // checks (preflights included), as in a browser. Prints what the SDK saw as JSON on the last line.
 // Usage: node posthog_js_check.mjs <node_modules dir> <mockhog url> <project token> <page origin> <flag keys JSON>
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { join } from 'node:path'
+import { openPage } from './jsdom_page.mjs'
 
 const [modules, host, token, pageOrigin, flagKeysJson] = process.argv.slice(2)
 const flagKeys = JSON.parse(flagKeysJson)
-const { JSDOM, VirtualConsole } = createRequire(join(modules, 'jsdom', 'package.json'))('jsdom')
-const bundle = readFileSync(join(modules, 'posthog-js', 'dist', 'main.js'), 'utf8')
-
-const errors = []
-const virtualConsole = new VirtualConsole()
-virtualConsole.on('jsdomError', (error) => errors.push(String(error.message || error)))
-virtualConsole.on('error', (...args) => errors.push(args.map(String).join(' ')))
-const dom = new JSDOM('<!doctype html><html><head><title>app</title></head><body><h1>Hedgebox</h1></body></html>', {
-  url: `${pageOrigin}/signup`,
-  // the SDK loads its remote config as a <script> (config.js), as in a browser
-  runScripts: 'dangerously',
-  resources: 'usable',
-  pretendToBeVisual: true,
-  virtualConsole,
-})
-const { window } = dom
-
-// The bundle runs in the page's global scope: window.fetch is absent there (jsdom has none), so the
-// SDK sends with the page's XMLHttpRequest, which enforces CORS against mockhog's answers.
-function load() {
-  const module = { exports: {} }
-  window.eval(`(function (module, exports) {\n${bundle}\n})`)(module, module.exports)
-  return module.exports
-}
+const { window, errors, PostHog } = openPage(modules, `${pageOrigin}/signup`, '<h1>Hedgebox</h1>')
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -49,7 +24,6 @@ async function capturedCount(event) {
   return (await response.json()).results.length
 }
 
-const { PostHog } = load()
 const posthog = new PostHog()
 let flagsLoaded = 0
 posthog.init(token, {

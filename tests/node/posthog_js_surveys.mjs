@@ -3,34 +3,11 @@
 // /api/surveys/?token= through the page's XMLHttpRequest, CORS checks included. Prints what the
 // callback received as JSON on the last line.
 // Usage: node posthog_js_surveys.mjs <node_modules dir> <mockhog url> <project token> <page origin>
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
-import { join } from 'node:path'
+import { openPage } from './jsdom_page.mjs'
 
 const [modules, host, token, pageOrigin] = process.argv.slice(2)
-const { JSDOM, VirtualConsole } = createRequire(join(modules, 'jsdom', 'package.json'))('jsdom')
-const bundle = readFileSync(join(modules, 'posthog-js', 'dist', 'main.js'), 'utf8')
+const { window, errors, PostHog } = openPage(modules, `${pageOrigin}/settings`, '')
 
-const errors = []
-const virtualConsole = new VirtualConsole()
-virtualConsole.on('jsdomError', (error) => errors.push(String(error.message || error)))
-virtualConsole.on('error', (...args) => errors.push(args.map(String).join(' ')))
-const dom = new JSDOM('<!doctype html><html><head><title>app</title></head><body></body></html>', {
-  url: `${pageOrigin}/settings`,
-  runScripts: 'dangerously',
-  resources: 'usable',
-  pretendToBeVisual: true,
-  virtualConsole,
-})
-const { window } = dom
-
-function load() {
-  const module = { exports: {} }
-  window.eval(`(function (module, exports) {\n${bundle}\n})`)(module, module.exports)
-  return module.exports
-}
-
-const { PostHog } = load()
 const posthog = new PostHog()
 let flagsLoaded = false
 posthog.init(token, {
