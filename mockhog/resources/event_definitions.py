@@ -221,7 +221,7 @@ class EventDefinitions(Resource):
         owner = ctx.user if custom and ctx.rng.random() < 0.6 else None
         description = _describe(ctx, name) if custom else ""
         edited = owner is not None or verified or hidden or bool(description)
-        tags = sorted(ctx.rng.sample(SEED_TAGS, ctx.rng.randint(0, 2))) if custom else []
+        tags = sorted(ctx.rng.sample(ctx.profile["events"]["tags"], ctx.rng.randint(0, 2))) if custom else []
         return {
             "id": ctx.uuid(),
             "name": name,
@@ -246,8 +246,6 @@ class EventDefinitions(Resource):
             "_query_usage_30_day": ctx.rng.randint(0, 400),
         }
 
-
-SEED_TAGS = ["activation", "billing", "core", "growth", "onboarding", "sharing"]
 
 # Properties each event is known to carry; events not listed draw from GENERIC_PROPERTIES.
 KNOWN_PROPERTIES: dict[str, list[tuple[str, str]]] = {

@@ -26,7 +26,6 @@ from .product import json_properties
 DEFAULT_LIMIT = 100
 PERSON_SUMMARY = ("email", "name", "username")
 SEED_PROPERTIES = ("$browser", "$os", "$geoip_country_code")
-SEED_PAGES = ("/", "/pricing", "/files", "/signup", "/settings", "/shared")
 
 
 class Events(Resource):
@@ -143,7 +142,9 @@ class Events(Resource):
                     key: person["properties"][key] for key in SEED_PROPERTIES if key in person["properties"]
                 }
                 if name == "$pageview":
-                    properties["$current_url"] = "https://hedgebox.net" + ctx.rng.choice(SEED_PAGES)
+                    properties["$current_url"] = "https://hedgebox.net" + ctx.rng.choice(
+                        ctx.profile["events"]["pages"]
+                    )
                 properties["$lib"] = "web"
                 record_id = ctx.uuid()
                 records.append(

@@ -449,17 +449,19 @@ class FeatureFlags(Resource):
 
     # -- seed data ---------------------------------------------------------------------------
     def seed(self, ctx: Any) -> list[Record]:
+        """The profile's flags (fixtures/default.json), each reading properties the seeded persons
+        have (plan, $geoip_country_code)."""
         user = user_basic(ctx.user)
         records = []
-        for index, (key, name, filters) in enumerate(SEED_FLAGS, start=1):
+        for index, spec in enumerate(ctx.profile["feature_flags"], start=1):
             created = ctx.moment(120, 40)
             records.append(
                 {
                     **self.defaults,
                     "id": index,
-                    "name": name,
-                    "key": key,
-                    "filters": filters,
+                    "name": spec["name"],
+                    "key": spec["key"],
+                    "filters": spec["filters"],
                     "deleted": False,
                     "active": True,
                     "created_by": user,
@@ -502,67 +504,6 @@ COMPUTED = (
     "is_eligible_for_experiment",
 )
 RETIRED_FIELDS = ("rollback_conditions", "performed_rollback", "evaluation_tags")
-
-# The seeded flags: each one reads properties the seeded persons have (plan, $geoip_country_code).
-SEED_FLAGS = [
-    (
-        "new-onboarding",
-        "New onboarding flow, half of everyone",
-        {"groups": [{"properties": [], "rollout_percentage": 50}], "payloads": {}, "multivariate": None},
-    ),
-    (
-        "pricing-page-test",
-        "Pricing page experiment: control and two tests",
-        {
-            "groups": [{"properties": [], "rollout_percentage": 100}],
-            "payloads": {},
-            "multivariate": {
-                "variants": [
-                    {"key": "control", "name": "Control", "rollout_percentage": 34},
-                    {"key": "test-a", "name": "Shorter page", "rollout_percentage": 33},
-                    {"key": "test-b", "name": "Annual first", "rollout_percentage": 33},
-                ]
-            },
-        },
-    ),
-    (
-        "paid-features",
-        "Features for paying plans",
-        {
-            "groups": [
-                {
-                    "properties": [
-                        {
-                            "key": "plan",
-                            "type": "person",
-                            "value": ["pro", "team", "enterprise"],
-                            "operator": "exact",
-                        }
-                    ],
-                    "rollout_percentage": 100,
-                }
-            ],
-            "payloads": {},
-            "multivariate": None,
-        },
-    ),
-    (
-        "homepage-banner",
-        "Homepage banner copy (payload), US visitors",
-        {
-            "groups": [
-                {
-                    "properties": [
-                        {"key": "$geoip_country_code", "type": "person", "value": ["US"], "operator": "exact"}
-                    ],
-                    "rollout_percentage": 100,
-                }
-            ],
-            "payloads": {"true": json.dumps({"headline": "Share files in one click", "color": "blue"})},
-            "multivariate": None,
-        },
-    ),
-]
 
 
 def declare_flag(

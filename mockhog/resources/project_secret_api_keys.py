@@ -21,7 +21,6 @@ MAX_KEYS_PER_PROJECT = 50
 ALLOWED_SCOPES = ("endpoint:read", "feature_flag:read", "account:read", "loop:write", "experiment:read")
 FLAGGED_SCOPE = "llm_gateway:read"
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-SEED_LABELS = ["Production backend", "Endpoints worker", "Staging", "Data pipeline", "Reporting job"]
 
 
 def random_token(rng: random.Random, nbytes: int = 32) -> str:
@@ -127,6 +126,7 @@ class ProjectSecretApiKeys(Resource):
 
     def seed(self, ctx: Any) -> list[Record]:
         records = []
+        labels = ctx.profile["project_secret_api_keys"]["labels"]
         for index in range(ctx.profile["project_secret_api_keys"]["count"]):
             _value, kept = new_secret(ctx.rng)  # the secret is drawn and forgotten, as after a real create
             created = ctx.moment(180, 30)
@@ -134,8 +134,7 @@ class ProjectSecretApiKeys(Resource):
             records.append(
                 {
                     "id": random_token(ctx.rng),
-                    "label": SEED_LABELS[index % len(SEED_LABELS)]
-                    + ("" if index < len(SEED_LABELS) else f" {index}"),
+                    "label": labels[index % len(labels)] + ("" if index < len(labels) else f" {index}"),
                     **kept,
                     "created_at": created,
                     "created_by": ctx.user,
