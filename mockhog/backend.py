@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from .keys import ApiKey, KeyRing
 from .lifecycle import Lifecycle
 from .openapi import build_document
 from .resources.base import Call, Resource
-from .seed import FixtureError, World, build_world, load_profile
+from .seed import PROJECT_SETTINGS, FixtureError, World, build_world, load_profile
 from .spec import Spec, SpecOperation
 from .spec.checks import SpecSchemas
 from .spec.derive import user_schemas
@@ -27,6 +27,34 @@ from .spec.viewsets import GenericEngine
 from .store import Store, UniqueViolation
 
 DEFAULT_API_KEY = "phx_mockhog_default_key"
+
+
+class ProjectRecords(Mapping[int, dict[str, Any]]):
+    """The world's projects as they are now: each seeded record (profile and fixtures) with the
+    settings written since (``PATCH /api/projects/{id}/``) on top, read from the store's
+    ``project_settings`` table, so a rolled-back request leaves no trace and a reset restores the
+    seeded settings. Every reader (remote config, ``/flags/``, SDK surveys, the identity views)
+    sees the same record."""
+
+    def __init__(self, backend: Backend) -> None:
+        self._backend = backend
+
+    def __getitem__(self, project_id: int) -> dict[str, Any]:
+        seeded = self._backend.world.projects[project_id]
+        store = getattr(self._backend, "store", None)  # None while the backend is being built
+        written = store.table(project_id, PROJECT_SETTINGS).get(project_id) if store is not None else None
+        return {**seeded, **written} if written else seeded
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._backend.world.projects)
+
+    def __len__(self) -> int:
+        return len(self._backend.world.projects)
+
+    def write(self, project_id: int, changes: dict[str, Any]) -> None:
+        """Store settings of one project (inside the request's transaction)."""
+        table = self._backend.store.table(project_id, PROJECT_SETTINGS)
+        table.put(project_id, {**(table.get(project_id) or {}), **changes})
 
 
 class Backend:
@@ -99,8 +127,8 @@ class Backend:
         return self.world.user
 
     @property
-    def projects(self) -> dict[int, dict[str, Any]]:
-        return self.world.projects
+    def projects(self) -> ProjectRecords:
+        return ProjectRecords(self)
 
     @property
     def clock(self) -> datetime:

@@ -75,6 +75,9 @@ class SeedContext:
         return iso(self.clock - timedelta(seconds=round(seconds, 3)))
 
 
+PROJECT_SETTINGS = "project_settings"  # the store table of a project's written settings (one row)
+
+
 @dataclass
 class World:
     """The seeded state with who owns it: the snapshot, the user, the projects."""
@@ -112,7 +115,9 @@ def build_world(
     for project_id, project in sorted(projects.items()):
         project.setdefault("name", f"Project {project_id}")
         seeds[project_id] = ProjectSeed(generators, seed, project_id, project, profile, clock, faker, lock)
-        tables[project_id] = {}
+        # The project's own settings as written since the seed (empty: the seed's record stands), in
+        # the Store so a transaction rolls them back and a reset restores the seeded settings.
+        tables[project_id] = {PROJECT_SETTINGS: {}}
     for path, data in fixtures:
         for project_key, by_table in data.get("records", {}).items():
             project_seed = seeds.get(int(project_key)) if str(project_key).isdigit() else None
