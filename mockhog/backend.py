@@ -42,7 +42,8 @@ class ProjectRecords(Mapping[int, dict[str, Any]]):
     def __getitem__(self, project_id: int) -> dict[str, Any]:
         seeded = self._backend.world.projects[project_id]
         store = getattr(self._backend, "store", None)  # None while the backend is being built
-        written = store.table(project_id, PROJECT_SETTINGS).get(project_id) if store is not None else None
+        table = store.existing(project_id, PROJECT_SETTINGS) if store is not None else None
+        written = table.get(project_id) if table is not None else None
         return {**seeded, **written} if written else seeded
 
     def __iter__(self) -> Iterator[int]:

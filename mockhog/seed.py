@@ -115,9 +115,7 @@ def build_world(
     for project_id, project in sorted(projects.items()):
         project.setdefault("name", f"Project {project_id}")
         seeds[project_id] = ProjectSeed(generators, seed, project_id, project, profile, clock, faker, lock)
-        # The project's own settings as written since the seed (empty: the seed's record stands), in
-        # the Store so a transaction rolls them back and a reset restores the seeded settings.
-        tables[project_id] = {PROJECT_SETTINGS: {}}
+        tables[project_id] = {}
     for path, data in fixtures:
         for project_key, by_table in data.get("records", {}).items():
             project_seed = seeds.get(int(project_key)) if str(project_key).isdigit() else None
@@ -135,6 +133,10 @@ def build_world(
 
     def lazy(scope: Any, name: str) -> Rows:
         project_seed = seeds.get(scope) if isinstance(scope, int) else None
+        if project_seed is not None and name == PROJECT_SETTINGS:
+            # the settings written since the seed start empty (the seeded record stands); in the
+            # Store, a transaction rolls them back and a reset restores the seeded settings
+            return {}
         if project_seed is not None and name in project_seed.writers:
             return project_seed.table(name)
         return _generic_rows(backend, scope, name, profile)

@@ -460,6 +460,11 @@ class Store:
                 table = tables[name] = Table(self, name, seeded[0], seeded[1], (project_id, name))
         return table
 
+    def existing(self, project_id: int, name: str) -> Table | None:
+        """A table already in use, or None: a read that must not seed one (an unwritten table is
+        its empty seed)."""
+        return self._projects[project_id].get(name)
+
     def indexes_of(self, table: Table) -> _Indexes:
         """A table's indexes: the snapshot's (built now if need be) while it shares the seeded rows."""
         specs = self.declared.get(table.name, ())
