@@ -10,6 +10,7 @@ nothing. The source is PostHog's, named per rule.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -211,6 +212,10 @@ CASES.extend(
 )
 
 
+def _midnight_utc() -> datetime:
+    return datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 def _role_name(client) -> str:
     return client.get("/api/organizations/@current/roles/").get_json()["results"][0]["name"]
 
@@ -277,3 +282,53 @@ def test_a_schema_valid_request_refused_by_a_rule_of_posthogs(
         expected if expected is not None else b""
     )
     assert backend.store.dump() == before
+
+
+CASES.append(
+    pytest.param(
+        "post",
+        "/api/projects/{project_id}/surveys/",
+        lambda client: (
+            "/api/projects/1/surveys/",
+            {"name": "Linked", "type": "popover", "linked_insight_id": 987654},
+        ),
+        400,
+        lambda client: {
+            "type": "validation_error",
+            "code": "invalid_input",
+            "detail": "Insight with this ID does not exist",
+            "attr": None,
+        },
+        id="a referenced object exists: a survey's linked insight "
+        "(products/surveys/backend/api/survey.py: SurveySerializerCreateUpdateOnly.validate)",
+    )
+)
+
+
+CASES.append(
+    pytest.param(
+        "post",
+        "/api/projects/{project_id}/surveys/",
+        lambda client: (
+            "/api/projects/1/surveys/",
+            {
+                "name": "Sampled",
+                "type": "popover",
+                "response_sampling_start_date": "2025-01-01T00:00:00Z",
+                "response_sampling_interval": 1,
+                "response_sampling_interval_type": "week",
+                "response_sampling_limit": 10,
+            },
+        ),
+        400,
+        lambda client: {
+            "type": "validation_error",
+            "code": "invalid_input",
+            "detail": "Response sampling start date must be today or a future date in UTC. Got "
+            f"2025-01-01 00:00:00+00:00 when current time is {_midnight_utc()}",
+            "attr": "response_sampling_start_date",
+        },
+        id="a survey's response sampling starts today or later, in UTC "
+        "(products/surveys/backend/api/survey.py: SurveySerializerCreateUpdateOnly.validate)",
+    )
+)

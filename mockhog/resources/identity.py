@@ -9,7 +9,6 @@ import re
 import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import available_timezones
 
 from .. import errors
 from ..pagination import limit_offset_page
@@ -66,7 +65,6 @@ PROJECT_DEFAULTS: dict[str, Any] = {
     "surveys_opt_in": None,
     "flags_persistence_default": False,
 }
-TIMEZONES = frozenset(available_timezones())  # the model's choices are pytz's zones
 # What a write never changes (ProjectBackwardCompatSerializer.Meta.read_only_fields among the
 # fields mockhog answers): DRF drops them from the body.
 READ_ONLY = frozenset(
@@ -307,10 +305,6 @@ def validate_settings(
                         "Choose a different name.",
                     )
         changes["name"] = name
-    if "timezone" in changes and changes["timezone"] not in TIMEZONES:
-        raise errors.validation_error(
-            f'"{changes["timezone"]}" is not a valid choice.', "timezone", "invalid_choice"
-        )
     if changes.get("access_control") is not None:
         raise _invalid(
             "access_control",
