@@ -40,6 +40,7 @@ BUSINESS_RULES = {
     "an export needs a dashboard, an insight or a context": r"Either dashboard, insight or export_context",
     "a referenced object exists": r"Invalid pk .* object does not exist|Insight with this ID does not exist",
     "a survey's response sampling starts today or later": r"Response sampling start date must be today",
+    "a survey name is unique in its project": r"There is already a survey with this name",
     "one persisted folder of each type": r"You already have a \w+ folder",
     "a role name is unique in its organization": r"There is already a role with this name",
     "a date range starts before it ends": r"date_from must be before date_to",

@@ -332,3 +332,25 @@ CASES.append(
         "(products/surveys/backend/api/survey.py: SurveySerializerCreateUpdateOnly.validate)",
     )
 )
+
+
+def _survey_name(client) -> str:
+    return client.get("/api/projects/1/surveys/").get_json()["results"][0]["name"]
+
+
+CASES.append(
+    pytest.param(
+        "post",
+        "/api/projects/{project_id}/surveys/",
+        lambda client: ("/api/projects/1/surveys/", {"name": _survey_name(client), "type": "popover"}),
+        400,
+        lambda client: {
+            "type": "validation_error",
+            "code": "unique",
+            "detail": "There is already a survey with this name.",
+            "attr": None,
+        },
+        id="a survey name is unique in its project "
+        "(products/surveys/backend/api/survey.py: SurveySerializerCreateUpdateOnly.validate)",
+    )
+)
