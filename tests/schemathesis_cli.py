@@ -38,9 +38,11 @@ BUSINESS_RULES = {
     "count is an action on folders only": r"Count can only be called on folders",
     "only a deleted object can be restored": r"Couldn't restore this",
     "an export needs a dashboard, an insight or a context": r"Either dashboard, insight or export_context",
-    "a referenced object exists": r"Invalid pk .* object does not exist|Insight with this ID does not exist",
+    "a referenced object exists": r"Invalid pk .* object does not exist"
+    r"|(Insight|Feature Flag) with this ID does not exist",
     "a survey's response sampling starts today or later": r"Response sampling start date must be today",
     "a survey name is unique in its project": r"There is already a survey with this name",
+    "the errors to ignore fit in 300 characters of JSON": r"errors_to_ignore must be less than 300 char",
     "one persisted folder of each type": r"You already have a \w+ folder",
     "a role name is unique in its organization": r"There is already a role with this name",
     "a date range starts before it ends": r"date_from must be before date_to",

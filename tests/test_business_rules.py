@@ -354,3 +354,42 @@ CASES.append(
         "(products/surveys/backend/api/survey.py: SurveySerializerCreateUpdateOnly.validate)",
     )
 )
+
+
+CASES.append(
+    pytest.param(
+        "post",
+        "/api/projects/{project_id}/surveys/",
+        lambda client: (
+            "/api/projects/1/surveys/",
+            {"name": "Flagged", "type": "popover", "linked_flag_id": 987654},
+        ),
+        400,
+        lambda client: {
+            "type": "validation_error",
+            "code": "invalid_input",
+            "detail": "Feature Flag with this ID does not exist",
+            "attr": None,
+        },
+        id="a referenced object exists: a survey's linked flag "
+        "(products/surveys/backend/api/survey.py: SurveySerializerCreateUpdateOnly.validate)",
+    )
+)
+
+
+CASES.append(
+    pytest.param(
+        "patch",
+        "/api/projects/{id}/",
+        lambda client: ("/api/projects/1/", {"autocapture_exceptions_errors_to_ignore": ["x" * 300]}),
+        400,
+        lambda client: {
+            "type": "validation_error",
+            "code": "invalid_input",
+            "detail": "Field autocapture_exceptions_errors_to_ignore must be less than 300 characters. "
+            "Complex config should be provided in posthog-js initialization.",
+            "attr": "non_field_errors",
+        },
+        id="the errors to ignore fit in 300 characters of JSON (posthog/api/team.py: validate_team_attrs)",
+    )
+)
