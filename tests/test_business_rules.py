@@ -393,3 +393,30 @@ CASES.append(
         id="the errors to ignore fit in 300 characters of JSON (posthog/api/team.py: validate_team_attrs)",
     )
 )
+
+
+CASES.append(
+    pytest.param(
+        "post",
+        "/api/projects/{project_id}/surveys/",
+        lambda client: (
+            "/api/projects/1/surveys/",
+            {
+                "name": "Limited",
+                "type": "popover",
+                "response_sampling_limit": 5,
+                "response_sampling_interval": 2,
+            },
+        ),
+        400,
+        lambda client: {
+            "type": "validation_error",
+            "code": "invalid_input",
+            "detail": "Response sampling start date should be set if "
+            "response_sampling_start_date is not zero.",
+            "attr": "response_sampling_start_date",
+        },
+        id="a survey's sampling limit needs its start date "
+        "(products/surveys/backend/api/survey.py: SurveySerializerCreateUpdateOnly.validate)",
+    )
+)
