@@ -420,3 +420,24 @@ CASES.append(
         "(products/surveys/backend/api/survey.py: SurveySerializerCreateUpdateOnly.validate)",
     )
 )
+
+
+CASES.append(
+    pytest.param(
+        "post",
+        "/api/projects/{project_id}/dashboards/",
+        lambda client: (
+            "/api/projects/1/dashboards/",
+            {"name": "Both", "use_dashboard": 1, "use_template": "product-analytics"},
+        ),
+        400,
+        lambda client: {
+            "type": "validation_error",
+            "code": "invalid_input",
+            "detail": "`use_dashboard` and `use_template` cannot be used together",
+            "attr": None,
+        },
+        id="a dashboard copies another or a template, not both "
+        "(products/dashboards/backend/api/dashboard.py: DashboardSerializer.create)",
+    )
+)
