@@ -44,6 +44,7 @@ BUSINESS_RULES = {
     "a survey's sampling limit needs its start date": r"Response sampling start date should be set",
     "a survey name is unique in its project": r"There is already a survey with this name",
     "a dashboard copies another or a template, not both": r"`use_dashboard` and `use_template` cannot be",
+    "a resource preview is of a Custom source": r"Preview is not supported for source type",
     "the errors to ignore fit in 300 characters of JSON": r"errors_to_ignore must be less than 300 char",
     "one persisted folder of each type": r"You already have a \w+ folder",
     "a role name is unique in its organization": r"There is already a role with this name",

@@ -441,3 +441,19 @@ CASES.append(
         "(products/dashboards/backend/api/dashboard.py: DashboardSerializer.create)",
     )
 )
+
+
+CASES.append(
+    pytest.param(
+        "post",
+        "/api/projects/{project_id}/external_data_sources/preview_resource/",
+        lambda client: (
+            "/api/projects/1/external_data_sources/preview_resource/",
+            {"source_type": "Stripe", "resource_name": "Customer", "payload": {}},
+        ),
+        400,
+        lambda client: {"message": "Preview is not supported for source type 'Stripe'."},
+        id="a resource preview is of a Custom source "
+        "(products/warehouse_sources/backend/presentation/views/external_data_source/source_setup.py)",
+    )
+)

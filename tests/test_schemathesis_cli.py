@@ -79,7 +79,7 @@ def test_the_report_reader_tells_business_rules_from_real_failures(tmp_path):
     ]
     assert failures[-1].request == "[405] DELETE /api/projects/1/cohorts/10753228/"
     assert failures[-1].answer == ""
-    assert len(BUSINESS_RULES) == 17
+    assert len(BUSINESS_RULES) == 18
 
 
 def test_schemathesis_finds_nothing_but_business_rules():
