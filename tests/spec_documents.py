@@ -1,6 +1,7 @@
-"""PostHog OpenAPI documents for the tests, built from the committed contract (a user's clone has no
-../shared): ``document_from_contract()`` is the pinned document as the importer saw it (prose
-dropped, references folded), so that importing it gives the committed contract back."""
+"""PostHog OpenAPI documents for the tests, built from the committed contract (the tests never read
+PostHog's own file; tools/check_pinned.py holds the contract to it where it is beside the repo):
+``document_from_contract()`` is the pinned document as the importer saw it (prose dropped,
+references folded), so that importing it gives the committed contract back."""
 
 from __future__ import annotations
 
@@ -10,10 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from mockhog.spec import HERE
-
-SHARED_DOCUMENT = (
-    Path(__file__).resolve().parents[2] / "shared" / "posthog-openapi" / "posthog-openapi-2025-10.json.gz"
-)
 
 
 def document_from_contract(directory: Path = HERE) -> dict[str, Any]:
@@ -62,6 +59,6 @@ def _content(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 def write(document: dict[str, Any], path: Path) -> Path:
-    """The document as a gzipped JSON file (how PostHog's is kept in ../shared)."""
+    """The document as a gzipped JSON file (as PostHog's pinned one is kept)."""
     path.write_bytes(gzip.compress(json.dumps(document).encode()))
     return path

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
 
 import pytest
-from spec_documents import SHARED_DOCUMENT, document_from_contract, write
+from spec_documents import document_from_contract, write
 
 from mockhog.cli import build_parser, main
 from mockhog.spec import load_overlay
@@ -45,25 +43,6 @@ def test_the_pinned_contract_differs_only_by_the_overlay(pinned, tmp_path, capsy
     assert "finds nothing" not in out
     assert out.rstrip().endswith("No drift beyond the overlay.")
     assert "Drift (" not in out
-
-
-@pytest.mark.skipif(not SHARED_DOCUMENT.exists(), reason="PostHog's pinned document lives in ../shared")
-def test_drift_on_posthogs_own_pinned_file_prints_only_the_overlay():
-    done = subprocess.run(
-        [sys.executable, "-m", "mockhog", "drift", str(SHARED_DOCUMENT), "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    report = json.loads(done.stdout)
-    assert report["drift"] == 0
-    assert report["ours"]["sha256"] == report["theirs"]["sha256"]
-    assert report["overlay"] == len(report["changes"])
-    assert {c["overlay"] for c in report["changes"]} == {fix["why"] for fix in OVERLAY} | {
-        entry.why for entry in SERVED
-    }
-    assert report["overlay_not_needed"] == [] and report["served_entries_not_needed"] == []
 
 
 def _modified(pinned: dict) -> dict:

@@ -6,8 +6,8 @@ response body validates against the document mockhog serves (/api/schema/: PostH
 overlay applied, which differs from PostHog's only where an overlay entry gives the reason;
 tests/test_overlay.py holds that). Path parameters name records that exist (else most requests
 would stop at a 404); bodies and queries are Schemathesis' own. The document is rebuilt from the
-committed import (spec_documents.document_from_contract), so the test is the same in a clone with
-no ../shared; tests/test_drift.py holds the import to PostHog's file where it is beside the repo.
+committed import (spec_documents.document_from_contract), so the test is the same in a user's
+clone; tools/check_pinned.py holds the import to PostHog's file where it is beside the repo.
 """
 
 from __future__ import annotations
