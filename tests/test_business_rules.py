@@ -259,122 +259,56 @@ CASES.append(
 )
 
 
-@pytest.mark.parametrize("method, template, request_of, status, answer", CASES)
-def test_a_schema_valid_request_refused_by_a_rule_of_posthogs(
-    client, backend, method, template, request_of, status, answer
-):
-    document = backend.openapi()
-    url, body = request_of(client)
-    schema = _body_schema(document, template, method)
-    if body is not None:
-        resource = Resource.from_contents(document, default_specification=DRAFT202012)
-        registry = Registry().with_resource("openapi.json", resource)
-        resolved = {"$ref": "openapi.json" + schema["$ref"]}
-        errors = list(Draft202012Validator(resolved, registry=registry).iter_errors(body))
-        assert not errors, f"the published schema already refuses it: {errors[0].message}"
-    else:
-        assert schema is None or not document["paths"][template][method]["requestBody"]["required"]
-    expected = answer(client)
-    before = backend.store.dump()
-    response = client.open(url, method=method.upper(), json=body)
-    assert response.status_code == status
-    assert (response.get_json() if expected is not None else response.data) == (
-        expected if expected is not None else b""
-    )
-    assert backend.store.dump() == before
-
-
-CASES.append(
-    pytest.param(
-        "post",
-        "/api/projects/{project_id}/surveys/",
-        lambda client: (
-            "/api/projects/1/surveys/",
-            {"name": "Linked", "type": "popover", "linked_insight_id": 987654},
-        ),
-        400,
-        lambda client: {
-            "type": "validation_error",
-            "code": "invalid_input",
-            "detail": "Insight with this ID does not exist",
-            "attr": None,
-        },
-        id="a referenced object exists: a survey's linked insight "
-        "(products/surveys/backend/api/survey.py: SurveySerializerCreateUpdateOnly.validate)",
-    )
-)
-
-
-CASES.append(
-    pytest.param(
-        "post",
-        "/api/projects/{project_id}/surveys/",
-        lambda client: (
-            "/api/projects/1/surveys/",
-            {
-                "name": "Sampled",
-                "type": "popover",
-                "response_sampling_start_date": "2025-01-01T00:00:00Z",
-                "response_sampling_interval": 1,
-                "response_sampling_interval_type": "week",
-                "response_sampling_limit": 10,
-            },
-        ),
-        400,
-        lambda client: {
-            "type": "validation_error",
-            "code": "invalid_input",
-            "detail": "Response sampling start date must be today or a future date in UTC. Got "
-            f"2025-01-01 00:00:00+00:00 when current time is {_midnight_utc()}",
-            "attr": "response_sampling_start_date",
-        },
-        id="a survey's response sampling starts today or later, in UTC "
-        "(products/surveys/backend/api/survey.py: SurveySerializerCreateUpdateOnly.validate)",
-    )
-)
-
-
 def _survey_name(client) -> str:
     return client.get("/api/projects/1/surveys/").get_json()["results"][0]["name"]
 
 
-CASES.append(
+def _resolved(client, fields: dict[str, Any]) -> dict[str, Any]:
+    """A case's fields, those that depend on the seed looked up."""
+    return {name: value(client) if callable(value) else value for name, value in fields.items()}
+
+
+SAMPLED = {
+    "response_sampling_interval": 1,
+    "response_sampling_interval_type": "week",
+    "response_sampling_limit": 10,
+}
+
+# SurveySerializerCreateUpdateOnly.validate (products/surveys/backend/api/survey.py): (what the
+# rule is, the create's fields beside name and type, the refusal's code, detail and attr)
+SURVEY_RULES = (
+    ("a survey name is unique in its project", {"name": _survey_name}, "unique",
+     lambda: "There is already a survey with this name.", None),
+    ("a referenced object exists: a survey's linked insight", {"linked_insight_id": 987654}, "invalid_input",
+     lambda: "Insight with this ID does not exist", None),
+    ("a referenced object exists: a survey's linked flag", {"linked_flag_id": 987654}, "invalid_input",
+     lambda: "Feature Flag with this ID does not exist", None),
+    ("a survey's response sampling starts today or later, in UTC",
+     {**SAMPLED, "response_sampling_start_date": "2025-01-01T00:00:00Z"}, "invalid_input",
+     lambda: "Response sampling start date must be today or a future date in UTC. Got "
+     f"2025-01-01 00:00:00+00:00 when current time is {_midnight_utc()}", "response_sampling_start_date"),
+    ("a survey's sampling limit needs its start date",
+     {"response_sampling_limit": 5, "response_sampling_interval": 2}, "invalid_input",
+     lambda: "Response sampling start date should be set if response_sampling_start_date is not zero.",
+     "response_sampling_start_date"),
+)  # fmt: skip
+
+CASES.extend(
     pytest.param(
         "post",
         "/api/projects/{project_id}/surveys/",
-        lambda client: ("/api/projects/1/surveys/", {"name": _survey_name(client), "type": "popover"}),
-        400,
-        lambda client: {
-            "type": "validation_error",
-            "code": "unique",
-            "detail": "There is already a survey with this name.",
-            "attr": None,
-        },
-        id="a survey name is unique in its project "
-        "(products/surveys/backend/api/survey.py: SurveySerializerCreateUpdateOnly.validate)",
-    )
-)
-
-
-CASES.append(
-    pytest.param(
-        "post",
-        "/api/projects/{project_id}/surveys/",
-        lambda client: (
+        lambda client, fields=fields: (
             "/api/projects/1/surveys/",
-            {"name": "Flagged", "type": "popover", "linked_flag_id": 987654},
+            {"name": "Rule", "type": "popover", **_resolved(client, fields)},
         ),
         400,
-        lambda client: {
-            "type": "validation_error",
-            "code": "invalid_input",
-            "detail": "Feature Flag with this ID does not exist",
-            "attr": None,
+        lambda client, code=code, detail=detail, attr=attr: {
+            "type": "validation_error", "code": code, "detail": detail(), "attr": attr,
         },
-        id="a referenced object exists: a survey's linked flag "
-        "(products/surveys/backend/api/survey.py: SurveySerializerCreateUpdateOnly.validate)",
+        id=f"{rule} (products/surveys/backend/api/survey.py: SurveySerializerCreateUpdateOnly.validate)",
     )
-)
+    for rule, fields, code, detail, attr in SURVEY_RULES
+)  # fmt: skip
 
 
 CASES.append(
@@ -391,33 +325,6 @@ CASES.append(
             "attr": "non_field_errors",
         },
         id="the errors to ignore fit in 300 characters of JSON (posthog/api/team.py: validate_team_attrs)",
-    )
-)
-
-
-CASES.append(
-    pytest.param(
-        "post",
-        "/api/projects/{project_id}/surveys/",
-        lambda client: (
-            "/api/projects/1/surveys/",
-            {
-                "name": "Limited",
-                "type": "popover",
-                "response_sampling_limit": 5,
-                "response_sampling_interval": 2,
-            },
-        ),
-        400,
-        lambda client: {
-            "type": "validation_error",
-            "code": "invalid_input",
-            "detail": "Response sampling start date should be set if "
-            "response_sampling_start_date is not zero.",
-            "attr": "response_sampling_start_date",
-        },
-        id="a survey's sampling limit needs its start date "
-        "(products/surveys/backend/api/survey.py: SurveySerializerCreateUpdateOnly.validate)",
     )
 )
 
@@ -457,3 +364,28 @@ CASES.append(
         "(products/warehouse_sources/backend/presentation/views/external_data_source/source_setup.py)",
     )
 )
+
+
+@pytest.mark.parametrize("method, template, request_of, status, answer", CASES)
+def test_a_schema_valid_request_refused_by_a_rule_of_posthogs(
+    client, backend, method, template, request_of, status, answer
+):
+    document = backend.openapi()
+    url, body = request_of(client)
+    schema = _body_schema(document, template, method)
+    if body is not None:
+        resource = Resource.from_contents(document, default_specification=DRAFT202012)
+        registry = Registry().with_resource("openapi.json", resource)
+        resolved = {"$ref": "openapi.json" + schema["$ref"]}
+        errors = list(Draft202012Validator(resolved, registry=registry).iter_errors(body))
+        assert not errors, f"the published schema already refuses it: {errors[0].message}"
+    else:
+        assert schema is None or not document["paths"][template][method]["requestBody"]["required"]
+    expected = answer(client)
+    before = backend.store.dump()
+    response = client.open(url, method=method.upper(), json=body)
+    assert response.status_code == status
+    assert (response.get_json() if expected is not None else response.data) == (
+        expected if expected is not None else b""
+    )
+    assert backend.store.dump() == before
