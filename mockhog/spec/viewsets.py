@@ -410,6 +410,7 @@ class GenericEngine:
         self.spec = spec
         self.viewsets = VIEWSETS
         self._bases: dict[tuple[Any, str, Any], dict[str, Any]] = {}
+        self._references_of: dict[Any, References] = {}
 
     @cached_property
     def tables(self) -> Tables:
@@ -574,9 +575,16 @@ class GenericEngine:
 
     def _references(self, scope: Any) -> References | None:
         """The world's records a value in ``scope`` points at: its user (UserBasicSerializer of
-        the request's user, PostHog's created_by), its project and organization ids."""
+        the request's user, PostHog's created_by), its project and organization ids, the seeded
+        rows of the verified families (worked out once per scope: the seed does not change)."""
         if scope is None:
             return None
+        found = self._references_of.get(scope)
+        if found is None:
+            found = self._references_of[scope] = self._world_references(scope)
+        return found
+
+    def _world_references(self, scope: Any) -> References:
         world = self.backend.world
         user = self.backend.user
         shown = self.spec.components.get(USER_COMPONENT, {}).get("properties", {})
