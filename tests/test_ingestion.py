@@ -241,6 +241,24 @@ def test_events_filters(client, send):
     assert ids('properties=[{"key":"size","value":10,"operator":"gt","type":"event"}]') == ["two"]
 
 
+def test_events_order_and_dates_are_read_as_published(client, send):
+    """orderBy is a JSON list of fields (PostHog's list(json.loads(...)) fails on anything else);
+    after/before take an ISO date or time, or a relative date like -7d (posthog/api/event.py)."""
+    send({"event": "g", "distinct_id": "one", "timestamp": "2024-01-01T00:00:00Z"})
+    for text in ("{}", "5", "not json", "[1]"):
+        answer = client.get(f"{EVENTS}?orderBy={text}")
+        assert answer.status_code == 400
+        assert answer.get_json()["detail"] == "orderBy must be a JSON list"
+    assert client.get(f"{EVENTS}?event=g&after=2023-12-31").get_json()["results"][0]["distinct_id"] == "one"
+    assert client.get(f"{EVENTS}?event=g&after=-7d").get_json()["results"] == []
+    bad = client.get(f"{EVENTS}?after=yesterday")
+    assert bad.status_code == 400 and bad.get_json()["detail"] == "Invalid date value for after: yesterday"
+    published = client.get("/api/schema/").get_json()["paths"]["/api/projects/{project_id}/events/"]["get"]
+    parameters = {parameter["name"]: parameter for parameter in published["parameters"]}
+    assert parameters["orderBy"]["content"]["application/json"]["schema"]["type"] == "array"
+    assert {"format": "date"} in parameters["after"]["schema"]["anyOf"]
+
+
 def test_event_retrieve_errors(client):
     """retrieve: a bad UUID is a hand-built 400, an unknown one a 404 (posthog/api/event.py)."""
     bad = client.get(f"{EVENTS}not-a-uuid/")

@@ -172,8 +172,11 @@ def _ascending(raw: str | None) -> bool:
     try:
         order = json.loads(raw)
     except ValueError:
-        raise errors.validation_error("orderBy must be a JSON list", "orderBy") from None
-    return isinstance(order, list) and bool(order) and order[0] == "timestamp"
+        order = None
+    if not isinstance(order, list) or not all(isinstance(field, str) for field in order):
+        # PostHog's list(json.loads(...)) answers 500 for what is no JSON list of fields
+        raise errors.validation_error("orderBy must be a JSON list", "orderBy")
+    return bool(order) and order[0] == "timestamp"
 
 
 def _moment(value: str, name: str | None = None) -> datetime:
