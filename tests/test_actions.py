@@ -60,6 +60,19 @@ def test_blank_step_fields_are_refused(refused):
             "This field may not be blank.")  # fmt: skip
 
 
+def test_a_step_keeps_only_its_own_fields(client):
+    """posthog/api/action.py: ActionStepJSONSerializer is a DRF serializer, so keys it does not
+    declare are dropped from a step, on create and on update."""
+    created = client.post(BASE, json={"name": "Extra", "steps": [{"event": "$pageview", "zz": 1}]})
+    assert created.status_code == 201
+    assert "zz" not in created.get_json()["steps"][0]
+    action = created.get_json()["id"]
+    changed = client.patch(f"{BASE}{action}/", json={"steps": [{"url": "/a", "other": [1]}]})
+    assert changed.status_code == 200
+    assert changed.get_json()["steps"][0]["url"] == "/a" and "other" not in changed.get_json()["steps"][0]
+    assert client.get(f"{BASE}{action}/").get_json() == changed.get_json()
+
+
 def test_a_deleted_name_can_be_reused(client):
     """posthog/api/action.py: the name clash only counts actions that are not deleted."""
     assert client.patch(f"{BASE}1/", json={"deleted": True}).status_code == 200

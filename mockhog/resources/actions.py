@@ -110,9 +110,16 @@ class Actions(Resource):
         return super().change(call, record, data)
 
     def _validated(self, call: Call, data: dict[str, Any]) -> dict[str, Any]:
-        """ActionSerializer.validate: pinned_at '' means none; a blank name (a name another live
-        action of the project already has is the row's unique constraint)."""
+        """ActionSerializer.validate: a step's unknown keys are dropped; pinned_at '' means none; a
+        blank name (a name another live action of the project already has is the row's unique
+        constraint)."""
         data = {k: v for k, v in data.items() if k != "_create_in_folder"}
+        if isinstance(data.get("steps"), list):
+            # the nested ActionStepJSONSerializer keeps its own fields only, as any DRF serializer
+            data["steps"] = [
+                {k: v for k, v in step.items() if k in STEP_FIELDS} if isinstance(step, dict) else step
+                for step in data["steps"]
+            ]
         pinned = data.get("pinned_at")
         if pinned == "":
             data["pinned_at"] = None
