@@ -19,6 +19,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from mockhog.resources.external_data_sources import OFFLINE
+
 FS = "/api/projects/1/file_system/"
 GROUPS = "/api/projects/1/groups/"
 EVENTS = "/api/projects/1/event_definitions/"
@@ -180,7 +182,7 @@ CASES.extend(
         405,
         lambda client: None,
         # Allow lists DELETE (DRF's destroy exists), so the operation is published; it always refuses
-        id=f"{collection} are never deleted, only marked deleted (PATCH deleted: true) "
+        id=f"these objects are never deleted, only marked deleted: {collection} (PATCH deleted: true) "
         "(posthog/api/forbid_destroy_model.py: ForbidDestroyModel)",
     )
     for collection in ("actions", "cohorts", "insights", "dashboards", "feature_flags")
@@ -364,6 +366,55 @@ CASES.append(
         "(products/warehouse_sources/backend/presentation/views/external_data_source/source_setup.py)",
     )
 )
+
+
+EDS = "/api/projects/{project_id}/external_data_sources/"
+EDS_VIEWS = "products/warehouse_sources/backend/presentation/views/external_data_source/"
+
+
+def _stripe_source(client) -> str:
+    sources = "/api/projects/1/external_data_sources/"
+    return f"{sources}{_first(client, sources, source_type='Stripe')['id']}/"
+
+
+STRIPE = {"source_type": "Stripe", "prefix": "rules_", "payload": {"stripe_account_id": "acct_1"}}
+CASES.extend(
+    [
+        pytest.param(
+            "post", EDS, lambda client: ("/api/projects/1/external_data_sources/", STRIPE), 400,
+            lambda client: {"message": "Invalid source config: stripe_secret_key is required"},
+            id="a source config has the fields its source type requires "
+            f"({EDS_VIEWS}source_setup.py: the source's validate_config)",
+        ),
+        pytest.param(
+            "patch", EDS + "{id}/bulk_update_schemas/",
+            lambda client: (
+                f"{_stripe_source(client)}bulk_update_schemas/",
+                {"schemas": [{"id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b", "should_sync": False}]},
+            ),
+            400,
+            lambda client: {
+                "type": "validation_error", "code": "invalid_input",
+                "detail": "One or more schemas could not be found for this source", "attr": None,
+            },
+            id=f"the schemas named are the source's own ({EDS_VIEWS}schema_operations.py)",
+        ),
+        pytest.param(
+            "post", EDS + "check_cdc_prerequisites/",
+            lambda client: (
+                "/api/projects/1/external_data_sources/check_cdc_prerequisites/",
+                {"source_type": "Postgres", "host": "db.internal", "port": 5432, "database": "app",
+                 "user": "posthog", "password": "secret", "schema": "public"},
+            ),
+            400,
+            lambda client: {
+                "message": "Could not connect to Postgres to check prerequisites: "
+                f"{OFFLINE} (db.internal:5432)",
+            },
+            id=f"a CDC check connects to the source's database ({EDS_VIEWS}change_data_capture.py)",
+        ),
+    ]
+)  # fmt: skip
 
 
 @pytest.mark.parametrize("method, template, request_of, status, answer", CASES)
