@@ -49,6 +49,8 @@ BUSINESS_RULES = {
     "one persisted folder of each type": r"You already have a \w+ folder",
     "a role name is unique in its organization": r"There is already a role with this name",
     "a date range starts before it ends": r"date_from must be before date_to",
+    "an action name is unique in its project": r"This project already has an action with this name",
+    "an event definition name is unique in its project": r"Event definition with name .* already exists",
     # which fields a source's config needs is its source type's (about 1,340 of them): no schema a
     # generated client can take states it per type
     "a source config has the fields its source type requires": r"Invalid source config: \w+ is required",

@@ -103,6 +103,10 @@ def test_pinning_uses_the_server_clock(client):
         == pinned
     )
     assert client.patch(f"{BASE}2/", json={"pinned_at": ""}).get_json()["pinned_at"] is None
+    refused = client.patch(f"{BASE}2/", json={"pinned_at": "soon"})
+    assert refused.status_code == 400 and refused.get_json()["attr"] == "pinned_at"
+    published = client.get("/api/schema/").get_json()["components"]["schemas"]["ActionRequest"]
+    assert published["properties"]["pinned_at"]["anyOf"] == [{"format": "date-time"}, {"maxLength": 0}]
 
 
 def test_default_order_and_search(client):

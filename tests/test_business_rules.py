@@ -24,6 +24,7 @@ from mockhog.resources.external_data_sources import OFFLINE
 FS = "/api/projects/1/file_system/"
 GROUPS = "/api/projects/1/groups/"
 EVENTS = "/api/projects/1/event_definitions/"
+ACTIONS = "/api/projects/1/actions/"
 
 
 def _first(client, url: str, **match: Any) -> dict[str, Any]:
@@ -366,6 +367,36 @@ CASES.append(
         "(products/warehouse_sources/backend/presentation/views/external_data_source/source_setup.py)",
     )
 )
+
+
+CASES.extend(
+    [
+        pytest.param(
+            "post", "/api/projects/{project_id}/actions/",
+            lambda client: (ACTIONS, {"name": _first(client, ACTIONS)["name"]}),
+            400,
+            lambda client: {
+                "type": "validation_error", "code": "unique",
+                "detail": "This project already has an action with this name, ID "
+                f"{_first(client, ACTIONS)['id']}",
+                "attr": "name",
+            },
+            id="an action name is unique in its project (posthog/api/action.py: ActionSerializer.validate)",
+        ),
+        pytest.param(
+            "post", "/api/projects/{project_id}/event_definitions/",
+            lambda client: (EVENTS, {"name": _first(client, EVENTS)["name"]}),
+            400,
+            lambda client: {
+                "type": "validation_error", "code": "invalid_input",
+                "detail": f"Event definition with name '{_first(client, EVENTS)['name']}' already exists",
+                "attr": "name",
+            },
+            id="an event definition name is unique in its project "
+            "(posthog/api/event_definition.py: EventDefinitionViewSet.create)",
+        ),
+    ]
+)  # fmt: skip
 
 
 EDS = "/api/projects/{project_id}/external_data_sources/"

@@ -249,6 +249,10 @@ def test_create_hidden_is_never_verified(client):
         "type": "validation_error", "code": "invalid_input", "attr": None,
         "detail": "An event cannot be both hidden and verified",
     }  # fmt: skip
+    # the published body says so (1 is true to DRF's BooleanField)
+    assert client.post(BASE, json={"name": "both", "hidden": 1, "verified": True}).status_code == 400
+    published = client.get("/api/schema/").get_json()["components"]["schemas"]["EventDefinitionCreate"]
+    assert published["not"]["properties"]["hidden"] == {"enum": [True, 1]}
 
 
 @pytest.mark.parametrize(

@@ -295,6 +295,7 @@ def test_delete_property(client):
         ({}, _error("$unset", UNSET_REQUIRED)),
         ({"$unset": ["plan"]}, _error("$unset", UNSET_REQUIRED)),
         ({"$unset": "color"}, _error("$unset", "Property 'color' does not exist on this group.")),
+        ({"$unset": 5}, _error("$unset", "Property '5' does not exist on this group.")),
     ],
 )  # fmt: skip
 def test_delete_property_errors_change_nothing(client, backend, body, error):

@@ -251,12 +251,14 @@ def test_events_order_and_dates_are_read_as_published(client, send):
         assert answer.get_json()["detail"] == "orderBy must be a JSON list"
     assert client.get(f"{EVENTS}?event=g&after=2023-12-31").get_json()["results"][0]["distinct_id"] == "one"
     assert client.get(f"{EVENTS}?event=g&after=-7d").get_json()["results"] == []
-    bad = client.get(f"{EVENTS}?after=yesterday")
-    assert bad.status_code == 400 and bad.get_json()["detail"] == "Invalid date value for after: yesterday"
+    for when in ("yesterday", "-99999999999d"):  # the second is further back than any date
+        bad = client.get(f"{EVENTS}?after={when}")
+        assert bad.status_code == 400 and bad.get_json()["detail"] == f"Invalid date value for after: {when}"
     published = client.get("/api/schema/").get_json()["paths"]["/api/projects/{project_id}/events/"]["get"]
     parameters = {parameter["name"]: parameter for parameter in published["parameters"]}
     assert parameters["orderBy"]["content"]["application/json"]["schema"]["type"] == "array"
     assert {"format": "date"} in parameters["after"]["schema"]["anyOf"]
+    assert {"type": "object"} in parameters["properties"]["content"]["application/json"]["schema"]["anyOf"]
 
 
 def test_event_retrieve_errors(client):

@@ -189,7 +189,10 @@ def _moment(value: str, name: str | None = None) -> datetime:
         relative = value.lstrip("-")
         if relative[:-1].isdigit() and relative[-1:] in ("d", "h", "w"):
             unit = {"d": 1, "h": 1 / 24, "w": 7}[relative[-1]]
-            return datetime.now(UTC) - timedelta(days=int(relative[:-1]) * unit)
+            try:
+                return datetime.now(UTC) - timedelta(days=int(relative[:-1]) * unit)
+            except OverflowError:
+                pass  # further back than any date: invalid, like any other value it cannot read
         raise errors.validation_error(f"Invalid date value for {name}: {value}", name) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 

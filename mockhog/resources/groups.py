@@ -156,6 +156,10 @@ class Groups(Resource):
     def delete_property(self, call: Call) -> dict[str, Any]:
         group = self.get(call)
         key = call.body.get("$unset")
+        if isinstance(key, int | float) and not isinstance(key, bool):
+            key = str(
+                key
+            )  # a property name is text; a number names the property it spells, as DRF's text does
         if not isinstance(key, str):
             raise errors.validation_error(
                 "This field is required and must be a string (the property name to delete).", "$unset"
