@@ -31,7 +31,7 @@ from werkzeug.wrappers import Request
 from . import cors, errors
 from .backend import Backend
 from .catalog import PREFIXES, ROOT, Operation, Route
-from .contract import FormFile
+from .contract import FormBody, FormFile
 from .faults import DropConnection
 from .journal import ENTRY_OVERHEAD, Entry, bounded
 from .keys import ApiKey
@@ -552,7 +552,7 @@ def _read_body(req: Request) -> Any:
     if media_type in (_FORM, "multipart/form-data"):
         # Django's multipart parser skips a part whose Content-Disposition has no name, and a file
         # part whose filename is blank; DRF's request.data is the fields, then the files.
-        data = {key: req.form.getlist(key)[-1] for key in req.form if key is not None}
+        data = FormBody((key, req.form.getlist(key)[-1]) for key in req.form if key is not None)
         for key in req.files:
             parts = [part for part in req.files.getlist(key) if part.filename]
             if key is not None and parts:

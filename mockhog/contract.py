@@ -43,6 +43,28 @@ class FormFile(str):
         return part
 
 
+class FormBody(dict):
+    """A form or multipart body as DRF's ``request.data`` holds it (its fields, then its files)."""
+
+
+def nest_form_fields(properties: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
+    """A form's nested objects as DRF's nested serializers read them (``Serializer.get_value``:
+    ``parse_html_dict``): an object field the form sends ``<field>.<key>`` fields for is made of
+    them (a form field of its own name is then not read)."""
+    if not isinstance(body, FormBody):
+        return body
+    out = dict(body)
+    for name, prop in properties.items():
+        if not ("$ref" in prop or "object" in _types(prop)):
+            continue
+        prefix = f"{name}."
+        nested = {key.removeprefix(prefix): value for key, value in out.items() if key.startswith(prefix)}
+        if nested:
+            out = {key: value for key, value in out.items() if key != name and not key.startswith(prefix)}
+            out[name] = nested
+    return out
+
+
 _TRUE = {"true", "True", "TRUE", "1", "yes", "Yes", "on", "On", "t", "y"}
 _FALSE = {"false", "False", "FALSE", "0", "no", "No", "off", "Off", "f", "n"}
 _INTEGER = re.compile(r"^\s*-?\d+(\.0*)?\s*$")
@@ -278,6 +300,7 @@ class OperationContract(CompiledChecks):
                 f"Invalid data. Expected a dictionary, but got {type(body).__name__}."
             )
         properties = self.body_schema.get("properties", {})
+        body = nest_form_fields(properties, body)
         unknown = []
         if properties and self.body_schema.get("additionalProperties", True) is not False:
             unknown = [k for k in body if k not in properties and k != "personal_api_key"]

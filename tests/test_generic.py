@@ -412,6 +412,28 @@ def test_a_nested_object_keeps_what_the_server_made_and_hides_what_the_client_wr
     assert schemas["CredentialRequest"]["required"] == ["access_key", "access_secret"]
 
 
+def test_a_form_sends_a_nested_object_as_dotted_fields(client):
+    """DRF's nested serializers read a form as parse_html_dict does (rest_framework/serializers.py:
+    Serializer.get_value): the credential of warehouse_tables/file's multipart body is its
+    credential.<key> fields, and the document publishes that form (PatchedTableForm)."""
+    url = "/api/projects/1/warehouse_tables/"
+    form = {"format": "CSV", "name": "orders", "url_pattern": "s3://bucket/orders/*.csv"}
+    secrets = {"credential.access_key": "k", "credential.access_secret": "s"}
+    created = client.post(url, data={**form, **secrets}, content_type="multipart/form-data")
+    assert created.status_code == 201, created.get_json()
+    assert set(created.get_json()["credential"]) == {"id", "created_at", "created_by"}
+    half = client.post(url, data={**form, "credential.access_key": "k"}, content_type="multipart/form-data")
+    assert half.status_code == 400 and half.get_json()["attr"] == "credential__access_secret"
+    document = _document(client)
+    body = document["paths"]["/api/projects/{project_id}/warehouse_tables/file/"]["post"]["requestBody"]
+    assert body["content"]["multipart/form-data"]["schema"] == {
+        "$ref": "#/components/schemas/PatchedTableForm"
+    }
+    published = document["components"]["schemas"]["PatchedTableForm"]["properties"]
+    assert {"credential.access_key", "credential.access_secret"} <= set(published)
+    assert "credential" not in published
+
+
 def test_a_parent_that_cannot_be_its_keys_type_names_nothing(client):
     """PostHog's parent lookups (posthog/api/routing.py: _filter_queryset_by_parents_lookups)
     answer NotFound where the filter cannot take the value: nothing is listed or created under a

@@ -20,6 +20,7 @@ from ..contract import (
     _format_checker,
     _raise_first,
     _valid_alone,
+    nest_form_fields,
     only_missing,
     refuse_null_characters,
 )
@@ -146,6 +147,7 @@ class SpecContract(CompiledChecks):
             _raise_first(self.body_validator, self.body_schema, body)
             return body, []
         properties = self.body_schema.get("properties", {})
+        body = nest_form_fields(properties, body)
         unknown = [k for k in body if properties and k not in properties and k != "personal_api_key"]
         if strict and unknown:
             raise errors.validation_error(

@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 from ..catalog import Catalog
-from ..openapi import closed_body, lenient_value
+from ..openapi import _types, closed_body, lenient_value
 from . import Spec, SpecOperation
 from .checks import lenient_query, request_view
 
@@ -158,7 +158,10 @@ def _operation(
         media = _request_media(op.body.get("content", ()))
         result["requestBody"] = {
             "required": bodies.required(op),
-            "content": {kind: {"schema": bodies.schema(op)} for kind in media},
+            "content": {
+                kind: {"schema": bodies.form(bodies.schema(op)) if kind == _MULTIPART else bodies.schema(op)}
+                for kind in media
+            },
         }
     for status, response in op.responses.items():
         result["responses"][status] = {"description": "", **_content(response, renamed)}
@@ -204,6 +207,33 @@ class RequestBodies:
             name = "Patched" + name  # drf-spectacular's name for the view without required fields
         published = _generator_safe(rename_refs(copy.deepcopy(published), self.renamed))
         return {"$ref": "#/components/schemas/" + self._name(name + "Request", published)}
+
+    def form(self, schema: Any) -> Any:
+        """A multipart body as a form can carry it: an object field becomes its ``<field>.<key>``
+        fields (DRF's nested serializers read a form so, ``contract.nest_form_fields``), published
+        as ``<Name>Form``; a body with no object field is the same schema."""
+        name = schema.get("$ref", "").rsplit("/", 1)[-1] if isinstance(schema, dict) else ""
+        body = self.schemas.get(name)
+        if not isinstance(body, dict):
+            return schema
+        properties, required, flattened = {}, list(body.get("required", [])), False
+        for field, prop in body.get("properties", {}).items():
+            nested = self.schemas.get(prop.get("$ref", "").rsplit("/", 1)[-1], prop)
+            if prop.get("readOnly") or "object" not in _types(nested) or not nested.get("properties"):
+                properties[field] = prop
+                continue
+            flattened = True
+            keys = {key: sub for key, sub in nested["properties"].items() if not sub.get("readOnly")}
+            properties |= {f"{field}.{key}": sub for key, sub in keys.items()}
+            if field in required:
+                required.remove(field)
+                required += [f"{field}.{key}" for key in nested.get("required", []) if key in keys]
+        if not flattened:
+            return schema
+        form = {**body, "properties": properties, "required": required}
+        if not required:
+            del form["required"]
+        return {"$ref": "#/components/schemas/" + self._name(name.removesuffix("Request") + "Form", form)}
 
     def required(self, op: SpecOperation) -> bool:
         """Whether a request must have a body: DRF reads a missing one as ``{}``, which only a
@@ -343,6 +373,9 @@ def _refs(node: Any) -> set[str]:
     if isinstance(node, list):
         return set().union(*map(_refs, node)) if node else set()
     return set()
+
+
+_MULTIPART = "multipart/form-data"
 
 
 def _request_media(offered: Any) -> list[str]:
