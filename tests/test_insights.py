@@ -121,6 +121,18 @@ def test_create_refusals(refused, body, code, attr, detail):
     refused("post", BASE, body, code, attr, detail)
 
 
+@pytest.mark.parametrize("query", [False, [], "", 0])
+def test_a_query_that_is_no_object_is_refused(client, refused, query):
+    """products/product_analytics/backend/api/insight.py: QuerySchemaParser validates only a truthy
+    query, so a false, empty list, empty text or 0 reaches QueryFieldSerializer.to_internal_value,
+    which refuses anything but an object or null ("Query must be a valid JSON object", DRF's code
+    invalid, reported as invalid_input); nothing is stored, on a create or an update."""
+    detail = "Query must be a valid JSON object"
+    refused("post", BASE, {"name": "No object", "query": query}, "invalid_input", "query", detail)
+    refused("patch", f"{BASE}1/", {"query": query}, "invalid_input", "query", detail)
+    assert client.post(BASE, json={"name": "Null query", "query": None}).status_code == 201
+
+
 def test_saved_favorited_and_modification_times(client):
     """products/product_analytics/backend/api/insight.py: ?favorited and ?saved filter the list; an
     update saves the insight unless it says otherwise; only name, description and filters count as a

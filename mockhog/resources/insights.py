@@ -341,6 +341,9 @@ class Insights(Resource):
         if query and (not isinstance(query, dict) or not isinstance(query.get("kind"), str)):
             # QuerySchemaParser validates the query before the serializer sees the body.
             raise errors.parse_error("query: not a query node (an object with a known 'kind')")
+        if query is not None and not isinstance(query, dict):
+            # what the parser lets through ([], "", 0, false) QueryFieldSerializer refuses
+            raise errors.validation_error("Query must be a valid JSON object", "query")
         if "dashboards" in data:
             boards = call.table("dashboards")
             for board in data["dashboards"]:
