@@ -262,9 +262,11 @@ def test_shapes_posthog_would_fail_on_are_refused(refused, filters, detail):
 
 
 def test_remote_config(client, backend):
-    """remote_config: by id or key, the "true" payload as stored, 404 without a body for a flag that
-    is not a remote configuration, and no body either for one with no payload; a project secret key
-    may call it (posthog/api/feature_flag.py)."""
+    """remote_config: by id or key, the "true" payload as stored, 404 for a flag that is not a
+    remote configuration, null for one with no payload; a project secret key may call it
+    (posthog/api/feature_flag.py). PostHog's Response(status=404) and Response(None) render no
+    bytes and drop the Content-Type; mockhog answers the JSON its document states (the not-found
+    error, null), as clients that parse every answer as JSON expect (docs/divergences.md)."""
     body = {
         "key": "site-config",
         "is_remote_configuration": True,
@@ -274,13 +276,14 @@ def test_remote_config(client, backend):
     by_key = client.get(f"{BASE}site-config/remote_config/")
     assert by_key.status_code == 200 and by_key.get_json() == '{"theme": "dark"}'
     assert client.get(f"{BASE}{flag['id']}/remote_config/").get_json() == '{"theme": "dark"}'
-    # Response(status=404) and Response(None): JSONRenderer renders no bytes, DRF drops the type
-    for path in ("new-onboarding", "99999"):
+    not_found = {"type": "invalid_request", "code": "not_found", "detail": "Not found.", "attr": None}
+    for path in ("new-onboarding", "99999", "no-such-flag"):
         plain = client.get(f"{BASE}{path}/remote_config/")
-        assert (plain.status_code, plain.data, plain.headers.get("Content-Type")) == (404, b"", None)
+        assert (plain.status_code, plain.content_type) == (404, "application/json")
+        assert plain.get_json() == not_found
     bare = client.post(BASE, json={**body, "key": "no-payload", "filters": {"groups": [{}]}}).get_json()
     empty = client.get(f"{BASE}{bare['id']}/remote_config/")
-    assert (empty.status_code, empty.data, empty.headers.get("Content-Type")) == (200, b"", None)
+    assert (empty.status_code, empty.content_type, empty.data) == (200, "application/json", b"null")
     secret = client.post(
         "/api/projects/1/project_secret_api_keys/", json={"label": "rc", "scopes": ["endpoint:read"]}
     )

@@ -377,8 +377,10 @@ class FeatureFlags(Resource):
 
     @quirk("feature_flags_remote_config_retrieve")
     def remote_config(self, call: Call) -> Any:
-        """The flag's ``"true"`` payload as stored (its JSON text), by id or key; 404 with no body
-        unless it is a remote configuration (``remote_config``)."""
+        """The flag's ``"true"`` payload as stored (its JSON text), by id or key, unless it is no
+        remote configuration (``remote_config``). PostHog answers that 404, and a flag with no
+        payload, with no bytes and no Content-Type (``Response(status=404)``, ``Response(None)``);
+        mockhog sends the JSON its document states instead: the not-found error, and ``null``."""
         raw = str(call.params["key"])
         table = self.table(call)
         found = (
@@ -387,8 +389,11 @@ class FeatureFlags(Resource):
             else next((r for r in table.values() if r["key"] == raw), None)
         )
         if found is None or not found.get("is_remote_configuration"):
-            return Reply(status=404)
-        return ((found.get("filters") or {}).get("payloads") or {}).get("true") or None
+            raise errors.not_found()
+        payload = ((found.get("filters") or {}).get("payloads") or {}).get("true") or None
+        if payload is None:  # a null body is no body to the responder: JSON null, said as bytes
+            return Reply(body=b"null", content_type="application/json")
+        return payload
 
     @quirk("feature_flags_my_flags_retrieve")
     def my_flags(self, call: Call) -> Any:
