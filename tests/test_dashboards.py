@@ -122,6 +122,31 @@ def test_text_bodies_are_limited(refused):
             "Text body cannot exceed 4000 characters")  # fmt: skip
 
 
+LAYOUTS = "A tile's layouts must be an object of boxes ({x, y, w, h} numbers) per breakpoint."
+
+
+@pytest.mark.parametrize(
+    "tile, detail",
+    [
+        ({"id": 1, "color": 5}, "A tile's color must be a string or null."),
+        ({"id": 1, "layouts": {"sm": 3}}, LAYOUTS),
+        ({"id": 1, "layouts": {"sm": {"x": "0"}}}, LAYOUTS),
+        ({"id": 1, "show_description": "yes"}, "A tile's show_description must be a boolean or null."),
+        ({"id": 1, "deleted": None}, "A tile's deleted must be a boolean."),
+        (
+            {"text": {"body": "x"}, "filters_overrides": []},
+            "A tile's filters_overrides must be an object or null.",
+        ),
+    ],
+)
+def test_tile_display_fields_must_hold_what_a_tile_answers(refused, tile, detail):
+    """products/dashboards/backend/api/dashboard.py: _update_tiles writes a tile's display fields
+    with a queryset update, unchecked, so a wrong type is stored and breaks the tile's answer or its
+    layout sort later (a 500 there); mockhog refuses it on the PATCH (docs/divergences.md), and the
+    dashboard's own changes in the same request are not kept."""
+    refused("patch", f"{BASE}1/", {"name": "Renamed", "tiles": [tile]}, "invalid_input", "tiles", detail)
+
+
 def test_restriction_levels(client):
     """products/dashboards/backend/api/dashboard.py: restriction_level is the owner's to change; the
     effective level follows it and access_control_version is v1 above "everyone can edit"."""

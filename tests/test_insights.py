@@ -165,6 +165,40 @@ def test_list_filters_and_basic(client):
     assert too_long.status_code == 400 and too_long.get_json()["attr"] == "search"
 
 
+@pytest.mark.parametrize(
+    "query, attr, detail",
+    [
+        ("dashboards=nope", "dashboards", "dashboards must be a JSON array."),
+        ("dashboards=5", "dashboards", "dashboards must be a JSON array."),
+        ('created_by={"id": 1}', "created_by", "created_by must be a JSON array."),
+        ("tags=[[1]]", "tags", "tags must be a JSON array of tag names."),
+        (
+            "created_date_from=nope",
+            "created_date_from",
+            "created_date_from: not a date or a relative date like -7d.",
+        ),
+    ],
+)
+def test_list_parameters_that_cannot_be_read_are_refused(client, query, attr, detail):
+    """products/product_analytics/backend/api/insight.py iterates json.loads of created_by,
+    dashboards and tags (a 500 for text that is no JSON list there; a 400 here) and reads the date
+    filters with relative_date_parse (a date, or -7d, -2w, -1m, -3h, -1y back from now)."""
+    response = client.get(f"{BASE}?{query}")
+    assert response.status_code == 400
+    expected = {"type": "validation_error", "code": "invalid_input", "detail": detail, "attr": attr}
+    assert response.get_json() == expected
+
+
+def test_relative_dates_reach_back_as_far_as_asked(client):
+    """A relative date further back than a datetime reaches keeps every insight (after it) and none
+    (before it), instead of overflowing."""
+    everything = client.get(f"{BASE}?created_date_from=-99999999999999d").get_json()
+    assert everything["count"] == client.get(BASE).get_json()["count"] > 0
+    assert client.get(f"{BASE}?created_date_to=-99999999999999d").get_json()["count"] == 0
+    recent = client.get(f"{BASE}?created_date_from=2000-01-01&date_to=-0d").get_json()
+    assert recent["count"] > 0
+
+
 def test_last_viewed_is_annotated_in_lists_only(client):
     """products/product_analytics/backend/api/insight.py: create records a view; the list annotates
     last_viewed_at from views, other actions answer it as null."""

@@ -244,6 +244,7 @@ class Dashboards(Resource):
         if not isinstance(data, dict):
             raise errors.validation_error("Each tile must be an object.", "tiles")
         display = {name: data[name] for name in tiles.DISPLAY_FIELDS if name in data}
+        _check_display(display)
         if data.get("text"):
             text = self._save_text(call, dashboard, data["text"])
             existing = call.table(tiles.TILES).get(data.get("id")) if data.get("id") is not None else None
@@ -412,6 +413,37 @@ def _filters(body: dict[str, Any]) -> dict[str, Any] | None:
     if raw and not isinstance(raw, dict):
         raise errors.validation_error("Filters must be a dictionary")
     return raw or None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_box(box: Any) -> bool:
+    return isinstance(box, dict) and all(_is_number(box[axis]) for axis in "xywh" if axis in box)
+
+
+# What a tile's display fields must hold for the tile to be answered (the Tile schema) and its
+# layouts sorted (layout_order): PostHog writes them with a queryset update, unchecked, so a wrong
+# type is stored and fails later (a 500 there); refused here on the tile, stating the field.
+_DISPLAY_CHECKS = {
+    "color": (lambda v: v is None or isinstance(v, str), "a string or null"),
+    "layouts": (
+        lambda v: isinstance(v, dict) and all(_is_box(box) for box in v.values()),
+        "an object of boxes ({x, y, w, h} numbers) per breakpoint",
+    ),
+    "filters_overrides": (lambda v: v is None or isinstance(v, dict), "an object or null"),
+    "show_description": (lambda v: v is None or isinstance(v, bool), "a boolean or null"),
+    "transparent_background": (lambda v: v is None or isinstance(v, bool), "a boolean or null"),
+    "deleted": (lambda v: isinstance(v, bool), "a boolean"),
+}
+
+
+def _check_display(display: dict[str, Any]) -> None:
+    for name, value in display.items():
+        holds, wanted = _DISPLAY_CHECKS[name]
+        if not holds(value):
+            raise errors.validation_error(f"A tile's {name} must be {wanted}.", "tiles")
 
 
 def _last_viewed(call: Call, record: Record) -> str | None:

@@ -46,7 +46,7 @@ NOT_COMPUTED = dict.fromkeys(
     ("last_refresh", "cache_target_age", "next_allowed_client_refresh", "result", "hasMore", "columns")
 )
 NOT_COMPUTED_LATER = dict.fromkeys(("query_status", "hogql", "types", "resolved_date_range"))
-_RELATIVE = re.compile(r"^-?(\d+)([hdwmy])$")
+_RELATIVE = re.compile(r"^-?([0-9]+)([hdwmy])$")
 _SHORT_ID_ALPHABET = string.ascii_letters + string.digits
 
 
@@ -119,7 +119,10 @@ class Insights(Resource):
         for board in _json_param(query, "dashboards"):
             on_board = {tile["insight"] for tile in tiles.all_tiles(call, dashboard=_int(board))}
             rows = [row for row in rows if row["id"] in on_board]
-        wanted_tags = set(_json_param(query, "tags"))
+        tag_names = _json_param(query, "tags")
+        if not all(isinstance(tag, str) for tag in tag_names):
+            raise errors.validation_error("tags must be a JSON array of tag names.", "tags")
+        wanted_tags = set(tag_names)
         if wanted_tags:
             rows = [row for row in rows if wanted_tags & set(row["tags"])]
         return super().filter(call, rows)  # the row's filterset_fields and search
@@ -452,14 +455,18 @@ def _int(value: Any) -> int | None:
 
 
 def _json_param(query: dict[str, Any], name: str) -> list[Any]:
+    """A list parameter's JSON text: PostHog iterates ``json.loads`` of it, a 500 for what is no
+    JSON list; a 400 here."""
     raw = query.get(name)
     if not raw:
         return []
     try:
         loaded = json.loads(raw)
     except ValueError:
-        raise errors.validation_error(f"{name} must be a JSON array.", name) from None
-    return loaded if isinstance(loaded, list) else []
+        loaded = None
+    if not isinstance(loaded, list):
+        raise errors.validation_error(f"{name} must be a JSON array.", name)
+    return loaded
 
 
 def _has_type(row: Record, kind: str) -> bool:
@@ -483,7 +490,10 @@ def _relative_date(call: Call, name: str, raw: str) -> datetime:
     if found:
         amount, unit = int(found.group(1)), found.group(2)
         days = {"h": amount / 24, "d": amount, "w": 7 * amount, "m": 30 * amount, "y": 365 * amount}[unit]
-        return call.now - timedelta(days=days)
+        try:
+            return call.now - timedelta(days=days)
+        except OverflowError:  # further back than a datetime reaches: before everything
+            return datetime.min.replace(tzinfo=call.now.tzinfo)
     try:
         moment = parse_moment(raw)
     except ValueError:
