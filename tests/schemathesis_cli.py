@@ -39,7 +39,8 @@ BUSINESS_RULES = {
     "only a deleted object can be restored": r"Couldn't restore this",
     "an export needs a dashboard, an insight or a context": r"Either dashboard, insight or export_context",
     "a referenced object exists": r"Invalid pk .* object does not exist"
-    r"|(Insight|Feature Flag) with this ID does not exist",
+    r"|(Insight|Feature Flag) with this ID does not exist|Dashboard not found\.|Quick filters not found: "
+    r"|Text tile not found|\"Invalid value provided\",\"attr\":\"use_dashboard\"",
     "a survey's response sampling starts today or later": r"Response sampling start date must be today",
     "a survey's sampling limit needs its start date": r"Response sampling start date should be set",
     "a survey name is unique in its project": r"There is already a survey with this name",
@@ -63,6 +64,12 @@ BUSINESS_RULES = {
     # the viewsets list DELETE in Allow (DRF's destroy exists) and refuse it: soft delete is a PATCH
     "these objects are never deleted, only marked deleted": r"^\[405\] DELETE /api/(projects|environments)/"
     r"[^/]+/(actions|annotations|cohorts|insights|dashboards|feature_flags|hog_functions)/[^/]+/?\n",
+    "a feature flag key is unique in its project": r"There is already a feature flag with this key\.",
+    "a dashboard template exists": r"Invalid template provided: ",
+    "a flag linked to a running experiment is not deleted": r"Cannot delete a feature flag that is linked "
+    r"to running experiment",
+    "share passwords need password protection first": r"Password protection must be enabled before "
+    r"creating passwords",
 }
 SCHEMA_VALID_REJECTED = "ST202"
 

@@ -448,6 +448,99 @@ CASES.extend(
 )  # fmt: skip
 
 
+def _refusal(detail: str, attr: str | None, code: str = "invalid_input") -> Any:
+    return lambda client: {"type": "validation_error", "code": code, "detail": detail, "attr": attr}
+
+
+DASHBOARDS = "/api/projects/1/dashboards/"
+UNKNOWN_QUICK_FILTER = "0b4f7a9e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
+
+CASES.extend(
+    [
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/feature_flags/",
+            lambda client: (
+                "/api/projects/1/feature_flags/",
+                {"key": "new-onboarding", "filters": {"groups": [{"rollout_percentage": 100}]}},
+            ),
+            400,
+            _refusal("There is already a feature flag with this key.", "key", "unique"),
+            id="a feature flag key is unique in its project "
+            "(products/feature_flags/backend/api/feature_flag.py: FeatureFlagSerializer.validate_key)",
+        ),
+        pytest.param(
+            "patch",
+            "/api/projects/{project_id}/feature_flags/{id}/",
+            lambda client: ("/api/projects/1/feature_flags/2/", {"deleted": True}),
+            400,
+            _refusal(
+                'Cannot delete a feature flag that is linked to running experiment(s): "Pricing page layout" '
+                "(ID: 1). Please stop the experiment(s) before deleting the flag.",
+                None,
+            ),
+            id="a flag linked to a running experiment is not deleted "
+            "(products/feature_flags/backend/api/feature_flag.py: FeatureFlagSerializer.update)",
+        ),
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/dashboards/",
+            lambda client: (DASHBOARDS, {"name": "From a template", "use_template": "product-analytics"}),
+            400,
+            _refusal("Invalid template provided: product-analytics", "use_template"),
+            # mockhog stores no dashboard templates, so every template key is unknown
+            id="a dashboard template exists "
+            "(products/dashboards/backend/api/dashboard.py: DashboardSerializer.create)",
+        ),
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/dashboards/",
+            lambda client: (DASHBOARDS, {"name": "A copy", "use_dashboard": 987654}),
+            400,
+            _refusal("Invalid value provided", "use_dashboard"),
+            id="a referenced object exists: the dashboard a new one copies "
+            "(products/dashboards/backend/api/dashboard.py: DashboardSerializer.create)",
+        ),
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/dashboards/",
+            lambda client: (DASHBOARDS, {"name": "Filtered", "quick_filter_ids": [UNKNOWN_QUICK_FILTER]}),
+            400,
+            _refusal(f"Quick filters not found: {UNKNOWN_QUICK_FILTER}", "quick_filter_ids"),
+            id="a referenced object exists: a dashboard's quick filters "
+            "(products/dashboards/backend/api/dashboard.py: validate_quick_filter_ids)",
+        ),
+        pytest.param(
+            "patch",
+            "/api/projects/{project_id}/dashboards/{id}/",
+            lambda client: (f"{DASHBOARDS}1/", {"tiles": [{"text": {"id": 987654, "body": "Notes"}}]}),
+            400,
+            _refusal("Text tile not found in this team.", "text"),
+            id="a referenced object exists: the text a tile edits "
+            "(products/dashboards/backend/api/dashboard.py: DashboardSerializer._update_tiles)",
+        ),
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/annotations/",
+            lambda client: ("/api/projects/1/annotations/", {"content": "Launch", "dashboard_id": 987654}),
+            400,
+            _refusal("Dashboard not found.", "dashboard_id"),
+            id="a referenced object exists: an annotation's dashboard "
+            "(products/annotations/backend/api/annotation.py: AnnotationSerializer.validate)",
+        ),
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/dashboards/{dashboard_id}/sharing/passwords/",
+            lambda client: (f"{DASHBOARDS}1/sharing/passwords/", {"raw_password": "correct-horse"}),
+            400,
+            lambda client: {"error": "Password protection must be enabled before creating passwords"},
+            id="share passwords need password protection first "
+            "(posthog/api/sharing.py: SharingConfigurationViewSet.create_password)",
+        ),
+    ]
+)
+
+
 @pytest.mark.parametrize("method, template, request_of, status, answer", CASES)
 def test_a_schema_valid_request_refused_by_a_rule_of_posthogs(
     client, backend, method, template, request_of, status, answer
