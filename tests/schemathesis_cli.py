@@ -40,7 +40,8 @@ BUSINESS_RULES = {
     "an export needs a dashboard, an insight or a context": r"Either dashboard, insight or export_context",
     "a referenced object exists": r"Invalid pk .* object does not exist"
     r"|(Insight|Feature Flag) with this ID does not exist|Dashboard not found\.|Quick filters not found: "
-    r"|Text tile not found|\"Invalid value provided\",\"attr\":\"use_dashboard\"",
+    r"|Text tile not found|\"Invalid value provided\",\"attr\":\"use_dashboard\""
+    r"|Cohort with id .* does not exist",
     "a survey's response sampling starts today or later": r"Response sampling start date must be today",
     "a survey's sampling limit needs its start date": r"Response sampling start date should be set",
     "a survey name is unique in its project": r"There is already a survey with this name",
@@ -70,6 +71,9 @@ BUSINESS_RULES = {
     r"to running experiment",
     "share passwords need password protection first": r"Password protection must be enabled before "
     r"creating passwords",
+    # a body that archives and enables at once is refused by the schema; this is the flag's own state
+    "an archived flag is disabled": r"Cannot archive an enabled feature flag|Cannot enable an archived "
+    r"feature flag",
 }
 SCHEMA_VALID_REJECTED = "ST202"
 

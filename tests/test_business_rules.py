@@ -454,6 +454,7 @@ def _refusal(detail: str, attr: str | None, code: str = "invalid_input") -> Any:
 
 DASHBOARDS = "/api/projects/1/dashboards/"
 UNKNOWN_QUICK_FILTER = "0b4f7a9e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
+UNKNOWN_COHORT = {"key": "id", "type": "cohort", "value": 987654}
 
 CASES.extend(
     [
@@ -481,6 +482,31 @@ CASES.extend(
             ),
             id="a flag linked to a running experiment is not deleted "
             "(products/feature_flags/backend/api/feature_flag.py: FeatureFlagSerializer.update)",
+        ),
+        pytest.param(
+            "patch",
+            "/api/projects/{project_id}/feature_flags/{id}/",
+            lambda client: ("/api/projects/1/feature_flags/1/", {"archived": True}),
+            400,
+            _refusal(
+                "Cannot archive an enabled feature flag. Disable it first, or send active: false in the same "
+                "request.",
+                None,
+            ),
+            id="an archived flag is disabled, the flag's stored active counting when the body leaves it out "
+            "(products/feature_flags/backend/api/feature_flag.py: _validate_archived_flags_are_disabled)",
+        ),
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/feature_flags/",
+            lambda client: (
+                "/api/projects/1/feature_flags/",
+                {"key": "by-cohort", "filters": {"groups": [{"properties": [UNKNOWN_COHORT]}]}},
+            ),
+            400,
+            _refusal("Cohort with id 987654 does not exist", "filters", "cohort_does_not_exist"),
+            id="a referenced object exists: a flag condition's cohort "
+            "(products/feature_flags/backend/api/feature_flag.py: FeatureFlagSerializer.validate_filters)",
         ),
         pytest.param(
             "post",

@@ -117,9 +117,12 @@ def test_create_refusals(refused, body, expected):
 
 
 def test_text_bodies_are_limited(refused):
-    """products/dashboards/backend/api/dashboard.py: TextSerializer's 4000-character body."""
+    """products/dashboards/backend/api/dashboard.py: TextSerializer's 4000-character body; a text id
+    that is no integer is refused (Text.objects.update_or_create would fail on it: a 500 there)."""
     refused("patch", f"{BASE}2/", {"tiles": [{"text": {"body": "x" * 4001}}]}, "max_length", "text__body",
             "Text body cannot exceed 4000 characters")  # fmt: skip
+    refused("patch", f"{BASE}2/", {"tiles": [{"text": {"id": [1], "body": "x"}}]}, "invalid_input", "text",
+            "A text's id must be an integer.")  # fmt: skip
 
 
 LAYOUTS = "A tile's layouts must be an object of boxes ({x, y, w, h} numbers) per breakpoint."
@@ -133,6 +136,8 @@ LAYOUTS = "A tile's layouts must be an object of boxes ({x, y, w, h} numbers) pe
         ({"id": 1, "layouts": {"sm": {"x": "0"}}}, LAYOUTS),
         ({"id": 1, "show_description": "yes"}, "A tile's show_description must be a boolean or null."),
         ({"id": 1, "deleted": None}, "A tile's deleted must be a boolean."),
+        ({"id": {}, "color": "blue"}, "A tile's id must be an integer."),
+        ({"id": True, "color": "blue"}, "A tile's id must be an integer."),
         (
             {"text": {"body": "x"}, "filters_overrides": []},
             "A tile's filters_overrides must be an object or null.",
@@ -142,8 +147,9 @@ LAYOUTS = "A tile's layouts must be an object of boxes ({x, y, w, h} numbers) pe
 def test_tile_display_fields_must_hold_what_a_tile_answers(refused, tile, detail):
     """products/dashboards/backend/api/dashboard.py: _update_tiles writes a tile's display fields
     with a queryset update, unchecked, so a wrong type is stored and breaks the tile's answer or its
-    layout sort later (a 500 there); mockhog refuses it on the PATCH (docs/divergences.md), and the
-    dashboard's own changes in the same request are not kept."""
+    layout sort later, and looks the tile up by whatever id it is given (a 500 there); mockhog
+    refuses it on the PATCH (docs/divergences.md), and the dashboard's own changes in the same
+    request are not kept."""
     refused("patch", f"{BASE}1/", {"name": "Renamed", "tiles": [tile]}, "invalid_input", "tiles", detail)
 
 

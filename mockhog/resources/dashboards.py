@@ -243,6 +243,8 @@ class Dashboards(Resource):
         """One entry of a PATCH's ``tiles``: a text tile (new or edited), or display fields."""
         if not isinstance(data, dict):
             raise errors.validation_error("Each tile must be an object.", "tiles")
+        if not _is_id(data.get("id")):
+            raise errors.validation_error("A tile's id must be an integer.", "tiles")
         display = {name: data[name] for name in tiles.DISPLAY_FIELDS if name in data}
         _check_display(display)
         if data.get("text"):
@@ -272,6 +274,8 @@ class Dashboards(Resource):
             )
         texts = call.table(tiles.TEXTS)
         text_id = text.get("id")
+        if not _is_id(text_id):
+            raise errors.validation_error("A text's id must be an integer.", "text")
         if text_id:
             stored = texts.get(text_id)
             if stored is None:
@@ -417,6 +421,11 @@ def _filters(body: dict[str, Any]) -> dict[str, Any] | None:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _is_id(value: Any) -> bool:
+    """A row id a tile or text names, or none (the lookups take nothing else: PostHog 500s)."""
+    return value is None or (isinstance(value, int) and not isinstance(value, bool))
 
 
 def _is_box(box: Any) -> bool:
