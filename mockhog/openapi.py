@@ -173,7 +173,8 @@ class Document:
             schema = self.body(op, document)
             required = bool(self.components[schema["$ref"].removeprefix(COMPONENTS)].get("required"))
             entry["requestBody"] = {
-                "required": op.action in ("create", "update") or required,
+                # DRF reads a missing body as {}: only a body with required fields must be sent
+                "required": required,
                 "content": {JSON_TYPE: {"schema": schema}},
             }
         self.paths.setdefault(op.template, {})[op.method.lower()] = entry

@@ -66,6 +66,8 @@ def served_document(
     paths: dict[str, dict[str, Any]] = document["paths"]
     schemas: dict[str, Any] = document["components"]["schemas"]
     renamed = published_names(schemas, spec.components)
+    for schema in schemas.values():
+        _generator_safe(schema)
     for name, schema in spec.components.items():
         schemas[renamed[name]] = _generator_safe(rename_refs(copy.deepcopy(schema), renamed))
     matches = verified_matches(catalog, spec)
@@ -414,9 +416,10 @@ def _generator_safe(node: Any) -> Any:
                 node["enum"] = [None if value is None else int(value) for value in values]
                 if node.get("type") == "number":
                     node["type"] = "integer"
-            elif len(kinds) > 1 and "type" not in node:
+            elif (len(kinds) > 1 or kinds & {"array", "object"}) and "type" not in node:
                 del node["enum"]
-                node["anyOf"] = [_enum_of(kind, values) for kind in sorted(kinds)]
+                nullable = [{"type": "null"}] if None in values else []
+                node["anyOf"] = [_enum_of(kind, values) for kind in sorted(kinds)] + nullable
         for key, value in node.items():
             if key != "not":  # a refused value set says nothing a generator builds a type from
                 _generator_safe(value)
@@ -427,17 +430,29 @@ def _generator_safe(node: Any) -> Any:
 
 
 def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "boolean"
     if isinstance(value, int | float):
         return "number"
+    if isinstance(value, list):
+        return "array"
     return "string" if isinstance(value, str) else "object"
 
 
 def _enum_of(kind: str, values: list[Any]) -> dict[str, Any]:
     if kind == "boolean":
         return {"type": "boolean"}
-    return {"type": kind, "enum": [value for value in values if _json_type(value) == kind]}
+    chosen = [value for value in values if _json_type(value) == kind]
+    if kind in ("array", "object") and not any(chosen):
+        # the empty one: generators build no type from an enum of containers
+        return (
+            {"type": "array", "items": {}, "maxItems": 0}
+            if kind == "array"
+            else {"type": kind, "maxProperties": 0}
+        )
+    return {"type": kind, "enum": chosen}
 
 
 def rename_refs(node: Any, renamed: dict[str, str]) -> Any:
