@@ -402,17 +402,34 @@ def takes_text(prop: dict[str, Any]) -> bool:
     return "string" in _types(prop) and "enum" not in prop and not prop.get("readOnly")
 
 
-def takes_numbers(prop: dict[str, Any]) -> bool:
-    """Whether every JSON number is a valid value of a text field: DRF's CharField takes a number
-    as its ``str`` (``_coerce``), which fits where no format, pattern or tight length bound asks
-    more of it (the longest, ``-1.7976931348623157e+308``, has 24 characters)."""
-    return (
+# the texts of JSON numbers DRF's CharField makes (``str``): whole ones, then the rest
+WHOLE_NUMBER_TEXTS = ("0", "7", "-12", "100000000000000000000")
+OTHER_NUMBER_TEXTS = ("1.5", "-0.25", "1e-05", "-1.7976931348623157e+308")
+
+
+def numbers_taken(prop: dict[str, Any]) -> str | None:
+    """Which JSON numbers are valid values of a text field, as a JSON type ("number", "integer")
+    or None: DRF's CharField takes a number as its ``str`` (``_coerce``), which fits where no
+    format or tight length bound asks more of it (the longest, ``-1.7976931348623157e+308``, has
+    24 characters) and the field's pattern matches the number's text."""
+    if not (
         takes_text(prop)
         and "x-no-trim" not in prop
-        and not {"format", "pattern"} & set(prop)
+        and "format" not in prop
         and prop.get("minLength", 0) <= 1
         and prop.get("maxLength", 24) >= 24
-    )
+    ):
+        return None
+    pattern = prop.get("pattern")
+    if pattern is None:
+        return "number"
+
+    def fit(texts: tuple[str, ...]) -> bool:
+        return all(re.search(pattern, text) for text in texts)
+
+    if fit(WHOLE_NUMBER_TEXTS):
+        return "number" if fit(OTHER_NUMBER_TEXTS) else "integer"
+    return None
 
 
 def takes_bits(prop: dict[str, Any]) -> bool:

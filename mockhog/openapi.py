@@ -28,8 +28,8 @@ from .contract import (
     PAGE_SCHEMAS,
     Schemas,
     decimal_digits,
+    numbers_taken,
     takes_bits,
-    takes_numbers,
     takes_text,
 )
 from .version import __version__
@@ -323,7 +323,7 @@ def closed_body(schema: dict[str, Any], strict: bool) -> dict[str, Any]:
     """A request body as the server reads it: no null character in top-level text
     (``contract.refuse_null_characters``); without --strict, top-level fields as DRF's fields
     coerce them (``contract._coerce``): text takes numbers where DRF makes valid text of them
-    (``contract.takes_numbers``), a decimal takes a number with its digits (``contract.drf_decimal``),
+    (``contract.numbers_taken``), a decimal takes a number with its digits (``contract.drf_decimal``),
     a flag takes 0 and 1. Under --strict the types stay PostHog's (the server refuses those numbers)
     and no unknown top-level field is taken."""
     properties = schema.get("properties", {})
@@ -335,10 +335,11 @@ def closed_body(schema: dict[str, Any], strict: bool) -> dict[str, Any]:
         if digits:
             out["properties"][name] = _decimal_field(prop, *digits, strict)
             continue
-        if takes_text(prop) and "pattern" not in prop:
-            published = {**prop, "pattern": NO_NULL_CHARACTER}
-            if not strict and takes_numbers(prop) and not {"number", "integer"} & set(_types(prop)):
-                published["type"] = [*_types(prop), "number"]
+        if takes_text(prop):
+            published = prop if "pattern" in prop else {**prop, "pattern": NO_NULL_CHARACTER}
+            numbers = numbers_taken(published)
+            if not strict and numbers and not {"number", "integer"} & set(_types(prop)):
+                published = {**published, "type": [*_types(prop), numbers]}
             out["properties"][name] = published
         elif strict:
             continue

@@ -14,6 +14,7 @@ names each with its source); anything else exits 1.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import socket
 import subprocess
@@ -143,9 +144,25 @@ def serve(*flags: str) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError(f"mockhog serve {' '.join(flags)} did not start on port {port}")
 
 
+def seeded_scope(url: str) -> str:
+    """A schemathesis.toml that sends the seeded project's and organization's ids as the path's:
+    a generated ``project_id`` names no project, and PostHog (like mockhog) answers its 404 before
+    reading anything else, so without them nearly every request tests only that 404."""
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    project = requests.get(f"{url}/api/projects/@current/", headers=headers, timeout=10).json()
+    organization = requests.get(f"{url}/api/organizations/@current/", headers=headers, timeout=10).json()
+    ids = {"path.project_id": project["id"], "path.organization_id": organization["id"]}
+    return "[parameters]\n" + "".join(
+        f"{json.dumps(key)} = {json.dumps(value)}\n" for key, value in ids.items()
+    )
+
+
 def schemathesis_command(url: str, report: Path, options: argparse.Namespace, extra: list[str]) -> list[str]:
     binary = Path(sys.executable).with_name("schemathesis")
-    command = [str(binary) if binary.exists() else "schemathesis", "run", f"{url}/api/schema/"]
+    config = report.with_suffix(".toml")
+    config.write_text(seeded_scope(url))
+    command = [str(binary) if binary.exists() else "schemathesis", "--config-file", str(config)]
+    command += ["run", f"{url}/api/schema/"]
     command += ["--checks", "all", "--max-examples", str(options.max_examples), "--no-color"]
     command += [
         "-H",

@@ -110,9 +110,9 @@ class Actions(Resource):
         return super().change(call, record, data)
 
     def _validated(self, call: Call, data: dict[str, Any]) -> dict[str, Any]:
-        """ActionSerializer.validate: a step's unknown keys are dropped; pinned_at '' means none; a
-        blank name (a name another live action of the project already has is the row's unique
-        constraint)."""
+        """ActionSerializer.validate: a step's unknown keys are dropped; pinned_at '' means none (a
+        blank name is the schema's refusal; a name another live action of the project already has
+        is the row's unique constraint)."""
         data = {k: v for k, v in data.items() if k != "_create_in_folder"}
         if isinstance(data.get("steps"), list):
             # the nested ActionStepJSONSerializer keeps its own fields only, as any DRF serializer
@@ -130,9 +130,6 @@ class Actions(Resource):
                 raise errors.validation_error(_FORMAT_MESSAGES["date-time"], "pinned_at") from None
         if "last_calculated_at" in data:
             data["last_calculated_at"] = drf_datetime(data["last_calculated_at"])
-        name = data.get("name")
-        if name is not None and not name.strip():
-            raise errors.validation_error("This field may not be blank.", "name", "blank")
         return tagged(data)
 
     # -- seed --------------------------------------------------------------------------------
