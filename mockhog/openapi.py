@@ -148,9 +148,10 @@ class Document:
         return self.derive(f"Paginated{self.names[(document, model)]}List", page)
 
     def body(self, op: Operation, document: str) -> dict[str, str]:
-        """The request body's component; PATCH takes it without ``required`` (``Patched<Name>``)."""
+        """The request body's component; PATCH takes it without ``required`` (``Patched<Name>``),
+        unless the view reads those fields on a PATCH too (``x-patch-required``)."""
         name = self.names[(document, op.request or "")]
-        if op.action == "partial_update":
+        if op.action == "partial_update" and not patch_keeps_required(self.components[name]):
             patched = {k: v for k, v in self.components[name].items() if k != "required"}
             name = self.derive(f"Patched{name}", patched)["$ref"].removeprefix(COMPONENTS)
         self._bodies.add(name)
@@ -317,6 +318,12 @@ class Document:
                 reached.add(name)
                 pending |= _refs(self.components[name])
         return reached
+
+
+def patch_keeps_required(schema: dict[str, Any]) -> bool:
+    """Whether a PATCH body keeps its required fields: the view's partial update reads them as its
+    update does (``x-patch-required``: PersonViewSet.update, which DRF's partial_update calls)."""
+    return bool(schema.get("x-patch-required"))
 
 
 def closed_body(schema: dict[str, Any], strict: bool) -> dict[str, Any]:

@@ -405,6 +405,29 @@ def test_update_property_refusals_are_the_viewsets_own(client, backend, body, mi
     assert client.post(f"{BASE}999999/update_property/", json={"key": "a", "value": 1}).status_code == 404
 
 
+def test_the_published_bodies_state_what_the_views_check(client, backend):
+    """PersonViewSet.update (posthog/api/person.py) refuses a body without properties, and DRF's
+    partial_update calls it, so a PATCH body requires them as a PUT's does; update_property checks
+    value and key are there and not null (an empty key is taken)."""
+    document = backend.openapi()
+    components = document["components"]["schemas"]
+    path = "/api/projects/{project_id}/persons/{id}/"
+    for method in ("put", "patch"):
+        body = document["paths"][path][method]["requestBody"]
+        assert body["required"] is True
+        assert components[body["content"]["application/json"]["schema"]["$ref"].split("/")[-1]][
+            "required"
+        ] == ["properties"]
+    body = document["paths"][f"{path}update_property/"]["post"]["requestBody"]
+    schema = components[body["content"]["application/json"]["schema"]["$ref"].split("/")[-1]]
+    assert body["required"] is True and schema["required"] == ["key", "value"]
+    assert all(schema["properties"][name]["not"] == {"type": "null"} for name in ("key", "value"))
+    person = client.get(f"{BASE}?limit=1").get_json()["results"][0]
+    assert (
+        client.post(f"{BASE}{person['id']}/update_property/", json={"key": "", "value": 1}).status_code == 202
+    )
+
+
 def test_delete_property_removes_it(client, backend):
     """PersonViewSet.delete_property: $unset of the named key, answered 201 {"success": true}; an
     unknown person is a 404; without $unset PostHog fails with a 500 (KeyError), mockhog answers a
@@ -624,6 +647,14 @@ def test_reset_person_distinct_id(client, refused):
         refused(
             "post", f"{BASE}reset_person_distinct_id/", body, "invalid_input", None, "distinct_id is required"
         )
+    refused(
+        "post",
+        f"{BASE}reset_person_distinct_id/",
+        {"distinct_id": "a\x00b"},
+        "null_characters_not_allowed",
+        "distinct_id",
+        "Null characters are not allowed.",
+    )
 
 
 def test_batch_lookups_map_ids_to_minimal_persons(client, refused):

@@ -479,11 +479,17 @@ class Persons(Resource):
     @quirk("persons_reset_person_distinct_id_create")
     def reset_person_distinct_id(self, call: Call) -> Reply:
         """PersonViewSet.reset_person_distinct_id: a non-empty string ``distinct_id`` (else 400
-        "distinct_id is required"); 202. PostHog bumps the deleted person's distinct id version so
-        ingestion takes the id again; mockhog frees a deleted person's ids at once, so nothing waits."""
+        "distinct_id is required") with no NUL (DRF's 400; PostHog's Postgres write fails); 202.
+        PostHog bumps the deleted person's distinct id version so ingestion takes the id again;
+        mockhog frees a deleted person's ids at once, so nothing waits."""
         body = call.body if isinstance(call.body, dict) else {}
         if not body.get("distinct_id") or not isinstance(body["distinct_id"], str):
             raise errors.validation_error("distinct_id is required")
+        if "\x00" in body["distinct_id"]:
+            # PostHog writes the id to Postgres (PersonDistinctId), which cannot store a NUL: a 500
+            raise errors.validation_error(
+                "Null characters are not allowed.", "distinct_id", "null_characters_not_allowed"
+            )
         return Reply(status=202)
 
     @quirk("persons_split_create")
