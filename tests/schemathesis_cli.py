@@ -75,6 +75,14 @@ BUSINESS_RULES = {
     # a body that archives and enables at once is refused by the schema; this is the flag's own state
     "an archived flag is disabled": r"Cannot archive an enabled feature flag|Cannot enable an archived "
     r"feature flag",
+    # cohorts: whether a stored cohort is static decides what its actions and updates take
+    "only a static cohort has persons added or removed": r"Can only (add|remove) users (to|from) static "
+    r"cohorts",
+    "the persons added to a static cohort exist": r"No valid users to add to cohort",
+    "a stored dynamic cohort's filters hold its criteria": r"^\[400\] (PUT|PATCH) /api/"
+    r"(projects|environments)/[^/]+/cohorts/[^/]+/?\n.*(Must contain a 'properties' key with type and "
+    r"values|Input should be a valid dictionary|Missing required keys for group: values)",
+    "cohorts do not reference each other in a loop": r"Cohorts cannot reference other cohorts in a loop",
 }
 SCHEMA_VALID_REJECTED = "ST202"
 

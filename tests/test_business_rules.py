@@ -567,6 +567,89 @@ CASES.extend(
 )
 
 
+# cohorts (posthog/api/cohort.py): the seeded cohort 1 is dynamic, 6 static
+COHORTS = "/api/projects/1/cohorts/"
+UNKNOWN_PERSON = "0b4f7a9e-1c2d-4e5f-8a9b-0c1d2e3f4a5c"
+
+
+def _a_person_uuid(client) -> str:
+    return client.get("/api/projects/1/persons/?limit=1").get_json()["results"][0]["uuid"]
+
+
+CASES.extend(
+    [
+        pytest.param(
+            "patch",
+            "/api/projects/{project_id}/cohorts/{id}/add_persons_to_static_cohort/",
+            lambda client: (
+                f"{COHORTS}1/add_persons_to_static_cohort/",
+                {"person_ids": [_a_person_uuid(client)]},
+            ),
+            400,
+            _refusal("Can only add users to static cohorts", None),
+            id="only a static cohort has persons added or removed: added "
+            "(posthog/api/cohort.py: CohortViewSet.add_persons_to_static_cohort)",
+        ),
+        pytest.param(
+            "patch",
+            "/api/projects/{project_id}/cohorts/{id}/remove_person_from_static_cohort/",
+            lambda client: (
+                f"{COHORTS}1/remove_person_from_static_cohort/",
+                {"person_id": _a_person_uuid(client)},
+            ),
+            400,
+            _refusal("Can only remove users from static cohorts", None),
+            id="only a static cohort has persons added or removed: removed "
+            "(posthog/api/cohort.py: CohortViewSet.remove_person_from_static_cohort)",
+        ),
+        pytest.param(
+            "patch",
+            "/api/projects/{project_id}/cohorts/{id}/add_persons_to_static_cohort/",
+            lambda client: (f"{COHORTS}6/add_persons_to_static_cohort/", {"person_ids": [UNKNOWN_PERSON]}),
+            400,
+            _refusal("No valid users to add to cohort", None),
+            id="the persons added to a static cohort exist "
+            "(posthog/api/cohort.py: add_persons_to_static_cohort, validate_person_uuids_exist)",
+        ),
+        pytest.param(
+            "patch",
+            "/api/projects/{project_id}/cohorts/{id}/",
+            lambda client: (f"{COHORTS}1/", {"filters": None}),
+            400,
+            _refusal("Must contain a 'properties' key with type and values", "filters__detail"),
+            id="a stored dynamic cohort's filters hold its criteria "
+            "(posthog/api/cohort.py: CohortSerializer.validate_filters, _cohort_will_be_static)",
+        ),
+        pytest.param(
+            "patch",
+            "/api/projects/{project_id}/cohorts/{id}/",
+            lambda client: (f"{COHORTS}1/", {"filters": {"properties": {"type": "OR"}}}),
+            400,
+            _refusal("Missing required keys for group: values", "filters"),
+            # a static cohort takes these filters unchecked: they hold no filter
+            id="a stored dynamic cohort's filters hold its criteria: a group without values "
+            "(posthog/api/cohort.py: CohortSerializer.validate_filters, CohortFilters)",
+        ),
+        pytest.param(
+            "patch",
+            "/api/projects/{project_id}/cohorts/{id}/",
+            lambda client: (
+                f"{COHORTS}1/",
+                {
+                    "filters": {
+                        "properties": {"type": "AND", "values": [{"type": "cohort", "key": "id", "value": 1}]}
+                    }
+                },
+            ),
+            400,
+            _refusal("Cohorts cannot reference other cohorts in a loop.", None),
+            id="cohorts do not reference each other in a loop "
+            "(posthog/api/cohort.py: CohortSerializer.update, will_create_loops)",
+        ),
+    ]
+)
+
+
 @pytest.mark.parametrize("method, template, request_of, status, answer", CASES)
 def test_a_schema_valid_request_refused_by_a_rule_of_posthogs(
     client, backend, method, template, request_of, status, answer

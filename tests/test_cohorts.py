@@ -1,6 +1,12 @@
 """Cohorts as PostHog's CohortViewSet serves them (posthog/api/cohort.py)."""
 
+import uuid
+from typing import Any
+
 import pytest
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 BASE = "/api/projects/1/cohorts/"
 PLAN_IS_PRO = {"type": "person", "key": "plan", "operator": "exact", "value": "pro"}
@@ -210,3 +216,58 @@ def test_a_cohort_an_active_flag_targets_cannot_be_deleted(client, refused):
             "Please remove the cohort from these feature flags before deleting it.")  # fmt: skip
     client.patch(f"/api/projects/1/feature_flags/{made.get_json()['id']}/", json={"active": False})
     assert client.patch(f"{BASE}5/", json={"deleted": True}).status_code == 200
+
+
+NO_PROPERTIES = "Must contain a 'properties' key with type and values"
+
+
+def _published(backend, name: str) -> Any:
+    """A validator of one served component (its $refs resolved in the served document)."""
+    document = backend.openapi()
+    resource = Resource.from_contents(document, default_specification=DRAFT202012)
+    registry = Registry().with_resource("openapi.json", resource)
+    schema = {"$ref": f"openapi.json#/components/schemas/{name}"}
+    return Draft202012Validator(schema, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+@pytest.mark.parametrize(
+    "body, attr, detail",
+    [
+        ({"filters": None}, "filters__detail", NO_PROPERTIES),
+        ({"filters": {"groups": []}}, "filters__detail", NO_PROPERTIES),
+        ({"filters": criteria({"type": "person", "key": "plan"})}, "filters",
+         "Missing required keys for person filter: value, operator"),
+        ({"filters": criteria({"type": "person", "key": {}, "operator": "exact", "value": 1})}, "filters",
+         "Input should be a valid string"),
+        ({"filters": criteria(PLAN_IS_PRO), "is_static": True, "query": SELECT_ONE}, None,
+         "Cannot set both query and filters at the same time."),
+        ({"query": SELECT_ONE}, None, "Cannot create a dynamic cohort with a query. Set is_static to true."),
+        ({"is_static": True, "query": "SELECT 1"}, "query", "Query must be a dictionary."),
+    ],
+)  # fmt: skip
+def test_the_create_body_publishes_what_the_view_refuses(backend, refused, body, attr, detail):
+    """CohortCreateRequest states validate_filters' and create's rules, the new cohort's is_static
+    deciding them (posthog/api/cohort.py: _cohort_will_be_static), so a generated client's valid
+    body is one the view takes; the view still answers its own words."""
+    assert not _published(backend, "CohortCreateRequest").is_valid({"name": "bad", **body})
+    refused("post", BASE, {"name": "bad", **body}, "invalid_input", attr, detail)
+
+
+def test_a_static_cohort_takes_filters_without_criteria(client, backend):
+    """validate_filters skips a static cohort's filters that hold no criteria; the schema agrees."""
+    for filters in (None, {"properties": {"type": "OR"}}, {"properties": "all"}):
+        body = {"name": "Listed", "is_static": True, "filters": filters}
+        assert _published(backend, "CohortCreateRequest").is_valid(body)
+        assert _published(backend, "CohortRequest").is_valid(body)
+        assert client.post(BASE, json=body).status_code == 201
+        assert not _published(backend, "CohortCreateRequest").is_valid({**body, "is_static": False})
+
+
+def test_the_person_actions_publish_their_bodies(backend):
+    """add_persons_to_static_cohort reads a list of 1 to 1000 person ids, remove_person_from_static_cohort
+    one UUID; both bodies are required (posthog/api/cohort.py)."""
+    add = _published(backend, "AddPersonsRequest")
+    assert not add.is_valid({}) and not add.is_valid({"person_ids": []})
+    assert not add.is_valid({"person_ids": [str(uuid.uuid4())] * 1001})
+    remove = _published(backend, "RemovePersonRequest")
+    assert not remove.is_valid({"person_id": ""}) and remove.is_valid({"person_id": str(uuid.uuid4())})

@@ -319,8 +319,8 @@ def calculate(record: Record, persons: Any, cohorts: dict[int, Record], now: str
 def members_of(persons: Any, cohort: Record, cohorts: dict[int, Record]) -> list[Record]:
     """The persons a dynamic cohort's criteria select (static cohorts: their list)."""
     properties = (cohort.get("filters") or {}).get("properties") or {}
-    if not properties.get("values"):
-        return []
+    if not isinstance(properties, dict) or not properties.get("values"):
+        return []  # no criteria (a static cohort's filters may hold anything without one)
     return [person for person in persons if _holds(properties, person, cohorts, {cohort["id"]})]
 
 
@@ -338,8 +338,10 @@ def _holds(node: dict[str, Any], person: Record, cohorts: dict[int, Record], see
             found = person["uuid"] in other["_members"]
         else:
             properties = (other.get("filters") or {}).get("properties") or {}
-            found = bool(properties.get("values")) and _holds(
-                properties, person, cohorts, seen | {other["id"]}
+            found = (
+                isinstance(properties, dict)
+                and bool(properties.get("values"))
+                and _holds(properties, person, cohorts, seen | {other["id"]})
             )
     else:
         # Behavioral criteria need events (and person_metadata the persons table): not evaluated.
@@ -369,6 +371,8 @@ def _filter_problem(node: Any) -> str | None:
             missing.append("operator")
         if "key" not in node:
             return f"Missing required keys for {kind} filter: key"
+        if not isinstance(node["key"], str):
+            return "Input should be a valid string"  # pydantic's, on the filter's key
         if missing:
             return f"Missing required keys for {kind} filter: {', '.join(missing)}"
         return None
@@ -396,7 +400,8 @@ def _cleaned(node: dict[str, Any]) -> dict[str, Any]:
 
 def _leaves(node: Any) -> list[dict[str, Any]]:
     if isinstance(node, dict) and node.get("type") in ("AND", "OR"):
-        return [leaf for value in node.get("values", []) for leaf in _leaves(value)]
+        values = node.get("values")
+        return [leaf for value in values for leaf in _leaves(value)] if isinstance(values, list) else []
     return [node] if isinstance(node, dict) else []
 
 
