@@ -278,3 +278,36 @@ def test_scope_is_logs_read(client, backend):
     refused = client.post(URL, json=body, headers={"Authorization": f"Bearer {other.get_json()['value']}"})
     assert refused.status_code == 403
     assert refused.get_json()["detail"] == "API key missing required scope 'logs:read'"
+
+
+def _published(backend, name):
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    resource = Resource.from_contents(backend.openapi(), default_specification=DRAFT202012)
+    registry = Registry().with_resource("openapi.json", resource)
+    return Draft202012Validator({"$ref": f"openapi.json#/components/schemas/{name}"}, registry=registry)
+
+
+def test_the_bodies_publish_the_date_ranges_and_facets_the_views_read(client, backend):
+    """products/logs/backend/presentation/views/api.py: the query view and services read dateRange
+    with get_model (an object, no default); the other aggregations default a range read as false to
+    the last hour and refuse any other non-object; facet_values needs exactly one facet."""
+    query = _published(backend, "LogsQueryRequest")
+    assert not query.is_valid({"query": {"kind": "LogsQuery"}})
+    assert not query.is_valid({"query": {"kind": "LogsQuery", "dateRange": [None, None]}})
+    filters = _published(backend, "LogsFiltersRequest")
+    assert filters.is_valid({"query": {"dateRange": None}}) and filters.is_valid({"query": {}})
+    assert not filters.is_valid({"query": {"dateRange": [None, None]}})
+    services = _published(backend, "LogsServicesRequest")
+    assert not services.is_valid({"query": {}}) and services.is_valid({"query": {"dateRange": {}}})
+    facets = _published(backend, "LogsFacetValuesRequest")
+    assert facets.is_valid({"query": {"facetField": "service_name"}})
+    assert not facets.is_valid({"query": {"facetField": "service_name", "facetAttribute": "a"}})
+    assert not facets.is_valid({"query": {"facetField": ""}})
+    base = "/api/projects/1/logs/"
+    assert client.post(f"{base}count/", json={"query": {"dateRange": None}}).status_code == 200
+    refused = client.post(f"{base}count/", json={"query": {"dateRange": [None, None]}})
+    assert refused.status_code == 400 and refused.get_json()["code"] == "parse_error"
+    assert client.post(f"{base}services/", json={"query": {}}).status_code == 400

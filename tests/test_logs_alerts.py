@@ -130,6 +130,11 @@ def test_the_list_is_newest_first_and_filters_by_creator(client):
             "filters",
             "Invalid filters shape at `services`: Extra inputs are not permitted",
         ),
+        (  # a level that is no text is pydantic's refusal too (it was a 500)
+            {"filters": {"severityLevels": [{}]}},
+            "filters",
+            f"Invalid filters shape at `severityLevels.0`: {LEVELS}",
+        ),
     ],
 )
 def test_a_create_the_serializer_refuses_changes_nothing(refused, body, attr, detail):

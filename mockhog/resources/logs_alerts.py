@@ -461,7 +461,7 @@ def check_filters(value: Any) -> dict[str, Any]:
         if not isinstance(levels, list):
             raise refuse("severityLevels", "Input should be a valid list")
         for index, level in enumerate(levels):
-            if level not in SEVERITY_NUMBERS:
+            if not isinstance(level, str) or level not in SEVERITY_NUMBERS:
                 raise refuse(
                     f"severityLevels.{index}",
                     "Input should be 'trace', 'debug', 'info', 'warn', 'error' or 'fatal'",
