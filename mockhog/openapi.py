@@ -53,7 +53,12 @@ PROJECT_ID = {
     "description": "Project ID of the project you're trying to access. To find the ID of the "
     "project, make a call to /api/projects/.",
 }
-_PATH_KINDS = {"integer": {"type": "integer"}, "uuid": {"type": "string", "format": "uuid"}}
+_PATH_KINDS = {
+    "integer": {"type": "integer"},
+    "uuid": {"type": "string", "format": "uuid"},
+    # a numeric id or a UUID, whichever the value parses as (PersonViewSet's lookup)
+    "integer_or_uuid": {"anyOf": [{"type": "integer"}, {"type": "string", "format": "uuid"}]},
+}
 
 
 def build_document(catalog: Catalog, schemas: Schemas, strict: bool = False) -> dict[str, Any]:
@@ -172,7 +177,7 @@ class Document:
             entry["description"] = "Deprecated: use /api/projects/{project_id}/ instead."
         if op.request and op.is_write:
             schema = self.body(op, document)
-            required = bool(self.components[schema["$ref"].removeprefix(COMPONENTS)].get("required"))
+            required = body_required(self.components[schema["$ref"].removeprefix(COMPONENTS)])
             entry["requestBody"] = {
                 # DRF reads a missing body as {}: only a body with required fields must be sent
                 "required": required,
@@ -318,6 +323,18 @@ class Document:
                 reached.add(name)
                 pending |= _refs(self.components[name])
         return reached
+
+
+def body_required(schema: dict[str, Any]) -> bool:
+    """Whether a body must be sent: DRF reads a missing one as {}, which a schema that requires a
+    field refuses, itself or in each of its alternatives (a view's "ids or distinct_ids")."""
+    if schema.get("required"):
+        return True
+    for key in ("oneOf", "anyOf"):
+        branches = [branch for branch in schema.get(key, []) if isinstance(branch, dict)]
+        if branches and all(body_required(branch) for branch in branches):
+            return True
+    return any(body_required(branch) for branch in schema.get("allOf", []) if isinstance(branch, dict))
 
 
 def patch_keeps_required(schema: dict[str, Any]) -> bool:

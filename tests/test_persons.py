@@ -692,3 +692,14 @@ def test_batch_shows_ten_distinct_ids_at_most(tmp_path):
     client.environ_base["HTTP_AUTHORIZATION"] = "Bearer phx_mockhog_default_key"
     found = client.post(f"{BASE}batch_by_distinct_ids/", json={"distinct_ids": ["device-11"]}).get_json()
     assert found["results"]["device-11"]["distinct_ids"] == ids[:10]
+
+
+def test_person_ids_and_bodies_are_published_as_the_view_reads_them(backend):
+    """PersonViewSet finds a person by numeric id or UUID (anything else is its 400 pointing at
+    ?distinct_id=), and bulk_delete's view needs ids or distinct_ids, so its body must be sent."""
+    document = backend.openapi()
+    operation = document["paths"]["/api/projects/{project_id}/persons/{id}/"]["get"]
+    (parameter,) = [p for p in operation["parameters"] if p["name"] == "id"]
+    assert parameter["schema"] == {"anyOf": [{"type": "integer"}, {"type": "string", "format": "uuid"}]}
+    bulk = document["paths"]["/api/projects/{project_id}/persons/bulk_delete/"]["post"]
+    assert bulk["requestBody"]["required"] is True

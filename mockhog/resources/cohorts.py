@@ -44,7 +44,8 @@ class Cohorts(Resource):
 
     def serialize(self, call: Call, record: Record) -> dict[str, Any]:
         view = {**record}
-        view["filters"] = record["filters"] or {"properties": {}}
+        # a static cohort's filters are kept unchecked; ones that are no object show as none
+        view["filters"] = record["filters"] if isinstance(record["filters"], dict) else {"properties": {}}
         searched = str(call.query.get("search") or "").strip() if call.op.action == "list" else ""
         view["search_match_type"] = "exact" if searched else None
         body = super().serialize(call, view)
@@ -316,9 +317,15 @@ def calculate(record: Record, persons: Any, cohorts: dict[int, Record], now: str
     }
 
 
+def _filters_of(cohort: Record) -> dict[str, Any]:
+    """A cohort's filters object; a static cohort's may be anything (kept unchecked), read as none."""
+    filters = cohort.get("filters")
+    return filters if isinstance(filters, dict) else {}
+
+
 def members_of(persons: Any, cohort: Record, cohorts: dict[int, Record]) -> list[Record]:
     """The persons a dynamic cohort's criteria select (static cohorts: their list)."""
-    properties = (cohort.get("filters") or {}).get("properties") or {}
+    properties = _filters_of(cohort).get("properties") or {}
     if not isinstance(properties, dict) or not properties.get("values"):
         return []  # no criteria (a static cohort's filters may hold anything without one)
     return [person for person in persons if _holds(properties, person, cohorts, {cohort["id"]})]
@@ -337,7 +344,7 @@ def _holds(node: dict[str, Any], person: Record, cohorts: dict[int, Record], see
         elif other["is_static"]:
             found = person["uuid"] in other["_members"]
         else:
-            properties = (other.get("filters") or {}).get("properties") or {}
+            properties = _filters_of(other).get("properties") or {}
             found = (
                 isinstance(properties, dict)
                 and bool(properties.get("values"))
@@ -418,7 +425,7 @@ def _has_behavioral(filters: Any) -> bool:
 
 def _realtime(filters: Any) -> bool:
     """Realtime when every criterion is one the realtime path evaluates (not person_metadata)."""
-    leaves = _leaves((filters or {}).get("properties") or {})
+    leaves = _leaves((filters if isinstance(filters, dict) else {}).get("properties") or {})
     return bool(leaves) and all(leaf.get("type") in ("person", "behavioral", "cohort") for leaf in leaves)
 
 
@@ -444,7 +451,7 @@ def _flag_cohort_ids(flag: Record) -> set[int]:
 def _cohort_refs(cohort: Record) -> set[int]:
     return {
         _int(leaf.get("value"))
-        for leaf in _leaves((cohort.get("filters") or {}).get("properties") or {})
+        for leaf in _leaves(_filters_of(cohort).get("properties") or {})
         if leaf.get("type") == "cohort"
     }
 
@@ -530,7 +537,9 @@ def _person_matches_search(row: Record, search: str) -> bool:
 def _json_list(raw: Any) -> list[dict[str, Any]]:
     loaded = json_properties(raw)
     values = loaded if isinstance(loaded, list) else []
-    return [item for item in _leaves({"type": "AND", "values": values}) if item.get("type") == "person"]
+    leaves = _leaves({"type": "AND", "values": values})
+    # a person filter names its property by text; one that does not filters nothing (it was a 500)
+    return [item for item in leaves if item.get("type") == "person" and isinstance(item.get("key"), str)]
 
 
 def _int(value: Any) -> int | None:
