@@ -311,3 +311,11 @@ def test_the_bodies_publish_the_date_ranges_and_facets_the_views_read(client, ba
     refused = client.post(f"{base}count/", json={"query": {"dateRange": [None, None]}})
     assert refused.status_code == 400 and refused.get_json()["code"] == "parse_error"
     assert client.post(f"{base}services/", json={"query": {}}).status_code == 400
+    assert not services.is_valid({}) and not facets.is_valid({"query": {"facetField": "bogus"}})
+    # a filterGroup that is no group means no filters, and the answer echoes an empty one
+    body = {"query": {"kind": "LogsQuery", "dateRange": {"date_from": "-1h"}, "filterGroup": {"values": []}}}
+    answer = client.post(URL, json=body)
+    assert answer.status_code == 200 and answer.get_json()["query"]["filterGroup"] == {
+        "type": "AND",
+        "values": [],
+    }

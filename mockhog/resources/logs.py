@@ -434,9 +434,12 @@ def _filter_group(raw: Any) -> dict[str, Any]:
     """A flat list of filters becomes one AND group inside the outer AND, as PostHog nests it."""
     if isinstance(raw, list):
         return {"type": "AND", "values": [{"type": "AND", "values": raw}] if raw else []}
-    if isinstance(raw, dict):
+    if isinstance(raw, dict) and raw.get("type") in ("AND", "OR") and isinstance(raw.get("values"), list):
         return raw
-    return {"type": "AND", "values": []}
+    return {
+        "type": "AND",
+        "values": [],
+    }  # anything else means no filters (a group without its type was echoed)
 
 
 def _date_range_error(value: Any) -> str:
