@@ -83,6 +83,9 @@ BUSINESS_RULES = {
     r"(projects|environments)/[^/]+/cohorts/[^/]+/?\n.*(Must contain a 'properties' key with type and "
     r"values|Input should be a valid dictionary|Missing required keys for group: values)",
     "cohorts do not reference each other in a loop": r"Cohorts cannot reference other cohorts in a loop",
+    # logs alerts: the destinations named are the alert's own; a snooze ends after the server's now
+    "the destinations removed are the alert's own": r"These HogFunctions do not belong to this alert",
+    "a logs alert's snooze ends in the future": r"\"Must be a future datetime\.\",\"attr\":\"snooze_until\"",
 }
 SCHEMA_VALID_REJECTED = "ST202"
 

@@ -650,6 +650,47 @@ CASES.extend(
 )
 
 
+# logs alerts (products/logs/backend/presentation/views/alerts_api.py)
+LOGS_ALERTS = "/api/projects/1/logs/alerts/"
+UNKNOWN_HOG_FUNCTION = "0b4f7a9e-1c2d-4e5f-8a9b-0c1d2e3f4a5d"
+
+
+def _an_alert(client) -> str:
+    return client.get(LOGS_ALERTS).get_json()["results"][0]["id"]
+
+
+CASES.extend(
+    [
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/logs/alerts/{id}/destinations/delete/",
+            lambda client: (
+                f"{LOGS_ALERTS}{_an_alert(client)}/destinations/delete/",
+                {"hog_function_ids": [UNKNOWN_HOG_FUNCTION]},
+            ),
+            400,
+            _refusal(
+                f"These HogFunctions do not belong to this alert: {UNKNOWN_HOG_FUNCTION}. "
+                "Refresh the alert and try again.",
+                "hog_function_ids",
+            ),
+            id="the destinations removed are the alert's own "
+            "(products/logs/backend/presentation/views/alerts_api.py: LogsAlertViewSet.delete_destination)",
+        ),
+        pytest.param(
+            "patch",
+            "/api/projects/{project_id}/logs/alerts/{id}/",
+            lambda client: (f"{LOGS_ALERTS}{_an_alert(client)}/", {"snooze_until": "2000-01-01T00:00:00Z"}),
+            400,
+            _refusal("Must be a future datetime.", "snooze_until"),
+            # "the future" is the server's clock: no schema states it
+            id="a logs alert's snooze ends in the future "
+            "(products/logs/backend/presentation/views/alerts_api.py: LogsAlertConfigurationSerializer)",
+        ),
+    ]
+)
+
+
 @pytest.mark.parametrize("method, template, request_of, status, answer", CASES)
 def test_a_schema_valid_request_refused_by_a_rule_of_posthogs(
     client, backend, method, template, request_of, status, answer
