@@ -86,6 +86,13 @@ BUSINESS_RULES = {
     # logs alerts: the destinations named are the alert's own; a snooze ends after the server's now
     "the destinations removed are the alert's own": r"These HogFunctions do not belong to this alert",
     "a logs alert's snooze ends in the future": r"\"Must be a future datetime\.\",\"attr\":\"snooze_until\"",
+    # what an update of a logs alert may leave out is the stored alert's: its enabled, filters and periods
+    "an enabled logs alert has a filter": r"^\[400\] (PUT|PATCH) /api/(projects|environments)/[^/]+/logs/"
+    r"alerts/[^/]+/?\n.*At least one filter is required",
+    "a logs alert alarms within its evaluation periods": r"^\[400\] (PUT|PATCH) /api/(projects|environments)/"
+    r"[^/]+/logs/alerts/[^/]+/?\n.*Cannot exceed evaluation_periods",
+    "a logs alert simulation looks back at most 30 days": r"date_from cannot be more than 30 days in the "
+    r"past",
 }
 SCHEMA_VALID_REJECTED = "ST202"
 

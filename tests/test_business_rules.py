@@ -687,6 +687,47 @@ CASES.extend(
             id="a logs alert's snooze ends in the future "
             "(products/logs/backend/presentation/views/alerts_api.py: LogsAlertConfigurationSerializer)",
         ),
+        pytest.param(
+            "patch",
+            "/api/projects/{project_id}/logs/alerts/{id}/",
+            lambda client: (f"{LOGS_ALERTS}{_an_alert(client)}/", {"filters": {}}),
+            400,
+            _refusal(
+                "At least one filter is required (severityLevels, serviceNames, or filterGroup).", "filters"
+            ),
+            # the seeded alert is enabled: the body leaves that to the stored alert
+            id="an enabled logs alert has a filter (products/logs/backend/presentation/views/alerts_api.py: "
+            "LogsAlertConfigurationSerializer.validate)",
+        ),
+        pytest.param(
+            "patch",
+            "/api/projects/{project_id}/logs/alerts/{id}/",
+            lambda client: (f"{LOGS_ALERTS}{_an_alert(client)}/", {"datapoints_to_alarm": 10}),
+            400,
+            _refusal("Cannot exceed evaluation_periods (10 > 3).", "datapoints_to_alarm"),
+            id="a logs alert alarms within its evaluation periods, the stored ones where the body leaves "
+            "them out (products/logs/backend/presentation/views/alerts_api.py: "
+            "LogsAlertConfigurationSerializer)",
+        ),
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/logs/alerts/simulate/",
+            lambda client: (
+                f"{LOGS_ALERTS}simulate/",
+                {
+                    "filters": {"serviceNames": ["api-gateway"]},
+                    "threshold_count": 1,
+                    "threshold_operator": "above",
+                    "window_minutes": 5,
+                    "date_from": "-40d",
+                },
+            ),
+            400,
+            _refusal("date_from cannot be more than 30 days in the past.", "date_from"),
+            # how far back -40d or a date reaches is the server's clock's
+            id="a logs alert simulation looks back at most 30 days "
+            "(products/logs/backend/presentation/views/alerts_api.py: LogsAlertSimulateSerializer)",
+        ),
     ]
 )
 

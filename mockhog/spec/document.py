@@ -443,7 +443,8 @@ def _json_type(value: Any) -> str:
 
 def _enum_of(kind: str, values: list[Any]) -> dict[str, Any]:
     if kind == "boolean":
-        return {"type": "boolean"}
+        flags = {value for value in values if isinstance(value, bool)}
+        return {"type": "boolean"} if len(flags) == 2 else {"type": "boolean", "const": flags.pop()}
     chosen = [value for value in values if _json_type(value) == kind]
     if kind in ("array", "object") and not any(chosen):
         # the empty one: generators build no type from an enum of containers
