@@ -251,6 +251,7 @@ def _serve(app: Backend, rest: str, seen: Seen, started: float) -> tuple[Respons
             return _finish(app, seen, _options(allowed), started)
         seen.stage = "route"
         raise errors.method_not_allowed(req.method, allowed)
+    _negotiate_format(app.contract[op], req.args.getlist("format"))
     seen.stage = "project"
     seen.project_id = None if seen.prefix == ROOT else _project(app, project_raw, key)
     seen.stage = "scope"
@@ -622,6 +623,17 @@ def _project_secret_key(app: Backend, op: Operation, value: str) -> ApiKey | Non
             if row.get("_secure_value") == wanted:
                 return ApiKey(row["id"], row["label"], value, ["feature_flag:read"], [project_id])
     return None
+
+
+def _negotiate_format(contract: Any, sent: list[str]) -> None:
+    """DRF's content negotiation, before any other check of the view: ``?format=`` (its
+    URL_FORMAT_OVERRIDE) names a renderer, and one that no renderer of the view has is a 404
+    (DefaultContentNegotiation.filter_renderers raises Http404). The published ``format``
+    parameter lists the view's renderers' formats."""
+    schema = contract.query_schema or {}
+    formats = schema.get("properties", {}).get("format", {}).get("enum") if sent else None
+    if formats and sent[-1] and sent[-1] not in formats:
+        raise errors.not_found()
 
 
 def _project(app: Backend, raw: str | None, key: ApiKey) -> int:

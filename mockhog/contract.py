@@ -410,16 +410,20 @@ OTHER_NUMBER_TEXTS = ("1.5", "-0.25", "1e-05", "-1.7976931348623157e+308")
 def numbers_taken(prop: dict[str, Any]) -> str | None:
     """Which JSON numbers are valid values of a text field, as a JSON type ("number", "integer")
     or None: DRF's CharField takes a number as its ``str`` (``_coerce``), which fits where no
-    format, alternatives or tight length bound ask more of it (the longest, ``-1.7976931348623157e+308``, has
-    24 characters) and the field's pattern matches the number's text."""
+    format, text-only alternatives or tight length bound ask more of it (the longest,
+    ``-1.7976931348623157e+308``, has 24 characters) and the field's pattern matches the
+    number's text."""
     if not (
         takes_text(prop)
         and "x-no-trim" not in prop
-        and not {"format", "anyOf", "oneOf"} & set(prop)
+        and "format" not in prop
         and prop.get("minLength", 0) <= 1
         and prop.get("maxLength", 24) >= 24
     ):
         return None
+    alternatives = [*prop.get("anyOf", []), *prop.get("oneOf", [])]
+    if alternatives and not any({"number", "integer"} & set(_types(branch)) for branch in alternatives):
+        return None  # the alternatives are for text only
     pattern = prop.get("pattern")
     if pattern is None:
         return "number"

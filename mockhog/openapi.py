@@ -22,6 +22,10 @@ import json
 import re
 from typing import Any
 
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
 from .catalog import ROOT, Catalog, Operation
 from .contract import (
     NO_NULL_CHARACTER,
@@ -177,7 +181,7 @@ class Document:
             entry["description"] = "Deprecated: use /api/projects/{project_id}/ instead."
         if op.request and op.is_write:
             schema = self.body(op, document)
-            required = body_required(self.components[schema["$ref"].removeprefix(COMPONENTS)])
+            required = body_required(self.components, schema["$ref"].removeprefix(COMPONENTS))
             entry["requestBody"] = {
                 # DRF reads a missing body as {}: only a body with required fields must be sent
                 "required": required,
@@ -325,16 +329,16 @@ class Document:
         return reached
 
 
-def body_required(schema: dict[str, Any]) -> bool:
-    """Whether a body must be sent: DRF reads a missing one as {}, which a schema that requires a
-    field refuses, itself or in each of its alternatives (a view's "ids or distinct_ids")."""
-    if schema.get("required"):
-        return True
-    for key in ("oneOf", "anyOf"):
-        branches = [branch for branch in schema.get(key, []) if isinstance(branch, dict)]
-        if branches and all(body_required(branch) for branch in branches):
-            return True
-    return any(body_required(branch) for branch in schema.get("allOf", []) if isinstance(branch, dict))
+def body_required(components: dict[str, Any], name: str) -> bool:
+    """Whether a body must be sent: DRF reads a missing one as {}, so it must where the body's
+    schema refuses {} (a required field, in each alternative too, or a rule over several)."""
+    document = Resource.from_contents(
+        {"components": {"schemas": components}}, default_specification=DRAFT202012
+    )
+    registry = Registry().with_resource("openapi.json", document)
+    return not Draft202012Validator({"$ref": f"openapi.json{COMPONENTS}{name}"}, registry=registry).is_valid(
+        {}
+    )
 
 
 def patch_keeps_required(schema: dict[str, Any]) -> bool:
@@ -364,6 +368,12 @@ def closed_body(schema: dict[str, Any], strict: bool) -> dict[str, Any]:
             numbers = numbers_taken(published)
             if not strict and numbers and not {"number", "integer"} & set(_types(prop)):
                 published = {**published, "type": [*_types(prop), numbers]}
+            elif not strict and _short_text(prop):
+                # an integer's text fits where it has at most maxLength characters (a float's
+                # text has no length its value bounds: those stay unpublished)
+                length = prop["maxLength"]
+                bounds = {"minimum": -(10 ** (length - 1) - 1), "maximum": 10**length - 1}
+                published = {**published, "type": [*_types(prop), "integer"], **bounds}
             out["properties"][name] = published
         elif strict:
             continue
@@ -373,6 +383,21 @@ def closed_body(schema: dict[str, Any], strict: bool) -> dict[str, Any]:
     if strict and "additionalProperties" not in schema:
         out["additionalProperties"] = False
     return out
+
+
+def _short_text(prop: dict[str, Any]) -> bool:
+    """A text field DRF makes valid text of some numbers only: nothing but a maxLength under 24
+    keeps every number's text from fitting (``contract.numbers_taken``)."""
+    length = prop.get("maxLength")
+    return (
+        takes_text(prop)
+        and "x-no-trim" not in prop
+        and not {"format", "pattern", "minimum", "maximum"} & set(prop)
+        and prop.get("minLength", 0) <= 1
+        and isinstance(length, int)
+        and 1 <= length < 24
+        and not {"number", "integer"} & set(_types(prop))
+    )
 
 
 def _decimal_field(prop: dict[str, Any], whole: int, places: int, strict: bool) -> dict[str, Any]:

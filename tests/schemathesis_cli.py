@@ -93,6 +93,19 @@ BUSINESS_RULES = {
     r"[^/]+/logs/alerts/[^/]+/?\n.*Cannot exceed evaluation_periods",
     "a logs alert simulation looks back at most 30 days": r"date_from cannot be more than 30 days in the "
     r"past",
+    # -- annotations, file_system, sharing, error_tracking, tasks, llm_gateway --
+    # an update without a scope is judged on the stored scope (and without tags, the stored tags)
+    "an annotation's tags follow its stored scope": r"^\[400\] (PUT|PATCH) /api/(projects|environments)/"
+    r"[^/]+/annotations/[^/]+/?\n.*(At least one tag is required when scope is 'tag'|Tags can only be set "
+    r"when scope is 'tag')",
+    # what a delete does depends on the stored entry's type and ref (any type text can be filed)
+    "only an entry of a registered type, with its reference, is deleted": r"Cannot delete resources with "
+    r"type '|Cannot delete type '.*' without a reference\.",
+    # (a blank hash_id is no hash id: PostHog makes one, so ".+" keeps that refusal unexplained)
+    "a release's hash id is unique in its project": r"Hash id .+ already in use",
+    # ForbidDestroyModel on a read-only viewset: DRF routes DELETE (Allow lists it) to a 405
+    "fingerprints are never deleted": r"^\[405\] DELETE /api/(projects|environments)/[^/]+/error_tracking/"
+    r"fingerprints/[^/]+/?\n",
 }
 SCHEMA_VALID_REJECTED = "ST202"
 

@@ -234,3 +234,118 @@ def test_tag_rules_on_update_read_the_stored_row(client, backend):
     assert cleared.get_json() == error("At least one tag is required when scope is 'tag'.", "tags")
     moved = client.patch(f"{BASE}{project['id']}/", json={"scope": "organization"}).get_json()
     assert moved["scope"] == "organization" and moved["tags"] == ["web"]  # kept, as PostHog keeps them
+
+
+def _published(client, name):
+    """A component of the served document as a validator (its refs resolved, formats checked)."""
+    from jsonschema import Draft202012Validator
+
+    components = client.get("/api/schema/").get_json()["components"]
+    schema = {"components": components, "$ref": f"#/components/schemas/{name}"}
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+@pytest.mark.parametrize(
+    "body, created",
+    [
+        ({"scope": "tag"}, False),
+        ({"scope": "tag", "tags": []}, False),
+        ({"scope": "tag", "tags": ["release"]}, True),
+        ({"tags": ["release"]}, False),
+        ({"scope": "project", "tags": ["release"]}, False),
+        ({"scope": "project", "tags": []}, True),
+        ({"scope": "recording"}, False),
+        ({}, True),
+    ],
+)
+def test_the_create_body_publishes_the_scope_rules(client, body, created):
+    """AnnotationSerializer.validate (products/annotations/backend/api/annotation.py): a new
+    annotation's tags and scope are judged on the body alone (recording is deprecated, scope tag
+    needs tags, tags need scope tag), so AnnotationCreateRequest states it: what it accepts is
+    what the server creates."""
+    assert _published(client, "AnnotationCreateRequest").is_valid(body) is created
+    assert client.post(BASE, json={"content": "note", **body}).status_code == (201 if created else 400)
+
+
+@pytest.mark.parametrize(
+    "body, valid",
+    [
+        ({"scope": "tag", "tags": []}, False),
+        ({"scope": "project", "tags": ["release"]}, False),
+        ({"scope": "recording"}, False),
+        ({"scope": "tag", "tags": ["release"]}, True),
+        ({"scope": "project", "tags": []}, True),
+        # no scope in the body: the stored one decides, which no schema knows
+        ({"tags": ["release"]}, True),
+        ({"scope": "tag"}, True),
+    ],
+)
+def test_the_update_body_publishes_what_the_body_alone_decides(client, body, valid):
+    """AnnotationSerializer.validate on an update judges tags on the scope the row will have:
+    PatchedAnnotationRequest states the cases the body decides; refused bodies are 400s."""
+    assert _published(client, "PatchedAnnotationRequest").is_valid(body) is valid
+    if not valid:
+        made = make(client, scope="tag", tags=["web"])
+        assert client.patch(f"{BASE}{made['id']}/", json=body).status_code == 400
+
+
+def test_the_list_filters_publish_what_the_view_reads(client):
+    """AnnotationsViewSet.safely_get_queryset: an empty date_from or date_to is no bound and a date
+    is read as its midnight (datetime.fromisoformat), and ?scope= takes tag, a scope of today's
+    Annotation.Scope: the published parameters accept them, as the server does."""
+    from jsonschema import Draft202012Validator
+
+    document = client.get("/api/schema/").get_json()
+    parameters = {
+        p["name"]: p["schema"]
+        for p in document["paths"]["/api/projects/{project_id}/annotations/"]["get"]["parameters"]
+    }
+    components = document["components"]
+
+    def accepts(name, value):
+        schema = {"components": components, **parameters[name]}
+        return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER).is_valid(
+            value
+        )
+
+    make(client, scope="tag", tags=["web"])
+    for name, value in [("date_from", ""), ("date_to", ""), ("date_from", "2024-01-01"), ("scope", "tag")]:
+        assert accepts(name, value), (name, value)
+        assert client.get(f"{BASE}?{name}={value}").status_code == 200
+    for name, value in [("date_from", "soon"), ("date_to", "2024-13-01"), ("scope", "team")]:
+        assert not accepts(name, value), (name, value)
+        assert client.get(f"{BASE}?{name}={value}").status_code == 400
+
+
+def test_a_tag_of_blanks_is_blank(refused):
+    """AnnotationSerializer.tags is a ListField of CharFields, which trim before their blank check:
+    a tag of blanks only is a 400 on that tag (it was stored as '' and answered as a 500)."""
+    body = {"content": "note", "scope": "tag", "tags": ["web", "  "]}
+    refused("post", BASE, body, "blank", "tags__1", "This field may not be blank.")
+    # str.strip's whitespace, which is more than ECMA's \s: the published pattern names it
+    body = {"content": "note", "scope": "tag", "tags": ["\x1f\x85"]}
+    refused("post", BASE, body, "blank", "tags__0", "This field may not be blank.")
+
+
+def test_the_published_tags_refuse_what_the_trim_leaves_blank(client):
+    """The Tags items' pattern (x-view) refuses every string str.strip leaves empty and no other."""
+    import re
+
+    pattern = _published(client, "AnnotationCreateRequest").schema["components"]["schemas"]["Tags"]
+    pattern = pattern["items"]["pattern"]
+    blanks = [chr(code) for code in range(0x3001) if chr(code).isspace()]
+    assert not [c for c in blanks if re.search(pattern, c)]
+    assert all(re.search(pattern, text) for text in ("a", "\ufeff", " web "))
+
+
+def test_a_short_text_field_publishes_the_integers_it_takes(client):
+    """AnnotationSerializer.emoji is a CharField of max_length 16: DRF takes a number as its text
+    (rest_framework/fields.py), so an integer of up to 16 characters is an emoji and a longer one
+    is too long. The served body says so (type integer with those bounds; a float's text has no
+    length its value bounds, so no float is published)."""
+    emoji = _published(client, "AnnotationCreateRequest").schema["components"]["schemas"]
+    emoji = emoji["AnnotationCreateRequest"]["properties"]["emoji"]
+    assert "integer" in emoji["type"] and emoji["maximum"] == 10**16 - 1
+    assert client.post(BASE, json={"emoji": 0}).status_code == 201
+    assert client.post(BASE, json={"emoji": 10**16 - 1}).status_code == 201
+    assert client.post(BASE, json={"emoji": 10**16}).status_code == 400

@@ -732,6 +732,83 @@ CASES.extend(
 )
 
 
+# annotations, file_system, sharing, error_tracking, tasks, llm_gateway
+ANNOTATIONS = "/api/projects/1/annotations/"
+RELEASES = "/api/environments/1/error_tracking/releases/"
+
+
+def _filed(client, kind: str) -> str:
+    """A new file system entry of ``kind`` with no ref: its id."""
+    response = client.post(FS, json={"path": f"Unfiled/A {kind}", "type": kind})
+    assert response.status_code == 201
+    return response.get_json()["id"]
+
+
+CASES.extend(
+    [
+        pytest.param(
+            "patch",
+            "/api/projects/{project_id}/annotations/{id}/",
+            lambda client: (
+                f"{ANNOTATIONS}{_first(client, ANNOTATIONS, scope='project')['id']}/",
+                {"tags": ["web"]},
+            ),
+            400,
+            _refusal("Tags can only be set when scope is 'tag'.", "tags"),
+            id="an annotation's tags follow its stored scope: tags on a project annotation "
+            "(products/annotations/backend/api/annotation.py: AnnotationSerializer.validate)",
+        ),
+        pytest.param(
+            "delete",
+            "/api/projects/{project_id}/file_system/{id}/",
+            lambda client: (f"{FS}{_filed(client, 'widget')}/", None),
+            400,
+            _refusal("Cannot delete resources with type 'widget'.", "detail"),
+            id="only an entry of a registered type, with its reference, is deleted: an unregistered type "
+            "(posthog/api/file_system/file_system.py: FileSystemViewSet._delete_file_system_entry)",
+        ),
+        pytest.param(
+            "delete",
+            "/api/projects/{project_id}/file_system/{id}/",
+            lambda client: (f"{FS}{_filed(client, 'insight')}/", None),
+            400,
+            _refusal("Cannot delete type 'insight' without a reference.", "detail"),
+            id="only an entry of a registered type, with its reference, is deleted: no ref "
+            "(posthog/api/file_system/file_system.py: FileSystemViewSet._delete_file_system_entry)",
+        ),
+        pytest.param(
+            "post",
+            "/api/environments/{project_id}/error_tracking/releases/",
+            lambda client: (
+                f"{RELEASES}",
+                {"hash_id": _first(client, RELEASES)["hash_id"], "version": "1.2.0", "project": "web"},
+            ),
+            400,
+            lambda client: {
+                "type": "validation_error",
+                "code": "invalid_input",
+                "detail": f"Hash id {_first(client, RELEASES)['hash_id']} already in use",
+                "attr": None,
+            },
+            id="a release's hash id is unique in its project "
+            "(products/error_tracking/backend/api/releases.py: ErrorTrackingReleaseViewSet.validate_hash_id)",
+        ),
+        pytest.param(
+            "delete",
+            "/api/environments/{project_id}/error_tracking/fingerprints/{id}/",
+            lambda client: (
+                "/api/environments/1/error_tracking/fingerprints/e3e70682-c209-1cac-a29f-6fbed82c07cd/",
+                None,
+            ),
+            405,
+            lambda client: None,
+            id="fingerprints are never deleted (products/error_tracking/backend/presentation/views.py: "
+            "ErrorTrackingFingerprintViewSet is a ForbidDestroyModel)",
+        ),
+    ]
+)
+
+
 @pytest.mark.parametrize("method, template, request_of, status, answer", CASES)
 def test_a_schema_valid_request_refused_by_a_rule_of_posthogs(
     client, backend, method, template, request_of, status, answer

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from mockhog import Backend, create_app
 from mockhog.spec.viewsets import TIER_HEADER, organization_scope
 
@@ -473,3 +475,63 @@ def test_a_date_parameter_takes_an_iso_date_only(client):
             "detail": "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.",
             "attr": "date_from",
         }
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("post", "/api/projects/1/llm_gateway/v1/messages/?format=null"),
+        ("post", "/api/projects/1/llm_gateway/v1/chat/completions/?format=null&format=xml"),
+        ("get", "/api/projects/1/events/values/?key=$browser&format=xml"),
+    ],
+)
+def test_a_format_no_renderer_has_is_404(client, method, path):
+    """rest_framework/negotiation.py: DefaultContentNegotiation.select_renderer reads ?format=
+    (URL_FORMAT_OVERRIDE) before the view checks anything else, and filter_renderers raises Http404
+    when none of the view's renderers has it: PostHog's 404, not a 400 on the published enum of
+    formats (a 400 there breaks the llm gateway's documented 400 body)."""
+    response = client.open(path, method=method.upper(), json={"model": "x", "messages": []})
+    assert response.status_code == 404
+    assert response.get_json() == {
+        "type": "invalid_request",
+        "code": "not_found",
+        "detail": "Not found.",
+        "attr": None,
+    }
+
+
+def test_a_documented_400_body_is_published_beside_the_envelope(client):
+    """posthog/api/mixins.py: @validated_request runs the request serializer with
+    is_valid(raise_exception=True), so a body it refuses is DRF's 400 in the error envelope
+    (drf-exceptions-hog) even where the action documents a 400 of its own (ErrorResponse): the
+    served document says either, and the envelope the server answers fits it."""
+    from jsonschema import Draft202012Validator
+
+    document = client.get("/api/schema/").get_json()
+    operation = document["paths"]["/api/projects/{project_id}/tasks/{id}/update_position/"]["patch"]
+    schema = operation["responses"]["400"]["content"]["application/json"]["schema"]
+    assert schema == {
+        "anyOf": [{"$ref": "#/components/schemas/ErrorResponse"}, {"$ref": "#/components/schemas/AnyError"}]
+    }
+    task = client.get("/api/projects/1/tasks/").get_json()["results"][0]["id"]
+    response = client.patch(f"/api/projects/1/tasks/{task}/update_position/", json=[1])
+    assert response.status_code == 400
+    validator = Draft202012Validator({"components": document["components"], **schema})
+    assert validator.is_valid(response.get_json())
+
+
+def test_a_task_run_needs_its_task(client):
+    """products/tasks/backend/api.py: TaskRunViewSet's actions call _ensure_task_accessible first,
+    so the runs of a task that is not there (or was deleted) are NotFound('Task not found'), not an
+    empty list (viewsets.toml: parent_not_found)."""
+    body = {"title": "Fix the flaky test", "description": "CI", "origin_product": "user_created"}
+    task = client.post("/api/projects/1/tasks/", json=body).get_json()["id"]
+    runs = f"/api/projects/1/tasks/{task}/runs/"
+    assert client.post(runs, json={}).status_code == 201
+    assert client.get(runs).get_json()["count"] == 1
+    assert client.delete(f"/api/projects/1/tasks/{task}/").status_code == 204
+    for response in (client.get(runs), client.post(runs, json={})):
+        assert response.status_code == 404
+        assert response.get_json()["detail"] == "Task not found"
+    missing = client.get("/api/projects/1/tasks/0b4f7a9e-1c2d-4e5f-8a9b-0c1d2e3f4a5b/runs/")
+    assert missing.status_code == 404 and missing.get_json()["detail"] == "Task not found"

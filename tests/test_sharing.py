@@ -232,3 +232,31 @@ def test_settings_are_published_as_the_flags_they_take(client):
     assert set(schemas["SettingsRequest"]["properties"]) >= {"whitelabel", "legend", "noHeader"}
     pattern = schemas["LaxBoolean"]["anyOf"][2]["pattern"]
     assert re.match(pattern, "YeS") and not re.match(pattern, "maybe")
+
+
+@pytest.mark.parametrize(
+    "body, created",
+    [
+        ({"raw_password": "correct-horse"}, True),
+        ({"raw_password": "   "}, True),  # blank once trimmed: a random one
+        ({"raw_password": " abcdefgh "}, True),
+        ({"raw_password": "abcdefg "}, False),  # 7 characters once trimmed
+        ({"raw_password": "abcdefg\x1f"}, False),  # str.strip trims more than ECMA's \s
+        ({"raw_password": "\x1f\x85"}, True),
+        ({"raw_password": "short"}, False),
+        ({"raw_password": 123456789}, True),  # read as its text
+        ({"raw_password": 1234}, False),
+        ({"note": "x" * 100 + "  "}, True),
+        ({"note": "x" * 101}, False),
+    ],
+)
+def test_password_bodies_are_published_as_the_view_checks_them(client, body, created):
+    """SharePasswordCreateSerializer (posthog/api/sharing.py): raw_password and note are CharFields
+    (trimmed, a number read as its text); a raw password that is not blank has at least 8
+    characters, a note at most 100. The served SharePasswordRequest accepts what the view creates."""
+    from jsonschema import Draft202012Validator
+
+    schemas = client.get("/api/schema/").get_json()["components"]["schemas"]
+    assert Draft202012Validator(schemas["SharePasswordRequest"]).is_valid(body) is created
+    response = client.post(INSIGHT.format(1) + "passwords/", json=body)
+    assert response.status_code == (201 if created else 400)

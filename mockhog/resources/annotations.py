@@ -107,6 +107,9 @@ class Annotations(Resource):
             raise errors.validation_error(
                 f'Invalid pk "{insight}" - object does not exist.', "dashboard_item", "does_not_exist"
             )
+        for index, tag in enumerate(data.get("tags") or []):
+            if not str(tag).strip():  # each tag is a CharField, which trims before its blank check
+                raise errors.validation_error("This field may not be blank.", f"tags__{index}", "blank")
         if data.get("dashboard_id") is not None and not is_live(call, "dashboards", data["dashboard_id"]):
             raise errors.validation_error("Dashboard not found.", "dashboard_id")
         if data.get("scope") == "recording":

@@ -167,6 +167,8 @@ def _operation(
         }
     for status, response in op.responses.items():
         result["responses"][status] = {"description": "", **_content(response, renamed)}
+        if status == "400" and error_ref:
+            _also_the_envelope(result["responses"][status], error_ref)
     if error_ref:
         for status, description in _ERRORS.items():
             result["responses"].setdefault(
@@ -388,6 +390,17 @@ def _request_media(offered: Any) -> list[str]:
         if media in offered:
             return [media]
     return offered[:1]
+
+
+def _also_the_envelope(response: dict[str, Any], error_ref: str) -> None:
+    """A 400 PostHog documents with a body of its own: the view answers it, but DRF's request
+    parsing and serializer validation (``is_valid(raise_exception=True)``, as @validated_request
+    runs it) answer their 400 in the error envelope before the view does (drf-exceptions-hog),
+    so the served document says either."""
+    for media in response.get("content", {}).values():
+        schema = media.get("schema")
+        if isinstance(schema, dict) and schema != {"$ref": error_ref}:
+            media["schema"] = {"anyOf": [schema, {"$ref": error_ref}]}
 
 
 def _content(entry: dict[str, Any], renamed: dict[str, str]) -> dict[str, Any]:

@@ -119,12 +119,13 @@ class Viewset:
     lookup_alternates: tuple[str, ...] = ()
     restore_deleted: bool = False
     search_max_length: int | None = None
+    parent_not_found: str | None = None  # the 404's detail when the parent record is not there
 
 
 KEYS = {
     "ordering", "search_fields", "filters", "lookup_field", "page_size", "soft_delete",
     "retrieve_deleted", "owner", "unique", "upsert", "auto_now", "related", "lookup_alternates",
-    "restore_deleted", "search_max_length", "why",
+    "restore_deleted", "search_max_length", "parent_not_found", "why",
 }  # fmt: skip
 
 
@@ -160,6 +161,7 @@ def load_viewsets(path: Path = VIEWSETS_FILE) -> dict[str, Viewset]:
             lookup_alternates=tuple(entry.get("lookup_alternates", ())),
             restore_deleted=entry.get("restore_deleted", False),
             search_max_length=entry.get("search_max_length"),
+            parent_not_found=entry.get("parent_not_found"),
         )
         _check_types(path, name, entry)
         for related in table[name].related:
@@ -427,6 +429,7 @@ class GenericEngine:
         op: SpecOperation = call.op  # type: ignore[assignment]
         scope = self._scope(call, op)
         self._check_path(call, op)
+        self._check_parent(call, op, scope)
         if op.kind == "destroy" and (op.forbids_destroy or self._soft_delete(op)):
             # PostHog's ForbidDestroyModel, as in the verified tier; PATCH {"deleted": true} is how
             # such records go away.
@@ -449,6 +452,25 @@ class GenericEngine:
             key = self.spec.resolve(model.get(self.tables.reference_field(table, name), {}))
             if isinstance(key, dict) and key.get("format") == "uuid" and not _UUID.fullmatch(value):
                 raise errors.not_found()
+
+    def _check_parent(self, call: Call, op: SpecOperation, scope: Any) -> None:
+        """``parent_not_found``: the viewset looks its parent up first (a task run's views call
+        _ensure_task_accessible) and answers NotFound with its own detail when it is not there,
+        where DRF's parent filter alone would list nothing."""
+        message = self._viewset(op).parent_not_found
+        parents = self.tables.parents.get(op.table, ())
+        if message is None or not parents or parents[-1][0] not in call.params:
+            return
+        name, table = parents[-1]
+        field = self.tables.reference_field(table, name)
+        value = call.params[name]
+        soft = table in self.tables.soft_deleted or (self.viewsets.get(table) or NO_DIFFERENCES).soft_delete
+        for row in self.backend.store.table(scope, table).values():
+            if str(_field(row, field)) == str(value):
+                if row.get("_deleted") or (soft and row.get("deleted") is True):
+                    break
+                return
+        raise errors.not_found(message)
 
     @staticmethod
     def _tier() -> dict[str, str]:
