@@ -106,6 +106,36 @@ BUSINESS_RULES = {
     # ForbidDestroyModel on a read-only viewset: DRF routes DELETE (Allow lists it) to a 405
     "fingerprints are never deleted": r"^\[405\] DELETE /api/(projects|environments)/[^/]+/error_tracking/"
     r"fingerprints/[^/]+/?\n",
+    # -- experiments, holdouts and saved metrics --
+    "an experiment's lifecycle action fits its state": r"Experiment (has already been launched|has not "
+    r"been launched yet|has already ended|is already paused|is not paused|is already archived|must be "
+    r"ended before it can be archived|is not archived|is already in draft state)\.",
+    "a shipped variant is one of the experiment flag's": r"Variant '.*' not found on feature flag\.",
+    "an experiment is never deleted, only marked deleted": r"^\[405\] DELETE /api/(projects|environments)/"
+    r"[^/]+/experiments/[^/]+/?\n",
+    "an experiment's flag is multivariate with a control": r"Feature flag must have at least 2 variants "
+    r"|Feature flag must have a variant with key 'control'|its feature flag has been deleted",
+    "a metric's events were ingested, unless allowed": r"Event\(s\) .* not found\. No events with these",
+    "a metric's actions exist": r"Action\(s\) with ID .* not found or deleted",
+    "an experiment's saved metrics exist": r"Saved metric does not exist or does not belong to this project",
+    # no schema states a sum; which variants exist is the linked flag's
+    "an experiment's variants split 100 percent": r"Variant rollout percentages must sum to 100",
+    "an experiment's baseline and excluded variants are its flag's": r"Invalid baseline_variant_key: "
+    r"|baseline variant cannot be excluded|unknown variants for this experiment|at least one test "
+    r"variant must remain in analysis",
+    "payload keys name the experiment flag's variants": r"Payload keys must match a variant key",
+    # the start and end compared (no schema compares two fields); the rest is the stored experiment's
+    "an experiment ends after it starts": r"End date must be after start date",
+    "an update changes only what an update may": r"Can't update keys: .* on Experiment",
+    "a running experiment keeps its variants and holdout": r"Can't update feature_flag_variants on "
+    r"Experiment|Can't update holdout on running Experiment",
+    "a shared metric name is unique in its project": r"A shared metric with this name already exists\.",
+    "a saved metric keeps its uuid": r"Saved metric UUID cannot be changed",
+    # a metric's uuid may be the server's, made as the metric is stored
+    "an experiment's metric orderings list its metrics": r"(primary|secondary)_metrics_ordered_uuids is "
+    r"(missing UUIDs|null but)",
+    "a copy's name fits an experiment's 400 characters": r"^\[400\] POST /api/(projects|environments)/"
+    r"[^/]+/experiments/[^/]+/duplicate/?\n.*Ensure this field has no more than 400 characters",
 }
 SCHEMA_VALID_REJECTED = "ST202"
 

@@ -809,6 +809,245 @@ CASES.extend(
 )
 
 
+# -- experiments, experiment holdouts and experiment saved metrics --
+EXPERIMENTS = "/api/projects/1/experiments/"
+SAVED_METRICS = "/api/projects/1/experiment_saved_metrics/"
+SERVICE = "products/experiments/backend/experiment_service.py"
+
+
+def _new_experiment(**fields: Any) -> dict[str, Any]:
+    return {"name": "Checkout copy", "feature_flag_key": "checkout-copy-test", **fields}
+
+
+def _mean_of(node: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"kind": "ExperimentMetric", "metric_type": "mean", "source": node}]
+
+
+def _boolean_flag_key(client) -> str:
+    rows = client.get("/api/projects/1/feature_flags/?limit=100").get_json()["results"]
+    return next(r["key"] for r in rows if not (r["filters"].get("multivariate") or {}).get("variants"))
+
+
+def _long_named_experiment(client) -> int:
+    created = client.post(EXPERIMENTS, json=_new_experiment(name="n" * 400))
+    return created.get_json()["id"]
+
+
+def _saved_metric(client) -> dict[str, Any]:
+    return client.get(SAVED_METRICS).get_json()["results"][0]
+
+
+CASES.extend(
+    [
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/experiments/{id}/launch/",
+            lambda client: (f"{EXPERIMENTS}1/launch/", None),
+            400,
+            _refusal("Experiment has already been launched.", None),
+            id=f"an experiment's lifecycle action fits its state: the running one is launched ({SERVICE}: "
+            "launch_experiment; end, pause, resume, archive, unarchive and reset likewise)",
+        ),
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/experiments/{id}/ship_variant/",
+            lambda client: (f"{EXPERIMENTS}1/ship_variant/", {"variant_key": "nope"}),
+            400,
+            _refusal("Variant 'nope' not found on feature flag.", None),
+            id=f"a shipped variant is one of the experiment flag's ({SERVICE}: ship_variant)",
+        ),
+        pytest.param(
+            "delete",
+            "/api/projects/{project_id}/experiments/{id}/",
+            lambda client: (f"{EXPERIMENTS}1/", None),
+            405,
+            lambda client: None,
+            id="an experiment is never deleted, only marked deleted (PATCH deleted: true) "
+            "(products/experiments/backend/presentation/views.py: ForbidDestroyModel)",
+        ),
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/experiments/",
+            lambda client: (EXPERIMENTS, _new_experiment(feature_flag_key=_boolean_flag_key(client))),
+            400,
+            _refusal(
+                "Feature flag must have at least 2 variants (control and at least one test variant)", None
+            ),
+            id=f"an experiment's flag is multivariate with a control: an existing boolean flag ({SERVICE}: "
+            "_validate_existing_flag)",
+        ),
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/experiments/",
+            lambda client: (
+                EXPERIMENTS,
+                _new_experiment(metrics=_mean_of({"kind": "EventsNode", "event": "never-seen"})),
+            ),
+            400,
+            _refusal(
+                "Event(s) 'never-seen' not found. No events with these names have been ingested by this "
+                "project. If you meant a different event, please correct it. Only if the user has explicitly "
+                "confirmed they want to proceed with the unknown event (e.g. they will instrument it "
+                "shortly), call again with allow_unknown_events=True. Do not flip the flag silently to "
+                "bypass this check.",
+                None,
+            ),
+            id=f"a metric's events were ingested, unless allowed ({SERVICE}: validate_metric_event_names)",
+        ),
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/experiments/",
+            lambda client: (
+                EXPERIMENTS,
+                _new_experiment(metrics=_mean_of({"kind": "ActionsNode", "id": 987654})),
+            ),
+            400,
+            _refusal(
+                "Action(s) with ID 987654 not found or deleted. Each ActionsNode must reference an existing "
+                "action belonging to this project.",
+                None,
+            ),
+            id=f"a metric's actions exist ({SERVICE}: validate_metric_action_ids)",
+        ),
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/experiments/",
+            lambda client: (EXPERIMENTS, _new_experiment(saved_metrics_ids=[{"id": 987654}])),
+            400,
+            _refusal("Saved metric does not exist or does not belong to this project", "saved_metrics_ids"),
+            id=f"an experiment's saved metrics exist ({SERVICE}: validate_saved_metrics_ids)",
+        ),
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/experiments/",
+            lambda client: (
+                EXPERIMENTS,
+                _new_experiment(
+                    parameters={
+                        "feature_flag_variants": [
+                            {"key": "control", "split_percent": 50},
+                            {"key": "test", "split_percent": 40},
+                        ]
+                    }
+                ),
+            ),
+            400,
+            _refusal("Invalid variant definitions: Variant rollout percentages must sum to 100.", "filters"),
+            id=f"an experiment's variants split 100 percent ({SERVICE}: _ensure_feature_flag, through "
+            "FeatureFlagSerializer)",
+        ),
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/experiments/",
+            lambda client: (EXPERIMENTS, _new_experiment(stats_config={"baseline_variant_key": "nope"})),
+            400,
+            _refusal("Invalid baseline_variant_key: 'nope'. Must be one of: control, test", None),
+            id=f"an experiment's baseline and excluded variants are its flag's ({SERVICE}: "
+            "validate_stats_config, _validate_excluded_variant_keys)",
+        ),
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/experiments/",
+            lambda client: (
+                EXPERIMENTS,
+                _new_experiment(parameters={"feature_flag_payloads": {"nope": "1"}}),
+            ),
+            400,
+            _refusal("Payload keys must match a variant key for multivariate flags", "filters"),
+            id=f"payload keys name the experiment flag's variants ({SERVICE}: _ensure_feature_flag, through "
+            "FeatureFlagSerializer)",
+        ),
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/experiments/",
+            lambda client: (
+                EXPERIMENTS,
+                _new_experiment(start_date="2025-01-02T00:00:00Z", end_date="2025-01-01T00:00:00Z"),
+            ),
+            400,
+            _refusal("End date must be after start date", None),
+            id=f"an experiment ends after it starts ({SERVICE}: validate_experiment_date_range)",
+        ),
+        pytest.param(
+            "patch",
+            "/api/projects/{project_id}/experiments/{id}/",
+            lambda client: (f"{EXPERIMENTS}1/", {"type": "web"}),
+            400,
+            _refusal("Can't update keys: type on Experiment", None),
+            id=f"an update changes only what an update may: not the type, the folder or the flag key "
+            f"({SERVICE}: _validate_update_payload)",
+        ),
+        pytest.param(
+            "patch",
+            "/api/projects/{project_id}/experiments/{id}/",
+            lambda client: (
+                f"{EXPERIMENTS}1/",
+                {
+                    "holdout_id": client.get("/api/projects/1/experiment_holdouts/").get_json()["results"][0][
+                        "id"
+                    ]
+                },
+            ),
+            400,
+            _refusal("Can't update holdout on running Experiment", None),
+            id=f"a running experiment keeps its variants and holdout ({SERVICE}: _validate_update_payload)",
+        ),
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/experiment_saved_metrics/",
+            lambda client: (
+                SAVED_METRICS,
+                {"name": _saved_metric(client)["name"].upper(), "query": _saved_metric(client)["query"]},
+            ),
+            400,
+            _refusal("A shared metric with this name already exists.", "name"),
+            id="a shared metric name is unique in its project, whatever its case "
+            "(products/experiments/backend/presentation/saved_metric_serializers.py: validate_name)",
+        ),
+        pytest.param(
+            "patch",
+            "/api/projects/{project_id}/experiment_saved_metrics/{id}/",
+            lambda client: (
+                f"{SAVED_METRICS}{_saved_metric(client)['id']}/",
+                {"query": {**_saved_metric(client)["query"], "uuid": "another"}},
+            ),
+            400,
+            _refusal("Saved metric UUID cannot be changed", None),
+            id="a saved metric keeps its uuid "
+            "(products/experiments/backend/experiment_saved_metric_service.py: normalize_query_for_write)",
+        ),
+        pytest.param(
+            "patch",
+            "/api/projects/{project_id}/experiments/{id}/",
+            lambda client: (f"{EXPERIMENTS}1/", {"primary_metrics_ordered_uuids": []}),
+            400,
+            lambda client: _refusal(
+                "primary_metrics_ordered_uuids is missing UUIDs: "
+                f"{[client.get(f'{EXPERIMENTS}1/').get_json()['metrics'][0]['uuid']]!r}. "
+                "This is likely a frontend bug - please refresh and try again.",
+                None,
+            )(client),
+            id=f"an experiment's metric orderings list its metrics ({SERVICE}: "
+            "_validate_metric_ordering_on_update)",
+        ),
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/experiments/{id}/duplicate/",
+            lambda client: (f"{EXPERIMENTS}{_long_named_experiment(client)}/duplicate/", {}),
+            400,
+            lambda client: {
+                "type": "validation_error",
+                "code": "max_length",
+                "detail": "Ensure this field has no more than 400 characters.",
+                "attr": "name",
+            },
+            id=f"a copy's name fits an experiment's 400 characters: '<name> (Copy)' of a 400-character "
+            f"name ({SERVICE}: clone_experiment; PostHog's insert fails)",
+        ),
+    ]
+)
+
+
 @pytest.mark.parametrize("method, template, request_of, status, answer", CASES)
 def test_a_schema_valid_request_refused_by_a_rule_of_posthogs(
     client, backend, method, template, request_of, status, answer

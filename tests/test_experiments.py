@@ -663,3 +663,93 @@ def test_the_seed_has_a_holdout_and_shared_metrics(client):
         assert (
             client.post(METRICS, json={"name": f"{metric['name']} (copy)", "query": query}).status_code == 201
         )
+
+
+def test_eligible_flags_filter_on_evaluation_contexts(client):
+    """get_eligible_feature_flags' has_evaluation_contexts (true, 1 or yes: only flags with one; else
+    only flags without); the flags here carry none."""
+    every = client.get(f"{BASE}eligible_feature_flags/").get_json()
+    assert every["count"] >= 1
+    without = client.get(f"{BASE}eligible_feature_flags/?has_evaluation_contexts=false").get_json()
+    assert without == every
+    for value in ("true", "1", "YES"):
+        only = client.get(f"{BASE}eligible_feature_flags/?has_evaluation_contexts={value}").get_json()
+        assert only == {"results": [], "count": 0}
+
+
+def test_an_empty_order_or_flag_id_is_no_filter(client):
+    """filter_experiments_queryset and _get_eligible_feature_flags_queryset read an empty order as
+    the default (-created_at), and an empty feature_flag_id as none; int() must read a given one."""
+    make(client)
+    default = client.get(BASE).get_json()
+    assert client.get(f"{BASE}?order=&feature_flag_id=").get_json() == default
+    assert client.get(f"{BASE}?feature_flag_id=%202%20").status_code == 200
+    refused = client.get(f"{BASE}?feature_flag_id=two")
+    assert refused.status_code == 400
+    assert refused.get_json()["detail"] == "feature_flag_id must be an integer"
+    flags = client.get(f"{BASE}eligible_feature_flags/").get_json()
+    assert client.get(f"{BASE}eligible_feature_flags/?order=").get_json() == flags
+
+
+@pytest.mark.parametrize(
+    ("parameters", "detail"),
+    [
+        (
+            {
+                "feature_flag_variants": [
+                    {"key": {"a": 1}, "split_percent": 50},
+                    {"key": "test", "split_percent": 50},
+                ]
+            },
+            "Feature flag variant at index 0 must have a string 'key'",
+        ),
+        (
+            {
+                "feature_flag_variants": [
+                    {"key": "control", "split_percent": "50"},
+                    {"key": "test", "split_percent": 50},
+                ]
+            },
+            "Filters are not valid (multivariate.variants must be a list of {key, rollout_percentage})",
+        ),
+        (
+            {"rollout_percentage": "all"},
+            "Filters are not valid (rollout_percentage must be a number or null)",
+        ),
+        ({"feature_flag_payloads": ["x"]}, "Payloads must be passed as a dictionary"),
+    ],
+)
+def test_parameters_the_flag_cannot_take_are_refused_even_when_running(client, refused, parameters, detail):
+    """validate_variant_shapes, then what FeatureFlagSerializer refuses of the filters the parameters
+    make (a draft's reach the flag; a running experiment's are refused the same, not stored)."""
+    attr = None if "string 'key'" in detail else "filters"
+    body = {"name": "X", "feature_flag_key": "x-test", "parameters": parameters}
+    refused("post", BASE, body, "invalid_input", attr, detail)
+    refused("patch", f"{BASE}1/", {"parameters": parameters}, "invalid_input", attr, detail)
+
+
+@pytest.mark.parametrize("value", [False, 0, "", []])
+def test_a_running_time_calculation_read_as_false_is_the_default(client, value):
+    """validate_running_time_calculation lets any value read as false through; it is stored as the
+    model's default ({}), so the answer keeps running_time_calculation an object."""
+    created = make(client, running_time_calculation=value)
+    assert created["running_time_calculation"] == {}
+    updated = client.patch(f"{BASE}{created['id']}/", json={"running_time_calculation": value})
+    assert updated.status_code == 200
+    assert updated.get_json()["running_time_calculation"] == {}
+
+
+def test_a_copy_name_longer_than_an_experiment_name_is_refused(client, refused):
+    """clone_experiment creates the copy under the name given (or '<name> (Copy)'); Experiment.name
+    holds 400 characters (PostHog's insert fails past them; mockhog refuses as the serializer words it)."""
+    source = make(client, name="n" * 395)
+    for body in ({"name": "x" * 401}, {}):
+        refused(
+            "post",
+            f"{BASE}{source['id']}/duplicate/",
+            body,
+            "max_length",
+            "name",
+            "Ensure this field has no more than 400 characters.",
+        )
+    assert act(client, source, "duplicate", name="x" * 400).status_code == 201

@@ -30,7 +30,7 @@ from typing import Any
 from .. import errors
 from ..store import Record
 from .base import Call, Reply, Resource, quirk
-from .feature_flags import minimal, user_basic
+from .feature_flags import invalid_filters, minimal, user_basic
 from .product import drf_datetime, editable, parse_moment, tagify, write_flag
 from .surveys import survey_flag_ids
 
@@ -94,6 +94,7 @@ RUNNING_TIME_CALCULATION_KEYS = (
     "recommended_sample_size",
     "exposure_estimate_config",
 )
+NAME_LENGTH = 400  # Experiment.name's max_length
 LINKS = "experiment_to_saved_metrics"  # ExperimentToSavedMetric rows
 _TRUE = ("true", "1", "yes", "y", "t", "on")
 
@@ -250,7 +251,7 @@ def parameters_in(value: Any) -> Any:
     if not isinstance(value, dict) or not isinstance(value.get("feature_flag_variants"), list):
         return value
     variants = [dict(v) if isinstance(v, dict) else v for v in value["feature_flag_variants"]]
-    keys = {v.get("key") for v in variants if isinstance(v, dict)}
+    keys = [v.get("key") for v in variants if isinstance(v, dict)]  # a key may be unhashable
     if "control" not in keys:
         for variant in variants:
             key = variant.get("key") if isinstance(variant, dict) else None
@@ -295,6 +296,19 @@ def check_variant_shapes(parameters: Any) -> None:
             raise invalid(
                 "Each variant must include split_percent (recommended) or rollout_percentage (deprecated)."
             )
+    # What the linked flag's serializer refuses when the parameters reach it (a draft's always; a
+    # running experiment's with update_feature_flag_params): refused whenever they are sent, so a
+    # running experiment never stores parameters its flag could not take.
+    if any(not _number(v.get("rollout_percentage", 0)) for v in variants):
+        raise invalid_filters(
+            "Filters are not valid (multivariate.variants must be a list of {key, rollout_percentage})"
+        )
+    if parameters.get("rollout_percentage") is not None and not _number(parameters["rollout_percentage"]):
+        raise invalid_filters("Filters are not valid (rollout_percentage must be a number or null)")
+    if parameters.get("feature_flag_payloads") is not None and not isinstance(
+        parameters["feature_flag_payloads"], dict
+    ):
+        raise invalid_filters("Payloads must be passed as a dictionary")
 
 
 def check_parameters(parameters: Any) -> None:
@@ -579,6 +593,11 @@ class Experiments(Resource):
             check_parameters(data["parameters"])
         if "running_time_calculation" in data:
             check_running_time_calculation(data["running_time_calculation"])
+            if data["running_time_calculation"] is not None and not data["running_time_calculation"]:
+                # the check lets any value read as false through; stored as the model's default ({})
+                # so the answer keeps the field an object (PostHog stores [] or "" as sent, and
+                # fails on false or 0 when it merges them into parameters)
+                data["running_time_calculation"] = {}
         if "saved_metrics_ids" in data:
             self.check_saved_metrics_ids(call, data["saved_metrics_ids"])
         if "exposure_criteria" in data:
@@ -1073,6 +1092,12 @@ class Experiments(Resource):
             counter = 1
             while name in taken:
                 name, counter = f"{base} {counter}", counter + 1
+        if len(name) > NAME_LENGTH:
+            # Experiment.name is a varchar(400): PostHog's insert fails (a 500); refused here as
+            # the serializer words a long name
+            raise errors.validation_error(
+                f"Ensure this field has no more than {NAME_LENGTH} characters.", "name", "max_length"
+            )
         remaps: dict[str, dict[str, str]] = {}
         cloned: dict[str, Any] = {}
         for name_field, order_field in (
@@ -1145,6 +1170,10 @@ class Experiments(Resource):
             ]
         if query.get("evaluation_runtime"):
             rows = [row for row in rows if row.get("evaluation_runtime") == query["evaluation_runtime"]]
+        if query.get("has_evaluation_contexts") is not None:
+            # the flags here carry no evaluation context (their evaluation_contexts are [])
+            wanted = query["has_evaluation_contexts"].lower() in ("true", "1", "yes")
+            rows = [row for row in rows if bool(row.get("evaluation_contexts")) == wanted]
         order = query.get("order") or "-created_at"
         if order.lstrip("-") not in ELIGIBLE_ORDER_FIELDS or order.count("-") > 1:
             raise invalid(f"Invalid order field: '{order}'")
@@ -1376,6 +1405,10 @@ def _unnamed(query: Any) -> Any:
     if not isinstance(query, dict):
         return query
     return {k: v for k, v in query.items() if k not in ("uuid",)}
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _int(value: Any) -> int | None:
