@@ -92,6 +92,11 @@ class Document:
             self._hoist(name)
         self.paths: dict[str, dict[str, Any]] = {}
         self._bodies: set[str] = set()
+        # over the live components: the bodies derived later (Patched<Name>) resolve too
+        live = {"components": {"schemas": self.components}}
+        self._registry = Registry().with_resource(
+            "openapi.json", Resource.from_contents(live, default_specification=DRAFT202012)
+        )
 
     def _merge_all_of(self, schema: dict[str, Any]) -> dict[str, Any]:
         """An object that is ``allOf`` other components plus its own keywords, written out as one
@@ -181,9 +186,8 @@ class Document:
             entry["description"] = "Deprecated: use /api/projects/{project_id}/ instead."
         if op.request and op.is_write:
             schema = self.body(op, document)
-            required = body_required(self.components, schema["$ref"].removeprefix(COMPONENTS))
+            required = body_required(self._registry, schema["$ref"].removeprefix(COMPONENTS))
             entry["requestBody"] = {
-                # DRF reads a missing body as {}: only a body with required fields must be sent
                 "required": required,
                 "content": {JSON_TYPE: {"schema": schema}},
             }
@@ -329,13 +333,9 @@ class Document:
         return reached
 
 
-def body_required(components: dict[str, Any], name: str) -> bool:
+def body_required(registry: Registry, name: str) -> bool:
     """Whether a body must be sent: DRF reads a missing one as {}, so it must where the body's
     schema refuses {} (a required field, in each alternative too, or a rule over several)."""
-    document = Resource.from_contents(
-        {"components": {"schemas": components}}, default_specification=DRAFT202012
-    )
-    registry = Registry().with_resource("openapi.json", document)
     return not Draft202012Validator({"$ref": f"openapi.json{COMPONENTS}{name}"}, registry=registry).is_valid(
         {}
     )
