@@ -79,6 +79,8 @@ BUSINESS_RULES = {
     "only a static cohort has persons added or removed": r"Can only (add|remove) users (to|from) static "
     r"cohorts",
     "the persons added to a static cohort exist": r"No valid users to add to cohort",
+    # which distinct ids a person has is stored state
+    "the distinct ids split off are the person's own": r"not on this person: \[",
     "a stored dynamic cohort's filters hold its criteria": r"^\[400\] (PUT|PATCH) /api/"
     r"(projects|environments)/[^/]+/cohorts/[^/]+/?\n.*(Must contain a 'properties' key with type and "
     r"values|Input should be a valid dictionary|Missing required keys for group: values)",

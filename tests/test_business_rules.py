@@ -579,6 +579,17 @@ def _a_person_uuid(client) -> str:
 CASES.extend(
     [
         pytest.param(
+            "post",
+            "/api/projects/{project_id}/persons/{id}/split/",
+            lambda client: (
+                f"/api/projects/1/persons/{_a_person_uuid(client)}/split/",
+                {"distinct_ids_to_split": ["not-one-of-theirs"]},
+            ),
+            400,
+            _refusal("not on this person: ['not-one-of-theirs']", "distinct_ids_to_split"),
+            id="the distinct ids split off are the person's own (posthog/api/person.py: PersonViewSet.split)",
+        ),
+        pytest.param(
             "patch",
             "/api/projects/{project_id}/cohorts/{id}/add_persons_to_static_cohort/",
             lambda client: (
