@@ -407,32 +407,36 @@ WHOLE_NUMBER_TEXTS = ("0", "7", "-12", "100000000000000000000")
 OTHER_NUMBER_TEXTS = ("1.5", "-0.25", "1e-05", "-1.7976931348623157e+308")
 
 
-def numbers_taken(prop: dict[str, Any]) -> str | None:
-    """Which JSON numbers are valid values of a text field, as a JSON type ("number", "integer")
-    or None: DRF's CharField takes a number as its ``str`` (``_coerce``), which fits where no
-    format, text-only alternatives or tight length bound ask more of it (the longest,
-    ``-1.7976931348623157e+308``, has 24 characters) and the field's pattern matches the
-    number's text."""
+def numbers_taken(prop: dict[str, Any]) -> dict[str, Any] | None:
+    """The JSON numbers a text field takes, as the type (and bounds) they add to its schema, or
+    None: DRF's CharField takes a number as its ``str`` (``_coerce``), which fits where no format,
+    text-only alternatives or pattern ask more of it. Every number's text has at most 24
+    characters (``-1.7976931348623157e+308``); under a shorter maxLength only the integers whose
+    text fits are published (a float's text has no length its value bounds)."""
     if not (
         takes_text(prop)
         and "x-no-trim" not in prop
         and "format" not in prop
         and prop.get("minLength", 0) <= 1
-        and prop.get("maxLength", 24) >= 24
+        and not {"number", "integer"} & set(_types(prop))
     ):
         return None
     alternatives = [*prop.get("anyOf", []), *prop.get("oneOf", [])]
     if alternatives and not any({"number", "integer"} & set(_types(branch)) for branch in alternatives):
         return None  # the alternatives are for text only
-    pattern = prop.get("pattern")
+    length, pattern = prop.get("maxLength", 24), prop.get("pattern")
+    if length < 24:
+        if length < 1 or pattern is not None or {"minimum", "maximum"} & set(prop):
+            return None
+        return {"type": "integer", "minimum": -(10 ** (length - 1) - 1), "maximum": 10**length - 1}
     if pattern is None:
-        return "number"
+        return {"type": "number"}
 
     def fit(texts: tuple[str, ...]) -> bool:
         return all(re.search(pattern, text) for text in texts)
 
     if fit(WHOLE_NUMBER_TEXTS):
-        return "number" if fit(OTHER_NUMBER_TEXTS) else "integer"
+        return {"type": "number" if fit(OTHER_NUMBER_TEXTS) else "integer"}
     return None
 
 

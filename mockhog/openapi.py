@@ -365,15 +365,9 @@ def closed_body(schema: dict[str, Any], strict: bool) -> dict[str, Any]:
             continue
         if takes_text(prop):
             published = prop if "pattern" in prop else {**prop, "pattern": NO_NULL_CHARACTER}
-            numbers = numbers_taken(published)
-            if not strict and numbers and not {"number", "integer"} & set(_types(prop)):
-                published = {**published, "type": [*_types(prop), numbers]}
-            elif not strict and _short_text(prop):
-                # an integer's text fits where it has at most maxLength characters (a float's
-                # text has no length its value bounds: those stay unpublished)
-                length = prop["maxLength"]
-                bounds = {"minimum": -(10 ** (length - 1) - 1), "maximum": 10**length - 1}
-                published = {**published, "type": [*_types(prop), "integer"], **bounds}
+            numbers = None if strict else numbers_taken(prop)
+            if numbers:
+                published = {**published, **numbers, "type": [*_types(prop), numbers["type"]]}
             out["properties"][name] = published
         elif strict:
             continue
@@ -383,21 +377,6 @@ def closed_body(schema: dict[str, Any], strict: bool) -> dict[str, Any]:
     if strict and "additionalProperties" not in schema:
         out["additionalProperties"] = False
     return out
-
-
-def _short_text(prop: dict[str, Any]) -> bool:
-    """A text field DRF makes valid text of some numbers only: nothing but a maxLength under 24
-    keeps every number's text from fitting (``contract.numbers_taken``)."""
-    length = prop.get("maxLength")
-    return (
-        takes_text(prop)
-        and "x-no-trim" not in prop
-        and not {"format", "pattern", "minimum", "maximum"} & set(prop)
-        and prop.get("minLength", 0) <= 1
-        and isinstance(length, int)
-        and 1 <= length < 24
-        and not {"number", "integer"} & set(_types(prop))
-    )
 
 
 def _decimal_field(prop: dict[str, Any], whole: int, places: int, strict: bool) -> dict[str, Any]:
