@@ -462,29 +462,24 @@ def test_evaluation_contexts_are_checked_but_not_kept_for_the_mock_user(client, 
     assert client.get(f"{BASE}?has_evaluation_contexts=false").get_json()["count"] == 5
 
 
-def test_is_used_in_replay_settings_reads_the_projects_linked_flag(client, backend):
+def test_is_used_in_replay_settings_reads_the_projects_linked_flag(client):
     """get_is_used_in_replay_settings and teams_linking_flag (products/feature_flags/backend/
-    session_recording_links.py): the project's session_recording_linked_flag contains the flag's id
-    (JSON containment: true is no id); such a flag cannot be deleted (REPLAY_LINKED_FLAG_DELETE_ERROR)."""
-    project = backend.projects[1]
-    saved = dict(project)
-    try:
-        project["session_recording_linked_flag"] = {"id": 3, "key": "paid-features", "variant": None}
-        flags = {row["id"]: row for row in client.get(BASE).get_json()["results"]}
-        assert [i for i, row in flags.items() if row["is_used_in_replay_settings"]] == [3]
-        refused = client.patch(f"{BASE}3/", json={"deleted": True})
-        assert refused.status_code == 400 and refused.get_json() == {
-            "type": "validation_error",
-            "code": "invalid_input",
-            "detail": "This feature flag is used in session replay settings. Please remove it from replay "
-            "settings before deleting.",
-            "attr": None,
-        }
-        project["session_recording_linked_flag"] = {"id": True, "key": "new-onboarding"}
-        assert client.get(f"{BASE}1/").get_json()["is_used_in_replay_settings"] is False
-    finally:
-        project.clear()
-        project.update(saved)
+    session_recording_links.py): the project's session_recording_linked_flag contains the flag's id;
+    such a flag cannot be deleted (REPLAY_LINKED_FLAG_DELETE_ERROR) until the project unlinks it."""
+    linked = {"id": 3, "key": "paid-features", "variant": None}
+    assert client.patch("/api/projects/1/", json={"session_recording_linked_flag": linked}).status_code == 200
+    flags = {row["id"]: row for row in client.get(BASE).get_json()["results"]}
+    assert [i for i, row in flags.items() if row["is_used_in_replay_settings"]] == [3]
+    refused = client.patch(f"{BASE}3/", json={"deleted": True})
+    assert refused.status_code == 400 and refused.get_json() == {
+        "type": "validation_error",
+        "code": "invalid_input",
+        "detail": "This feature flag is used in session replay settings. Please remove it from replay "
+        "settings before deleting.",
+        "attr": None,
+    }
+    assert client.patch("/api/projects/1/", json={"session_recording_linked_flag": None}).status_code == 200
+    assert client.get(f"{BASE}3/").get_json()["is_used_in_replay_settings"] is False
     assert client.patch(f"{BASE}3/", json={"deleted": True}).status_code == 200
 
 

@@ -53,19 +53,14 @@ def test_has_feature_flags_follows_the_active_flags(client, backend, token):
     assert client.get(f"/array/{token}/config").get_json()["hasFeatureFlags"] is False
 
 
-def test_session_recording_when_the_team_opts_in(anonymous, backend, token):
-    project = backend.projects[1]
-    saved = dict(project)
-    project.update(
-        session_recording_opt_in=True,
-        session_recording_sample_rate=0.5,
-        session_replay_config={"record_canvas": True},
-    )
-    try:
-        recording = anonymous.get(f"/array/{token}/config").get_json()["sessionRecording"]
-    finally:
-        project.clear()
-        project.update(saved)
+def test_session_recording_when_the_team_opts_in(client, anonymous, token):
+    settings = {
+        "session_recording_opt_in": True,
+        "session_recording_sample_rate": 0.5,
+        "session_replay_config": {"record_canvas": True},
+    }
+    assert client.patch("/api/projects/1/", json=settings).status_code == 200
+    recording = anonymous.get(f"/array/{token}/config").get_json()["sessionRecording"]
     assert recording["endpoint"] == "/s/" and recording["recorderVersion"] == "v2"
     assert recording["sampleRate"] == "0.50" and recording["consoleLogRecordingEnabled"] is True
     assert (recording["recordCanvas"], recording["canvasFps"], recording["canvasQuality"]) == (True, 3, "0.4")

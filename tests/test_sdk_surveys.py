@@ -50,14 +50,12 @@ def token(backend):
 
 
 @pytest.fixture
-def opted_in(backend):
-    """The team with surveys turned on (Team.surveys_opt_in), restored afterwards."""
-    project = backend.projects[1]
-    saved = dict(project)
-    project["surveys_opt_in"] = True
-    yield project
-    project.clear()
-    project.update(saved)
+def opted_in(client):
+    """The team with surveys turned on (Team.surveys_opt_in), as its settings PATCH turns them on
+    (the client's reset undoes it)."""
+    answer = client.patch("/api/projects/1/", json={"surveys_opt_in": True})
+    assert answer.status_code == 200
+    return answer.get_json()
 
 
 def _launched(client, **extra):
@@ -237,12 +235,13 @@ def test_remote_config_surveys_once_the_team_opts_in(client, opted_in, token):
     config = client.get(f"/array/{token}/config").get_json()
     assert config["surveys"] == client.get(f"/api/surveys/?token={token}").get_json()["surveys"]
     assert "survey_config" not in config
-    opted_in["survey_config"] = {"appearance": {"backgroundColor": "#000000"}}
+    appearance = {"appearance": {"backgroundColor": "#000000"}}
+    assert client.patch("/api/projects/1/", json={"survey_config": appearance}).status_code == 200
     config = client.get(f"/array/{token}/config").get_json()
-    assert config["survey_config"] == {"appearance": {"backgroundColor": "#000000"}}
+    assert config["survey_config"] == appearance
     assert list(config)[-4:] == ["surveys", "survey_config", "defaultIdentifiedOnly", "siteApps"]
-    assert client.get(f"/api/surveys/?token={token}").get_json()["survey_config"] == opted_in["survey_config"]
-    opted_in["surveys_opt_in"] = None
+    assert client.get(f"/api/surveys/?token={token}").get_json()["survey_config"] == appearance
+    assert client.patch("/api/projects/1/", json={"surveys_opt_in": None}).status_code == 200
     assert client.get(f"/array/{token}/config").get_json()["surveys"] is False
 
 
@@ -368,31 +367,26 @@ def test_posthog_js_get_surveys_receives_the_launched_survey(mockhog):
     node_modules = npm_install(
         [POSTHOG_JS, JSDOM], cache_dir("MOCKHOG_POSTHOG_JS_CACHE", "posthog-js"), "posthog-js"
     )
-    project = mockhog.backend.projects[1]
-    saved = dict(project)
-    project["surveys_opt_in"] = True  # remote config says surveys are on, as for a team using them
-    try:
-        api = requests.Session()
-        api.headers.update(mockhog.headers)
-        created = api.post(
-            f"{mockhog.url}/api/projects/1/surveys/",
-            json={"name": "JS survey", "type": "api", "questions": [{"type": "open", "question": "Hi?"}]},
-            timeout=10,
-        ).json()
-        assert api.post(f"{mockhog.url}/api/projects/1/surveys/{created['id']}/launch/", timeout=10).ok
-        sent = requests.get(f"{mockhog.url}/api/surveys/?token={mockhog.project_token}", timeout=10).json()
-        command = [
-            "node",
-            str(SURVEYS_SCRIPT),
-            str(node_modules),
-            mockhog.url,
-            mockhog.project_token,
-            PAGE_ORIGIN,
-        ]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=RUN_SECONDS)
-    finally:
-        project.clear()
-        project.update(saved)
+    api = requests.Session()
+    api.headers.update(mockhog.headers)
+    # remote config says surveys are on, as for a team using them (the fixture's reset undoes it)
+    assert api.patch(f"{mockhog.url}/api/projects/1/", json={"surveys_opt_in": True}, timeout=10).ok
+    created = api.post(
+        f"{mockhog.url}/api/projects/1/surveys/",
+        json={"name": "JS survey", "type": "api", "questions": [{"type": "open", "question": "Hi?"}]},
+        timeout=10,
+    ).json()
+    assert api.post(f"{mockhog.url}/api/projects/1/surveys/{created['id']}/launch/", timeout=10).ok
+    sent = requests.get(f"{mockhog.url}/api/surveys/?token={mockhog.project_token}", timeout=10).json()
+    command = [
+        "node",
+        str(SURVEYS_SCRIPT),
+        str(node_modules),
+        mockhog.url,
+        mockhog.project_token,
+        PAGE_ORIGIN,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=RUN_SECONDS)
     assert done.returncode == 0, done.stderr[-2000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["context"] == {"isLoaded": True}, seen
