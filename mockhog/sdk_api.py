@@ -38,7 +38,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, abort, current_app, request
 
 from . import cors, errors, flags, ingestion, remote_config
 from .api import _dropped as dropped
@@ -141,7 +141,7 @@ def journal(
     )
 
 
-def faulted(operation: str, started: float) -> Response | None:
+def _faulted(operation: str, started: float) -> Response | None:
     """The control plane's fault rules apply here too (match them by ``path`` or by operation,
     e.g. ``capture_batch``, ``flags``): latency, a status answer, or a dropped connection."""
     app = backend()
@@ -165,6 +165,16 @@ def faulted(operation: str, started: float) -> Response | None:
         fault=f"rule {rule.id}",
     )
     return dropped(response) if rule.drop else response
+
+
+def begin(operation: str) -> float:
+    """The start of an SDK request journalled as ``operation``; a fault rule that fires answers
+    instead (werkzeug's abort with its response: no error handler rewrites it)."""
+    started = time.perf_counter()
+    fault = _faulted(operation, started)
+    if fault is not None:
+        abort(fault)
+    return started
 
 
 # -- CORS ----------------------------------------------------------------------------------------
@@ -229,10 +239,7 @@ def recording() -> Response:
 
 
 def _capture(operation: str, recording: bool) -> Response:
-    started = time.perf_counter()
-    fault = faulted(operation, started)
-    if fault is not None:
-        return fault
+    started = begin(operation)
     wire = Request(
         body=request.get_data(cache=True),
         query={k: request.args.getlist(k)[-1] for k in request.args},
@@ -395,12 +402,9 @@ def _version(raw: str | None) -> int | None:
 
 
 def _evaluate(from_decide: bool) -> Response:
-    started = time.perf_counter()
     operation = "decide" if from_decide else "flags"
     app = backend()
-    fault = faulted(operation, started)
-    if fault is not None:
-        return fault
+    started = begin(operation)
     version = _version(request.args.get("v"))
     if request.method in ("GET", "HEAD"):
         # get_minimal_flags_response: v>=2 is the current format, else the legacy one
@@ -489,11 +493,8 @@ def _definitions_project(app: Backend) -> int:
 @bp.get("/api/feature_flag/local_evaluation", strict_slashes=False)
 def definitions() -> Response:
     """What SDKs poll for local evaluation (``/flags/definitions`` today, the older path before)."""
-    started = time.perf_counter()
     app = backend()
-    fault = faulted("flag_definitions", started)
-    if fault is not None:
-        return fault
+    started = begin("flag_definitions")
     try:
         project_id = _definitions_project(app)
     except Refused as refused:
@@ -512,11 +513,8 @@ def definitions() -> Response:
 
 def _remote_config(token: str, operation: str) -> tuple[int, dict[str, Any]] | Response:
     """``BaseRemoteConfigAPIView``: the token's shape (400), then its project (404), as DRF errors."""
-    started = time.perf_counter()
     app = backend()
-    fault = faulted(operation, started)
-    if fault is not None:
-        return fault
+    started = begin(operation)
     if not remote_config.valid_token(token):
         error = errors.validation_error("Invalid token")
     elif (project_id := ingestion.project_for_token(app, token)) is None:
@@ -566,10 +564,7 @@ ANY_METHOD = ["GET", "POST", "OPTIONS", "HEAD", "PUT", "PATCH", "DELETE"]
 @bp.route("/surveys", methods=ANY_METHOD, strict_slashes=False)
 def surveys_endpoint() -> Response:
     """The hypercache-server's surveys_endpoint: the project's surveys as the SDKs load them."""
-    started = time.perf_counter()
-    fault = faulted("surveys", started)
-    if fault is not None:
-        return fault
+    started = begin("surveys")
     if request.method == "HEAD":
         journal("surveys", 200, started, None)
         return Response(status=200, content_type="application/json")
@@ -621,10 +616,7 @@ def _surveys_token() -> str | None:
 @bp.route("/api/early_access_features", methods=ANY_METHOD, strict_slashes=False)
 def early_access_features_endpoint() -> Response:
     """Django's early_access_features view: the project's features in the stages asked for."""
-    started = time.perf_counter()
-    fault = faulted("early_access_features", started)
-    if fault is not None:
-        return fault
+    started = begin("early_access_features")
     token = _django_token()
     app = backend()
     project_id = ingestion.project_for_token(app, token) if token else None

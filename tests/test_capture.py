@@ -220,19 +220,29 @@ def test_hostile_json(anonymous, backend, token):
     assert anonymous.get("/api/projects/1/events/?event=odd", headers=auth).status_code == 200
 
 
-def test_fault_rules_apply_to_capture_and_flags(anonymous, backend, token):
-    """The control plane's fault rules reach the SDK endpoints: by operation or path, counted."""
+def test_fault_rules_apply_to_the_sdk_endpoints(anonymous, backend, token):
+    """The control plane's fault rules reach every SDK endpoint: by operation or path, counted."""
     backend.faults.add({"operation_id": "capture_batch", "status": 503, "count": 1})
     body = {"api_key": token, "batch": [{"event": "retried", "distinct_id": "d"}]}
     first = anonymous.post("/batch/", json=body)
     assert first.status_code == 503 and captured(backend) == []
     assert anonymous.post("/batch/", json=body).get_json() == OK
     assert _names(backend) == [("retried", "d")]
-    backend.faults.add({"path": "^/flags", "status": 429, "retry_after": 2})
+    backend.faults.add({"path": "^/flags", "status": 429, "retry_after": 2, "count": 1})
     throttled = anonymous.post("/flags/?v=4", json={"token": token, "distinct_id": "d"})
     assert throttled.status_code == 429 and throttled.headers["Retry-After"] == "2"
     entry = backend.journal.find(path="/flags/")[-1]
     assert entry.fault and entry.status == 429
+    for operation, url in [
+        ("remote_config", f"/array/{token}/config"),
+        ("remote_config_js", f"/array/{token}/config.js"),
+        ("surveys", f"/api/surveys/?token={token}"),
+        ("early_access_features", f"/api/early_access_features/?token={token}"),
+        ("flag_definitions", "/flags/definitions"),
+    ]:
+        backend.faults.add({"operation_id": operation, "status": 502, "count": 1})
+        assert anonymous.get(url).status_code == 502, operation
+        assert anonymous.get(url).status_code != 502, operation
 
 
 def _snapshot(token, session_id="0192f3a1-aaaa-7bbb-8ccc-0123456789ab", data=None, **properties):
