@@ -184,15 +184,21 @@ def test_loops_are_refused(refused):
 
 
 def test_list_filters(client):
-    """posthog/api/cohort.py: ?type=static|dynamic, ?search= on the name (a match says
-    search_match_type exact), a 200-character search limit, ?basic= drops filters/query/groups,
-    newest first otherwise."""
+    """posthog/api/cohort.py: ?type=static|dynamic, ?search= on the name (apply_trigram_search: a
+    substring is an exact match; a typo finds the trigram-similar names, best first), a
+    200-character search limit, ?basic= drops filters/query/groups, newest first otherwise."""
     static = client.get(f"{BASE}?type=static").get_json()["results"]
     assert [row["name"] for row in static] == ["Beta testers"]
     assert all(not row["is_static"] for row in client.get(f"{BASE}?type=dynamic").get_json()["results"])
     found = client.get(f"{BASE}?search=PAYING").get_json()["results"]
     assert {row["name"] for row in found} == {"Paying customers", "Paying users outside the US"}
     assert {row["search_match_type"] for row in found} == {"exact"}
+    typo = client.get(f"{BASE}?search=payng").get_json()["results"]
+    assert [(row["name"], row["search_match_type"]) for row in typo] == [
+        ("Paying customers", "similar"),
+        ("Paying users outside the US", "similar"),
+    ]
+    assert {row["search_match_type"] for row in client.get(BASE).get_json()["results"]} == {None}
     too_long = client.get(f"{BASE}?search={'x' * 201}")
     assert too_long.status_code == 400
     assert too_long.get_json() == error("Search query must be 200 characters or fewer.", "search")

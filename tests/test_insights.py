@@ -149,12 +149,18 @@ def test_saved_favorited_and_modification_times(client):
 
 
 def test_list_filters_and_basic(client):
-    """products/product_analytics/backend/api/insight.py: search over name, description and tags;
+    """products/product_analytics/backend/api/insight.py: search over name, description and tags
+    (apply_trigram_search: exact substrings, else the trigram-similar; an ?order= wins over its
+    ranking);
     ?insight= by query kind; ?dashboards= (all of them); ?basic= answers InsightBasicSerializer;
     searches over 200 characters are refused."""
     found = client.get(f"{BASE}?search=KPI").get_json()["results"]
     assert {row["name"] for row in found} == {"Weekly active users", "Revenue by plan"}
     assert {row["search_match_type"] for row in found} == {"exact"}
+    typo = client.get(f"{BASE}?search=revnue").get_json()["results"]
+    assert [(row["name"], row["search_match_type"]) for row in typo] == [("Revenue by plan", "similar")]
+    ordered = client.get(f"{BASE}?search=e&order=-id").get_json()["results"]
+    assert [row["id"] for row in ordered] == sorted((row["id"] for row in ordered), reverse=True)
     funnels = {row["name"] for row in client.get(f"{BASE}?insight=FUNNELS").get_json()["results"]}
     assert funnels == {"Signup funnel", "Onboarding completion", "Time to first share"}
     both = client.get(f"{BASE}?dashboards=[1,2]").get_json()["results"]

@@ -42,6 +42,7 @@ from ..spec.viewsets import (
     owned_by,
     search_needle,
     searched,
+    trigram_search,
     upsert_match,
 )
 from ..store import Record, Store, Table
@@ -67,6 +68,7 @@ class Call:
     key: ApiKey | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     header_source: Callable[[str], str | None] = lambda name: None
+    search_matches: dict[Any, bool] = field(default_factory=dict)  # row key -> matched exactly
 
     def header(self, name: str) -> str:
         """A request header, "" when absent (rules that read the transport, e.g. the User-Agent)."""
@@ -278,9 +280,20 @@ class Resource:
         calls this one where its search ran."""
         rows = filtered(self.viewset, call.query, rows)
         needle = search_needle(self.viewset, call.query) if self.viewset.search_fields else ""
-        if needle:
-            rows = [row for row in rows if searched(row, self.viewset.search_fields, needle)]
-        return rows
+        if not needle:
+            return rows
+        if self.viewset.trigram_tiebreakers:
+            found = trigram_search(self.viewset, rows, needle)
+        else:
+            found = [(row, True) for row in rows if searched(row, self.viewset.search_fields, needle)]
+        call.search_matches = {row[self.key_field]: exact for row, exact in found}
+        return [row for row, _ in found]
+
+    def search_match_type(self, call: Call, record: Record) -> str | None:
+        """How the list's ``?search=`` matched the row (search_match_type_from_instance): "exact",
+        "similar" (trigram only), or None when the list was not searched."""
+        exact = call.search_matches.get(record.get(self.key_field))
+        return None if exact is None else "exact" if exact else "similar"
 
     def order(self, call: Call, rows: list[Record]) -> list[Record]:
         return order_rows(rows, self.ordering)

@@ -46,8 +46,7 @@ class Cohorts(Resource):
         view = {**record}
         # a static cohort's filters are kept unchecked; ones that are no object show as none
         view["filters"] = record["filters"] if isinstance(record["filters"], dict) else {"properties": {}}
-        searched = str(call.query.get("search") or "").strip() if call.op.action == "list" else ""
-        view["search_match_type"] = "exact" if searched else None
+        view["search_match_type"] = self.search_match_type(call, record) if call.op.action == "list" else None
         body = super().serialize(call, view)
         if call.op.action == "list" and str(call.query.get("basic", "0")).lower() in ("1", "true", "yes"):
             for name in ("filters", "query", "groups"):

@@ -99,7 +99,7 @@ class Dashboards(Resource):
                 (call.table("sharing_configurations").get(f"dashboard:{record['id']}") or {}).get("enabled")
             ),
             "team_id": call.project_id,
-            "search_match_type": "exact" if listed and str(call.query.get("search") or "").strip() else None,
+            "search_match_type": self.search_match_type(call, record) if listed else None,
         }
         if listed:
             return {name: view[name] for name in BASIC_FIELDS}

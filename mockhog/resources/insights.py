@@ -125,7 +125,9 @@ class Insights(Resource):
         wanted_tags = set(tag_names)
         if wanted_tags:
             rows = [row for row in rows if wanted_tags & set(row["tags"])]
-        return super().filter(call, rows)  # the row's filterset_fields and search
+        rows = super().filter(call, rows)  # the row's filterset_fields and search (ranked)
+        # order_queryset: an ?order= wins over the search's ranking
+        return self.order(call, rows) if call.query.get("order") else rows
 
     def order(self, call: Call, rows: list[Record]) -> list[Record]:
         """``?order=`` (a field, ``-`` for descending), else the ``order`` field (nulls last)."""
@@ -177,7 +179,7 @@ class Insights(Resource):
             else None,
             # Annotated by the list's queryset only: other actions answer null.
             last_viewed=self._last_viewed(call, record) if listed else None,
-            searched=listed and bool(str(call.query.get("search") or "").strip()),
+            match_type=self.search_match_type(call, record) if listed else None,
             cache=cache_key(call.project_id, record),
         )
         if own and call.op.action in ("list", "retrieve") and _truthy(call.query.get("basic")):
@@ -280,7 +282,13 @@ class Insights(Resource):
         """A fixture row as the model schema sees it: completed, on no dashboard, nothing computed."""
         full = self.complete(None, record)
         return present(
-            full, [], restriction=EVERYONE_CAN_EDIT, timezone=None, last_viewed=None, searched=False, cache=""
+            full,
+            [],
+            restriction=EVERYONE_CAN_EDIT,
+            timezone=None,
+            last_viewed=None,
+            match_type=None,
+            cache="",
         )
 
     # -- writes ------------------------------------------------------------------------------
@@ -395,7 +403,7 @@ def present(
     restriction: int,
     timezone: str | None,
     last_viewed: str | None,
-    searched: bool,
+    match_type: str | None,
     cache: str,
 ) -> dict[str, Any]:
     """InsightSerializer's fields, in its order, for a stored insight on the given live tiles."""
@@ -425,7 +433,7 @@ def present(
         **NOT_COMPUTED_LATER,
         "alerts": [],
         "last_viewed_at": last_viewed,
-        "search_match_type": "exact" if searched else None,
+        "search_match_type": match_type,
         "filters_hash": cache,
     }
 

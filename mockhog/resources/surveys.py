@@ -397,7 +397,7 @@ class Surveys(Resource):
                 {"key": "internal_targeting_flag_key", "value": internal["key"] if internal else None},
                 {"key": "internal_response_sampling_flag_key", "value": None},
             ],
-            "search_match_type": "exact" if call.op.action == "list" and call.query.get("search") else None,
+            "search_match_type": self.search_match_type(call, record) if call.op.action == "list" else None,
         }
         return editable(super().serialize(call, view))
 

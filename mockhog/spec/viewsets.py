@@ -35,7 +35,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import errors
+from .. import errors, trigram
 from ..pagination import DEFAULT_LIMIT, cursor_page, limit_offset_page
 from . import Spec, SpecOperation
 from .values import USER_COMPONENT, References, ValueMaker
@@ -119,13 +119,14 @@ class Viewset:
     lookup_alternates: tuple[str, ...] = ()
     restore_deleted: bool = False
     search_max_length: int | None = None
+    trigram_tiebreakers: tuple[str, ...] = ()  # ranked trigram search: the order after the score
     parent_not_found: str | None = None  # the 404's detail when the parent record is not there
 
 
 KEYS = {
     "ordering", "search_fields", "filters", "lookup_field", "page_size", "soft_delete",
     "retrieve_deleted", "owner", "unique", "upsert", "auto_now", "related", "lookup_alternates",
-    "restore_deleted", "search_max_length", "parent_not_found", "why",
+    "restore_deleted", "search_max_length", "trigram_tiebreakers", "parent_not_found", "why",
 }  # fmt: skip
 
 
@@ -161,6 +162,7 @@ def load_viewsets(path: Path = VIEWSETS_FILE) -> dict[str, Viewset]:
             lookup_alternates=tuple(entry.get("lookup_alternates", ())),
             restore_deleted=entry.get("restore_deleted", False),
             search_max_length=entry.get("search_max_length"),
+            trigram_tiebreakers=tuple(entry.get("trigram_tiebreakers", ())),
             parent_not_found=entry.get("parent_not_found"),
         )
         _check_types(path, name, entry)
@@ -182,7 +184,7 @@ def _unique(path: Path, name: str, entry: dict[str, Any]) -> Unique:
     return Unique(tuple(entry["fields"]), entry["message"], entry.get("non_field", False))
 
 
-_LISTS = ("ordering", "search_fields", "filters", "auto_now", "lookup_alternates")
+_LISTS = ("ordering", "search_fields", "filters", "auto_now", "lookup_alternates", "trigram_tiebreakers")
 _FLAGS = ("retrieve_deleted", "restore_deleted")
 
 
@@ -198,12 +200,15 @@ def _check_types(path: Path, name: str, entry: dict[str, Any]) -> None:
     length = entry.get("search_max_length")
     if length is not None and (isinstance(length, bool) or not isinstance(length, int) or length < 1):
         raise ValueError(f"{path}: viewsets.{name}: search_max_length is a positive integer")
+    if entry.get("trigram_tiebreakers") and length is None:
+        raise ValueError(f"{path}: viewsets.{name}: trigram_tiebreakers rank a search_max_length search")
 
 
 def search_needle(viewset: Viewset, query: dict[str, Any]) -> str:
     """The list's ``?search=`` as the viewset's search reads it, lower-cased ('' for none). With
-    ``search_max_length`` (posthog/helpers/trigram_search.py's MAX_SEARCH_LENGTH), the term is
-    stripped and a longer one is PostHog's 400; without it, the term as sent."""
+    ``search_max_length`` (posthog/helpers/trigram_search.py's MAX_SEARCH_LENGTH), a longer term
+    is PostHog's 400, and the term is normalised as normalize_search_term does (no NUL, stripped);
+    without it, the term as sent."""
     search = query.get("search")
     if not isinstance(search, str) or not search:
         return ""
@@ -212,7 +217,16 @@ def search_needle(viewset: Viewset, query: dict[str, Any]) -> str:
         return search.lower()
     if len(search) > limit:
         raise errors.validation_error(f"Search query must be {limit} characters or fewer.", "search")
-    return search.strip().lower()
+    return search.replace("\x00", "").strip().lower()
+
+
+def trigram_search(viewset: Viewset, rows: list[Any], needle: str) -> list[tuple[Any, bool]]:
+    """apply_trigram_search over the viewset's search fields (``tags``: include_tag_search),
+    ranked by score, then ``trigram_tiebreakers``; each row with whether it matched exactly."""
+    fields = trigram.search_fields(name for name in viewset.search_fields if name != "tags")
+    tags = (lambda row: row.get("tags") or []) if "tags" in viewset.search_fields else None
+    ordering = viewset.trigram_tiebreakers
+    return trigram.search(rows, needle, fields, tags=tags, tiebreak=lambda found: order_rows(found, ordering))
 
 
 def searched(row: dict[str, Any], fields: tuple[str, ...], needle: str) -> bool:
