@@ -55,10 +55,16 @@ def test_count_ranges_buckets_add_up_to_the_count(client):
 
 
 def test_count_ranges_picks_a_narrower_interval_for_a_short_window(client):
-    """A 10-minute window in 10 buckets is 1m buckets; targetBuckets is clamped to 1..100."""
+    """LogsQueryRunnerMixin.query_date_range (products/logs/backend/logs_query_runner.py): the
+    listed width nearest window / targetBuckets, the narrower on a tie; seconds while that share
+    is under a minute (_interval_short). targetBuckets is clamped to 1..100."""
     short = {"date_from": "2025-06-01T00:00:00Z", "date_to": "2025-06-01T00:10:00Z"}
-    assert post(client, "count-ranges", dateRange=short)["interval"] == "1m"
-    assert post(client, "count-ranges", dateRange=short, targetBuckets=1000)["interval"] == "10s"
+    assert post(client, "count-ranges", dateRange=short)["interval"] == "1m"  # 60 s a bucket
+    assert post(client, "count-ranges", dateRange=short, targetBuckets=1000)["interval"] == "5s"  # 6 s
+    eight = {"date_from": "2025-06-01T00:00:00Z", "date_to": "2025-06-01T00:08:00Z"}
+    assert post(client, "count-ranges", dateRange=eight)["interval"] == "60s"  # 48 s: nearest 60
+    three = {"date_from": "2025-06-01T00:00:00Z", "date_to": "2025-06-01T00:03:30Z"}
+    assert post(client, "count-ranges", dateRange=three)["interval"] == "10s"  # 21 s: nearer 10 than 60
 
 
 def test_facet_values_count_each_value_without_the_facets_own_filter(client):

@@ -104,8 +104,8 @@ class Logs(Resource):
 
     @quirk("logs_count_ranges_create")
     def count_ranges(self, call: Call) -> Any:
-        """LogsViewSet.count_ranges / CountRangesQueryRunner: counts per bucket of an interval
-        picked from a fixed list to land near ``targetBuckets`` (1..100, default 10), buckets
+        """LogsViewSet.count_ranges / CountRangesQueryRunner: counts per bucket of the listed width
+        nearest the window split into ``targetBuckets`` (1..100, default 10; ``pick_interval``), buckets
         ascending with explicit Z-suffixed bounds, empty ones left out."""
         query, start, end = self._filters(call)
         raw_target = self._query_data(call).get("targetBuckets", DEFAULT_TARGET_BUCKETS)
@@ -119,7 +119,7 @@ class Logs(Resource):
             {"date_from": _utc_z(bucket), "date_to": _utc_z(bucket + step), "count": n}
             for bucket, n in sorted(counts.items())
         ]
-        return {"ranges": ranges, "interval": interval_name(step)}
+        return {"ranges": ranges, "interval": interval_name(window_end - window_start, target)}
 
     @quirk("logs_facet_values_create")
     def facet_values(self, call: Call) -> Any:
@@ -309,7 +309,7 @@ class Logs(Resource):
         query, start, end = self._filters(call)
         end = end or call.now
         start = start or _default_start(call.now)
-        step = sparkline_interval(end - start)
+        step = pick_interval(end - start, SPARKLINE_BUCKET_TARGET)
         first, last = _floor(start, step), _floor(max(start, end - timedelta(seconds=1)), step)
         spine = [first + step * i for i in range(int((_floor(end, step) - first) / step) + 1)]
         spine = [bucket for bucket in spine if bucket <= max(first, last)]
@@ -550,20 +550,18 @@ def resolve_date(value: str | None, now: datetime, attr: str) -> datetime | None
 
 
 def pick_interval(window: timedelta, target: int) -> timedelta:
-    """The narrowest listed width that covers the window in at most ``target`` buckets (the widest
-    where none does)."""
-    seconds = max(window.total_seconds(), 1)
-    for width in BUCKET_SECONDS:
-        if seconds / width <= target:
-            return timedelta(seconds=width)
-    return timedelta(seconds=BUCKET_SECONDS[-1])
+    """LogsQueryRunnerMixin.query_date_range: the listed width nearest the window split into
+    ``target`` buckets (the narrower on a tie)."""
+    step = window.total_seconds() / target
+    return timedelta(seconds=min(BUCKET_SECONDS, key=lambda width: (abs(width - step), width)))
 
 
-def interval_name(step: timedelta) -> str:
-    """The short form PostHog reports: seconds below a minute, else minutes shown as hours or days
-    where they divide evenly."""
-    seconds = int(step.total_seconds())
-    if seconds < 60:
+def interval_name(window: timedelta, target: int) -> str:
+    """CountRangesQueryRunner._interval_short of the picked width: in seconds while the window's
+    share is under a minute (so a 60-second width is "60s"), else in minutes shown as hours or
+    days where they divide evenly."""
+    seconds = int(pick_interval(window, target).total_seconds())
+    if window.total_seconds() / target < 60:
         return f"{seconds}s"
     minutes = seconds // 60
     if minutes % 1440 == 0:
@@ -829,13 +827,6 @@ def _default_start(now: datetime) -> datetime:
     return now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(
         days=DEFAULT_DATE_FROM_DAYS
     )
-
-
-def sparkline_interval(window: timedelta) -> timedelta:
-    """LogsQueryRunnerMixin.query_date_range: the listed width nearest a fiftieth of the window
-    (the narrower on a tie)."""
-    step = window.total_seconds() / SPARKLINE_BUCKET_TARGET
-    return timedelta(seconds=min(BUCKET_SECONDS, key=lambda width: (abs(width - step), width)))
 
 
 def _floor(moment: datetime, step: timedelta) -> datetime:
