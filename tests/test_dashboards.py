@@ -163,10 +163,14 @@ def test_restriction_levels(client):
 
 def test_search_and_tags(client):
     """products/dashboards/backend/api/dashboard.py: search matches name, description and tags (200
-    characters at most); ?tags= keeps dashboards with any of them."""
+    characters at most; a typo finds the trigram-similar); ?tags= keeps dashboards with any of them."""
     found = client.get(f"{BASE}?search=monday").get_json()["results"]
     assert [row["name"] for row in found] == ["Product KPIs"] and found[0]["search_match_type"] == "exact"
     assert [row["name"] for row in client.get(f"{BASE}?tags=kpi").get_json()["results"]] == ["Product KPIs"]
+    typo = client.get(f"{BASE}?search=prodct").get_json()["results"]  # apply_trigram_search's similar tier
+    assert [(row["name"], row["search_match_type"]) for row in typo] == [("Product KPIs", "similar")]
+    # the tags filter runs before the exact-or-similar choice (drop_similar_when_exact_exists)
+    assert client.get(f"{BASE}?search=monday&tags=nope").get_json()["results"] == []
     too_long = client.get(f"{BASE}?search={'x' * 201}")
     assert too_long.get_json() == error("Search query must be 200 characters or fewer.", "search")
 

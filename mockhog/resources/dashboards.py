@@ -75,11 +75,12 @@ class Dashboards(Resource):
         }
 
     def filter(self, call: Call, rows: list[Record]) -> list[Record]:
-        rows = super().filter(call, rows)  # the row's search fields
+        """DashboardsViewSet.filter_queryset: the tags asked for, and the search, whose similar
+        matches are dropped when an exact one is left after the filters (drop_similar_when_exact_exists)."""
         wanted = set(call.query_lists.get("tags", []))
         if wanted:
             rows = [row for row in rows if wanted & set(row["tags"])]
-        return rows
+        return super().filter(call, rows)  # the row's search fields
 
     def order(self, call: Call, rows: list[Record]) -> list[Record]:
         """Pinned first, then by name (Postgres puts NULL names last)."""
