@@ -65,7 +65,8 @@ BUSINESS_RULES = {
     r"(function|expression|dateDiff)|Cannot (parse|select)|Illegal types|Aggregation '|HAVING requires)",
     # the viewsets list DELETE in Allow (DRF's destroy exists) and refuse it: soft delete is a PATCH
     "these objects are never deleted, only marked deleted": r"^\[405\] DELETE /api/(projects|environments)/"
-    r"[^/]+/(actions|annotations|cohorts|insights|dashboards|feature_flags|hog_functions)/[^/]+/?\n",
+    r"[^/]+/(actions|annotations|cohorts|insights|dashboards|feature_flags|hog_functions|notebooks"
+    r"|session_recording_playlists|subscriptions|datasets|dataset_items)/[^/]+/?\n",
     "a feature flag key is unique in its project": r"There is already a feature flag with this key\.",
     "a dashboard template exists": r"Invalid template provided: ",
     "a flag linked to a running experiment is not deleted": r"Cannot delete a feature flag that is linked "

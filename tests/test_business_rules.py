@@ -175,18 +175,30 @@ CASES.append(
 CASES.extend(
     pytest.param(
         "delete",
-        f"/api/projects/{{project_id}}/{collection}/{{id}}/",
-        lambda client, collection=collection: (
-            f"/api/projects/1/{collection}/{_first(client, f'/api/projects/1/{collection}/')['id']}/",
+        f"/api/projects/{{project_id}}/{collection}/{{{key}}}/",
+        lambda client, collection=collection, key=key: (
+            f"/api/projects/1/{collection}/{_first(client, f'/api/projects/1/{collection}/')[key]}/",
             None,
         ),
         405,
         lambda client: None,
         # Allow lists DELETE (DRF's destroy exists), so the operation is published; it always refuses
+        # (PostHog's own document gives these DELETEs no answer but 405)
         id=f"these objects are never deleted, only marked deleted: {collection} (PATCH deleted: true) "
         "(posthog/api/forbid_destroy_model.py: ForbidDestroyModel)",
     )
-    for collection in ("actions", "cohorts", "insights", "dashboards", "feature_flags")
+    for collection, key in (
+        ("actions", "id"),
+        ("cohorts", "id"),
+        ("insights", "id"),
+        ("dashboards", "id"),
+        ("feature_flags", "id"),
+        ("notebooks", "short_id"),
+        ("session_recording_playlists", "short_id"),
+        ("subscriptions", "id"),
+        ("datasets", "id"),
+        ("dataset_items", "id"),
+    )
 )
 
 
