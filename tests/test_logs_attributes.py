@@ -174,3 +174,21 @@ def test_sparkline_by_service_and_its_defaults(client):
     assert len(recent) in (60, 61)  # 1 h / 50 is nearest 1 min
     refused = client.post(f"{BASE}sparkline/", json={"query": [1]})
     assert refused.status_code == 400 and refused.get_json()["detail"] == "query must be an object"
+
+
+def test_a_date_range_end_is_relative_iso_or_blank_as_published(client):
+    """The runners resolve dateRange's ends as relative_date_parse does: a relative offset, an ISO
+    date or time, or nothing (blank or null: the default); other text is 400 "Invalid date". The
+    published LogsDateRangeParam states exactly that, so a schema-valid request is never refused."""
+    ends = client.get("/api/schema/?format=json").get_json()["components"]["schemas"]["LogsDateRangeParam"]
+    for name in ("date_from", "date_to"):
+        assert ends["properties"][name]["anyOf"][1] == {"pattern": "^\\s*-?[0-9]+[sMhdwmqy]\\s*$"}
+    for end in ("", None, "-1h", "2025-06-01", "2025-06-01T10:00:00Z"):
+        get(client, "values", key="http.method", dateRange={"date_from": "2025-05-01", "date_to": end})
+    refused = get(client, "attributes", status=400, dateRange={"date_to": "soon"})
+    assert refused == {
+        "type": "validation_error",
+        "code": "invalid_input",
+        "detail": "Invalid date: soon",
+        "attr": "dateRange__date_to",
+    }
