@@ -96,6 +96,8 @@ BUSINESS_RULES = {
     r"[^/]+/logs/alerts/[^/]+/?\n.*Cannot exceed evaluation_periods",
     "a logs alert simulation looks back at most 30 days": r"date_from cannot be more than 30 days in the "
     r"past",
+    # a cursor is an opaque token: which texts name a position is the server's own encoding
+    "a logs cursor is a nextCursor the server gave": r"\"Invalid cursor\",\"attr\":\"query__after\"",
     # -- annotations, file_system, sharing, error_tracking, tasks, llm_gateway --
     # an update without a scope is judged on the stored scope (and without tags, the stored tags)
     "an annotation's tags follow its stored scope": r"^\[400\] (PUT|PATCH) /api/(projects|environments)/"

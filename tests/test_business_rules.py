@@ -686,6 +686,18 @@ CASES.extend(
     [
         pytest.param(
             "post",
+            "/api/projects/{project_id}/logs/query/",
+            lambda client: (
+                "/api/projects/1/logs/query/",
+                {"query": {"dateRange": {}, "after": "bm90IGEgY3Vyc29y"}},
+            ),
+            400,
+            _refusal("Invalid cursor", "query__after"),
+            id="a logs cursor is a nextCursor the server gave: base64 of no position (products/logs/backend/"
+            "api.py: LogsViewSet.query)",
+        ),
+        pytest.param(
+            "post",
             "/api/projects/{project_id}/logs/alerts/{id}/destinations/delete/",
             lambda client: (
                 f"{LOGS_ALERTS}{_an_alert(client)}/destinations/delete/",
