@@ -106,7 +106,7 @@ BUSINESS_RULES = {
     # what a delete does depends on the stored entry's type and ref (any type text can be filed)
     "only an entry of a registered type, with its reference, is deleted": r"Cannot delete resources with "
     r"type '|Cannot delete type '.*' without a reference\.",
-    # (a blank hash_id is no hash id: PostHog makes one, so ".+" keeps that refusal unexplained)
+    # (a blank hash_id is no hash id: PostHog makes one, as mockhog does; ".+" keeps it unexplained)
     "a release's hash id is unique in its project": r"Hash id .+ already in use",
     # ForbidDestroyModel on a read-only viewset: DRF routes DELETE (Allow lists it) to a 405
     "fingerprints are never deleted": r"^\[405\] DELETE /api/(projects|environments)/[^/]+/error_tracking/"

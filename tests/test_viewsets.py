@@ -323,3 +323,20 @@ def test_a_generic_release_hash_id_in_use_is_refused_without_an_attr(client, bac
     assert client.get(f"{RELEASES}{other['id']}/").get_json()["hash_id"] == "def456"
     # its own hash_id is no clash (PostHog's update answers 204 {"ok": true}; the generic tier, 200)
     assert client.patch(f"{RELEASES}{first['id']}/", json={"hash_id": "abc123"}).status_code < 300
+
+
+def test_a_blank_release_hash_id_is_the_servers(client):
+    """products/error_tracking/backend/presentation/releases.py: _validated_hash_id reads a falsy
+    hash_id as none, so a create without one (or with "") gets a generated one, never a clash
+    between blanks, and an update with a blank one keeps the stored hash_id. (Today's create also
+    takes null or no hash_id; the generic tier's October 2025 ErrorTrackingRelease requires one.)"""
+    made = [
+        client.post(RELEASES, json={"hash_id": "", "version": version, "project": "web"})
+        for version in ("1.0", "1.0.1", "1.0.2")
+    ]
+    assert [answer.status_code for answer in made] == [201, 201, 201]
+    hashes = [answer.get_json()["hash_id"] for answer in made]
+    assert all(hashes) and len(set(hashes)) == 3
+    release = made[0].get_json()
+    assert client.patch(f"{RELEASES}{release['id']}/", json={"hash_id": ""}).status_code < 300
+    assert client.get(f"{RELEASES}{release['id']}/").get_json()["hash_id"] == release["hash_id"]

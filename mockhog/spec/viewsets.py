@@ -120,13 +120,15 @@ class Viewset:
     restore_deleted: bool = False
     search_max_length: int | None = None
     trigram_tiebreakers: tuple[str, ...] = ()  # ranked trigram search: the order after the score
+    blank_is_generated: tuple[str, ...] = ()  # a falsy value is the server's: made on create, kept on update
     parent_not_found: str | None = None  # the 404's detail when the parent record is not there
 
 
 KEYS = {
     "ordering", "search_fields", "filters", "lookup_field", "page_size", "soft_delete",
     "retrieve_deleted", "owner", "unique", "upsert", "auto_now", "related", "lookup_alternates",
-    "restore_deleted", "search_max_length", "trigram_tiebreakers", "parent_not_found", "why",
+    "restore_deleted", "search_max_length", "trigram_tiebreakers", "blank_is_generated", "parent_not_found",
+    "why",
 }  # fmt: skip
 
 
@@ -163,6 +165,7 @@ def load_viewsets(path: Path = VIEWSETS_FILE) -> dict[str, Viewset]:
             restore_deleted=entry.get("restore_deleted", False),
             search_max_length=entry.get("search_max_length"),
             trigram_tiebreakers=tuple(entry.get("trigram_tiebreakers", ())),
+            blank_is_generated=tuple(entry.get("blank_is_generated", ())),
             parent_not_found=entry.get("parent_not_found"),
         )
         _check_types(path, name, entry)
@@ -184,7 +187,10 @@ def _unique(path: Path, name: str, entry: dict[str, Any]) -> Unique:
     return Unique(tuple(entry["fields"]), entry["message"], entry.get("non_field", False))
 
 
-_LISTS = ("ordering", "search_fields", "filters", "auto_now", "lookup_alternates", "trigram_tiebreakers")
+_LISTS = (
+    "ordering", "search_fields", "filters", "auto_now", "lookup_alternates", "trigram_tiebreakers",
+    "blank_is_generated",
+)  # fmt: skip
 _FLAGS = ("retrieve_deleted", "restore_deleted")
 
 
@@ -306,6 +312,14 @@ def check_unique(
                 if constraint.non_field:
                     raise errors.validation_error(message)
                 raise errors.validation_error(message, terms[0][0], "unique")
+
+
+def _without_blanks(viewset: Viewset, body: dict[str, Any]) -> dict[str, Any]:
+    """The body without the falsy values of ``blank_is_generated`` fields (the view reads them as
+    not given: a create makes the value, an update keeps the stored one)."""
+    if not viewset.blank_is_generated or not isinstance(body, dict):
+        return body
+    return {name: value for name, value in body.items() if value or name not in viewset.blank_is_generated}
 
 
 def _unique_term(term: str) -> tuple[str, bool]:
@@ -687,7 +701,7 @@ class GenericEngine:
         model = self.tables.models.get(op.table) or op.response_schema or {}
         key_field = self.tables.key_field(op.table)
         viewset = self._viewset(op)
-        body = self._writable(op, call.body)
+        body = _without_blanks(viewset, self._writable(op, call.body))
         if viewset.upsert is not None or viewset.unique:
             rows = self._visible(call, op, scope)
             existing = upsert_match(viewset, body, rows)
@@ -701,6 +715,9 @@ class GenericEngine:
         if key is None:
             key = call.new_uuid() if key_field in ("id", "uuid") else record.get(key_field)
         record[key_field] = key
+        for name in viewset.blank_is_generated:
+            if name not in body:
+                record[name] = str(key)
         now = call.timestamp()
         for stamp in ("created_at", "updated_at", "last_modified_at"):
             if stamp in record:
@@ -842,8 +859,8 @@ class GenericEngine:
 
     def _update(self, call: Call, op: SpecOperation, scope: Any) -> Any:
         record = self._get(call, op, scope)
-        body = self._writable(op, call.body)
         viewset = self._viewset(op)
+        body = _without_blanks(viewset, self._writable(op, call.body))
         if viewset.unique:
             check_unique(
                 viewset, body, record, self._visible(call, op, scope), self.tables.key_field(op.table)
