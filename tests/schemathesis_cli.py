@@ -141,6 +141,20 @@ BUSINESS_RULES = {
     r"(missing UUIDs|null but)",
     "a copy's name fits an experiment's 400 characters": r"^\[400\] POST /api/(projects|environments)/"
     r"[^/]+/experiments/[^/]+/duplicate/?\n.*Ensure this field has no more than 400 characters",
+    # -- external data sources: what the stored source's type and state allow --
+    "a webhook is set up on a source of a webhook type": r"This source type does not support webhooks"
+    r"|\"Source has no configuration\"",
+    # which webhook fields a source takes, and which it requires, is its source type's
+    "webhook inputs name the source type's webhook fields": r"^\[400\] POST /api/(projects|environments)/"
+    r"[^/]+/external_data_sources/[^/]+/(create_webhook|update_webhook_inputs)/?\n.*(Invalid webhook inputs"
+    r"|Invalid input keys: |Missing required fields: )",
+    "webhook inputs update the source's existing webhook": r"No webhook function found for this source\. "
+    r"Create a webhook first\.",
+    "CDC is repaired on a CDC source with CDC on": r"CDC is not supported for source type: |CDC is not "
+    r"enabled on this source\.|There are no active CDC schemas on this source to repair|Could not connect "
+    r"to source to repair CDC",
+    "a second source of a type needs a prefix of its own": r"You already have a source of this type\. Add a "
+    r"table prefix|Another source of this type already uses the prefix",
 }
 SCHEMA_VALID_REJECTED = "ST202"
 

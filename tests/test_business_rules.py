@@ -1083,6 +1083,110 @@ CASES.extend(
 )
 
 
+def _source_of(client, source_type: str) -> str:
+    sources = "/api/projects/1/external_data_sources/"
+    return f"{sources}{_first(client, sources, source_type=source_type)['id']}/"
+
+
+# -- external data sources: what the stored source's type and state allow --
+CASES.extend(
+    [
+        pytest.param(
+            "post", EDS + "{id}/delete_webhook/",
+            lambda client: (f"{_source_of(client, 'Postgres')}delete_webhook/", None), 400,
+            lambda client: {"message": "This source type does not support webhooks"},
+            id="a webhook is set up on a source of a webhook type: delete_webhook "
+            f"({EDS_VIEWS}webhook_setup.py: the source class is no WebhookSource)",
+        ),
+        pytest.param(
+            "post", EDS + "{id}/create_webhook/",
+            lambda client: (f"{_source_of(client, 'Postgres')}create_webhook/", {}), 400,
+            lambda client: {"message": "This source type does not support webhooks"},
+            id="a webhook is set up on a source of a webhook type: create_webhook "
+            f"({EDS_VIEWS}webhook_setup.py)",
+        ),
+        pytest.param(
+            "post", EDS + "{id}/update_webhook_inputs/",
+            lambda client: (
+                f"{_source_of(client, 'Stripe')}update_webhook_inputs/", {"inputs": {"bogus": "x"}}
+            ),
+            400,
+            lambda client: {"message": "Invalid input keys: bogus"},
+            id="webhook inputs name the source type's webhook fields: an unknown name "
+            f"({EDS_VIEWS}webhook_setup.py: the source config's webhookFields)",
+        ),
+        pytest.param(
+            "post", EDS + "{id}/update_webhook_inputs/",
+            lambda client: (
+                f"{_source_of(client, 'Stripe')}update_webhook_inputs/", {"inputs": {"signing_secret": ""}}
+            ),
+            400,
+            lambda client: {"message": "Missing required fields: signing_secret"},
+            id="webhook inputs name the source type's webhook fields: a required one blank "
+            f"({EDS_VIEWS}webhook_setup.py)",
+        ),
+        pytest.param(
+            "post", EDS + "{id}/create_webhook/",
+            lambda client: (f"{_source_of(client, 'Stripe')}create_webhook/", {"inputs": {"bogus": "x"}}),
+            400,
+            lambda client: {"message": "Invalid webhook inputs"},
+            id="webhook inputs name the source type's webhook fields: create_webhook "
+            f"({EDS_VIEWS}webhook_setup.py)",
+        ),
+        pytest.param(
+            "post", EDS + "{id}/update_webhook_inputs/",
+            lambda client: (
+                f"{_source_of(client, 'Stripe')}update_webhook_inputs/",
+                {"inputs": {"signing_secret": "whsec_1"}},
+            ),
+            400,
+            lambda client: {"message": "No webhook function found for this source. Create a webhook first."},
+            id="webhook inputs update the source's existing webhook "
+            f"({EDS_VIEWS}webhook_setup.py: no warehouse_source_webhook HogFunction for the source)",
+        ),
+        pytest.param(
+            "post", EDS + "{id}/repair_cdc/",
+            lambda client: (f"{_source_of(client, 'Hubspot')}repair_cdc/", None), 400,
+            lambda client: {"message": "CDC is not supported for source type: Hubspot"},
+            id="CDC is repaired on a CDC source with CDC on: a type with no CDC adapter "
+            f"({EDS_VIEWS}change_data_capture.py: _get_cdc_adapter_or_400)",
+        ),
+        pytest.param(
+            "post", EDS + "{id}/repair_cdc/",
+            lambda client: (f"{_source_of(client, 'Postgres')}repair_cdc/", None), 400,
+            lambda client: {"message": "CDC is not enabled on this source."},
+            id="CDC is repaired on a CDC source with CDC on: CDC off "
+            f"({EDS_VIEWS}change_data_capture.py: repair_cdc)",
+        ),
+        pytest.param(
+            "post", EDS + "source_prefix/",
+            lambda client: (f"{EDS.replace('{project_id}', '1')}source_prefix/", {"source_type": "Stripe"}),
+            400,
+            lambda client: {
+                "message": "You already have a source of this type. Add a table prefix so this connection's "
+                "tables don't clash with your existing source."
+            },
+            id="a second source of a type needs a prefix of its own: none given "
+            f"({EDS_VIEWS}source_setup.py: prefix_required)",
+        ),
+        pytest.param(
+            "post", EDS,
+            lambda client: (
+                "/api/projects/1/external_data_sources/",
+                {"source_type": "Stripe", "prefix": "stripe_", "payload": {"stripe_secret_key": "rk_1"}},
+            ),
+            400,
+            lambda client: {
+                "message": "Another source of this type already uses the prefix 'stripe_'. Choose a "
+                "different prefix so this connection's tables don't clash."
+            },
+            id="a second source of a type needs a prefix of its own: one taken "
+            f"({EDS_VIEWS}source_setup.py: prefix_exists)",
+        ),
+    ]
+)  # fmt: skip
+
+
 @pytest.mark.parametrize("method, template, request_of, status, answer", CASES)
 def test_a_schema_valid_request_refused_by_a_rule_of_posthogs(
     client, backend, method, template, request_of, status, answer

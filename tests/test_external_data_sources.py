@@ -1175,3 +1175,92 @@ def test_preview_resource_reads_a_custom_manifest_and_cannot_reach_its_api(clien
     refused("post", url, {k: v for k, v in good.items() if k != "resource_name"}, "required", "resource_name",
             "This field is required.")  # fmt: skip
     assert backend.store.dump() == before
+
+
+def _published_errors(backend, template: str, method: str, body) -> list[str]:
+    """What the served document's request schema for the operation says of a body."""
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    document = backend.openapi()
+    schema = document["paths"][template][method]["requestBody"]["content"]["application/json"]["schema"]
+    registry = Registry().with_resource(
+        "openapi.json", Resource.from_contents(document, default_specification=DRAFT202012)
+    )
+    validator = Draft202012Validator({"$ref": "openapi.json" + schema["$ref"]}, registry=registry)
+    return [error.message for error in validator.iter_errors(body)]
+
+
+def test_jobs_take_a_blank_bound_and_refuse_unreadable_text(client, backend):
+    """ExternalDataSourceJobRunsMixin.jobs (products/warehouse_sources/backend/presentation/views/
+    external_data_source/job_runs.py) parses after/before only when given (blank: no bound), and
+    answers text dateutil cannot read with one ValidationError naming both."""
+    source = _any_source(backend)["id"]
+    everything = client.get(f"{BASE}{source}/jobs/").get_json()
+    assert client.get(f"{BASE}{source}/jobs/?after=&before=").get_json() == everything
+    response = client.get(f"{BASE}{source}/jobs/?before=soon")
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "type": "validation_error",
+        "code": "invalid_input",
+        "detail": "after and before must be ISO 8601 timestamps.",
+        "attr": None,
+    }
+    query = backend.openapi()["paths"]["/api/projects/{project_id}/external_data_sources/{id}/jobs/"]["get"]
+    after = next(p for p in query["parameters"] if p["name"] == "after")["schema"]
+    assert {"maxLength": 0} in after["anyOf"]
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (
+            {"source_type": "Stripe", "access_method": "direct", "prefix": "live", "payload": {}},
+            "Direct query mode is currently supported only for Postgres, MySQL, Snowflake, Redshift, "
+            "ClickHouse, MotherDuck, and Trino sources.",
+        ),
+        (
+            {"source_type": "Postgres", "access_method": "direct", "prefix": "  ", "payload": {}},
+            "Name is required for direct query sources",
+        ),
+        (
+            {"source_type": "Trino", "prefix": "lake_", "payload": {}},
+            "Trino is available only as a direct connection.",
+        ),
+        (
+            {"source_type": "Klaviyo", "prefix": "managed_warehouse", "payload": {}},
+            "This source name is reserved by PostHog.",
+        ),
+    ],
+)
+def test_create_publishes_the_direct_connection_rules(client, backend, body, message):
+    """_create_external_data_source (products/warehouse_sources/backend/presentation/views/
+    external_data_source/source_setup.py) refuses, before anything is stored, a reserved prefix, a
+    direct connection of a type with no direct engine (direct_capable_source_types) or with a blank
+    name, and a warehouse sync of a direct-only source: rules of the body alone, so the served
+    document states them (a direct connection's name is not held to the table-prefix format)."""
+    response = client.post(BASE, json=body)
+    assert response.status_code == 400 and response.get_json() == {"message": message}
+    assert _published_errors(backend, "/api/projects/{project_id}/external_data_sources/", "post", body)
+    direct = {"source_type": "Postgres", "access_method": "direct", "prefix": "My live db", "payload": {}}
+    assert not _published_errors(backend, "/api/projects/{project_id}/external_data_sources/", "post", direct)
+
+
+def test_update_webhook_inputs_publishes_that_it_needs_inputs(client, backend):
+    """update_webhook_inputs (products/warehouse_sources/backend/presentation/views/
+    external_data_source/webhook_setup.py) answers 'No inputs provided' unless inputs is an object
+    with a key; create_webhook takes an object or a value read as false, refusing anything else."""
+    stripe = next(
+        row["id"] for row in client.get(BASE).get_json()["results"] if row["source_type"] == "Stripe"
+    )
+    template = "/api/projects/{project_id}/external_data_sources/{id}/"
+    for body in ({}, {"inputs": {}}, {"inputs": ["signing_secret"]}):
+        response = client.post(f"{BASE}{stripe}/update_webhook_inputs/", json=body)
+        assert response.status_code == 400 and response.get_json() == {"message": "No inputs provided"}
+        assert _published_errors(backend, template + "update_webhook_inputs/", "post", body)
+    response = client.post(f"{BASE}{stripe}/create_webhook/", json={"inputs": "signing_secret"})
+    assert response.status_code == 400 and response.get_json() == {"message": "Invalid webhook inputs"}
+    assert _published_errors(backend, template + "create_webhook/", "post", {"inputs": "signing_secret"})
+    assert not _published_errors(backend, template + "create_webhook/", "post", {"inputs": None})
+    assert client.post(f"{BASE}{stripe}/create_webhook/", json={"inputs": None}).status_code == 200

@@ -778,8 +778,8 @@ class ExternalDataSources(Resource):
         record = self.settle(call, self.get(call))
         jobs = [job for job in call.table(JOBS).values() if job["_source"] == record["id"]]
         schemas = {schema["id"]: schema for schema in record["schemas"]}
-        after = _moment(call.query.get("after"), "after")
-        before = _moment(call.query.get("before"), "before")
+        after = _moment(call.query.get("after"))
+        before = _moment(call.query.get("before"))
         wanted = set(call.query_lists.get("schemas", []))
         if after:
             jobs = [job for job in jobs if _moment(job["created_at"]) > after]
@@ -1441,16 +1441,17 @@ def _wizard_entry(source_type: str) -> dict[str, Any]:
     }
 
 
-def _moment(value: str | None, attr: str | None = None) -> datetime | None:
-    """An ISO date or time; a naive one is UTC, as Django takes a naive datetime under USE_TZ
-    (PostHog's jobs filter parses ``after``/``before`` with dateutil). What cannot be read is a 400,
-    where PostHog answers a 500."""
+def _moment(value: str | None) -> datetime | None:
+    """An ISO date or time; a naive one is UTC, as Django takes a naive datetime under USE_TZ.
+    Blank is no bound. PostHog's jobs action (job_runs.py) parses ``after``/``before`` with
+    dateutil and answers text it cannot read with one ValidationError for both; mockhog reads ISO
+    8601 only (dateutil's other forms are not reproduced)."""
     if not value:
         return None
     try:
         moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
-        raise errors.validation_error(f"Invalid date: {value}", attr) from None
+        raise errors.validation_error("after and before must be ISO 8601 timestamps.") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
