@@ -1264,3 +1264,41 @@ def test_update_webhook_inputs_publishes_that_it_needs_inputs(client, backend):
     assert _published_errors(backend, template + "create_webhook/", "post", {"inputs": "signing_secret"})
     assert not _published_errors(backend, template + "create_webhook/", "post", {"inputs": None})
     assert client.post(f"{BASE}{stripe}/create_webhook/", json={"inputs": None}).status_code == 200
+
+
+def test_source_prefix_publishes_the_direct_connection_rules_on_the_body_as_sent(client, backend):
+    """ExternalDataSourceViewSet.source_prefix (products/warehouse_sources/backend/presentation/
+    views/external_data_source/source_setup.py) reads request.data itself: a direct connection
+    needs a direct-capable source_type and a prefix that is text with something besides blanks, and
+    nothing is trimmed or made text first, so the served document publishes those fields as sent."""
+    template = "/api/projects/{project_id}/external_data_sources/source_prefix/"
+    for body in (
+        {"access_method": "direct", "prefix": "live"},
+        {"access_method": "direct", "source_type": "Stripe", "prefix": "x"},
+    ):
+        response = client.post(f"{BASE}source_prefix/", json=body)
+        assert response.status_code == 400
+        assert response.get_json()["message"].startswith("Direct query mode is currently supported only")
+        assert _published_errors(backend, template, "post", body)
+    named = {"access_method": "direct", "source_type": "Postgres", "prefix": " live db "}
+    assert client.post(f"{BASE}source_prefix/", json=named).status_code == 200
+    assert not _published_errors(backend, template, "post", named)
+    numbered = {"access_method": "direct", "source_type": "Postgres", "prefix": 0}
+    assert client.post(f"{BASE}source_prefix/", json=numbered).status_code == 400
+    assert _published_errors(backend, template, "post", numbered)
+
+
+def test_create_trims_the_prefix_before_its_rules(client, backend):
+    """ExternalDataSourceCreateSerializer's prefix is a CharField (source_serializers.py): it is
+    trimmed (and a number made text) before _create_external_data_source checks it, so a table
+    prefix in blanks is a prefix and a number names a direct connection; a warehouse prefix that is
+    a number starts with a digit, which validate_source_prefix refuses."""
+    template = "/api/projects/{project_id}/external_data_sources/"
+    padded = {"source_type": "Klaviyo", "prefix": "  mail_ ", "payload": {"klaviyo_api_key": "pk_1"}}
+    assert not _published_errors(backend, template, "post", padded)
+    created = client.post(BASE, json=padded)
+    assert created.status_code == 201
+    assert client.get(f"{BASE}{created.get_json()['id']}/").get_json()["prefix"] == "mail_"
+    numbered = {"source_type": "Klaviyo", "prefix": 5, "payload": {"klaviyo_api_key": "pk_1"}}
+    assert client.post(BASE, json=numbered).status_code == 400
+    assert _published_errors(backend, template, "post", numbered)
