@@ -53,20 +53,25 @@ def nest_form_fields(properties: dict[str, Any], body: dict[str, Any]) -> dict[s
     them (a form field of its own name is then not read)."""
     if not isinstance(body, FormBody):
         return body
-    out = dict(body)
+    out = FormBody(body)
     for name, prop in properties.items():
         if not ("$ref" in prop or "object" in _types(prop)):
             continue
         prefix = f"{name}."
         nested = {key.removeprefix(prefix): value for key, value in out.items() if key.startswith(prefix)}
         if nested:
-            out = {key: value for key, value in out.items() if key != name and not key.startswith(prefix)}
+            out = FormBody(
+                (key, value) for key, value in out.items() if key != name and not key.startswith(prefix)
+            )
             out[name] = nested
     return out
 
 
 _TRUE = {"true", "True", "TRUE", "1", "yes", "Yes", "on", "On", "t", "y"}
 _FALSE = {"false", "False", "FALSE", "0", "no", "No", "off", "Off", "f", "n"}
+# A form's text a nullable BooleanField reads as null: its NULL_VALUES, and a blank field
+# (Field.get_value gives allow_null's None for '' from an HTML form).
+_FORM_NULL = {"null", "Null", "NULL", ""}
 _INTEGER = re.compile(r"^\s*-?\d+(\.0*)?\s*$")
 # Python's type names as DRF's messages write them (Django's parser reads a file part into an
 # InMemoryUploadedFile).
@@ -491,6 +496,8 @@ def _coerce(properties: dict[str, Any], data: dict[str, Any], numbers: bool = Tr
                 out[name] = True
             elif text in _FALSE:
                 out[name] = False
+            elif isinstance(data, FormBody) and text in _FORM_NULL and "null" in types:
+                out[name] = None
         elif "string" in types and "x-no-trim" not in prop:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 out[name] = str(value)

@@ -126,6 +126,19 @@ def test_a_file_part_is_read_as_drf_reads_it(client):
     assert client.post(route, data=body, content_type=content_type).status_code == 200
 
 
+@pytest.mark.parametrize("text", ["null", "Null", "NULL", ""])
+def test_a_nullable_flag_reads_a_forms_null_text_as_null(client, text):
+    """DRF's BooleanField reads 'null', 'Null', 'NULL' and '' as None where it allows null
+    (rest_framework/fields.py: NULL_VALUES, and Field.get_value's allow_null for a blank HTML
+    field): a form has no null but its text. DataWarehouseTable.deleted is nullable."""
+    route = "/api/projects/1/warehouse_tables/file/"
+    body, content_type = _multipart([("deleted", (None, text)), ("format", (None, "CSV"))])
+    assert client.post(route, data=body, content_type=content_type).status_code == 200
+    body, content_type = _multipart([("deleted", (None, "nothing"))])
+    answer = client.post(route, data=body, content_type=content_type)
+    assert answer.status_code == 400 and answer.get_json()["detail"] == "Must be a valid boolean."
+
+
 def test_unsupported_media_type(client):
     response = client.post("/api/projects/1/exports/", data="insight=2", content_type="text/plain")
     assert response.status_code == 415

@@ -1184,6 +1184,21 @@ CASES.extend(
             f"({EDS_VIEWS}source_setup.py: prefix_exists)",
         ),
     ]
+    + [
+        pytest.param(
+            "delete", f"/api/environments/{{project_id}}/{collection}/{{id}}/",
+            lambda client, collection=collection: (
+                f"/api/environments/1/{collection}/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/", None
+            ),
+            405,
+            lambda client: None,
+            id="datasets, their items and evaluations are never deleted, only marked deleted: "
+            f"{collection} (products/llm_analytics/backend/api/{source}: ForbidDestroyModel)",
+        )
+        for collection, source in (
+            ("datasets", "datasets.py"), ("dataset_items", "datasets.py"), ("evaluations", "evaluations.py")
+        )
+    ]
 )  # fmt: skip
 
 
