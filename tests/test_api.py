@@ -139,6 +139,20 @@ def test_a_nullable_flag_reads_a_forms_null_text_as_null(client, text):
     assert answer.status_code == 400 and answer.get_json()["detail"] == "Must be a valid boolean."
 
 
+def test_a_form_publishes_that_one_nested_field_needs_the_others(client, backend):
+    """DRF's nested serializer reads a form's ``<field>.<key>`` fields as one object
+    (rest_framework/utils/html.py parse_html_dict), so sending one of them makes the object and its
+    required fields are then required: the served form says so (dependentRequired)."""
+    form = backend.openapi()["components"]["schemas"]["PatchedTableForm"]
+    assert form["dependentRequired"] == {
+        "credential.access_key": ["credential.access_secret"],
+        "credential.access_secret": ["credential.access_key"],
+    }
+    body, content_type = _multipart([("credential.access_secret", (None, "s"))])
+    answer = client.post("/api/projects/1/warehouse_tables/file/", data=body, content_type=content_type)
+    assert answer.status_code == 400 and answer.get_json()["attr"] == "credential__access_key"
+
+
 def test_unsupported_media_type(client):
     response = client.post("/api/projects/1/exports/", data="insight=2", content_type="text/plain")
     assert response.status_code == 415

@@ -215,12 +215,14 @@ class RequestBodies:
     def form(self, schema: Any) -> Any:
         """A multipart body as a form can carry it: an object field becomes its ``<field>.<key>``
         fields (DRF's nested serializers read a form so, ``contract.nest_form_fields``), published
-        as ``<Name>Form``; a body with no object field is the same schema."""
+        as ``<Name>Form``; a body with no object field is the same schema. One such field sent makes
+        the object, which then needs its own required fields (``dependentRequired``)."""
         name = schema.get("$ref", "").rsplit("/", 1)[-1] if isinstance(schema, dict) else ""
         body = self.schemas.get(name)
         if not isinstance(body, dict):
             return schema
         properties, required, flattened = {}, list(body.get("required", [])), False
+        dependent: dict[str, list[str]] = {}
         for field, prop in body.get("properties", {}).items():
             nested = self.schemas.get(prop.get("$ref", "").rsplit("/", 1)[-1], prop)
             if prop.get("readOnly") or "object" not in _types(nested) or not nested.get("properties"):
@@ -229,14 +231,22 @@ class RequestBodies:
             flattened = True
             keys = {key: sub for key, sub in nested["properties"].items() if not sub.get("readOnly")}
             properties |= {f"{field}.{key}": sub for key, sub in keys.items()}
+            needed = [f"{field}.{key}" for key in nested.get("required", []) if key in keys]
             if field in required:
                 required.remove(field)
-                required += [f"{field}.{key}" for key in nested.get("required", []) if key in keys]
+                required += needed
+            else:
+                for key in keys:
+                    others = [name for name in needed if name != f"{field}.{key}"]
+                    if others:
+                        dependent[f"{field}.{key}"] = others
         if not flattened:
             return schema
         form = {**body, "properties": properties, "required": required}
         if not required:
             del form["required"]
+        if dependent:
+            form["dependentRequired"] = dependent
         return {"$ref": "#/components/schemas/" + self._name(name.removesuffix("Request") + "Form", form)}
 
     def required(self, op: SpecOperation) -> bool:
