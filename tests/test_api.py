@@ -153,6 +153,30 @@ def test_a_form_publishes_that_one_nested_field_needs_the_others(client, backend
     assert answer.status_code == 400 and answer.get_json()["attr"] == "credential__access_key"
 
 
+def test_a_strict_form_states_the_text_its_fields_take():
+    """A form carries text only (django/http/multipartparser.py): a number a client sends is its
+    text, which DRF's CharField and BooleanField read the same under mockhog --strict, so the
+    strict document's form takes them too (and still no unknown field)."""
+    from mockhog import DEFAULT_API_KEY, Backend, create_app
+
+    strict = Backend(strict=True)
+    form = strict.openapi()["components"]["schemas"]["PatchedTableForm"]
+    assert form["properties"]["deleted"]["type"] == ["boolean", "null", "integer"]
+    assert "number" in form["properties"]["name"]["type"] and form["additionalProperties"] is False
+    body, content_type = _multipart([("deleted", (None, "0")), ("name", (None, "5"))])
+    answer = (
+        create_app(backend=strict)
+        .test_client()
+        .post(
+            "/api/projects/1/warehouse_tables/file/",
+            data=body,
+            content_type=content_type,
+            headers={"Authorization": f"Bearer {DEFAULT_API_KEY}"},
+        )
+    )
+    assert answer.status_code == 200
+
+
 def test_unsupported_media_type(client):
     response = client.post("/api/projects/1/exports/", data="insight=2", content_type="text/plain")
     assert response.status_code == 415

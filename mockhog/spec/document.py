@@ -216,7 +216,8 @@ class RequestBodies:
         """A multipart body as a form can carry it: an object field becomes its ``<field>.<key>``
         fields (DRF's nested serializers read a form so, ``contract.nest_form_fields``), published
         as ``<Name>Form``; a body with no object field is the same schema. One such field sent makes
-        the object, which then needs its own required fields (``dependentRequired``)."""
+        the object, which then needs its own required fields (``dependentRequired``). Its fields
+        take what their text may be (numbers, 0 and 1 for a flag) under --strict too."""
         name = schema.get("$ref", "").rsplit("/", 1)[-1] if isinstance(schema, dict) else ""
         body = self.schemas.get(name)
         if not isinstance(body, dict):
@@ -242,6 +243,9 @@ class RequestBodies:
                         dependent[f"{field}.{key}"] = others
         if not flattened:
             return schema
+        # A form's values are text: a number sent is its text, which a text field or a flag reads
+        # whether or not the server is --strict, so the form states what text it takes in both.
+        properties = closed_body({"properties": properties}, False)["properties"]
         form = {**body, "properties": properties, "required": required}
         if not required:
             del form["required"]
