@@ -155,9 +155,9 @@ BUSINESS_RULES = {
     r"to source to repair CDC",
     "a second source of a type needs a prefix of its own": r"You already have a source of this type\. Add a "
     r"table prefix|Another source of this type already uses the prefix",
-    # -- LLM analytics: ForbidDestroyModel viewsets (Allow lists DELETE; a PATCH of deleted hides them) --
-    "datasets, their items and evaluations are never deleted, only marked deleted": r"^\[405\] DELETE "
-    r"/api/(projects|environments)/[^/]+/(datasets|dataset_items|evaluations)/[^/]+/?\n",
+    # -- LLM analytics: a ForbidDestroyModel viewset (Allow lists DELETE; a PATCH of deleted hides it) --
+    "an LLM evaluation is never deleted, only marked deleted": r"^\[405\] DELETE "
+    r"/api/(projects|environments)/[^/]+/evaluations/[^/]+/?\n",
 }
 SCHEMA_VALID_REJECTED = "ST202"
 

@@ -1183,21 +1183,14 @@ CASES.extend(
             id="a second source of a type needs a prefix of its own: one taken "
             f"({EDS_VIEWS}source_setup.py: prefix_exists)",
         ),
-    ]
-    + [
         pytest.param(
-            "delete", f"/api/environments/{{project_id}}/{collection}/{{id}}/",
-            lambda client, collection=collection: (
-                f"/api/environments/1/{collection}/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/", None
-            ),
+            "delete", "/api/environments/{project_id}/evaluations/{id}/",
+            lambda client: ("/api/environments/1/evaluations/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/", None),
             405,
             lambda client: None,
-            id="datasets, their items and evaluations are never deleted, only marked deleted: "
-            f"{collection} (products/llm_analytics/backend/api/{source}: ForbidDestroyModel)",
-        )
-        for collection, source in (
-            ("datasets", "datasets.py"), ("dataset_items", "datasets.py"), ("evaluations", "evaluations.py")
-        )
+            id="an LLM evaluation is never deleted, only marked deleted (PATCH deleted: true) "
+            "(products/llm_analytics/backend/api/evaluations.py: ForbidDestroyModel)",
+        ),
     ]
 )  # fmt: skip
 
