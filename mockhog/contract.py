@@ -622,6 +622,13 @@ def _drf_error(error: ValidationError) -> tuple[list[str], str, str]:
         return path, *_type_error(expected, value)
     if kind == "minLength" and expected == 1:
         return path, "blank", "This field may not be blank."
+    if kind == "dependentRequired":
+        # the one such rule: a hog function mapping's inputs need its inputs_schema, worded as
+        # posthog/cdp/validation.py's InputsSerializer words it ("Missing inputs_schema.")
+        present = value if isinstance(value, dict) else {}
+        needed = [name for field in expected if field in present for name in expected[field]]
+        missing = next(name for name in needed if name not in present)
+        return path, "invalid", f"Missing {missing}."
     if kind == "minItems" and expected == 1:
         return path, "empty", "This list may not be empty."
     custom = error.schema.get("x-drf-error") if isinstance(error.schema, dict) else None

@@ -158,6 +158,13 @@ BUSINESS_RULES = {
     # -- LLM analytics: a ForbidDestroyModel viewset (Allow lists DELETE; a PATCH of deleted hides it) --
     "an LLM evaluation is never deleted, only marked deleted": r"^\[405\] DELETE "
     r"/api/(projects|environments)/[^/]+/evaluations/[^/]+/?\n",
+    # -- hog functions --
+    # hog functions: an input's key names an item of the inputs_schema beside it (or the stored
+    # one), whose type and required flag decide what its value may be; no schema ties the two
+    "a hog function's inputs fit their inputs_schema": r"Value must be (a string|a number|a boolean|a "
+    r"dictionary|an Integration ID|an email object)\.|Missing value for '(from|to|subject)'\.|Either "
+    r"'text' or 'html' is required\.|Circular dependency detected in input_deps\."
+    r"|\"detail\":\"This field is required\.\",\"attr\":\"(mappings__\d+__)?inputs__",
 }
 SCHEMA_VALID_REJECTED = "ST202"
 

@@ -1082,6 +1082,60 @@ CASES.extend(
     ]
 )
 
+# -- hog functions --
+HOG_FUNCTIONS = "/api/projects/1/hog_functions/"
+HOG_SCHEMA = [{"key": "url", "type": "string", "required": True}, {"key": "retries", "type": "number"}]
+CDP_VALIDATION = "posthog/cdp/validation.py: InputsItemSerializer.validate"
+
+
+def _hog_create(client, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """A create with these inputs, the table seeded first (the generic tier seeds it on first use)."""
+    client.get(HOG_FUNCTIONS)
+    return HOG_FUNCTIONS, {
+        "type": "destination",
+        "name": "Webhook",
+        "inputs_schema": HOG_SCHEMA,
+        "inputs": inputs,
+    }
+
+
+CASES.extend(
+    [
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/hog_functions/",
+            lambda client: _hog_create(client, {}),
+            400,
+            _refusal("This field is required.", "inputs__url"),
+            id=f"a hog function's inputs fit their inputs_schema: a required one has a value "
+            f"({CDP_VALIDATION})",
+        ),
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/hog_functions/",
+            lambda client: _hog_create(
+                client, {"url": {"value": "https://example.com"}, "retries": {"value": "three"}}
+            ),
+            400,
+            _refusal("Value must be a number.", "inputs__retries"),
+            id=f"a hog function's inputs fit their inputs_schema: a value has its item's type "
+            f"({CDP_VALIDATION})",
+        ),
+        pytest.param(
+            "patch",
+            "/api/projects/{project_id}/hog_functions/{id}/",
+            lambda client: (
+                f"{HOG_FUNCTIONS}{client.get(HOG_FUNCTIONS).get_json()['results'][0]['id']}/",
+                {"inputs_schema": HOG_SCHEMA},
+            ),
+            400,
+            _refusal("This field is required.", "inputs__url"),
+            id="a hog function's inputs fit their inputs_schema: an update's schema is read against the "
+            f"stored inputs (posthog/api/hog_function.py: to_internal_value; {CDP_VALIDATION})",
+        ),
+    ]
+)
+
 
 def _source_of(client, source_type: str) -> str:
     sources = "/api/projects/1/external_data_sources/"

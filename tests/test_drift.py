@@ -61,7 +61,7 @@ def _modified(pinned: dict) -> dict:
         {"PersonalAPIKeyAuth": ["notebook:admin"]}
     ]
     # a type changed, and a field made required
-    schemas["EarlyAccessFeature"]["properties"]["name"]["type"] = "integer"
+    schemas["EarlyAccessFeature"]["properties"]["description"]["type"] = "integer"
     schemas["EarlyAccessFeature"]["required"] = [*schemas["EarlyAccessFeature"]["required"], "description"]
     return document
 
@@ -79,7 +79,7 @@ def test_drift_names_each_change_of_a_modified_copy(pinned, tmp_path, capsys):
         ("field added", "EarlyAccessFeature", "/properties/rollout"),
         ("enum", "StageEnum", "/enum"),
         ("scopes", "notebooks_create", "/scopes"),
-        ("type", "EarlyAccessFeature", "/properties/name/type"),
+        ("type", "EarlyAccessFeature", "/properties/description/type"),
         ("required", "EarlyAccessFeature", "/required"),
     }
     assert report["drift"] == 7 and report["overlay"] > 0

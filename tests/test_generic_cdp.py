@@ -55,3 +55,91 @@ def test_an_early_access_feature_name_is_not_blank(client):
     response = client.post(FEATURES, json={"name": "  ", "stage": "beta"})
     assert response.status_code == 400
     assert response.get_json()["code"] == "blank" and response.get_json()["attr"] == "name"
+
+
+FUNCTIONS = "/api/projects/1/hog_functions/"
+SCHEMA = [
+    {"key": "url", "type": "string", "required": True},
+    {"key": "body", "type": "json"},
+    {"key": "retries", "type": "number"},
+]
+
+
+def test_a_hog_function_keeps_the_inputs_its_schema_declares_in_order(client):
+    """posthog/cdp/validation.py: InputsSerializer reads the inputs through inputs_schema: a key
+    the schema does not declare and an input without a value are left out, any JSON value is
+    taken (AnyInputField), and every kept input gets its order, an input named in another's
+    template ({inputs.body}) first. mockhog compiles no Hog: no bytecode is answered."""
+    inputs = {
+        "url": {"value": "https://example.com/{inputs.body}"},
+        "body": {"value": {"event": "{event.uuid}"}},
+        "retries": {},
+        "unknown": {"value": 1},
+    }
+    body = {"type": "destination", "name": "Webhook", "inputs_schema": SCHEMA, "inputs": inputs}
+    created = client.post(FUNCTIONS, json=body)
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["inputs"] == {
+        "body": {"value": {"event": "{event.uuid}"}, "order": 0},
+        "url": {"value": "https://example.com/{inputs.body}", "order": 1},
+    }
+    url = f"{FUNCTIONS}{created.get_json()['id']}/"
+    assert client.get(url).get_json()["inputs"] == created.get_json()["inputs"]
+    # an update's inputs_schema is read against the stored inputs
+    changed = client.patch(url, json={"inputs_schema": SCHEMA[:1]})
+    assert changed.status_code == 200
+    assert changed.get_json()["inputs"] == {"url": {"value": "https://example.com/{inputs.body}", "order": 0}}
+
+
+def test_a_hog_function_create_without_inputs_has_none(client):
+    """posthog/api/hog_function.py: HogFunctionSerializer.to_internal_value defaults a create's
+    inputs_schema to [], its inputs to {} and its mappings to None."""
+    created = client.post(FUNCTIONS, json={"type": "destination", "name": "Bare"})
+    assert created.status_code == 201
+    record = created.get_json()
+    assert (record["inputs_schema"], record["inputs"], record["mappings"]) == ([], {}, None)
+
+
+@pytest.mark.parametrize(
+    "inputs, attr, detail",
+    [
+        ({}, "inputs__url", "This field is required."),
+        ({"url": {"value": ""}}, "inputs__url", "This field is required."),
+        ({"url": {"value": 7}}, "inputs__url", "Value must be a string."),
+        ({"url": {"value": "u"}, "retries": {"value": "3"}}, "inputs__retries", "Value must be a number."),
+    ],
+)
+def test_a_hog_function_input_fits_its_schema_item(client, inputs, attr, detail):
+    """posthog/cdp/validation.py: InputsItemSerializer.validate refuses a required input without a
+    value and a value of another type than its inputs_schema item's."""
+    body = {"type": "destination", "name": "Webhook", "inputs_schema": SCHEMA, "inputs": inputs}
+    response = client.post(FUNCTIONS, json=body)
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "type": "validation_error",
+        "code": "invalid_input",
+        "detail": detail,
+        "attr": attr,
+    }
+
+
+def test_a_hog_function_mapping_reads_its_inputs_through_its_own_schema(client):
+    """posthog/cdp/validation.py: MappingsSerializer's inputs are an InputsSerializer over the
+    mapping's own inputs_schema ("Missing inputs_schema." without one), the function's type
+    checking each value."""
+    mapping = {
+        "name": "Purchase",
+        "inputs_schema": SCHEMA[:1],
+        "inputs": {"url": {"value": "u"}, "x": {"value": 1}},
+    }
+    body = {"type": "destination", "name": "Webhook", "mappings": [mapping]}
+    created = client.post(FUNCTIONS, json=body)
+    assert created.status_code == 201, created.get_json()
+    assert created.get_json()["mappings"][0]["inputs"] == {"url": {"value": "u", "order": 0}}
+    missing = client.post(FUNCTIONS, json={**body, "mappings": [{"inputs": {"url": {"value": "u"}}}]})
+    assert missing.status_code == 400
+    assert missing.get_json()["detail"] == "Missing inputs_schema."
+    null = client.post(
+        FUNCTIONS, json={**body, "mappings": [{**mapping, "inputs": {"url": {"value": None}}}]}
+    )
+    assert null.status_code == 400 and null.get_json()["detail"] == "This field may not be null."

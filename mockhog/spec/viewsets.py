@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import errors, trigram
 from ..pagination import DEFAULT_LIMIT, cursor_page, limit_offset_page
-from . import Spec, SpecOperation
+from . import Spec, SpecOperation, hog_inputs
 from .values import USER_COMPONENT, References, ValueMaker
 
 if TYPE_CHECKING:
@@ -432,6 +432,13 @@ def parent_tables(op: SpecOperation) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
+# A serializer that rewrites what a create or an update sends, per table: (the body's writable
+# fields, the stored record or None) -> the fields stored.
+BODY_RULES: dict[str, Callable[[dict[str, Any], dict[str, Any] | None], dict[str, Any]]] = {
+    hog_inputs.TABLE: hog_inputs.hog_function_body,
+}
+
+
 class GenericEngine:
     """Serves imported operations (``SpecOperation.action == "serve"``)."""
 
@@ -701,7 +708,7 @@ class GenericEngine:
         model = self.tables.models.get(op.table) or op.response_schema or {}
         key_field = self.tables.key_field(op.table)
         viewset = self._viewset(op)
-        body = _without_blanks(viewset, self._writable(op, call.body))
+        body = _without_blanks(viewset, self._body(op, call.body, None))
         if viewset.upsert is not None or viewset.unique:
             rows = self._visible(call, op, scope)
             existing = upsert_match(viewset, body, rows)
@@ -786,6 +793,13 @@ class GenericEngine:
             if name in record or name in auto_now:
                 record[name] = call.timestamp()
 
+    def _body(self, op: SpecOperation, body: Any, stored: dict[str, Any] | None) -> dict[str, Any]:
+        """The fields a create or an update stores, as the table's serializer makes them where
+        it rewrites what was sent (``BODY_RULES``)."""
+        taken = self._writable(op, body)
+        rule = BODY_RULES.get(op.table)
+        return rule(taken, stored) if rule is not None else taken
+
     def _writable(self, op: SpecOperation, body: Any) -> dict[str, Any]:
         """The body's fields that the model stores (checked against the body schema already)."""
         if not isinstance(body, dict):
@@ -860,7 +874,7 @@ class GenericEngine:
     def _update(self, call: Call, op: SpecOperation, scope: Any) -> Any:
         record = self._get(call, op, scope)
         viewset = self._viewset(op)
-        body = _without_blanks(viewset, self._writable(op, call.body))
+        body = _without_blanks(viewset, self._body(op, call.body, record))
         if viewset.unique:
             check_unique(
                 viewset, body, record, self._visible(call, op, scope), self.tables.key_field(op.table)
