@@ -622,13 +622,11 @@ def _drf_error(error: ValidationError) -> tuple[list[str], str, str]:
         return path, *_type_error(expected, value)
     if kind == "minLength" and expected == 1:
         return path, "blank", "This field may not be blank."
-    if kind == "dependentRequired":
-        # the one such rule: a hog function mapping's inputs need its inputs_schema, worded as
+    if kind == "anyOf" and _needs_with(expected):
+        # a field that needs another, as an anyOf of {required: [other]} and {not: {required:
+        # [field]}}: a hog function mapping's inputs and its inputs_schema, worded as
         # posthog/cdp/validation.py's InputsSerializer words it ("Missing inputs_schema.")
-        present = value if isinstance(value, dict) else {}
-        needed = [name for field in expected if field in present for name in expected[field]]
-        missing = next(name for name in needed if name not in present)
-        return path, "invalid", f"Missing {missing}."
+        return path, "invalid", f"Missing {expected[0]['required'][0]}."
     if kind == "minItems" and expected == 1:
         return path, "empty", "This list may not be empty."
     custom = error.schema.get("x-drf-error") if isinstance(error.schema, dict) else None
@@ -644,6 +642,17 @@ def _drf_error(error: ValidationError) -> tuple[list[str], str, str]:
         extra = sorted(set(value) - set(error.schema.get("properties", {})))
         return path + extra[:1], "invalid", "Unknown field."
     return path, "invalid", error.message
+
+
+def _needs_with(branches: Any) -> bool:
+    """Whether an anyOf says that one field needs another (see _drf_error)."""
+    return (
+        isinstance(branches, list)
+        and len(branches) == 2
+        and set(branches[0]) == {"required"}
+        and set(branches[1]) == {"not"}
+        and set(branches[1]["not"]) == {"required"}
+    )
 
 
 def _tagged_error(error: ValidationError, tag: str) -> tuple[list[str], str, str]:

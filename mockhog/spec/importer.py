@@ -39,7 +39,7 @@ _LITERAL = ("default", "enum", "const")
 _KEPT = {
     "type", "format", "required", "readOnly", "writeOnly", "minimum", "maximum", "multipleOf",
     "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "pattern", "minItems",
-    "maxItems", "uniqueItems", "minProperties", "maxProperties", "dependentRequired",
+    "maxItems", "uniqueItems", "minProperties", "maxProperties",
 }  # fmt: skip
 # The arcade-posthog-api package keeps the pinned document here.
 PACKAGED_MEMBER = "arcade_posthog_api/moar/openapi.json"
