@@ -618,7 +618,7 @@ def _drf_error(error: ValidationError) -> tuple[list[str], str, str]:
         and "discriminator" in error.schema
     ):
         return _tagged_error(error, error.schema["discriminator"]["propertyName"])
-    if kind == "type" or (kind == "enum" and value is None):
+    if kind == "type" or (kind in ("enum", "anyOf") and value is None):
         return path, *_type_error(expected, value)
     if kind == "minLength" and expected == 1:
         return path, "blank", "This field may not be blank."
