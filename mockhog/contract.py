@@ -12,7 +12,7 @@ import decimal
 import json
 import re
 import uuid
-from datetime import date, datetime
+from datetime import date, datetime, time
 from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -116,11 +116,29 @@ def _format_checker() -> FormatChecker:
     def _is_date(value: object) -> bool:
         return not isinstance(value, str) or _is_iso_date(value)
 
+    @checker.checks("time", raises=ValueError)
+    def _is_time(value: object) -> bool:
+        return not isinstance(value, str) or _is_iso_time(value)
+
     @checker.checks("email")
     def _is_email(value: object) -> bool:
         return not isinstance(value, str) or re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value) is not None
 
     return checker
+
+
+def _is_iso_time(text: str) -> bool:
+    """What DRF's TimeField reads (django's parse_time): ``time.fromisoformat``, else H:M with an
+    optional :S and fraction of one or two digits each (an hour past 23 is no time)."""
+    try:
+        time.fromisoformat(text)
+    except ValueError:
+        found = re.match(r"(\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:[.,](\d{1,6})\d{0,6})?)?$", text)
+        if not found:
+            raise
+        hour, minute, second, fraction = found.groups()
+        time(int(hour), int(minute), int(second or 0), int((fraction or "0").ljust(6, "0")))
+    return True
 
 
 def _is_iso_date(text: str) -> bool:
@@ -683,6 +701,7 @@ _FORMAT_MESSAGES = {
     "email": "Enter a valid email address.",
     "uri": "Enter a valid URL.",
     "date": "Date has wrong format. Use one of these formats instead: YYYY-MM-DD.",
+    "time": "Time has wrong format. Use one of these formats instead: hh:mm[:ss[.uuuuuu]].",
     "date-time": "Datetime has wrong format. Use one of these formats instead: "
     "YYYY-MM-DDThh:mm[:ss[.uuuuuu]][+HH:MM|-HH:MM|Z].",
 }
