@@ -96,3 +96,34 @@ def test_schemathesis_finds_nothing_but_business_rules():
     run = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "mockhog serve default:" in run.stdout and "mockhog serve --strict:" in run.stdout
+
+
+def test_a_pinned_parameter_schemathesis_calls_invalid_is_no_failure(tmp_path):
+    """Schemathesis' coverage phase makes a negative organization_id and then sends the pinned
+    seeded id in its place (its config's [parameters]): the request it calls invalid was valid."""
+    block = """- ST201 Schema-violating request accepted
+
+    Invalid data should have been rejected
+    Invalid component: parameter `{name}` in path - incorrect type
+
+[200] OK:
+
+    `{{}}`
+
+Reproduce with:
+
+    curl -X GET -H 'Authorization: [Filtered]' http://127.0.0.1:1/api/organizations/0197/projects/2/
+"""
+    cases = "".join(
+        f'<testcase name="GET /api/organizations/{{organization_id}}/projects/{{id}}/">'
+        f'<failure type="failure">{block.format(name=name)}</failure></testcase>'
+        for name in ("organization_id", "id")
+    )
+    path = tmp_path / "report.xml"
+    path.write_text(f"<testsuites><testsuite>{cases}</testsuite></testsuites>")
+    failures = parse_report(path)
+    assert [f.invalid for f in failures] == [
+        "parameter `organization_id` in path - incorrect type",
+        "parameter `id` in path - incorrect type",
+    ]
+    assert [f.pinned for f in failures] == [True, False]
