@@ -478,7 +478,16 @@ class GenericEngine:
         parent lookups answer NotFound where the filter cannot take the value
         (posthog/api/routing.py: _filter_queryset_by_parents_lookups), so nothing is listed or
         created under a malformed UUID. Only where the parent's records are keyed by a UUID
-        field (a lookup of the record itself already finds nothing)."""
+        field (a lookup of the record itself already finds nothing). An integer out of its
+        field's bounds (the path parameter's published minimum and maximum) names nothing
+        either: no row can hold it (PostHog's filter finds none; its create is Postgres' integer
+        out of range, a 500)."""
+        for name, schema in op.params.items():
+            value = call.params.get(name)
+            if schema.get("type") != "integer" or not isinstance(value, int) or isinstance(value, bool):
+                continue
+            if value > schema.get("maximum", value) or value < schema.get("minimum", value):
+                raise errors.not_found()
         for name, table in self.tables.parents.get(op.table, ()):
             value = call.params.get(name)
             if not isinstance(value, str) or table not in self.tables.models:
