@@ -28,3 +28,23 @@ def test_a_group_type_index_in_bounds_lists_its_metrics(client):
     assert created.status_code == 201, created.get_json()
     listed = client.get(METRICS.format(index=2147483647)).get_json()
     assert [row["id"] for row in listed["results"]] == [created.get_json()["id"]]
+
+
+@pytest.mark.parametrize(
+    ("body", "attr", "detail"),
+    [
+        ({"name": "", "filters": {}}, "name", "This field may not be blank."),
+        ({"name": "   ", "filters": {}}, "name", "This field may not be blank."),
+        ({"name": "Events", "filters": None}, "filters", "This field may not be null."),
+    ],
+)
+def test_a_metric_has_a_name_and_filters(client, body, attr, detail):
+    """GroupUsageMetric (posthog/models/group_usage_metric.py): name is a CharField without
+    blank=True and filters a JSONField without null=True, so the ModelSerializer refuses a blank
+    name and null filters."""
+    response = client.post(METRICS.format(index=0), json=body)
+    assert response.status_code == 400
+    assert (response.get_json()["attr"], response.get_json()["detail"]) == (attr, detail)
+    schema = client.get("/api/schema/?format=json").get_json()["components"]["schemas"]
+    published = schema["GroupUsageMetricRequest"]["properties"]
+    assert published["name"]["minLength"] == 1 and "null" not in published["filters"]["type"]
