@@ -165,6 +165,9 @@ BUSINESS_RULES = {
     r"dictionary|an Integration ID|an email object)\.|Missing value for '(from|to|subject)'\.|Either "
     r"'text' or 'html' is required\.|Circular dependency detected in input_deps\."
     r"|\"detail\":\"This field is required\.\",\"attr\":\"(mappings__\d+__)?inputs__",
+    # -- environments and projects, groups types, dashboards, user interviews, surveys, events --
+    "a dashboard template is never deleted, only marked deleted": r"^\[405\] DELETE /api/"
+    r"(projects|environments)/[^/]+/dashboard_templates/[^/]+/?\n",
 }
 SCHEMA_VALID_REJECTED = "ST202"
 SCHEMA_VIOLATING_ACCEPTED = "ST201"

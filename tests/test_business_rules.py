@@ -1249,6 +1249,24 @@ CASES.extend(
 )  # fmt: skip
 
 
+# -- environments and projects, groups types, dashboards, user interviews, surveys, events --
+TEMPLATES = "/api/projects/1/dashboard_templates/"
+CASES.extend(
+    [
+        pytest.param(
+            "delete",
+            "/api/projects/{project_id}/dashboard_templates/{id}/",
+            lambda client: (f"{TEMPLATES}{_first(client, TEMPLATES)['id']}/", None),
+            405,
+            lambda client: None,
+            id="a dashboard template is never deleted, only marked deleted (PATCH deleted: true) "
+            "(products/dashboards/backend/api/dashboard_templates.py: DashboardTemplateViewSet is a "
+            "ForbidDestroyModel)",
+        ),
+    ]
+)
+
+
 @pytest.mark.parametrize("method, template, request_of, status, answer", CASES)
 def test_a_schema_valid_request_refused_by_a_rule_of_posthogs(
     client, backend, method, template, request_of, status, answer
