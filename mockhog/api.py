@@ -554,6 +554,7 @@ def _read_body(req: Request) -> Any:
         # Django's multipart parser skips a part whose Content-Disposition has no name, and a file
         # part whose filename is blank; DRF's request.data is the fields, then the files.
         data = FormBody((key, req.form.getlist(key)[-1]) for key in req.form if key is not None)
+        data.lists = {key: values for key in data if len(values := req.form.getlist(key)) > 1}
         for key in req.files:
             parts = [part for part in req.files.getlist(key) if part.filename]
             if key is not None and parts:

@@ -44,7 +44,15 @@ class FormFile(str):
 
 
 class FormBody(dict):
-    """A form or multipart body as DRF's ``request.data`` holds it (its fields, then its files)."""
+    """A form or multipart body as DRF's ``request.data`` holds it (its fields, then its files):
+    each key's last value, and in ``lists`` every value of the keys sent more than once (a
+    QueryDict's ``getlist``, which DRF's ListField reads)."""
+
+    lists: dict[str, list[Any]]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lists = {}
 
 
 def nest_form_fields(properties: dict[str, Any], body: dict[str, Any]) -> dict[str, Any]:
@@ -55,6 +63,10 @@ def nest_form_fields(properties: dict[str, Any], body: dict[str, Any]) -> dict[s
         return body
     out = FormBody(body)
     for name, prop in properties.items():
+        if name in body and "array" in _types(prop):
+            # ListField.get_value: a form's list is every value of its key
+            out[name] = list(body.lists.get(name, [body[name]]))
+            continue
         if not ("$ref" in prop or "object" in _types(prop)):
             continue
         prefix = f"{name}."
@@ -497,6 +509,11 @@ def _coerce(properties: dict[str, Any], data: dict[str, Any], numbers: bool = Tr
                 message, code = _file_refusal(prop, value)
                 raise errors.validation_error(message, name, code)
             continue
+        if prop.get("format") == "binary" and not prop.get("readOnly"):
+            # DRF's FileField reads the value's name and size: no JSON value or form text has them
+            raise errors.validation_error(
+                "The submitted data was not a file. Check the encoding type on the form.", name, "invalid"
+            )
         types = _types(prop)
         digits = decimal_digits(prop)
         if digits and (numbers or isinstance(value, str)) and not isinstance(value, dict | list):
@@ -602,6 +619,9 @@ def only_missing(error: ValidationError, annotation: str) -> bool:
 
 
 def _raise_first(validators: Validators | None, schema: dict[str, Any], data: Any) -> None:
+    if isinstance(data, dict) and any(isinstance(value, FormFile) for value in data.values()):
+        # a file is validated as its name (the compiled validator takes no str subclass)
+        data = {key: str(value) if isinstance(value, FormFile) else value for key, value in data.items()}
     if validators is None or validators.fast.is_valid(data):
         return
     order = list(schema.get("properties", {}))

@@ -12,6 +12,7 @@ Every generic operation runs (no sampling): the whole file takes seconds.
 
 from __future__ import annotations
 
+import io
 import random
 from typing import Any
 
@@ -55,6 +56,12 @@ def _body(op: SpecOperation) -> Any:
     return value
 
 
+def _file_fields(op: SpecOperation) -> set[str]:
+    schema = backend.contract[op].body_ref if op.body and "schema" in op.body else None
+    properties = spec.resolve(schema).get("properties", {}) if isinstance(schema, dict) else {}
+    return {name for name, prop in properties.items() if spec.resolve(prop).get("format") == "binary"}
+
+
 def _query(op: SpecOperation) -> dict[str, Any]:
     maker = _maker("query:" + op.operation_id)
     return {
@@ -75,7 +82,14 @@ def _send(op: SpecOperation, scopes: list[str]) -> Any:
         pytest.skip(f"{op.table}: no record to address (the collection has no model to seed from)")
     kwargs: dict[str, Any] = {"query_string": _query(op)}
     body = _body(op)
-    if body is not None:
+    files = _file_fields(op)
+    if isinstance(body, dict) and files:
+        # a FileField's body is multipart, the file a part of its own (no JSON value is a file)
+        kwargs["data"] = {
+            k: (io.BytesIO(b"RIFF"), "upload.wav") if k in files else v for k, v in body.items()
+        }
+        kwargs["content_type"] = "multipart/form-data"
+    elif body is not None:
         kwargs["json"] = body
     return _client(scopes).open(path, method=op.method, **kwargs), path
 

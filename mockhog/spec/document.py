@@ -157,7 +157,7 @@ def _operation(
     if op.scopes is None:
         result["x-mockhog-personal-api-key"] = "refused"
     if op.body is not None:
-        media = _request_media(op.body.get("content", ()))
+        media = _request_media(op.body.get("content", ()), bodies.spec.resolve(op.body["schema"]))
         result["requestBody"] = {
             "required": bodies.required(op),
             "content": {
@@ -396,11 +396,17 @@ def _refs(node: Any) -> set[str]:
 _MULTIPART = "multipart/form-data"
 
 
-def _request_media(offered: Any) -> list[str]:
+def _request_media(offered: Any, body: Any = None) -> list[str]:
     """The one body type to publish: JSON where PostHog takes it (mockhog converts only top-level
-    scalars from form bodies), else multipart (file uploads); never ``*/*``."""
+    scalars from form bodies), else multipart (file uploads); never ``*/*``. A body with a file
+    field (``format: binary``, DRF's FileField) is multipart where PostHog takes that: no JSON
+    value is a file."""
     offered = list(offered)
-    for media in ("application/json", "multipart/form-data"):
+    properties = body.get("properties", {}) if isinstance(body, dict) else {}
+    files = any(isinstance(prop, dict) and prop.get("format") == "binary" for prop in properties.values())
+    for media in (
+        ("multipart/form-data", "application/json") if files else ("application/json", "multipart/form-data")
+    ):
         if media in offered:
             return [media]
     return offered[:1]
