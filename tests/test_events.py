@@ -24,3 +24,19 @@ def test_the_published_bounds_take_the_empty_text(client):
     for parameter in operation["get"]["parameters"]:
         if parameter["name"] in ("before", "after"):
             assert {"const": ""} in parameter["schema"]["anyOf"]
+
+
+@pytest.mark.parametrize("value", ["false", "null", "0", '""'])
+def test_a_falsy_properties_value_is_no_filter(client, value):
+    """Filter's property_groups (posthog/models/filters/mixins/property.py): the loaded JSON goes to
+    _parse_properties, which answers [] for a falsy value; the published x-json states them."""
+    everything = client.get("/api/projects/1/events/?limit=5").get_json()["results"]
+    response = client.get("/api/projects/1/events/", query_string={"limit": 5, "properties": value})
+    assert response.status_code == 200
+    assert response.get_json()["results"] == everything
+    operation = client.get("/api/schema/?format=json").get_json()["paths"][
+        "/api/projects/{project_id}/events/"
+    ]
+    parameter = next(p for p in operation["get"]["parameters"] if p["name"] == "properties")
+    schema = parameter["content"]["application/json"]["schema"]
+    assert {"const": False} in schema["anyOf"] and {"type": "null"} in schema["anyOf"]
