@@ -44,3 +44,17 @@ def test_the_published_bodies_are_multipart_with_a_binary_audio(client):
     assert list(create["content"]) == ["multipart/form-data"]
     name = create["content"]["multipart/form-data"]["schema"]["$ref"].rsplit("/", 1)[-1]
     assert document["components"]["schemas"][name]["properties"]["audio"]["format"] == "binary"
+
+
+@pytest.mark.parametrize(
+    ("emails", "status"), [(["{}"], 400), (["no email"], 400), (["Ann Lee <ann@x.io>"], 201)]
+)
+def test_each_interviewee_email_is_an_address(client, emails, status):
+    """UserInterview.interviewee_emails (products/user_interviews/backend/models.py): an ArrayField
+    of CharFields with EmailWithDisplayNameValidator, an address or 'Name <address>'."""
+    data = {"audio": (io.BytesIO(b"RIFF"), "clip.wav"), "interviewee_emails": emails}
+    response = client.post(URL, data=data, content_type="multipart/form-data")
+    assert response.status_code == status, response.get_json()
+    if status == 400:
+        assert response.get_json()["attr"] == "interviewee_emails__0"
+        assert response.get_json()["detail"] == "Enter a valid email address."
