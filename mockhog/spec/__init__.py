@@ -405,9 +405,19 @@ def overlay_target(components: dict[str, Any], fix: dict[str, Any]) -> tuple[Any
         if fix["action"] == "remove":
             return None, f"{fix['component']}{fix['pointer']}: already absent"
         return None, None
-    if fix["action"] == "replace" and node[parts[-1]] == fix["value"]:
+    if fix["action"] == "replace" and _stated(node[parts[-1]]) == _stated(fix["value"]):
         return node[parts[-1]], f"{fix['component']}{fix['pointer']}: already {fix['value']!r}"
     return node[parts[-1]], None
+
+
+def _stated(value: Any) -> Any:
+    """A value as a document can state it: the importer drops ``x-`` keys (a fix's ``x-drf-error``
+    is mockhog's wording of the rule, which no document carries)."""
+    if isinstance(value, dict):
+        return {key: _stated(item) for key, item in value.items() if not str(key).startswith("x-")}
+    if isinstance(value, list):
+        return [_stated(item) for item in value]
+    return value
 
 
 def apply_overlay(components: dict[str, Any], fixes: list[dict[str, Any]]) -> dict[str, Any]:
