@@ -433,8 +433,13 @@ NO_NULL_CHARACTER = "^[^\\x00]*$"  # what the published document says of text fi
 def takes_text(prop: dict[str, Any]) -> bool:
     """Whether a body field is text that DRF's CharField reads (and so refuses a null character:
     its ProhibitNullCharactersValidator, as Postgres cannot store one); read-only fields are not
-    read at all."""
-    return "string" in _types(prop) and "enum" not in prop and not prop.get("readOnly")
+    read at all. A file (``format: binary``, DRF's FileField) is no text: its bytes are its own."""
+    return (
+        "string" in _types(prop)
+        and "enum" not in prop
+        and not prop.get("readOnly")
+        and prop.get("format") != "binary"
+    )
 
 
 # the texts of JSON numbers DRF's CharField makes (``str``): whole ones, then the rest

@@ -58,3 +58,13 @@ def test_each_interviewee_email_is_an_address(client, emails, status):
     if status == 400:
         assert response.get_json()["attr"] == "interviewee_emails__0"
         assert response.get_json()["detail"] == "Enter a valid email address."
+
+
+def test_an_audio_file_may_hold_any_byte(client):
+    """A FileField's content is bytes (no CharField's null-character rule): a NUL in the file is
+    taken, and the published binary field states no text pattern."""
+    data = {"audio": (io.BytesIO(b"RIFF\x00\x00data"), "clip.wav")}
+    response = client.post(URL, data=data, content_type="multipart/form-data")
+    assert response.status_code == 201, response.get_json()
+    schemas = client.get("/api/schema/?format=json").get_json()["components"]["schemas"]
+    assert "pattern" not in schemas["UserInterviewRequest"]["properties"]["audio"]
