@@ -379,3 +379,25 @@ def test_property_values_need_type_and_key(client, query, attr):
     response = client.get(f"{BASE}property_values/?{query}")
     assert response.status_code == 400
     assert response.get_json() == _error(attr, "This query parameter is required.")
+
+
+def _a_group_key(client) -> str:
+    return client.get("/api/projects/1/groups/?group_type_index=0").get_json()["results"][0]["group_key"]
+
+
+def test_update_property_takes_the_key_as_sent(client):
+    """GroupsViewSet.update_property (ee/clickhouse/views/groups.py) reads request.data's key with
+    no serializer: ' ' is a truthy key, stored untrimmed."""
+    url = f"/api/projects/1/groups/update_property/?group_type_index=0&group_key={_a_group_key(client)}"
+    response = client.post(url, json={"key": " ", "value": 1})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["group_properties"][" "] == 1
+
+
+def test_update_property_refuses_a_null_character_in_the_key(client):
+    """The key names a property of the group's JSON properties, which Postgres' jsonb cannot hold
+    with a NUL; the published key states the null-character rule, which mockhog answers as DRF does."""
+    url = f"/api/projects/1/groups/update_property/?group_type_index=0&group_key={_a_group_key(client)}"
+    response = client.post(url, json={"key": "a\x00b", "value": 1})
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "null_characters_not_allowed"
