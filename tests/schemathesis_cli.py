@@ -168,6 +168,8 @@ BUSINESS_RULES = {
     # -- environments and projects, groups types, dashboards, user interviews, surveys, events --
     "a dashboard template is never deleted, only marked deleted": r"^\[405\] DELETE /api/"
     r"(projects|environments)/[^/]+/dashboard_templates/[^/]+/?\n",
+    "an updated survey's name is no other survey's": r"There is already another survey with this name",
+    "a survey that has ended is not launched": r"Cannot launch a survey with end_date in the past",
 }
 SCHEMA_VALID_REJECTED = "ST202"
 SCHEMA_VIOLATING_ACCEPTED = "ST201"

@@ -1251,6 +1251,20 @@ CASES.extend(
 
 # -- environments and projects, groups types, dashboards, user interviews, surveys, events --
 TEMPLATES = "/api/projects/1/dashboard_templates/"
+SURVEYS = "/api/projects/1/surveys/"
+
+
+def _surveys(client) -> list[dict[str, Any]]:
+    return client.get(SURVEYS).get_json()["results"]
+
+
+def _ended_survey(client) -> str:
+    body = {"name": "Ended", "type": "popover", "end_date": "2024-01-01T00:00:00Z"}
+    created = client.post(SURVEYS, json=body)
+    assert created.status_code == 201, created.get_json()
+    return created.get_json()["id"]
+
+
 CASES.extend(
     [
         pytest.param(
@@ -1262,6 +1276,37 @@ CASES.extend(
             id="a dashboard template is never deleted, only marked deleted (PATCH deleted: true) "
             "(products/dashboards/backend/api/dashboard_templates.py: DashboardTemplateViewSet is a "
             "ForbidDestroyModel)",
+        ),
+        pytest.param(
+            "patch",
+            "/api/projects/{project_id}/surveys/{id}/",
+            lambda client: (
+                f"{SURVEYS}{_surveys(client)[1]['id']}/",
+                {"name": _surveys(client)[0]["name"]},
+            ),
+            400,
+            lambda client: {
+                "type": "validation_error",
+                "code": "unique",
+                "detail": "There is already another survey with this name.",
+                "attr": None,
+            },
+            id="an updated survey's name is no other survey's (products/surveys/backend/api/survey.py: "
+            "SurveySerializerCreateUpdateOnly.validate, the existing survey's rename)",
+        ),
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/surveys/{id}/launch/",
+            lambda client: (f"{SURVEYS}{_ended_survey(client)}/launch/", None),
+            400,
+            lambda client: {
+                "type": "validation_error",
+                "code": "invalid_input",
+                "detail": "Cannot launch a survey with end_date in the past. Extend the end_date first.",
+                "attr": None,
+            },
+            id="a survey that has ended is not launched (products/surveys/backend/api/survey.py: "
+            "SurveyViewSet.launch, the stored end_date before now)",
         ),
     ]
 )
