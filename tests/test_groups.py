@@ -401,3 +401,12 @@ def test_update_property_refuses_a_null_character_in_the_key(client):
     response = client.post(url, json={"key": "a\x00b", "value": 1})
     assert response.status_code == 400
     assert response.get_json()["code"] == "null_characters_not_allowed"
+
+
+def test_update_property_refuses_a_key_that_is_no_scalar(client):
+    """The published key is text, a number or a flag; a list names no property (PostHog's lookup
+    of it in the group's properties fails: a 500)."""
+    url = f"/api/projects/1/groups/update_property/?group_type_index=0&group_key={_a_group_key(client)}"
+    response = client.post(url, json={"key": ["a"], "value": 1})
+    assert response.status_code == 400
+    assert response.get_json()["attr"] == "key"

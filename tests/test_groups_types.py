@@ -47,4 +47,4 @@ def test_a_metric_has_a_name_and_filters(client, body, attr, detail):
     assert (response.get_json()["attr"], response.get_json()["detail"]) == (attr, detail)
     schema = client.get("/api/schema/?format=json").get_json()["components"]["schemas"]
     published = schema["GroupUsageMetricRequest"]["properties"]
-    assert published["name"]["minLength"] == 1 and "null" not in published["filters"]["type"]
+    assert "[^\\x00\\s]" in published["name"]["pattern"] and "null" not in published["filters"]["type"]

@@ -136,6 +136,10 @@ class Groups(Resource):
         key, value = call.body.get("key"), call.body.get("value")
         if not key:
             raise errors.validation_error("This field is required.", "key")
+        if not isinstance(key, str | int | float):
+            # a list or object names no property (PostHog's dict lookup fails on it: a 500); the
+            # published key is text, a number or a flag
+            raise errors.validation_error("Not a valid string.", "key")
         if value is None:
             raise errors.validation_error("This field is required.", "value")
         key = str(key)
