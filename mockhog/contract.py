@@ -695,8 +695,8 @@ def _needs_with(branches: Any) -> bool:
     return (
         isinstance(branches, list)
         and len(branches) == 2
-        and set(branches[0]) == {"required"}
-        and set(branches[1]) == {"not"}
+        and set(branches[0]) - {"type"} == {"required"}
+        and set(branches[1]) - {"type"} == {"not"}
         and set(branches[1]["not"]) == {"required"}
     )
 
