@@ -96,6 +96,9 @@ BUSINESS_RULES = {
     r"[^/]+/logs/alerts/[^/]+/?\n.*Cannot exceed evaluation_periods",
     "a logs alert simulation looks back at most 30 days": r"date_from cannot be more than 30 days in the "
     r"past",
+    # how many days back year 1 is depends on today: a relative offset past it is no date
+    "a relative date reaches no further back than year 1": r"\"Invalid date(?: value for \w+)?: "
+    r"\s*-?[0-9]+[sMhdwmqy]\s*\"",
     # a cursor is an opaque token: which texts name a position is the server's own encoding
     "a logs cursor is a nextCursor the server gave": r"\"Invalid cursor\",\"attr\":\"query__after\"",
     # -- annotations, file_system, sharing, error_tracking, tasks, llm_gateway --

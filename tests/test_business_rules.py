@@ -689,6 +689,27 @@ CASES.extend(
             "/api/projects/{project_id}/logs/query/",
             lambda client: (
                 "/api/projects/1/logs/query/",
+                {"query": {"dateRange": {"date_from": "-99999999999d"}}},
+            ),
+            400,
+            _refusal("Invalid date: -99999999999d", "query__dateRange__date_from"),
+            id="a relative date reaches no further back than year 1: logs (products/logs/backend/api.py: "
+            "the date range's relative offset; mockhog answers 400 where the date cannot exist)",
+        ),
+        pytest.param(
+            "get",
+            "/api/projects/{project_id}/events/",
+            lambda client: ("/api/projects/1/events/?after=-99999999999d", None),
+            400,
+            _refusal("Invalid date value for after: -99999999999d", "after"),
+            id="a relative date reaches no further back than year 1: events (posthog/api/event.py: "
+            "query_events_list's relative after)",
+        ),
+        pytest.param(
+            "post",
+            "/api/projects/{project_id}/logs/query/",
+            lambda client: (
+                "/api/projects/1/logs/query/",
                 {"query": {"dateRange": {}, "after": "bm90IGEgY3Vyc29y"}},
             ),
             400,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import calendar
 import dataclasses
 import json
 import re
@@ -538,14 +539,15 @@ def resolve_date(value: str | None, now: datetime, attr: str) -> datetime | None
     if not value:
         return None
     relative = _RELATIVE.match(value.strip())
-    if relative:
-        amount, unit = int(relative.group(1)), relative.group(2)
-        if unit in _UNIT_SECONDS:
-            return now - timedelta(seconds=amount * _UNIT_SECONDS[unit])
-        return _months_before(now, amount * _UNIT_MONTHS[unit])
     try:
+        if relative:
+            amount, unit = int(relative.group(1)), relative.group(2)
+            if unit in _UNIT_SECONDS:
+                return now - timedelta(seconds=amount * _UNIT_SECONDS[unit])
+            return _months_before(now, amount * _UNIT_MONTHS[unit])
         return _parse_iso(value.strip())
-    except ValueError:
+    except (ValueError, OverflowError):
+        # an offset further back than any date is no date either
         raise errors.validation_error(f"Invalid date: {value}", attr) from None
 
 
@@ -853,14 +855,14 @@ def _row_bytes(row: Record) -> int:
 
 
 def _months_before(moment: datetime, months: int) -> datetime:
+    """The moment ``months`` calendar months back, on the month's last day where it is shorter;
+    ValueError where that is before year 1."""
     total = moment.year * 12 + moment.month - 1 - months
     year, month = divmod(total, 12)
-    for day in range(moment.day, 0, -1):
-        try:
-            return moment.replace(year=year, month=month + 1, day=day)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    if not 1 <= year <= 9999:
+        raise ValueError(f"year {year} is out of range")
+    last_day = calendar.monthrange(year, month + 1)[1]
+    return moment.replace(year=year, month=month + 1, day=min(moment.day, last_day))
 
 
 def _parse_iso(value: str) -> datetime:
