@@ -6,6 +6,7 @@ import json
 import uuid
 from urllib.parse import quote
 
+import jsonschema
 import pytest
 
 from mockhog import Backend, create_app
@@ -703,3 +704,23 @@ def test_person_ids_and_bodies_are_published_as_the_view_reads_them(backend):
     assert parameter["schema"] == {"anyOf": [{"type": "integer"}, {"type": "string", "format": "uuid"}]}
     bulk = document["paths"]["/api/projects/{project_id}/persons/bulk_delete/"]["post"]
     assert bulk["requestBody"]["required"] is True
+
+
+def test_split_publishes_its_exclusive_modes_whatever_main_distinct_id_is(client, refused):
+    """PersonViewSet.split refuses a main_distinct_id that is not None beside distinct_ids_to_split
+    (posthog/api/person.py), a number too; the published body says so, so no request the schema
+    takes is refused for it."""
+    (person,) = _first(client)
+    body = {"main_distinct_id": 5, "distinct_ids_to_split": [person["distinct_ids"][0]]}
+    refused(
+        "post",
+        f"{BASE}{person['id']}/split/",
+        body,
+        "invalid_input",
+        None,
+        f"main_distinct_id cannot be combined with {SPLIT}",
+    )
+    schemas = client.get("/api/schema/?format=json").get_json()["components"]["schemas"]
+    exclusive = schemas["SplitRequest"]["not"]
+    assert jsonschema.Draft202012Validator(exclusive).is_valid(body)  # the `not` matches: refused
+    assert not jsonschema.Draft202012Validator(exclusive).is_valid({**body, "main_distinct_id": None})
