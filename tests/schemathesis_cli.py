@@ -96,6 +96,9 @@ BUSINESS_RULES = {
     r"[^/]+/logs/alerts/[^/]+/?\n.*Cannot exceed evaluation_periods",
     "a logs alert simulation looks back at most 30 days": r"date_from cannot be more than 30 days in the "
     r"past",
+    # no schema compares two arrays' lengths (and an update's translations merge with the stored ones)
+    "a question's translations have as many choices as it": r"Translation '.*' has \d+ choices but "
+    r"question has \d+ choices",
     # how many days back year 1 is depends on today: a relative offset past it is no date
     "a relative date reaches no further back than year 1": r"\"Invalid date(?: value for \w+)?: "
     r"\s*-?[0-9]+[sMhdwmqy]\s*\"",

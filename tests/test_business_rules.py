@@ -686,6 +686,33 @@ CASES.extend(
     [
         pytest.param(
             "post",
+            "/api/projects/{project_id}/surveys/",
+            lambda client: (
+                "/api/projects/1/surveys/",
+                {
+                    "name": "Translated",
+                    "type": "popover",
+                    "questions": [
+                        {
+                            "type": "single_choice",
+                            "question": "Q",
+                            "choices": ["a", "b"],
+                            "translations": {"fr": {"question": "Q", "choices": ["a"]}},
+                        }
+                    ],
+                },
+            ),
+            400,
+            _refusal(
+                "Question 1: Translation 'fr' has 1 choices but question has 2 choices. Array lengths must "
+                "match to avoid partial translations.",
+                "questions",
+            ),
+            id="a question's translations have as many choices as it (products/surveys/backend/api/"
+            "survey.py: SurveySerializer's question translations)",
+        ),
+        pytest.param(
+            "post",
             "/api/projects/{project_id}/logs/query/",
             lambda client: (
                 "/api/projects/1/logs/query/",

@@ -388,3 +388,20 @@ def test_hostile_shapes_are_a_400(refused):
             "The iterations would end after the year 9999.")  # fmt: skip
     refused("post", BASE, {"name": "T", "type": "popover", "translations": ["es"]}, "invalid_input",
             "translations", "Translations must be an object")  # fmt: skip
+
+
+def test_an_external_survey_publishes_that_it_takes_no_flags(client):
+    """SurveySerializer.validate (products/surveys/backend/api/survey.py): a body of type
+    external_survey with a linked flag or targeting flag filters is refused; the published body
+    states it (if type is external_survey, then both are null), for a create and an update."""
+    schemas = client.get("/api/schema/?format=json").get_json()["components"]["schemas"]
+    for name in ("SurveyRequest", "PatchedSurveyRequest"):
+        assert schemas[name]["if"] == {
+            "properties": {"type": {"const": "external_survey"}},
+            "required": ["type"],
+        }
+        assert schemas[name]["then"]["properties"]["targeting_flag_filters"] == {"type": "null"}
+    body = {"name": "Hosted", "type": "external_survey", "questions": [{"type": "open", "question": "Hi?"}]}
+    refused = client.post("/api/projects/1/surveys/", json={**body, "targeting_flag_filters": {"groups": []}})
+    assert refused.status_code == 400
+    assert refused.get_json()["detail"] == "targeting_flag_filters is not allowed for external surveys"
