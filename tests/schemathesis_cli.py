@@ -100,8 +100,9 @@ BUSINESS_RULES = {
     "a question's translations have as many choices as it": r"Translation '.*' has \d+ choices but "
     r"question has \d+ choices",
     # how many days back year 1 is depends on today: a relative offset past it is no date
+    # (the blanks around the offset, which the view strips, are JSON escapes in the answer)
     "a relative date reaches no further back than year 1": r"\"Invalid date(?: value for \w+)?: "
-    r"\s*-?[0-9]+[sMhdwmqy]\s*\"",
+    r"(?:\\[tnrfb]|\\u00[0-9a-f]{2}| )*-?[0-9]+[sMhdwmqy](?:\\[tnrfb]|\\u00[0-9a-f]{2}| )*\"",
     # a cursor is an opaque token: which texts name a position is the server's own encoding
     "a logs cursor is a nextCursor the server gave": r"\"Invalid cursor\",\"attr\":\"query__after\"",
     # -- annotations, file_system, sharing, error_tracking, tasks, llm_gateway --

@@ -247,6 +247,10 @@ def test_quiet_hours_are_merged(client):
     assert short.status_code == 400 and short.get_json()["attr"] == "schedule_restriction"
     cleared = client.patch(url, json={"schedule_restriction": {"blocked_windows": []}}).get_json()
     assert cleared["schedule_restriction"] is None
+    # other keys are dropped, not refused (the published windows allow them)
+    extra = {"blocked_windows": [{"start": "01:00", "end": "02:00", "note": 1}], "tz": "UTC"}
+    kept = client.patch(url, json={"schedule_restriction": extra}).get_json()
+    assert kept["schedule_restriction"] == {"blocked_windows": [{"start": "01:00", "end": "02:00"}]}
 
 
 def test_destroy_removes_the_alert_and_its_destinations(client, backend):

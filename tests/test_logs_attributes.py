@@ -96,6 +96,12 @@ def test_attributes_follow_service_and_resource_filters_and_ignore_a_flat_list(c
     assert {item["name"] for item in filtered["results"]} == web
     unfiltered = get(client, "attributes", dateRange=SINCE)
     assert get(client, "attributes", dateRange=SINCE, filterGroup=[WEB]) == unfiltered
+    odd = {"type": "OR", "values": [{"type": "NOT", "values": [{"key": 1}]}]}  # no PropertyGroupFilter
+    assert get(client, "attributes", dateRange=SINCE, filterGroup=odd) == unfiltered
+    published = client.get("/api/schema/?format=json").get_json()["paths"]
+    (param,) = [p for p in published["/api/projects/{project_id}/logs/attributes/"]["get"]["parameters"]
+                if p["name"] == "filterGroup"]  # fmt: skip
+    assert param["content"]["application/json"]["schema"]["anyOf"][1] == {}  # anything is taken
 
 
 def test_values_count_each_value_of_one_key(client):
