@@ -452,8 +452,7 @@ def numbers_taken(prop: dict[str, Any]) -> dict[str, Any] | None:
     None: DRF's CharField takes a number as its ``str`` (``_coerce``), which fits where no format,
     text-only alternatives or pattern ask more of it. Every number's text has at most 24
     characters (``-1.7976931348623157e+308``); under a shorter maxLength only the integers whose
-    text fits are published, written as floats too (``5.0``: a float's text has no length its value
-    bounds, but an integral one's below 1e16 is its digits and ``.0``)."""
+    text fits are published (a float's text has no length its value bounds)."""
     if not (
         takes_text(prop)
         and "x-no-trim" not in prop
@@ -467,10 +466,9 @@ def numbers_taken(prop: dict[str, Any]) -> dict[str, Any] | None:
         return None  # the alternatives are for text only
     length, pattern = prop.get("maxLength", 24), prop.get("pattern")
     if length < 24:
-        # JSON Schema's integers include 5.0, whose text is "5.0": bounds that hold for its text too
-        if length < 3 or pattern is not None or {"minimum", "maximum"} & set(prop):
+        if length < 1 or pattern is not None or {"minimum", "maximum"} & set(prop):
             return None
-        return {"type": "integer", "minimum": -(10 ** (length - 3) - 1), "maximum": 10 ** (length - 2) - 1}
+        return {"type": "integer", "minimum": -(10 ** (length - 1) - 1), "maximum": 10**length - 1}
     if pattern is None:
         return {"type": "number"}
 
