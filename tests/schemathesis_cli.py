@@ -66,7 +66,8 @@ BUSINESS_RULES = {
     # the viewsets list DELETE in Allow (DRF's destroy exists) and refuse it: soft delete is a PATCH
     "these objects are never deleted, only marked deleted": r"^\[405\] DELETE /api/(projects|environments)/"
     r"[^/]+/(actions|annotations|cohorts|insights|dashboards|feature_flags|hog_functions|notebooks"
-    r"|session_recording_playlists|subscriptions|datasets|dataset_items)/[^/]+/?\n",
+    r"|session_recording_playlists|subscriptions|datasets|dataset_items|evaluations|experiments"
+    r"|dashboard_templates|error_tracking/fingerprints)/[^/]+/?\n",
     "a feature flag key is unique in its project": r"There is already a feature flag with this key\.",
     "a dashboard template exists": r"Invalid template provided: ",
     "a flag linked to a running experiment is not deleted": r"Cannot delete a feature flag that is linked "
@@ -115,16 +116,11 @@ BUSINESS_RULES = {
     r"type '|Cannot delete type '.*' without a reference\.",
     # (a blank hash_id is no hash id: PostHog makes one, as mockhog does; ".+" keeps it unexplained)
     "a release's hash id is unique in its project": r"Hash id .+ already in use",
-    # ForbidDestroyModel on a read-only viewset: DRF routes DELETE (Allow lists it) to a 405
-    "fingerprints are never deleted": r"^\[405\] DELETE /api/(projects|environments)/[^/]+/error_tracking/"
-    r"fingerprints/[^/]+/?\n",
     # -- experiments, holdouts and saved metrics --
     "an experiment's lifecycle action fits its state": r"Experiment (has already been launched|has not "
     r"been launched yet|has already ended|is already paused|is not paused|is already archived|must be "
     r"ended before it can be archived|is not archived|is already in draft state)\.",
     "a shipped variant is one of the experiment flag's": r"Variant '.*' not found on feature flag\.",
-    "an experiment is never deleted, only marked deleted": r"^\[405\] DELETE /api/(projects|environments)/"
-    r"[^/]+/experiments/[^/]+/?\n",
     "an experiment's flag is multivariate with a control": r"Feature flag must have at least 2 variants "
     r"|Feature flag must have a variant with key 'control'|its feature flag has been deleted",
     "a metric's events were ingested, unless allowed": r"Event\(s\) .* not found\. No events with these",
@@ -162,9 +158,6 @@ BUSINESS_RULES = {
     r"to source to repair CDC",
     "a second source of a type needs a prefix of its own": r"You already have a source of this type\. Add a "
     r"table prefix|Another source of this type already uses the prefix",
-    # -- LLM analytics: a ForbidDestroyModel viewset (Allow lists DELETE; a PATCH of deleted hides it) --
-    "an LLM evaluation is never deleted, only marked deleted": r"^\[405\] DELETE "
-    r"/api/(projects|environments)/[^/]+/evaluations/[^/]+/?\n",
     # -- hog functions --
     # hog functions: an input's key names an item of the inputs_schema beside it (or the stored
     # one), whose type and required flag decide what its value may be; no schema ties the two
@@ -173,8 +166,6 @@ BUSINESS_RULES = {
     r"'text' or 'html' is required\.|Circular dependency detected in input_deps\."
     r"|\"detail\":\"This field is required\.\",\"attr\":\"(mappings__\d+__)?inputs__",
     # -- environments and projects, groups types, dashboards, user interviews, surveys, events --
-    "a dashboard template is never deleted, only marked deleted": r"^\[405\] DELETE /api/"
-    r"(projects|environments)/[^/]+/dashboard_templates/[^/]+/?\n",
     "an updated survey's name is no other survey's": r"There is already another survey with this name",
     "a survey that has ended is not launched": r"Cannot launch a survey with end_date in the past",
 }

@@ -885,8 +885,9 @@ CASES.extend(
             ),
             405,
             lambda client: None,
-            id="fingerprints are never deleted (products/error_tracking/backend/presentation/views.py: "
-            "ErrorTrackingFingerprintViewSet is a ForbidDestroyModel)",
+            id="these objects are never deleted, only marked deleted: error tracking fingerprints "
+            "(products/error_tracking/backend/presentation/views.py: ErrorTrackingFingerprintViewSet is a "
+            "ForbidDestroyModel on a read-only viewset)",
         ),
     ]
 )
@@ -945,7 +946,7 @@ CASES.extend(
             lambda client: (f"{EXPERIMENTS}1/", None),
             405,
             lambda client: None,
-            id="an experiment is never deleted, only marked deleted (PATCH deleted: true) "
+            id="these objects are never deleted, only marked deleted: experiments (PATCH deleted: true) "
             "(products/experiments/backend/presentation/views.py: ForbidDestroyModel)",
         ),
         pytest.param(
@@ -1290,7 +1291,7 @@ CASES.extend(
             lambda client: ("/api/environments/1/evaluations/0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b/", None),
             405,
             lambda client: None,
-            id="an LLM evaluation is never deleted, only marked deleted (PATCH deleted: true) "
+            id="these objects are never deleted, only marked deleted: LLM evaluations (PATCH deleted: true) "
             "(products/llm_analytics/backend/api/evaluations.py: ForbidDestroyModel)",
         ),
     ]
@@ -1321,9 +1322,9 @@ CASES.extend(
             lambda client: (f"{TEMPLATES}{_first(client, TEMPLATES)['id']}/", None),
             405,
             lambda client: None,
-            id="a dashboard template is never deleted, only marked deleted (PATCH deleted: true) "
-            "(products/dashboards/backend/api/dashboard_templates.py: DashboardTemplateViewSet is a "
-            "ForbidDestroyModel)",
+            id="these objects are never deleted, only marked deleted: dashboard templates "
+            "(PATCH deleted: true) (products/dashboards/backend/api/dashboard_templates.py: "
+            "DashboardTemplateViewSet is a ForbidDestroyModel)",
         ),
         pytest.param(
             "patch",
