@@ -114,13 +114,14 @@ class Logs(Resource):
         rows = self._matching(call, query, start, end)
         window_end = end or call.now
         window_start = start or window_end - timedelta(hours=1)
-        step = pick_interval(window_end - window_start, target)
+        window = window_end - window_start
+        step = pick_interval(window, target)
         counts = bucket_counts(rows, step)
         ranges = [
             {"date_from": _utc_z(bucket), "date_to": _utc_z(bucket + step), "count": n}
             for bucket, n in sorted(counts.items())
         ]
-        return {"ranges": ranges, "interval": interval_name(window_end - window_start, target)}
+        return {"ranges": ranges, "interval": interval_name(step, window / target)}
 
     @quirk("logs_facet_values_create")
     def facet_values(self, call: Call) -> Any:
@@ -558,12 +559,12 @@ def pick_interval(window: timedelta, target: int) -> timedelta:
     return timedelta(seconds=min(BUCKET_SECONDS, key=lambda width: (abs(width - step), width)))
 
 
-def interval_name(window: timedelta, target: int) -> str:
+def interval_name(step: timedelta, share: timedelta) -> str:
     """CountRangesQueryRunner._interval_short of the picked width: in seconds while the window's
-    share is under a minute (so a 60-second width is "60s"), else in minutes shown as hours or
-    days where they divide evenly."""
-    seconds = int(pick_interval(window, target).total_seconds())
-    if window.total_seconds() / target < 60:
+    share of a bucket is under a minute (so a 60-second width is "60s"), else in minutes shown as
+    hours or days where they divide evenly."""
+    seconds = int(step.total_seconds())
+    if share < timedelta(minutes=1):
         return f"{seconds}s"
     minutes = seconds // 60
     if minutes % 1440 == 0:
